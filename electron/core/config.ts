@@ -1,0 +1,42 @@
+/** The kiosk's configuration file (DESIGN.md §4.1: KIOSK_CONFIG or the app's userData). */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { currencyCode } from '../../protocol/money.js';
+import { localeName } from '../../protocol/kiosk-api.js';
+import { cabId, pspName } from '../../protocol/relay-protocol.js';
+
+export const kioskConfigSchema = z.object({
+  relayUrl: z.url().describe('the relay base URL, e.g. http://127.0.0.1:8787'),
+  pspUrl: z.url().describe('the PSP API base URL (Hips or the sandbox)'),
+  cabId,
+  deviceToken: z.string().min(16, 'the device token printed by `npm run fleet -- add`'),
+  locale: localeName.default('sv'),
+  currency: currencyCode.default('SEK'),
+  psp: pspName.default('hips'),
+  plate: z.string().min(1).max(20).default('—'),
+  label: z.string().min(1).max(40).optional(),
+  /** What the cab's static QR encodes; null for PSPs with dynamic QRs only. */
+  qrContent: z.string().min(1).max(4000).nullable().default(null),
+  /** The relay's order hook as the PSP must call it; defaults to relayUrl + /webhooks/hips/orders. */
+  orderWebhookUrl: z.url().optional(),
+  /** Where the kiosk keeps its SQLite database; Electron passes userData. */
+  dataDir: z.string().min(1).optional(),
+  appVersion: z.string().min(1).default('0.1.0'),
+});
+export type KioskConfig = z.infer<typeof kioskConfigSchema>;
+
+/** Reads and validates a config file, with an error that names the file and each bad field. */
+export function loadKioskConfig(path: string): KioskConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`);
+  }
+  const parsed = kioskConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`The kiosk config ${path} is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
