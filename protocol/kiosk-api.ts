@@ -32,6 +32,8 @@ export const kioskCommand = z.discriminatedUnion('name', [
   z.object({ name: z.literal('endRide') }),
   z.object({ name: z.literal('cancelRide') }),
   z.object({ name: z.literal('dismiss') }),
+  /** After a refused or failed order: the passenger paid by other means (cash, card terminal). */
+  z.object({ name: z.literal('markPaidOtherwise') }),
   z.object({ name: z.literal('setLocale'), locale: localeName }),
   z.object({ name: z.literal('setTheme'), theme: themeSetting }),
 ]);
@@ -99,6 +101,7 @@ export interface CabpayApi {
   endRide(): CommandResult;
   cancelRide(): CommandResult;
   dismiss(): CommandResult;
+  markPaidOtherwise(): CommandResult;
   setLocale(locale: Locale): CommandResult;
   setTheme(theme: ThemeSetting): CommandResult;
   getState(): Promise<KioskSnapshot>;
