@@ -10,15 +10,14 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { loadKioskConfig, type KioskConfig } from '../core/config.js';
-import { createKioskCore } from '../core/index.js';
 import { startPreviewHost } from './host.js';
 
 const log = pino({ name: 'preview' });
 
 const previewEnv = z.object({
   KIOSK_CONFIG: z
-    .string({ error: 'KIOSK_CONFIG is not set' })
-    .min(1, 'KIOSK_CONFIG is empty'),
+    .string({ error: 'not set' })
+    .min(1, 'empty'),
   PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).default(5173),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_STATIC_DIR: z.string().min(1).default('renderer/dist'),
@@ -52,6 +51,8 @@ async function main(): Promise<void> {
     throw new Error(`No built renderer in ${staticDir}. Run \`npm run build:renderer\` (or \`npm run preview\`, which builds it first).`);
   }
 
+  // Loaded only once the config is known good, so config mistakes are reported at once.
+  const { createKioskCore } = await import('../core/index.js');
   const core = createKioskCore(config);
   await core.start();
   let host;
@@ -86,5 +87,4 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   log.fatal({ err }, (err as Error).message);
   process.exitCode = 1;
-  // pino writes asynchronously to stdout; give it a moment before Node exits on its own.
 });
