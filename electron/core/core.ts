@@ -1,0 +1,364 @@
+/**
+ * The kiosk core: wires the store, the ride machine, the outbox, the relay socket and the PSP.
+ * Data flows one way: input (command, relay event, PSP answer, clock) → pure decision →
+ * one SQLite transaction → snapshot rebuilt from the store → listeners.
+ */
+import pino, { type Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { kioskCommand, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
+import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
+import { fail, ok, type Result } from '../../protocol/result.js';
+import type { KioskConfig } from './config.js';
+import type { KioskCore } from './kiosk-core.js';
+import { idempotencyKeyFor, type OutboxEntry } from './model.js';
+import { OutboxWorker } from './outbox.js';
+import { createHipsClient } from './psp/hips-client.js';
+import type { CreateOrderResult, PspClient } from './psp/psp-client.js';
+import { RelayClient, type RelayConnectivity } from './relay-client.js';
+import {
+  decideCommand,
+  decideDelivery,
+  decideEvent,
+  decideExpiry,
+  decideUnsendable,
+  type Effect,
+  type EventLookups,
+  type MachineContext,
+} from './ride-machine.js';
+import { ExpiryTimer, isPastExpiry } from './session-clock.js';
+import { buildSnapshot, currentLocale } from './snapshot.js';
+import { KioskStore } from './store.js';
+
+export interface KioskCoreOptions {
+  now?: () => Date;
+  logger?: Logger;
+  random?: () => number;
+  /** Replaces the PSP adapter chosen from config.psp (tests, future PSPs). */
+  pspClient?: PspClient;
+}
+
+export function createKioskCore(config: KioskConfig, options: KioskCoreOptions = {}): KioskCore {
+  return new Core(config, options);
+}
+
+/** Applies effects to the store; the caller holds the transaction. */
+function applyEffects(store: KioskStore, effects: Effect[], now: string): void {
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'saveRide':
+        store.saveRide(effect.ride);
+        break;
+      case 'setScreenRide':
+        store.setSetting('screenRideId', effect.rideId);
+        break;
+      case 'saveSession':
+        store.saveSession(effect.session);
+        break;
+      case 'setCurrentSession':
+        store.setSetting('currentSessionId', effect.sessionId);
+        break;
+      case 'enqueue':
+        store.enqueue(effect.job, now);
+        break;
+      case 'dropOutbox':
+        store.deleteOutboxForRide(effect.rideId);
+        break;
+      case 'recordPayment':
+        store.recordPayment(effect.payment);
+        break;
+      case 'addRefund':
+        store.addRefund(effect.rideId, effect.amount);
+        break;
+      case 'setSetting':
+        store.setSetting(effect.key, effect.value);
+        break;
+    }
+  }
+}
+
+class Core implements KioskCore {
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly logger: Logger;
+  private store: KioskStore | null = null;
+  private outbox: OutboxWorker | null = null;
+  private relay: RelayClient | null = null;
+  private relayState: RelayConnectivity = 'connecting';
+  private readonly expiry = new ExpiryTimer(() => this.afterChange());
+  private readonly listeners = new Set<(s: KioskSnapshot) => void>();
+  private snapshot: KioskSnapshot | null = null;
+  private lastStatus = '';
+
+  constructor(
+    private readonly config: KioskConfig,
+    private readonly options: KioskCoreOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger ?? pino({ name: 'kiosk-core', level: process.env.LOG_LEVEL ?? 'info' });
+  }
+
+  async start(): Promise<void> {
+    if (this.store) return;
+    if (!this.config.dataDir)
+      throw new Error('The kiosk config has no dataDir: set it to a writable directory for kiosk.db (Electron passes its userData path).');
+    const psp = this.options.pspClient ?? this.pspFromConfig();
+    const store = KioskStore.open(this.config.dataDir);
+    this.store = store;
+    if (store.getSetting('locale') === null) store.setSetting('locale', this.config.locale);
+
+    this.outbox = new OutboxWorker(
+      store,
+      {
+        prepare: (entry) => this.prepareDelivery(entry),
+        send: (entry, apiKey) => psp.createOrder(entry.job, apiKey),
+        settle: (entry, result) => this.settleDelivery(entry, result),
+        changed: () => this.afterChange(),
+      },
+      { now: this.now, random: this.random },
+      this.logger.child({ part: 'outbox' }),
+    );
+    this.relay = new RelayClient({
+      relayUrl: this.config.relayUrl,
+      cabId: this.config.cabId,
+      deviceToken: this.config.deviceToken,
+      lastSeq: () => this.store?.lastSeq() ?? 0,
+      onEvent: (raw) => this.handleRelayEvent(raw),
+      onConnectivity: (state) => this.setConnectivity(state),
+      random: this.random,
+      logger: this.logger.child({ part: 'relay' }),
+    });
+
+    this.logger.info(
+      { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
+      'kiosk core resumed from its store',
+    );
+    this.afterChange();
+    this.outbox.start();
+    this.relay.start();
+  }
+
+  async stop(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    this.relay?.stop();
+    await this.outbox?.stop();
+    this.expiry.clear();
+    this.relay = null;
+    this.outbox = null;
+    this.store = null;
+    store.close();
+  }
+
+  async execute(command: KioskCommand): Promise<Result<null>> {
+    const rideId = uuidv7(); // before any I/O, as DESIGN.md §3 asks
+    const parsed = kioskCommand.safeParse(command);
+    if (!parsed.success)
+      return fail('invalid_command', `The command was not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')}`);
+    const store = this.store;
+    if (!store) return fail('not_started', 'The kiosk is still starting. Try again in a moment.');
+    try {
+      const decision = store.transaction(() => {
+        const result = decideCommand(this.context(store), parsed.data, rideId);
+        if (result.ok) applyEffects(store, result.value, this.now().toISOString());
+        return result;
+      });
+      if (!decision.ok) return decision;
+      this.logger.info({ command: parsed.data.name, rideId: store.getSetting('screenRideId') }, 'command applied');
+    } catch (err) {
+      this.logger.error({ err, command: parsed.data.name }, 'command failed to commit');
+      return fail('storage_error', 'The kiosk could not save this change. Try again; restart the kiosk if it keeps happening.');
+    }
+    this.afterChange();
+    return ok(null);
+  }
+
+  getState(): KioskSnapshot {
+    if (this.snapshot) return this.snapshot;
+    return {
+      cab: { cabId: this.config.cabId, plate: this.config.plate, label: this.config.label ?? this.config.cabId, psp: this.config.psp, qrContent: this.config.qrContent },
+      locale: this.config.locale,
+      theme: 'auto',
+      currency: this.config.currency,
+      connectivity: { relay: this.relayState, offlineSince: null },
+      outboxDepth: 0,
+      pendingRides: 0,
+      ride: null,
+      session: null,
+      payment: null,
+    };
+  }
+
+  onState(listener: (snapshot: KioskSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------
+
+  private handleRelayEvent(raw: unknown): RelayEventAck | null {
+    const store = this.store;
+    if (!store) return null;
+    const parsed = relayEvent.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.logger.error({ problems }, 'invalid relay event refused');
+      return fail('invalid_event', `The tablet could not read this event (${problems}).`);
+    }
+    const event = parsed.data;
+    const log = this.logger.child({ eventId: event.id, seq: event.seq, type: event.type });
+    const lastSeq = store.lastSeq();
+    if (event.seq <= lastSeq || store.isEventApplied(event.id)) {
+      log.debug({ lastSeq }, 'duplicate relay event acked without effect');
+      return ok({ applied: false });
+    }
+    if (event.seq !== lastSeq + 1) {
+      log.warn({ lastSeq }, 'gap in relay events; leaving unacked so the relay redelivers in order');
+      return null;
+    }
+    try {
+      const note = store.transaction(() => {
+        const decision = decideEvent(this.context(store), this.lookups(store), event);
+        applyEffects(store, decision.effects, this.now().toISOString());
+        store.recordEvent(event.id, event.seq, event.type, this.now().toISOString());
+        return decision.note;
+      });
+      log.info(note ? { note } : {}, 'relay event applied');
+    } catch (err) {
+      log.error({ err }, 'relay event failed to commit; leaving unacked for redelivery');
+      return null;
+    }
+    this.afterChange();
+    return ok({ applied: true });
+  }
+
+  private setConnectivity(state: RelayConnectivity): void {
+    const store = this.store;
+    if (!store) return;
+    this.relayState = state;
+    if (state === 'online') {
+      store.setSetting('offlineSince', null);
+      this.lastStatus = ''; // the relay wants our status on every connect
+      this.outbox?.kick(true);
+    } else if (state === 'offline' && store.getSetting('offlineSince') === null) {
+      store.setSetting('offlineSince', this.now().toISOString());
+    }
+    this.publish();
+  }
+
+  private prepareDelivery(entry: OutboxEntry): { apiKey: string } | null {
+    const store = this.store!;
+    const now = this.now().toISOString();
+    return store.transaction(() => {
+      const ride = store.getRide(entry.rideId);
+      if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== entry.job.idempotencyKey) {
+        store.deleteOutboxEntry(entry.id); // the ride moved on; nothing to send
+        return null;
+      }
+      const session = store.getSession(entry.job.sessionId);
+      const usable = session && (session.state === 'in_use' || session.state === 'ready') && !isPastExpiry(session, now);
+      if (!usable || !session.oneTimeOrderApiKey) {
+        applyEffects(store, decideUnsendable(ride, session, now), now);
+        this.logger.warn({ rideId: ride.rideId, sessionId: entry.job.sessionId }, 'order not sent: the passenger session is over');
+        return null;
+      }
+      return { apiKey: session.oneTimeOrderApiKey };
+    });
+  }
+
+  private settleDelivery(entry: OutboxEntry, result: Exclude<CreateOrderResult, { kind: 'retry' }>): void {
+    const store = this.store!;
+    const now = this.now().toISOString();
+    store.transaction(() => {
+      store.deleteOutboxEntry(entry.id);
+      const outcome =
+        result.kind === 'success'
+          ? ({ kind: 'created', pspOrderId: result.pspOrderId } as const)
+          : ({ kind: 'refused', failure: result.failure } as const);
+      applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome), now);
+    });
+  }
+
+  // ---- state out ------------------------------------------------------------------------
+
+  /** After any commit: expire due sessions, re-arm the clock, push the snapshot and status. */
+  private afterChange(): void {
+    const store = this.store;
+    if (!store) return;
+    const now = this.now();
+    try {
+      const expirable = store.listExpirableSessions();
+      const effects = decideExpiry(this.context(store), this.lookups(store), expirable);
+      if (effects.length > 0) {
+        store.transaction(() => applyEffects(store, effects, now.toISOString()));
+        this.logger.info({ effects: effects.length }, 'passenger sessions expired');
+      }
+      this.expiry.arm(
+        store.listExpirableSessions().map((s) => s.expiresAt).filter((e) => Date.parse(e) > now.getTime()),
+        now.getTime(),
+      );
+    } catch (err) {
+      this.logger.error({ err }, 'session expiry check failed');
+    }
+    if (store.outboxDepth() > 0) this.outbox?.kick();
+    this.publish();
+  }
+
+  private publish(): void {
+    const store = this.store;
+    if (!store) return;
+    const snapshot = buildSnapshot(store, this.config, this.relayState, this.now());
+    this.snapshot = snapshot;
+    for (const listener of this.listeners) {
+      try {
+        listener(snapshot);
+      } catch (err) {
+        this.logger.error({ err }, 'a state listener threw');
+      }
+    }
+    const status: TabletStatus = {
+      appVersion: this.config.appVersion,
+      rideState: snapshot.ride?.state ?? 'idle',
+      outboxDepth: snapshot.outboxDepth,
+    };
+    const key = JSON.stringify(status);
+    if (key !== this.lastStatus && this.relay?.connected) {
+      this.lastStatus = key;
+      this.relay.sendStatus(status);
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------
+
+  private context(store: KioskStore): MachineContext {
+    const screenRideId = store.getSetting('screenRideId');
+    const sessionId = store.getSetting('currentSessionId');
+    return {
+      now: this.now().toISOString(),
+      cabId: this.config.cabId,
+      currency: this.config.currency,
+      locale: currentLocale(store, this.config),
+      screenRide: screenRideId ? store.getRide(screenRideId) : null,
+      currentSession: sessionId ? store.getSession(sessionId) : null,
+      inFlightRideId: this.outbox?.inFlightRideId ?? null,
+    };
+  }
+
+  private lookups(store: KioskStore): EventLookups {
+    return {
+      ride: (id) => store.getRide(id),
+      rideByMerchantOrderId: (id) => store.getRideByMerchantOrderId(id),
+      session: (id) => store.getSession(id),
+    };
+  }
+
+  private pspFromConfig(): PspClient {
+    if (this.config.psp !== 'hips')
+      throw new Error(`The kiosk core has no adapter for psp "${this.config.psp}" yet. Use psp "hips" in the kiosk config.`);
+    return createHipsClient({
+      pspUrl: this.config.pspUrl,
+      webhookUrl: this.config.orderWebhookUrl ?? `${this.config.relayUrl.replace(/\/+$/, '')}/webhooks/hips/orders`,
+      logger: this.logger.child({ part: 'hips' }),
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The kiosk database schema, as a numbered list. Migration i (0-based) brings the database from
+ * `user_version` i to i + 1. Append only: never edit a migration that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: rides, sessions, outbox, applied events, settings, payments
+  `
+  CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    psp TEXT NOT NULL,
+    qr_code TEXT NOT NULL,
+    allow_tip INTEGER NOT NULL,
+    one_time_order_api_key TEXT,
+    started_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('ready','in_use','canceled','timed_out','expired')),
+    ride_id TEXT
+  );
+  CREATE TABLE rides (
+    ride_id TEXT PRIMARY KEY,
+    merchant_order_id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('on_ride','ended','awaiting_payment','paid','failed','canceled')),
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    currency TEXT NOT NULL,
+    lines_json TEXT NOT NULL,
+    order_status TEXT NOT NULL CHECK (order_status IN ('none','queued','created')),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    session_id TEXT REFERENCES sessions(session_id),
+    psp_order_id TEXT,
+    failure_code TEXT,
+    failure_message TEXT
+  );
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ride_id TEXT NOT NULL REFERENCES rides(ride_id),
+    kind TEXT NOT NULL,
+    job_json TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    tries INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE applied_events (
+    event_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE payments (
+    ride_id TEXT PRIMARY KEY REFERENCES rides(ride_id),
+    method TEXT NOT NULL CHECK (method IN ('psp','other')),
+    psp_order_id TEXT,
+    order_amount INTEGER NOT NULL,
+    tip_amount INTEGER NOT NULL,
+    total_amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    paid_at TEXT NOT NULL
+  );
+  `,
+  // 2: refunds on payments, and indexes for the lookups the core does on every event
+  `
+  ALTER TABLE payments ADD COLUMN refunded_amount INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX rides_by_state ON rides(state);
+  CREATE INDEX sessions_by_ride ON sessions(ride_id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

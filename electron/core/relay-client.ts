@@ -1,0 +1,110 @@
+/**
+ * The tablet's side of the relay socket (DESIGN.md §4.4): namespace /cab over WebSocket,
+ * handshake {cabId, token, lastSeq}, events acked only once committed.
+ */
+import type { Logger } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import {
+  ACK_TIMEOUT_MS,
+  CAB_NAMESPACE,
+  SOCKET_EVENTS,
+  type RelayEventAck,
+  type TabletStatus,
+} from '../../protocol/relay-protocol.js';
+import { nextDelay } from './backoff.js';
+
+export type RelayConnectivity = 'connecting' | 'online' | 'offline';
+
+export interface RelayClientOptions {
+  relayUrl: string;
+  cabId: string;
+  deviceToken: string;
+  /** Read at every (re)connect, so the relay replays exactly what we have not applied. */
+  lastSeq: () => number;
+  /** Returns the ack, or null to leave the event unacked (a gap: the relay redelivers in order). */
+  onEvent: (raw: unknown) => RelayEventAck | null;
+  onConnectivity: (state: RelayConnectivity, detail?: string) => void;
+  random: () => number;
+  logger: Logger;
+}
+
+export class RelayClient {
+  private socket: Socket | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private refusedCount = 0;
+  private closed = false;
+
+  constructor(private readonly options: RelayClientOptions) {}
+
+  start(): void {
+    const o = this.options;
+    const socket = io(new URL(CAB_NAMESPACE, o.relayUrl).toString(), {
+      transports: ['websocket'],
+      auth: (cb) => cb({ cabId: o.cabId, token: o.deviceToken, lastSeq: o.lastSeq() }),
+      reconnectionDelay: 1_000,
+      reconnectionDelayMax: 30_000,
+      randomizationFactor: 0.5,
+      timeout: 10_000,
+    });
+    this.socket = socket;
+
+    socket.on('connect', () => {
+      this.refusedCount = 0;
+      o.logger.info({ relayUrl: o.relayUrl }, 'relay connected');
+      o.onConnectivity('online');
+    });
+    socket.on('disconnect', (reason) => {
+      o.logger.warn({ reason }, 'relay disconnected');
+      if (!this.closed) o.onConnectivity('offline', reason);
+    });
+    socket.on('connect_error', (err) => {
+      if (this.closed) return;
+      // socket.active is false when the server refused us (bad token): Socket.IO won't retry by itself.
+      if (!socket.active) {
+        const delay = Math.max(1_000, nextDelay(this.refusedCount++ + 2, o.random));
+        o.logger.error(
+          { err: err.message, retryInMs: delay },
+          'the relay refused this cab (check cabId and deviceToken in the kiosk config; rotate the token with `npm run fleet`)',
+        );
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          if (!this.closed) socket.connect();
+        }, delay);
+        this.retryTimer.unref?.();
+      } else {
+        o.logger.warn({ err: err.message }, 'relay unreachable; retrying');
+      }
+      o.onConnectivity('offline', err.message);
+    });
+
+    socket.on(SOCKET_EVENTS.relayEvent, (raw: unknown, ack?: (answer: RelayEventAck) => void) => {
+      const answer = o.onEvent(raw);
+      if (answer && typeof ack === 'function') ack(answer);
+    });
+
+    o.onConnectivity('connecting');
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** Best effort: the relay keeps the last status; a lost one is replaced by the next. */
+  sendStatus(status: TabletStatus): void {
+    const socket = this.socket;
+    if (!socket?.connected) return;
+    socket.timeout(ACK_TIMEOUT_MS).emit(SOCKET_EVENTS.tabletStatus, status, (err: Error | null, answer?: unknown) => {
+      if (err) this.options.logger.debug({ err: err.message }, 'tablet:status not acked');
+      else if (answer && typeof answer === 'object' && (answer as { ok?: unknown }).ok === false)
+        this.options.logger.warn({ answer }, 'relay rejected tablet:status');
+    });
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+}

@@ -1,0 +1,467 @@
+/**
+ * The ride state machine, as pure functions: (what the store holds now, input) → effects to
+ * commit in one transaction. No I/O and no clock here; the caller passes `now` and ids.
+ *
+ * idle → on_ride → ended (no passenger session yet) → awaiting_payment → paid
+ *                 ↘ awaiting_payment (a live session exists)        ↘ failed → (new session) → awaiting_payment
+ * on_ride / ended / failed / queued → canceled;  paid / failed / canceled → (dismiss) idle
+ */
+import type { KioskCommand, Locale } from '../../protocol/kiosk-api.js';
+import { minorAmount } from '../../protocol/money.js';
+import type { OrderLine, RelayEvent } from '../../protocol/relay-protocol.js';
+import { fail, ok, type Result } from '../../protocol/result.js';
+import { DEFAULT_VAT_RATE, defaultLabel } from './line-defaults.js';
+import {
+  idempotencyKeyFor,
+  orderAmountOf,
+  type CreateOrderJob,
+  type Failure,
+  type PaymentRecord,
+  type Ride,
+  type Session,
+} from './model.js';
+import { isPastExpiry, isSessionLive } from './session-clock.js';
+
+export type Effect =
+  | { type: 'saveRide'; ride: Ride }
+  | { type: 'setScreenRide'; rideId: string | null }
+  | { type: 'saveSession'; session: Session }
+  | { type: 'setCurrentSession'; sessionId: string | null }
+  | { type: 'enqueue'; job: CreateOrderJob }
+  | { type: 'dropOutbox'; rideId: string }
+  | { type: 'recordPayment'; payment: PaymentRecord }
+  | { type: 'addRefund'; rideId: string; amount: number }
+  | { type: 'setSetting'; key: 'locale' | 'theme'; value: string };
+
+export interface MachineContext {
+  now: string;
+  cabId: string;
+  currency: string;
+  locale: Locale;
+  /** The ride on the driver's screen (null when idle). */
+  screenRide: Ride | null;
+  /** The passenger's latest session, as the screen shows it. */
+  currentSession: Session | null;
+  /** The ride whose create-order request is on the wire right now, if any. */
+  inFlightRideId: string | null;
+}
+
+export const FAILURES = {
+  sessionExpired: {
+    code: 'session_expired',
+    message: 'The passenger scanned too long ago. Ask them to scan the QR again.',
+  },
+  sessionCanceled: {
+    code: 'session_canceled',
+    message: 'The passenger canceled on their phone. Ask them to scan the QR again.',
+  },
+  sessionTimedOut: {
+    code: 'session_timed_out',
+    message: "The passenger's payment session timed out. Ask them to scan the QR again.",
+  },
+  paymentFailed: (reason: string): Failure => ({
+    code: 'payment_failed',
+    message: `The payment did not go through (${reason}). Ask the passenger to scan the QR again, or take payment another way.`,
+  }),
+} as const;
+
+const MAX_LINES = 50;
+
+// ---- helpers ------------------------------------------------------------------------------
+
+/** A ride on screen that is waiting for a passenger session to (re)send its order. */
+export function needsSession(ride: Ride | null): ride is Ride {
+  return ride !== null && (ride.state === 'ended' || ride.state === 'failed');
+}
+
+/** Binds a live session to the ride and queues a fresh create-order attempt. */
+export function startOrderAttempt(ride: Ride, session: Session, now: string): Effect[] {
+  const attempt = ride.attempt + 1;
+  const next: Ride = {
+    ...ride,
+    state: 'awaiting_payment',
+    endedAt: ride.endedAt ?? now,
+    order: 'queued',
+    attempt,
+    sessionId: session.sessionId,
+    pspOrderId: null,
+    failure: null,
+  };
+  return [
+    { type: 'dropOutbox', rideId: ride.rideId },
+    { type: 'saveSession', session: { ...session, state: 'in_use', rideId: ride.rideId } },
+    { type: 'saveRide', ride: next },
+    { type: 'setCurrentSession', sessionId: session.sessionId },
+    {
+      type: 'enqueue',
+      job: {
+        rideId: ride.rideId,
+        merchantOrderId: ride.merchantOrderId,
+        currency: ride.currency,
+        lines: ride.lines,
+        sessionId: session.sessionId,
+        idempotencyKey: idempotencyKeyFor(ride.rideId, attempt),
+      },
+    },
+  ];
+}
+
+function failRide(ride: Ride, failure: Failure): Effect[] {
+  return [
+    { type: 'dropOutbox', rideId: ride.rideId },
+    { type: 'saveRide', ride: { ...ride, state: 'failed', failure } },
+  ];
+}
+
+function rideOnScreen(ctx: MachineContext, action: string): Result<Ride> {
+  const ride = ctx.screenRide;
+  if (!ride) return fail('no_ride', `There is no ride on screen. Start a ride before you ${action}.`);
+  return ok(ride);
+}
+
+function requireOnRide(ctx: MachineContext, action: string): Result<Ride> {
+  const found = rideOnScreen(ctx, action);
+  if (!found.ok) return found;
+  if (found.value.state !== 'on_ride')
+    return fail('ride_not_active', `The ride has already ended, so you cannot ${action}. Start a new ride instead.`);
+  return found;
+}
+
+function withLines(ride: Ride, lines: OrderLine[]): Result<Effect[]> {
+  if (lines.length > MAX_LINES)
+    return fail('too_many_lines', `A ride can have at most ${MAX_LINES} lines. Remove an extra first.`);
+  if (!minorAmount.safeParse(orderAmountOf(lines)).success)
+    return fail('amount_too_large', 'The total is larger than the payment provider accepts. Check the fare and extras.');
+  return ok([{ type: 'saveRide', ride: { ...ride, lines } }]);
+}
+
+// ---- driver commands ----------------------------------------------------------------------
+
+/** `newRideId` is generated by the caller before any I/O (UUIDv7). */
+export function decideCommand(ctx: MachineContext, command: KioskCommand, newRideId: string): Result<Effect[]> {
+  switch (command.name) {
+    case 'startRide': {
+      if (ctx.screenRide?.state === 'on_ride')
+        return fail('ride_in_progress', 'A ride is already running. End or cancel it before starting a new one.');
+      const ride: Ride = {
+        rideId: newRideId,
+        merchantOrderId: `${ctx.cabId}.${newRideId}`,
+        state: 'on_ride',
+        startedAt: ctx.now,
+        endedAt: null,
+        currency: ctx.currency,
+        lines: [],
+        order: 'none',
+        attempt: 0,
+        sessionId: null,
+        pspOrderId: null,
+        failure: null,
+      };
+      const effects: Effect[] = [
+        { type: 'saveRide', ride },
+        { type: 'setScreenRide', rideId: ride.rideId },
+      ];
+      // A session already used by an earlier ride is not this passenger's.
+      if (ctx.currentSession && ctx.currentSession.rideId !== null)
+        effects.push({ type: 'setCurrentSession', sessionId: null });
+      return ok(effects);
+    }
+
+    case 'setFare': {
+      const found = requireOnRide(ctx, 'change the fare');
+      if (!found.ok) return found;
+      const ride = found.value;
+      const fare: OrderLine = ride.lines.find((l) => l.kind === 'fare') ?? {
+        id: 'fare',
+        kind: 'fare',
+        label: defaultLabel('fare', ctx.locale),
+        amount: 0,
+        vatRate: DEFAULT_VAT_RATE.fare,
+      };
+      const extras = ride.lines.filter((l) => l.kind !== 'fare');
+      return withLines(ride, [{ ...fare, amount: command.amountMinor }, ...extras]);
+    }
+
+    case 'addExtra': {
+      const found = requireOnRide(ctx, 'add an extra');
+      if (!found.ok) return found;
+      const ride = found.value;
+      const used = ride.lines.map((l) => Number(/^extra-(\d+)$/.exec(l.id)?.[1] ?? 0));
+      const line: OrderLine = {
+        id: `extra-${Math.max(0, ...used) + 1}`,
+        kind: command.extra.kind,
+        label: command.extra.label ?? defaultLabel(command.extra.kind, ctx.locale),
+        amount: command.extra.amountMinor,
+        vatRate: DEFAULT_VAT_RATE[command.extra.kind],
+      };
+      return withLines(ride, [...ride.lines, line]);
+    }
+
+    case 'removeExtra': {
+      const found = requireOnRide(ctx, 'remove an extra');
+      if (!found.ok) return found;
+      const ride = found.value;
+      const line = ride.lines.find((l) => l.id === command.lineId);
+      if (!line) return fail('line_not_found', 'That extra is no longer on the ride. Check the list and try again.');
+      if (line.kind === 'fare')
+        return fail('cannot_remove_fare', 'The fare cannot be removed. Set it to the right amount instead.');
+      return withLines(ride, ride.lines.filter((l) => l.id !== command.lineId));
+    }
+
+    case 'endRide': {
+      const found = requireOnRide(ctx, 'end it');
+      if (!found.ok) return found;
+      const ride = found.value;
+      const fare = ride.lines.find((l) => l.kind === 'fare');
+      if (!fare || fare.amount <= 0) return fail('fare_missing', 'Enter the fare before ending the ride.');
+      const ended: Ride = { ...ride, endedAt: ctx.now };
+      const session = ctx.currentSession;
+      if (session && isSessionLive(session, ctx.now)) return ok(startOrderAttempt(ended, session, ctx.now));
+      // No usable session: wait for a scan. Say so when the passenger's scan has gone stale.
+      const stale = session !== null && session.rideId === null && (session.state === 'expired' || isPastExpiry(session, ctx.now));
+      return ok([{ type: 'saveRide', ride: { ...ended, state: 'ended', failure: stale ? FAILURES.sessionExpired : null } }]);
+    }
+
+    case 'cancelRide': {
+      const found = rideOnScreen(ctx, 'cancel it');
+      if (!found.ok) return found;
+      const ride = found.value;
+      const cancelable =
+        ride.state === 'on_ride' ||
+        ride.state === 'ended' ||
+        (ride.state === 'failed' && ride.order !== 'created') ||
+        (ride.state === 'awaiting_payment' && ride.order === 'queued' && ctx.inFlightRideId !== ride.rideId);
+      if (!cancelable)
+        return fail(
+          'cannot_cancel',
+          ride.state === 'awaiting_payment'
+            ? 'The order has already been sent to the passenger. Wait for the payment, or ask the passenger to cancel on their phone.'
+            : 'This ride is already finished. Dismiss it instead.',
+        );
+      return ok([
+        { type: 'dropOutbox', rideId: ride.rideId },
+        { type: 'saveRide', ride: { ...ride, state: 'canceled', endedAt: ride.endedAt ?? ctx.now } },
+      ]);
+    }
+
+    case 'dismiss': {
+      const found = rideOnScreen(ctx, 'dismiss it');
+      if (!found.ok) return found;
+      const ride = found.value;
+      if (ride.state !== 'paid' && ride.state !== 'failed' && ride.state !== 'canceled')
+        return fail('ride_not_finished', 'The ride is still in progress. End or cancel it first.');
+      const effects: Effect[] = [{ type: 'setScreenRide', rideId: null }];
+      if (ctx.currentSession && ctx.currentSession.rideId === ride.rideId)
+        effects.push({ type: 'setCurrentSession', sessionId: null });
+      return ok(effects);
+    }
+
+    case 'markPaidOtherwise': {
+      const found = rideOnScreen(ctx, 'mark it paid');
+      if (!found.ok) return found;
+      const ride = found.value;
+      if (ride.state !== 'failed' && ride.state !== 'ended')
+        return fail(
+          'cannot_mark_paid',
+          'Only a ride whose payment failed or never started can be marked as paid another way.',
+        );
+      const amount = orderAmountOf(ride.lines);
+      return ok([
+        { type: 'dropOutbox', rideId: ride.rideId },
+        { type: 'saveRide', ride: { ...ride, state: 'paid', failure: null } },
+        {
+          type: 'recordPayment',
+          payment: {
+            rideId: ride.rideId,
+            method: 'other',
+            pspOrderId: null,
+            orderAmount: amount,
+            tipAmount: 0,
+            totalAmount: amount,
+            currency: ride.currency,
+            paidAt: ctx.now,
+          },
+        },
+      ]);
+    }
+
+    case 'setLocale':
+      return ok([{ type: 'setSetting', key: 'locale', value: command.locale }]);
+    case 'setTheme':
+      return ok([{ type: 'setSetting', key: 'theme', value: command.theme }]);
+  }
+}
+
+// ---- relay events -------------------------------------------------------------------------
+
+export interface EventLookups {
+  ride(rideId: string): Ride | null;
+  rideByMerchantOrderId(merchantOrderId: string): Ride | null;
+  session(sessionId: string): Session | null;
+}
+
+export interface EventDecision {
+  effects: Effect[];
+  /** Why nothing happened, or what is odd, for the log. */
+  note?: string;
+}
+
+export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: RelayEvent): EventDecision {
+  switch (event.type) {
+    case 'qr.session.started': {
+      const d = event.data;
+      if (lookups.session(d.sessionId)) return { effects: [], note: 'session already known' };
+      const session: Session = {
+        sessionId: d.sessionId,
+        psp: d.psp,
+        qrCode: d.qrCode,
+        allowTip: d.allowTip,
+        oneTimeOrderApiKey: d.oneTimeOrderApiKey ?? null,
+        startedAt: event.occurredAt,
+        expiresAt: d.expiresAt,
+        state: 'ready',
+        rideId: null,
+      };
+      if (isPastExpiry(session, ctx.now)) {
+        // Replayed after a long time offline: never send an order into a dead session.
+        return { effects: [{ type: 'saveSession', session: { ...session, state: 'expired' } }], note: 'session arrived already expired' };
+      }
+      if (needsSession(ctx.screenRide)) {
+        return { effects: [{ type: 'saveSession', session }, ...startOrderAttempt(ctx.screenRide, session, ctx.now)] };
+      }
+      return {
+        effects: [
+          { type: 'saveSession', session },
+          { type: 'setCurrentSession', sessionId: session.sessionId },
+        ],
+      };
+    }
+
+    case 'qr.session.canceled':
+    case 'qr.session.timed_out': {
+      const session = lookups.session(event.data.sessionId);
+      if (!session) return { effects: [], note: 'unknown session' };
+      if (session.state !== 'ready' && session.state !== 'in_use') return { effects: [], note: 'session already over' };
+      const canceled = event.type === 'qr.session.canceled';
+      const effects: Effect[] = [{ type: 'saveSession', session: { ...session, state: canceled ? 'canceled' : 'timed_out' } }];
+      const ride = session.rideId ? lookups.ride(session.rideId) : null;
+      if (ride && ride.state === 'awaiting_payment' && ride.sessionId === session.sessionId)
+        effects.push(...failRide(ride, canceled ? FAILURES.sessionCanceled : FAILURES.sessionTimedOut));
+      return { effects };
+    }
+
+    case 'order.paid': {
+      const d = event.data;
+      const ride = lookups.rideByMerchantOrderId(d.merchantOrderId);
+      if (!ride) return { effects: [], note: 'payment for an order this tablet does not know' };
+      const note =
+        d.orderAmount !== orderAmountOf(ride.lines)
+          ? `paid order amount ${d.orderAmount} differs from the ride's ${orderAmountOf(ride.lines)}`
+          : ride.state === 'paid'
+            ? 'ride was already marked paid; the PSP payment replaces that record'
+            : undefined;
+      return {
+        effects: [
+          { type: 'dropOutbox', rideId: ride.rideId },
+          { type: 'saveRide', ride: { ...ride, state: 'paid', order: 'created', pspOrderId: d.pspOrderId, failure: null } },
+          {
+            type: 'recordPayment',
+            payment: {
+              rideId: ride.rideId,
+              method: 'psp',
+              pspOrderId: d.pspOrderId,
+              orderAmount: d.orderAmount,
+              tipAmount: d.tipAmount,
+              totalAmount: d.totalAmount,
+              currency: d.currency,
+              paidAt: event.occurredAt,
+            },
+          },
+        ],
+        ...(note ? { note } : {}),
+      };
+    }
+
+    case 'order.failed': {
+      const d = event.data;
+      const ride = lookups.rideByMerchantOrderId(d.merchantOrderId);
+      if (!ride) return { effects: [], note: 'failure for an order this tablet does not know' };
+      if (ride.state === 'paid') return { effects: [], note: 'ride already paid' };
+      if (ride.pspOrderId && d.pspOrderId && ride.pspOrderId !== d.pspOrderId)
+        return { effects: [], note: 'failure of an earlier attempt' };
+      if (ride.state !== 'awaiting_payment') return { effects: [], note: `ride is ${ride.state}` };
+      return { effects: failRide(ride, FAILURES.paymentFailed(d.reason)) };
+    }
+
+    case 'order.refunded': {
+      const ride = lookups.rideByMerchantOrderId(event.data.merchantOrderId);
+      if (!ride) return { effects: [], note: 'refund for an order this tablet does not know' };
+      return { effects: [{ type: 'addRefund', rideId: ride.rideId, amount: event.data.amount }] };
+    }
+
+    case 'payment.qr':
+      return { effects: [], note: 'dynamic payment QRs are not supported by this kiosk yet' };
+  }
+}
+
+// ---- time and the outbox --------------------------------------------------------------------
+
+/**
+ * Sessions that reached `expiresAt`: a ready one just expires; one whose ride's order has not
+ * gone out yet also fails that ride, so the driver asks for a new scan.
+ */
+export function decideExpiry(
+  ctx: MachineContext,
+  lookups: EventLookups,
+  sessions: Session[],
+): Effect[] {
+  const effects: Effect[] = [];
+  for (const session of sessions) {
+    if (!isPastExpiry(session, ctx.now)) continue;
+    const ride = session.rideId ? lookups.ride(session.rideId) : null;
+    if (session.state === 'ready') {
+      effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
+    } else if (
+      session.state === 'in_use' &&
+      ride?.state === 'awaiting_payment' &&
+      ride.order === 'queued' &&
+      ride.sessionId === session.sessionId &&
+      ctx.inFlightRideId !== ride.rideId
+    ) {
+      effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } }, ...failRide(ride, FAILURES.sessionExpired));
+    }
+  }
+  return effects;
+}
+
+export type DeliveryOutcome =
+  | { kind: 'created'; pspOrderId: string }
+  | { kind: 'refused'; failure: Failure };
+
+/** The PSP answered the create-order call for `job` for good (success or a definitive no). */
+export function decideDelivery(ride: Ride | null, job: CreateOrderJob, outcome: DeliveryOutcome): Effect[] {
+  // The ride moved on meanwhile (paid, canceled, or a newer attempt): the answer is stale.
+  if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey)
+    return [];
+  if (outcome.kind === 'created')
+    return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId } }];
+  return failRide(ride, outcome.failure);
+}
+
+/**
+ * At send time: the queued order's session can no longer take an order (ended or expired).
+ * Fails the ride with the reason, so the driver asks for a new scan; a new session re-sends.
+ */
+export function decideUnsendable(ride: Ride, session: Session | null, now: string): Effect[] {
+  if (!session) return failRide(ride, FAILURES.sessionExpired);
+  const failure =
+    session.state === 'canceled'
+      ? FAILURES.sessionCanceled
+      : session.state === 'timed_out'
+        ? FAILURES.sessionTimedOut
+        : FAILURES.sessionExpired;
+  const effects: Effect[] = [];
+  if ((session.state === 'ready' || session.state === 'in_use') && isPastExpiry(session, now))
+    effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
+  return [...effects, ...failRide(ride, failure)];
+}

@@ -1,0 +1,79 @@
+/** The one place the screen state is built: from the store, after every change. */
+import { localeName, themeSetting, type KioskSnapshot, type Locale, type ThemeSetting } from '../../protocol/kiosk-api.js';
+import type { KioskConfig } from './config.js';
+import { orderAmountOf } from './model.js';
+import type { RelayConnectivity } from './relay-client.js';
+import { displayedSessionState } from './session-clock.js';
+import type { KioskStore } from './store.js';
+
+export function currentLocale(store: KioskStore, config: KioskConfig): Locale {
+  const parsed = localeName.safeParse(store.getSetting('locale'));
+  return parsed.success ? parsed.data : config.locale;
+}
+
+export function currentTheme(store: KioskStore): ThemeSetting {
+  const parsed = themeSetting.safeParse(store.getSetting('theme'));
+  return parsed.success ? parsed.data : 'auto';
+}
+
+export function buildSnapshot(
+  store: KioskStore,
+  config: KioskConfig,
+  relay: RelayConnectivity,
+  now: Date,
+): KioskSnapshot {
+  const nowIso = now.toISOString();
+  const screenRideId = store.getSetting('screenRideId');
+  const ride = screenRideId ? store.getRide(screenRideId) : null;
+  const sessionId = store.getSetting('currentSessionId');
+  const session = sessionId ? store.getSession(sessionId) : null;
+  const payment = ride ? store.getPayment(ride.rideId) : null;
+
+  return {
+    cab: {
+      cabId: config.cabId,
+      plate: config.plate,
+      label: config.label ?? config.cabId,
+      psp: config.psp,
+      qrContent: config.qrContent,
+    },
+    locale: currentLocale(store, config),
+    theme: currentTheme(store),
+    currency: config.currency,
+    connectivity: { relay, offlineSince: relay === 'online' ? null : store.getSetting('offlineSince') },
+    outboxDepth: store.outboxDepth(),
+    pendingRides: store.countPendingRides(ride?.rideId ?? null),
+    ride: ride && {
+      rideId: ride.rideId,
+      merchantOrderId: ride.merchantOrderId,
+      state: ride.state,
+      startedAt: ride.startedAt,
+      endedAt: ride.endedAt,
+      lines: ride.lines,
+      orderAmount: orderAmountOf(ride.lines),
+      currency: ride.currency,
+      order: ride.order,
+      failure: ride.failure,
+    },
+    session: session && {
+      sessionId: session.sessionId,
+      psp: session.psp,
+      allowTip: session.allowTip,
+      startedAt: session.startedAt,
+      expiresAt: session.expiresAt,
+      state: displayedSessionState(session, nowIso),
+    },
+    payment:
+      payment && ride
+        ? {
+            rideId: payment.rideId,
+            pspOrderId: payment.pspOrderId ?? '',
+            orderAmount: payment.orderAmount,
+            tipAmount: payment.tipAmount,
+            totalAmount: payment.totalAmount,
+            currency: payment.currency,
+            paidAt: payment.paidAt,
+          }
+        : null,
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The kiosk's SQLite store (DESIGN.md §5). Power is cut without warning, so: WAL,
+ * synchronous=FULL, and every state change is one transaction.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { orderLine } from '../../protocol/relay-protocol.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type { CreateOrderJob, OutboxEntry, PaymentRecord, Ride, Session } from './model.js';
+
+export const DB_FILE_NAME = 'kiosk.db';
+
+type Row = Record<string, unknown>;
+
+/** Applies pending migrations in one transaction; refuses a database from a newer app. */
+export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
+  const known = migrations.length;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > known) {
+    throw new Error(
+      `this database was written by a newer cabpay (schema ${current}, this app knows ${known}); install the newer version or move the file away (${db.name})`,
+    );
+  }
+  if (current === known) return current;
+  db.transaction(() => {
+    for (let version = current; version < known; version++) db.exec(migrations[version]!);
+    // user_version cannot be bound as a parameter; `known` is our own integer.
+    db.pragma(`user_version = ${known}`);
+  })();
+  return known;
+}
+
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+const linesSchema = z.array(orderLine);
+
+function rideFromRow(row: Row): Ride {
+  return {
+    rideId: row.ride_id as string,
+    merchantOrderId: row.merchant_order_id as string,
+    state: row.state as Ride['state'],
+    startedAt: row.started_at as string,
+    endedAt: (row.ended_at as string | null) ?? null,
+    currency: row.currency as string,
+    lines: linesSchema.parse(JSON.parse(row.lines_json as string)),
+    order: row.order_status as Ride['order'],
+    attempt: row.attempt as number,
+    sessionId: (row.session_id as string | null) ?? null,
+    pspOrderId: (row.psp_order_id as string | null) ?? null,
+    failure:
+      row.failure_code == null
+        ? null
+        : { code: row.failure_code as string, message: (row.failure_message as string | null) ?? '' },
+  };
+}
+
+function sessionFromRow(row: Row): Session {
+  return {
+    sessionId: row.session_id as string,
+    psp: row.psp as Session['psp'],
+    qrCode: row.qr_code as string,
+    allowTip: row.allow_tip === 1,
+    oneTimeOrderApiKey: (row.one_time_order_api_key as string | null) ?? null,
+    startedAt: row.started_at as string,
+    expiresAt: row.expires_at as string,
+    state: row.state as Session['state'],
+    rideId: (row.ride_id as string | null) ?? null,
+  };
+}
+
+function outboxFromRow(row: Row): OutboxEntry {
+  return {
+    id: row.id as number,
+    rideId: row.ride_id as string,
+    kind: 'create_order',
+    job: JSON.parse(row.job_json as string) as CreateOrderJob,
+    tries: row.tries as number,
+    nextAttemptAt: row.next_attempt_at as string,
+    lastError: (row.last_error as string | null) ?? null,
+    createdAt: row.created_at as string,
+  };
+}
+
+function paymentFromRow(row: Row): PaymentRecord & { refundedAmount: number } {
+  return {
+    rideId: row.ride_id as string,
+    method: row.method as PaymentRecord['method'],
+    pspOrderId: (row.psp_order_id as string | null) ?? null,
+    orderAmount: row.order_amount as number,
+    tipAmount: row.tip_amount as number,
+    totalAmount: row.total_amount as number,
+    currency: row.currency as string,
+    paidAt: row.paid_at as string,
+    refundedAmount: row.refunded_amount as number,
+  };
+}
+
+/** Settings keys; values are stored as text. */
+export type SettingKey =
+  | 'locale'
+  | 'theme'
+  | 'lastSeq'
+  | 'offlineSince'
+  | 'screenRideId'
+  | 'currentSessionId';
+
+export class KioskStore {
+  readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(dataDir: string): KioskStore {
+    mkdirSync(dataDir, { recursive: true });
+    return new KioskStore(openDatabase(path.join(dataDir, DB_FILE_NAME)));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs fn in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- settings ----
+  getSetting(key: SettingKey): string | null {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as Row | undefined;
+    return row ? (row.value as string) : null;
+  }
+  setSetting(key: SettingKey, value: string | null): void {
+    if (value === null) this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+    else
+      this.db
+        .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+        .run(key, value);
+  }
+  lastSeq(): number {
+    return Number(this.getSetting('lastSeq') ?? '0');
+  }
+
+  // ---- applied events ----
+  isEventApplied(eventId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM applied_events WHERE event_id = ?').get(eventId) !== undefined;
+  }
+  recordEvent(eventId: string, seq: number, type: string, appliedAt: string): void {
+    this.db
+      .prepare('INSERT INTO applied_events (event_id, seq, type, applied_at) VALUES (?, ?, ?, ?)')
+      .run(eventId, seq, type, appliedAt);
+    this.setSetting('lastSeq', String(seq));
+  }
+
+  // ---- rides ----
+  getRide(rideId: string): Ride | null {
+    const row = this.db.prepare('SELECT * FROM rides WHERE ride_id = ?').get(rideId) as Row | undefined;
+    return row ? rideFromRow(row) : null;
+  }
+  getRideByMerchantOrderId(merchantOrderId: string): Ride | null {
+    const row = this.db.prepare('SELECT * FROM rides WHERE merchant_order_id = ?').get(merchantOrderId) as
+      | Row
+      | undefined;
+    return row ? rideFromRow(row) : null;
+  }
+  saveRide(ride: Ride): void {
+    this.db
+      .prepare(
+        `INSERT INTO rides (ride_id, merchant_order_id, state, started_at, ended_at, currency, lines_json,
+           order_status, attempt, session_id, psp_order_id, failure_code, failure_message)
+         VALUES (@rideId, @merchantOrderId, @state, @startedAt, @endedAt, @currency, @linesJson,
+           @order, @attempt, @sessionId, @pspOrderId, @failureCode, @failureMessage)
+         ON CONFLICT(ride_id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
+           lines_json = excluded.lines_json, order_status = excluded.order_status, attempt = excluded.attempt,
+           session_id = excluded.session_id, psp_order_id = excluded.psp_order_id,
+           failure_code = excluded.failure_code, failure_message = excluded.failure_message`,
+      )
+      .run({
+        rideId: ride.rideId,
+        merchantOrderId: ride.merchantOrderId,
+        state: ride.state,
+        startedAt: ride.startedAt,
+        endedAt: ride.endedAt,
+        currency: ride.currency,
+        linesJson: JSON.stringify(ride.lines),
+        order: ride.order,
+        attempt: ride.attempt,
+        sessionId: ride.sessionId,
+        pspOrderId: ride.pspOrderId,
+        failureCode: ride.failure?.code ?? null,
+        failureMessage: ride.failure?.message ?? null,
+      });
+  }
+  /** Rides still waiting for their payment, other than the one on screen. */
+  countPendingRides(exceptRideId: string | null): number {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM rides WHERE state IN ('ended','awaiting_payment') AND ride_id IS NOT ?`,
+      )
+      .get(exceptRideId) as Row;
+    return row.n as number;
+  }
+
+  // ---- sessions ----
+  getSession(sessionId: string): Session | null {
+    const row = this.db.prepare('SELECT * FROM sessions WHERE session_id = ?').get(sessionId) as Row | undefined;
+    return row ? sessionFromRow(row) : null;
+  }
+  saveSession(session: Session): void {
+    this.db
+      .prepare(
+        `INSERT INTO sessions (session_id, psp, qr_code, allow_tip, one_time_order_api_key, started_at, expires_at, state, ride_id)
+         VALUES (@sessionId, @psp, @qrCode, @allowTip, @key, @startedAt, @expiresAt, @state, @rideId)
+         ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, ride_id = excluded.ride_id`,
+      )
+      .run({
+        sessionId: session.sessionId,
+        psp: session.psp,
+        qrCode: session.qrCode,
+        allowTip: session.allowTip ? 1 : 0,
+        key: session.oneTimeOrderApiKey,
+        startedAt: session.startedAt,
+        expiresAt: session.expiresAt,
+        state: session.state,
+        rideId: session.rideId,
+      });
+  }
+  /** Sessions whose expiry still matters: ready ones, and those whose ride's order has not gone out. */
+  listExpirableSessions(): Session[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM sessions WHERE state = 'ready'
+             OR (state = 'in_use' AND ride_id IN (SELECT ride_id FROM rides WHERE order_status = 'queued'))
+           ORDER BY expires_at`,
+        )
+        .all() as Row[]
+    ).map(sessionFromRow);
+  }
+
+  // ---- outbox ----
+  enqueue(job: CreateOrderJob, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO outbox (ride_id, kind, job_json, idempotency_key, next_attempt_at, created_at)
+         VALUES (?, 'create_order', ?, ?, ?, ?)`,
+      )
+      .run(job.rideId, JSON.stringify(job), job.idempotencyKey, now, now);
+  }
+  outboxHead(): OutboxEntry | null {
+    const row = this.db.prepare('SELECT * FROM outbox ORDER BY id LIMIT 1').get() as Row | undefined;
+    return row ? outboxFromRow(row) : null;
+  }
+  outboxEntryForRide(rideId: string): OutboxEntry | null {
+    const row = this.db.prepare('SELECT * FROM outbox WHERE ride_id = ? ORDER BY id LIMIT 1').get(rideId) as
+      | Row
+      | undefined;
+    return row ? outboxFromRow(row) : null;
+  }
+  outboxDepth(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as Row).n as number;
+  }
+  deleteOutboxEntry(id: number): void {
+    this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
+  }
+  deleteOutboxForRide(rideId: string): void {
+    this.db.prepare('DELETE FROM outbox WHERE ride_id = ?').run(rideId);
+  }
+  scheduleRetry(id: number, tries: number, nextAttemptAt: string, lastError: string): void {
+    this.db
+      .prepare('UPDATE outbox SET tries = ?, next_attempt_at = ?, last_error = ? WHERE id = ?')
+      .run(tries, nextAttemptAt, lastError, id);
+  }
+  /** The connection is back: waiting out a backoff computed while offline helps no one. */
+  retryOutboxNow(now: string): void {
+    this.db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ?').run(now, now);
+  }
+
+  // ---- payments ----
+  getPayment(rideId: string): (PaymentRecord & { refundedAmount: number }) | null {
+    const row = this.db.prepare('SELECT * FROM payments WHERE ride_id = ?').get(rideId) as Row | undefined;
+    return row ? paymentFromRow(row) : null;
+  }
+  recordPayment(p: PaymentRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO payments (ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency, paid_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(ride_id) DO UPDATE SET method = excluded.method, psp_order_id = excluded.psp_order_id,
+           order_amount = excluded.order_amount, tip_amount = excluded.tip_amount,
+           total_amount = excluded.total_amount, currency = excluded.currency, paid_at = excluded.paid_at`,
+      )
+      .run(p.rideId, p.method, p.pspOrderId, p.orderAmount, p.tipAmount, p.totalAmount, p.currency, p.paidAt);
+  }
+  addRefund(rideId: string, amount: number): void {
+    this.db.prepare('UPDATE payments SET refunded_amount = refunded_amount + ? WHERE ride_id = ?').run(amount, rideId);
+  }
+}
