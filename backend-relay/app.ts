@@ -1,0 +1,131 @@
+/**
+ * The relay: one Fastify app with Socket.IO on the same HTTP server (namespace /cab).
+ * buildRelayApp wires the parts; buildRelay also listens and returns the URL.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Server as SocketServer } from 'socket.io';
+import { CAB_NAMESPACE } from '../protocol/relay-protocol.js';
+import { cabRoom, wireCabNamespace } from './cab-namespace.js';
+import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from './config.js';
+import { DeliveryHub } from './delivery.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
+import { registerOpsRoutes } from './http/ops-routes.js';
+import { registerWebhookRoutes } from './http/webhook-routes.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createPspAdapters } from './psp/index.js';
+import { openSqliteRelayStore } from './store/sqlite-store.js';
+import type { RelayStore } from './store/relay-store.js';
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+export interface RelayApp {
+  fastify: FastifyInstance;
+  io: SocketServer;
+  store: RelayStore;
+  hub: DeliveryHub;
+  config: ResolvedRelayConfig;
+  logger: Logger;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Removes acked events older than the retention; also runs hourly while listening. */
+  prune(): Promise<{ events: number; unrouted: number }>;
+  /** Graceful: stop accepting, finish in-flight commits, close sockets, close the database. */
+  close(): Promise<void>;
+}
+
+export interface RelayAppOptions {
+  /** Use this logger instead of pino to stdout (tests). */
+  logger?: Logger;
+}
+
+export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
+  const config = resolveRelayConfig(input);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const adapters = await createPspAdapters(config);
+  const store = openSqliteRelayStore(config.dbPath);
+
+  let hub: DeliveryHub | undefined;
+  const metrics = createMetrics(
+    () => hub?.connectedCount() ?? 0,
+    () => store.backlogByCab(),
+  );
+  hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
+  const liveHub = hub;
+
+  const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
+  const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
+  const nsp = io.of(CAB_NAMESPACE);
+  wireCabNamespace(nsp, { store, hub: liveHub, logger });
+
+  const disconnectCab = (cabId: string) => {
+    liveHub.disconnect(cabId);
+    nsp.in(cabRoom(cabId)).disconnectSockets(true);
+  };
+  installErrorHandling(fastify, logger);
+  registerOpsRoutes(fastify, { store, hub: liveHub, metrics });
+  registerAdminRoutes(fastify, { store, hub: liveHub, logger, adminToken: config.adminToken, disconnectCab });
+  registerWebhookRoutes(fastify, adapters, {
+    store,
+    hub: liveHub,
+    metrics,
+    logger,
+    locale: config.locale,
+    cabStaleSeconds: config.cabStaleSeconds,
+  });
+
+  const prune = async () => {
+    const removed = await store.prune(Date.now() - config.retentionMs);
+    if (removed.events + removed.unrouted > 0) logger.info(removed, 'pruned acked events older than the retention');
+    return removed;
+  };
+  let pruneTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    fastify,
+    io,
+    store,
+    hub: liveHub,
+    config,
+    logger,
+    prune,
+    async listen() {
+      await fastify.listen({ port: config.port, host: config.host });
+      const address = fastify.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
+      pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
+      pruneTimer.unref();
+      logger.info({ url }, 'listening');
+      return url;
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(pruneTimer);
+        await liveHub.stopAll();
+        nsp.disconnectSockets(true);
+        io.engine.close();
+        await fastify.close(); // waits for in-flight requests, so their commits finish
+        await store.close();
+        logger.info('relay closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function buildRelay(config: RelayConfig, options: RelayAppOptions = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const app = await buildRelayApp(config, options);
+  try {
+    const url = await app.listen();
+    return { url, close: () => app.close() };
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Per-cab ordered delivery with acks. One session per connected tablet walks the cab's log
+ * from the tablet's lastSeq: it sends one event, waits for its ack (or the ack timeout, then
+ * sends it again), and only then sends the next. So the tablet never sees a gap, and a lost
+ * ack costs one redelivery that the tablet recognises by id.
+ */
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import { z } from 'zod';
+import { SOCKET_EVENTS, type RelayEvent } from '../protocol/relay-protocol.js';
+import type { RelayMetrics } from './metrics.js';
+import type { RelayStore, StoredEvent } from './store/relay-store.js';
+
+const BATCH = 100;
+const STOPPED = Symbol('stopped');
+
+/** A tablet's answer that means "applied (or already had it), move on". */
+const positiveAck = z.looseObject({ ok: z.literal(true) });
+const negativeAck = z.looseObject({ ok: z.literal(false), error: z.looseObject({ code: z.string(), message: z.string() }) });
+
+export interface DeliveryDeps {
+  store: RelayStore;
+  metrics: RelayMetrics;
+  logger: Logger;
+  ackTimeoutMs: number;
+}
+
+export function toEnvelope(e: StoredEvent): RelayEvent {
+  return { seq: e.seq, id: e.id, type: e.type, occurredAt: e.occurredAt, data: e.data } as RelayEvent;
+}
+
+class CabDeliverySession {
+  private cursor: number;
+  private pending = true;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private signalStop: () => void = () => {};
+  /** Resolves when the session stops, so a pending ack wait never outlives the connection. */
+  private readonly stopSignal = new Promise<typeof STOPPED>((resolve) => {
+    this.signalStop = () => resolve(STOPPED);
+  });
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly socket: Socket,
+    readonly cabId: string,
+    startAfterSeq: number,
+    private readonly deps: DeliveryDeps,
+  ) {
+    this.cursor = startAfterSeq;
+    this.done = this.run().catch((err: unknown) => {
+      deps.logger.error({ err, cabId }, 'delivery stopped by an error; the tablet is disconnected to retry');
+      socket.disconnect(true);
+    });
+  }
+
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.signalStop();
+    this.wake?.();
+  }
+
+  private get active(): boolean {
+    return !this.stopped && this.socket.connected;
+  }
+
+  /** Resolves on notify/stop, or after `ms` when given. */
+  private pause(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.active) {
+      this.pending = false;
+      const batch = await this.deps.store.eventsAfter(this.cabId, this.cursor, BATCH);
+      if (batch.length === 0) {
+        if (!this.pending) await this.pause();
+        continue;
+      }
+      for (const event of batch) {
+        if (!(await this.deliverUntilAcked(event))) return;
+        this.cursor = event.seq;
+      }
+    }
+  }
+
+  private async deliverUntilAcked(event: StoredEvent): Promise<boolean> {
+    const { logger, metrics, store, ackTimeoutMs } = this.deps;
+    const envelope = toEnvelope(event);
+    for (let attempt = 1; this.active; attempt++) {
+      if (attempt > 1) metrics.redeliveries.inc();
+      let answer: unknown;
+      try {
+        answer = await Promise.race([
+          this.socket.timeout(ackTimeoutMs).emitWithAck(SOCKET_EVENTS.relayEvent, envelope),
+          this.stopSignal,
+        ]);
+      } catch {
+        logger.info({ cabId: this.cabId, seq: event.seq, attempt }, 'no ack in time; sending the event again');
+        continue;
+      }
+      if (answer === STOPPED) return false;
+      if (positiveAck.safeParse(answer).success) {
+        const now = Date.now();
+        await store.markAcked(this.cabId, event.seq, now);
+        metrics.deliveryLatency.observe(Math.max(0, now - event.committedAtMs) / 1000);
+        return true;
+      }
+      const refusal = negativeAck.safeParse(answer);
+      logger.warn(
+        { cabId: this.cabId, seq: event.seq, attempt, error: refusal.success ? refusal.data.error : 'unreadable ack' },
+        'the tablet refused the event; retrying after the ack timeout',
+      );
+      // Wait before retrying so a tablet that keeps refusing is not flooded; stop wakes us.
+      await this.pause(ackTimeoutMs);
+    }
+    return false;
+  }
+}
+
+/** The live sessions by cab. At most one tablet per cab: a newer connection replaces the older. */
+export class DeliveryHub {
+  private readonly sessions = new Map<string, CabDeliverySession>();
+
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  start(socket: Socket, cabId: string, startAfterSeq: number): void {
+    const previous = this.sessions.get(cabId);
+    if (previous) {
+      this.deps.logger.info({ cabId }, 'a newer connection replaces the tablet’s previous one');
+      previous.stop();
+      previous.socket.disconnect(true);
+    }
+    const session = new CabDeliverySession(socket, cabId, startAfterSeq, this.deps);
+    this.sessions.set(cabId, session);
+    socket.on('disconnect', () => {
+      session.stop();
+      if (this.sessions.get(cabId) === session) this.sessions.delete(cabId);
+    });
+  }
+
+  /** A new event was committed for this cab. */
+  notify(cabId: string): void {
+    this.sessions.get(cabId)?.notify();
+  }
+
+  isConnected(cabId: string): boolean {
+    return this.sessions.get(cabId)?.socket.connected ?? false;
+  }
+
+  connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Ends the cab's live connection (token rotated, cab deleted). */
+  disconnect(cabId: string): void {
+    const session = this.sessions.get(cabId);
+    if (!session) return;
+    session.stop();
+    session.socket.disconnect(true);
+    this.sessions.delete(cabId);
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    for (const s of all) s.stop();
+    this.sessions.clear();
+    await Promise.allSettled(all.map((s) => s.done));
+  }
+}

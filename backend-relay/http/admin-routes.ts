@@ -1,0 +1,125 @@
+/** The fleet registry behind `Authorization: Bearer $RELAY_ADMIN_TOKEN` (DESIGN.md §4.3). */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { cabId, pspName } from '../../protocol/relay-protocol.js';
+import type { DeliveryHub } from '../delivery.js';
+import { hashToken, newDeviceToken, secretsEqual } from '../secrets.js';
+import type { RelayStore } from '../store/relay-store.js';
+import { errorBody } from './errors.js';
+
+export const putCabBody = z.object({
+  psp: pspName.default('hips'),
+  qrCodes: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+  plate: z.string().trim().min(1).max(20),
+  label: z.string().trim().min(1).max(40),
+  /** A disabled cab keeps its token and log, but scans of its QR are refused (412). */
+  enabled: z.boolean().default(true),
+});
+export type PutCabBody = z.input<typeof putCabBody>;
+
+const cabParams = z.object({ cabId });
+
+function issues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+interface AdminDeps {
+  store: RelayStore;
+  hub: DeliveryHub;
+  /** Closes every live connection of the cab (its token no longer holds). */
+  disconnectCab(cabId: string): void;
+  logger: Logger;
+  adminToken: string;
+}
+
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { store, hub, logger } = deps;
+
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (req, reply) => {
+      const header = req.headers.authorization ?? '';
+      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!presented || !secretsEqual(presented, deps.adminToken)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send(errorBody('unauthorized', 'send Authorization: Bearer <RELAY_ADMIN_TOKEN>'));
+      }
+    });
+
+    const parseCabId = (params: unknown, reply: FastifyReply): string | null => {
+      const parsed = cabParams.safeParse(params);
+      if (parsed.success) return parsed.data.cabId;
+      void reply.code(400).send(errorBody('invalid_cab_id', `cabId ${issues(parsed.error)}`));
+      return null;
+    };
+
+    admin.put('/admin/cabs/:cabId', async (req, reply) => {
+      const id = parseCabId(req.params, reply);
+      if (id === null) return reply;
+      const body = putCabBody.safeParse(req.body ?? {});
+      if (!body.success) return reply.code(400).send(errorBody('invalid_cab', issues(body.error)));
+      const token = newDeviceToken();
+      const result = await store.putCab({ cabId: id, ...body.data }, hashToken(token), new Date().toISOString());
+      if (result.status === 'qr_conflict') {
+        return reply
+          .code(409)
+          .send(errorBody('qr_code_taken', `QR code "${result.qrCode}" belongs to cab ${result.ownerCabId}; remove it there first`));
+      }
+      if (result.status === 'updated') {
+        // Updating a cab keeps its token, so editing a label never knocks a tablet offline.
+        logger.info({ cabId: id }, 'cab updated');
+        return reply.code(200).send({ cabId: id, updated: true });
+      }
+      logger.info({ cabId: id }, 'cab registered');
+      return reply.code(201).send({ cabId: id, deviceToken: token });
+    });
+
+    admin.get('/admin/cabs', async () => {
+      const cabs = await store.listCabs();
+      return {
+        cabs: cabs.map((c) => ({
+          cabId: c.cabId,
+          psp: c.psp,
+          qrCodes: c.qrCodes,
+          plate: c.plate,
+          label: c.label,
+          enabled: c.enabled,
+          online: hub.isConnected(c.cabId),
+          lastSeenAt: hub.isConnected(c.cabId) ? new Date().toISOString() : c.lastSeenAt,
+          appVersion: c.appVersion,
+          rideState: c.rideState,
+          outboxDepth: c.outboxDepth,
+          backlog: c.backlog,
+          lastSeq: c.lastSeq,
+          ackedSeq: c.ackedSeq,
+        })),
+      };
+    });
+
+    admin.post('/admin/cabs/:cabId/rotate-token', async (req, reply) => {
+      const id = parseCabId(req.params, reply);
+      if (id === null) return reply;
+      const token = newDeviceToken();
+      if (!(await store.setTokenHash(id, hashToken(token)))) {
+        return reply.code(404).send(errorBody('unknown_cab', `no cab ${id}; add it with PUT /admin/cabs/${id}`));
+      }
+      deps.disconnectCab(id);
+      logger.info({ cabId: id }, 'device token rotated; live connection closed');
+      return { cabId: id, deviceToken: token };
+    });
+
+    admin.delete('/admin/cabs/:cabId', async (req, reply) => {
+      const id = parseCabId(req.params, reply);
+      if (id === null) return reply;
+      if (!(await store.deleteCab(id))) return reply.code(404).send(errorBody('unknown_cab', `no cab ${id}`));
+      deps.disconnectCab(id);
+      logger.info({ cabId: id }, 'cab removed with its events; live connection closed');
+      return { cabId: id, deleted: true };
+    });
+  });
+}

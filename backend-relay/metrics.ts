@@ -1,0 +1,59 @@
+/** Prometheus metrics on the relay's own registry (GET /metrics). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface RelayMetrics {
+  registry: Registry;
+  webhooks: Counter<'psp' | 'kind' | 'outcome'>;
+  deliveryLatency: Histogram<never>;
+  redeliveries: Counter<never>;
+  connectedCabs: Gauge<never>;
+  backlog: Gauge<'cab'>;
+}
+
+/**
+ * `readConnected` and `readBacklog` are read at scrape time, so the gauges are never stale
+ * and the database stays the source of truth.
+ */
+export function createMetrics(
+  readConnected: () => number,
+  readBacklog: () => Promise<Map<string, number>>,
+): RelayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'relay_' });
+  const webhooks = new Counter({
+    name: 'relay_webhooks_total',
+    help: 'Webhooks received, by PSP, kind (qr/order) and outcome',
+    labelNames: ['psp', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'relay_delivery_latency_seconds',
+    help: 'From the commit of an event to the tablet’s ack',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 3600, 86_400],
+    registers: [registry],
+  });
+  const redeliveries = new Counter({
+    name: 'relay_redeliveries_total',
+    help: 'Events sent again after an ack timeout or a refused ack',
+    registers: [registry],
+  });
+  const connectedCabs = new Gauge({
+    name: 'relay_connected_cabs',
+    help: 'Tablets connected now',
+    registers: [registry],
+    collect() {
+      this.set(readConnected());
+    },
+  });
+  const backlog = new Gauge({
+    name: 'relay_backlog_events',
+    help: 'Unacked events per cab',
+    labelNames: ['cab'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [cab, count] of await readBacklog()) this.set({ cab }, count);
+    },
+  });
+  return { registry, webhooks, deliveryLatency, redeliveries, connectedCabs, backlog };
+}

@@ -1,0 +1,154 @@
+/**
+ * Hips: RS256 JWT webhooks (DESIGN.md §4.2–4.3). Only the verified `data` claim is used; the
+ * readable body fields next to `jwt` are ignored because anyone could have written them.
+ */
+import { errors, importSPKI, jwtVerify, type CryptoKey } from 'jose';
+import { HIPS_ISSUER, hipsOrderHookData, hipsQrHookData, hipsWebhookBody, type HipsOrderHookData, type HipsQrHookData } from '../../protocol/hips.js';
+import type { HookVerdict, MappedEvent, PspAdapter } from './psp-adapter.js';
+
+/** Hips' clocks and ours may disagree a little; more than this is a stale or forged token. */
+export const HIPS_CLOCK_TOLERANCE_S = 300;
+/** The session's order timeout when the hook does not say (Hips' own default). */
+const DEFAULT_ORDER_TIMEOUT_S = 120;
+
+export async function createHipsAdapter(publicKeyPem: string): Promise<PspAdapter> {
+  const key = await importSPKI(publicKeyPem, 'RS256');
+  return {
+    name: 'hips',
+    webhooks: [
+      {
+        kind: 'qr',
+        path: '/webhooks/hips/qr',
+        verify: async (body, now) => {
+          const claim = await verifiedDataClaim(body, key, now);
+          if (claim.verdict !== 'ok') return claim;
+          const parsed = hipsQrHookData.safeParse(claim.data);
+          if (!parsed.success) return malformed('the verified data claim is not a Hips QR hook', parsed.error);
+          return mapQrHook(parsed.data, now);
+        },
+        downResponse: (text) => ({ down_response_text: text }),
+      },
+      {
+        kind: 'order',
+        path: '/webhooks/hips/orders',
+        verify: async (body, now) => {
+          const claim = await verifiedDataClaim(body, key, now);
+          if (claim.verdict !== 'ok') return claim;
+          const parsed = hipsOrderHookData.safeParse(claim.data);
+          if (!parsed.success) return malformed('the verified data claim is not a Hips order hook', parsed.error);
+          return mapOrderHook(parsed.data);
+        },
+      },
+    ],
+  };
+}
+
+type ClaimResult = { verdict: 'ok'; data: unknown } | Extract<HookVerdict, { verdict: 'unauthenticated' | 'malformed' }>;
+
+async function verifiedDataClaim(body: unknown, key: CryptoKey, now: Date): Promise<ClaimResult> {
+  const shape = hipsWebhookBody.safeParse(body);
+  if (!shape.success) {
+    return { verdict: 'malformed', message: 'the body must be a JSON object with a non-empty string field `jwt` (the signed Hips webhook)' };
+  }
+  try {
+    const { payload } = await jwtVerify(shape.data.jwt, key, {
+      algorithms: ['RS256'], // pinned: no `none`, no HS256 keyed with the public key
+      issuer: HIPS_ISSUER,
+      clockTolerance: HIPS_CLOCK_TOLERANCE_S,
+      requiredClaims: ['exp', 'iss'],
+      currentDate: now,
+    });
+    if (payload.data === undefined) return { verdict: 'malformed', message: 'the verified token carries no `data` claim' };
+    return { verdict: 'ok', data: payload.data };
+  } catch (err) {
+    return { verdict: 'unauthenticated', message: describeJoseError(err) };
+  }
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the webhook token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `the webhook token claim "${err.claim}" is invalid (${err.reason})`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'the webhook token must be signed with RS256';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the webhook signature does not match the Hips public key';
+  return 'the webhook token is not a valid signed JWT';
+}
+
+function malformed(what: string, error: { issues: { path: PropertyKey[]; message: string }[] }): HookVerdict {
+  const detail = error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  return { verdict: 'malformed', message: `${what}: ${detail}` };
+}
+
+function mapQrHook(d: HipsQrHookData, now: Date): HookVerdict {
+  const base = {
+    verdict: 'verified' as const,
+    // The request type is part of the key: a session's start and its end are separate events.
+    dedupeKey: `qr:${d.request_type}:${d.idempotency_key}`,
+    route: { by: 'qrCode' as const, qrCode: d.qr_code },
+    auditData: { ...d, one_time_order_api_key: undefined },
+  };
+  if (d.request_type === 'start_qr_session') {
+    const startedAt = parseHipsTime(d.execute_at) ?? now;
+    const timeoutS = d.order_timeout_seconds ?? DEFAULT_ORDER_TIMEOUT_S;
+    const event: MappedEvent = {
+      type: 'qr.session.started',
+      data: {
+        psp: 'hips',
+        sessionId: d.session_id,
+        qrCode: d.qr_code,
+        allowTip: d.allow_tip ?? false,
+        oneTimeOrderApiKey: d.one_time_order_api_key,
+        orderTimeoutSeconds: d.order_timeout_seconds,
+        paymentTimeoutSeconds: d.payment_timeout_seconds,
+        expiresAt: new Date(startedAt.getTime() + timeoutS * 1000).toISOString(),
+        dynamic: d.dynamic,
+      },
+    };
+    return { ...base, event, needsLiveCab: true };
+  }
+  const type = d.request_type === 'canceled' ? 'qr.session.canceled' : 'qr.session.timed_out';
+  return { ...base, event: { type, data: { sessionId: d.session_id } }, needsLiveCab: false };
+}
+
+/**
+ * Hips writes times like "2019-10-19T18:34:49.898 01:00": an ISO time whose '+' became a
+ * space on the way. Anything unreadable or absurd falls back to the receipt time.
+ */
+export function parseHipsTime(text: string | undefined): Date | null {
+  if (!text) return null;
+  const repaired = text.trim().replace(/ (\d{2}:?\d{2})$/, '+$1').replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
+  const ms = Date.parse(repaired);
+  if (!Number.isFinite(ms)) return null;
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 2000 && year <= 9999 ? new Date(ms) : null;
+}
+
+function mapOrderHook(d: HipsOrderHookData): HookVerdict {
+  const r = d.resource;
+  const dedupeKey = d.idempotency_key ? `order:${d.idempotency_key}` : `order:${d.event}:${r.id}`;
+  const route = { by: 'merchantOrderId' as const, merchantOrderId: r.merchant_order_id };
+  const event: MappedEvent =
+    d.event === 'payment.successful'
+      ? {
+          type: 'order.paid',
+          data: {
+            merchantOrderId: r.merchant_order_id,
+            pspOrderId: r.order_id,
+            currency: r.currency,
+            orderAmount: r.order_amount,
+            tipAmount: r.tip_amount,
+            totalAmount: r.amount,
+          },
+        }
+      : {
+          type: 'order.failed',
+          data: {
+            merchantOrderId: r.merchant_order_id,
+            pspOrderId: r.order_id,
+            reason: r.reason || (d.event === 'order.expired' ? 'expired' : r.status || 'payment failed'),
+          },
+        };
+  return { verdict: 'verified', dedupeKey, route, event, needsLiveCab: false, auditData: d };
+}

@@ -1,0 +1,98 @@
+/**
+ * The relay's durable state behind one interface, so a PostgreSQL implementation can replace
+ * the embedded SQLite one for large fleets. Every method resolves only after its commit.
+ */
+import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
+
+export interface CabInput {
+  cabId: string;
+  psp: PspName;
+  qrCodes: string[];
+  plate: string;
+  label: string;
+  enabled: boolean;
+}
+
+export interface CabRecord extends CabInput {
+  tokenHash: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+  appVersion: string | null;
+  rideState: RideStateName | null;
+  outboxDepth: number | null;
+  /** The highest seq assigned to this cab so far (seqs are never reused, even after pruning). */
+  lastSeq: number;
+  /** Every event up to this seq has been acked by the tablet. */
+  ackedSeq: number;
+  /** Unacked events now stored. */
+  backlog: number;
+}
+
+export interface NewEvent {
+  id: string;
+  cabId: string;
+  psp: PspName;
+  /** Unique per PSP: a retry with the same key is a duplicate. */
+  dedupeKey: string;
+  type: RelayEventType;
+  occurredAt: string;
+  data: unknown;
+}
+
+export interface StoredEvent {
+  seq: number;
+  id: string;
+  cabId: string;
+  type: RelayEventType;
+  occurredAt: string;
+  data: unknown;
+  /** When the event was committed, epoch ms (for delivery latency). */
+  committedAtMs: number;
+}
+
+export interface UnroutedHook {
+  psp: PspName;
+  kind: string;
+  dedupeKey: string;
+  reason: string;
+  data: unknown;
+}
+
+export type PutCabResult =
+  | { status: 'created' }
+  | { status: 'updated' }
+  | { status: 'qr_conflict'; qrCode: string; ownerCabId: string };
+
+export interface TabletStatusUpdate {
+  appVersion: string;
+  rideState: RideStateName;
+  outboxDepth: number;
+}
+
+export interface RelayStore {
+  /** Creates the cab with `tokenHash`, or updates it (keeping its token). */
+  putCab(cab: CabInput, tokenHashForNewCab: string, nowIso: string): Promise<PutCabResult>;
+  getCab(cabId: string): Promise<CabRecord | null>;
+  findCabByQrCode(qrCode: string): Promise<CabRecord | null>;
+  listCabs(): Promise<CabRecord[]>;
+  /** False when the cab does not exist. */
+  setTokenHash(cabId: string, tokenHash: string): Promise<boolean>;
+  /** Removes the cab with its events. False when it did not exist. */
+  deleteCab(cabId: string): Promise<boolean>;
+  markSeen(cabId: string, atIso: string, status?: TabletStatusUpdate): Promise<void>;
+
+  /** Assigns the next seq and stores the event in one transaction; a known dedupe key is a no-op. */
+  appendEvent(event: NewEvent, committedAtMs: number): Promise<{ status: 'stored'; event: StoredEvent } | { status: 'duplicate' }>;
+  /** A verified hook that belongs to no registered cab, kept for reconciliation. */
+  recordUnrouted(hook: UnroutedHook, atIso: string): Promise<'stored' | 'duplicate'>;
+  eventsAfter(cabId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  markAcked(cabId: string, seq: number, atMs: number): Promise<void>;
+  /** Everything up to `seq` counts as acked (the tablet says so in its handshake). */
+  markAckedThrough(cabId: string, seq: number, atMs: number): Promise<void>;
+  backlogByCab(): Promise<Map<string, number>>;
+  /** Removes acked events and unrouted records older than the cut-off. Unacked events stay. */
+  prune(olderThanMs: number): Promise<{ events: number; unrouted: number }>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,331 @@
+/** The embedded RelayStore: SQLite through better-sqlite3, WAL, synchronous=FULL, prepared statements. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
+import type {
+  CabInput,
+  CabRecord,
+  NewEvent,
+  PutCabResult,
+  RelayStore,
+  StoredEvent,
+  TabletStatusUpdate,
+  UnroutedHook,
+} from './relay-store.js';
+
+/** Numbered migrations, applied in one transaction under PRAGMA user_version. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE cabs (
+    cab_id        TEXT PRIMARY KEY,
+    psp           TEXT NOT NULL,
+    plate         TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    token_hash    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    last_seen_at  TEXT,
+    app_version   TEXT,
+    ride_state    TEXT,
+    outbox_depth  INTEGER,
+    last_seq      INTEGER NOT NULL DEFAULT 0,
+    acked_seq     INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE cab_qr_codes (
+    qr_code  TEXT PRIMARY KEY,
+    cab_id   TEXT NOT NULL REFERENCES cabs(cab_id) ON DELETE CASCADE
+  );
+  CREATE INDEX cab_qr_codes_by_cab ON cab_qr_codes(cab_id);
+  CREATE TABLE events (
+    cab_id          TEXT NOT NULL REFERENCES cabs(cab_id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    id              TEXT NOT NULL UNIQUE,
+    psp             TEXT NOT NULL,
+    dedupe_key      TEXT NOT NULL,
+    type            TEXT NOT NULL,
+    occurred_at     TEXT NOT NULL,
+    data            TEXT NOT NULL,
+    committed_at_ms INTEGER NOT NULL,
+    acked_at_ms     INTEGER,
+    PRIMARY KEY (cab_id, seq),
+    UNIQUE (psp, dedupe_key)
+  );
+  CREATE INDEX events_unacked ON events(cab_id) WHERE acked_at_ms IS NULL;
+  CREATE INDEX events_acked_at ON events(acked_at_ms) WHERE acked_at_ms IS NOT NULL;
+  CREATE TABLE unrouted_hooks (
+    psp          TEXT NOT NULL,
+    dedupe_key   TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    received_at  TEXT NOT NULL,
+    PRIMARY KEY (psp, dedupe_key)
+  );
+  `,
+];
+
+interface CabRow {
+  cab_id: string;
+  psp: string;
+  plate: string;
+  label: string;
+  enabled: number;
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string | null;
+  app_version: string | null;
+  ride_state: string | null;
+  outbox_depth: number | null;
+  last_seq: number;
+  acked_seq: number;
+  qr_codes: string | null;
+  backlog: number;
+}
+
+interface EventRow {
+  cab_id: string;
+  seq: number;
+  id: string;
+  type: string;
+  occurred_at: string;
+  data: string;
+  committed_at_ms: number;
+}
+
+const CAB_SELECT = `
+  SELECT c.*,
+    (SELECT json_group_array(qr_code) FROM (SELECT qr_code FROM cab_qr_codes q WHERE q.cab_id = c.cab_id ORDER BY qr_code)) AS qr_codes,
+    (SELECT COUNT(*) FROM events e WHERE e.cab_id = c.cab_id AND e.acked_at_ms IS NULL) AS backlog
+  FROM cabs c`;
+
+function toCab(row: CabRow): CabRecord {
+  return {
+    cabId: row.cab_id,
+    psp: row.psp as PspName,
+    qrCodes: row.qr_codes ? (JSON.parse(row.qr_codes) as string[]) : [],
+    plate: row.plate,
+    label: row.label,
+    enabled: row.enabled === 1,
+    tokenHash: row.token_hash,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    appVersion: row.app_version,
+    rideState: row.ride_state as RideStateName | null,
+    outboxDepth: row.outbox_depth,
+    lastSeq: row.last_seq,
+    ackedSeq: row.acked_seq,
+    backlog: row.backlog,
+  };
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    cabId: row.cab_id,
+    type: row.type as RelayEventType,
+    occurredAt: row.occurred_at,
+    data: JSON.parse(row.data) as unknown,
+    committedAtMs: row.committed_at_ms,
+  };
+}
+
+/** Opens (and migrates) the database; refuses one written by a newer relay. */
+export function openSqliteRelayStore(path: string): RelayStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteRelayStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `The relay database has schema version ${version}, newer than this relay (${MIGRATIONS.length}). Upgrade the relay or point RELAY_DB at another file.`,
+    );
+  }
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
+
+class SqliteRelayStore implements RelayStore {
+  private readonly s;
+  private closed = false;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      cabById: db.prepare<[string], CabRow>(`${CAB_SELECT} WHERE c.cab_id = ?`),
+      cabByQr: db.prepare<[string], CabRow>(
+        `${CAB_SELECT} WHERE c.cab_id = (SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?)`,
+      ),
+      allCabs: db.prepare<[], CabRow>(`${CAB_SELECT} ORDER BY c.cab_id`),
+      qrOwner: db.prepare<[string], { cab_id: string }>(`SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?`),
+      insertCab: db.prepare(
+        `INSERT INTO cabs (cab_id, psp, plate, label, enabled, token_hash, created_at)
+         VALUES (@cabId, @psp, @plate, @label, @enabled, @tokenHash, @createdAt)`,
+      ),
+      updateCab: db.prepare(
+        `UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`,
+      ),
+      cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
+      clearQrs: db.prepare(`DELETE FROM cab_qr_codes WHERE cab_id = ?`),
+      insertQr: db.prepare(`INSERT INTO cab_qr_codes (qr_code, cab_id) VALUES (?, ?)`),
+      setToken: db.prepare(`UPDATE cabs SET token_hash = ? WHERE cab_id = ?`),
+      deleteCab: db.prepare(`DELETE FROM cabs WHERE cab_id = ?`),
+      seen: db.prepare(`UPDATE cabs SET last_seen_at = ? WHERE cab_id = ?`),
+      seenWithStatus: db.prepare(
+        `UPDATE cabs SET last_seen_at = ?, app_version = ?, ride_state = ?, outbox_depth = ? WHERE cab_id = ?`,
+      ),
+      knownKey: db.prepare<[string, string], { one: number }>(
+        `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?`,
+      ),
+      nextSeq: db.prepare<[string], { last_seq: number }>(
+        `UPDATE cabs SET last_seq = last_seq + 1 WHERE cab_id = ? RETURNING last_seq`,
+      ),
+      insertEvent: db.prepare(
+        `INSERT INTO events (cab_id, seq, id, psp, dedupe_key, type, occurred_at, data, committed_at_ms)
+         VALUES (@cabId, @seq, @id, @psp, @dedupeKey, @type, @occurredAt, @data, @committedAtMs)`,
+      ),
+      insertUnrouted: db.prepare(
+        `INSERT INTO unrouted_hooks (psp, dedupe_key, kind, reason, data, received_at)
+         VALUES (@psp, @dedupeKey, @kind, @reason, @data, @receivedAt) ON CONFLICT DO NOTHING`,
+      ),
+      eventsAfter: db.prepare<[string, number, number], EventRow>(
+        `SELECT cab_id, seq, id, type, occurred_at, data, committed_at_ms FROM events
+         WHERE cab_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      ackOne: db.prepare(
+        `UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq = ? AND acked_at_ms IS NULL`,
+      ),
+      ackThrough: db.prepare(
+        `UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq <= ? AND acked_at_ms IS NULL`,
+      ),
+      raiseAckedSeq: db.prepare(
+        `UPDATE cabs SET acked_seq = MAX(acked_seq, MIN(?, last_seq)) WHERE cab_id = ?`,
+      ),
+      backlog: db.prepare<[], { cab_id: string; n: number }>(
+        `SELECT cab_id, COUNT(*) AS n FROM events WHERE acked_at_ms IS NULL GROUP BY cab_id`,
+      ),
+      pruneEvents: db.prepare(`DELETE FROM events WHERE acked_at_ms IS NOT NULL AND acked_at_ms < ?`),
+      pruneUnrouted: db.prepare(`DELETE FROM unrouted_hooks WHERE received_at < ?`),
+      ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
+    };
+  }
+
+  async putCab(cab: CabInput, tokenHashForNewCab: string, nowIso: string): Promise<PutCabResult> {
+    return this.db.transaction((): PutCabResult => {
+      for (const qr of cab.qrCodes) {
+        const owner = this.s.qrOwner.get(qr);
+        if (owner && owner.cab_id !== cab.cabId) return { status: 'qr_conflict', qrCode: qr, ownerCabId: owner.cab_id };
+      }
+      const row = { ...cab, enabled: cab.enabled ? 1 : 0 };
+      const exists = this.s.cabExists.get(cab.cabId) !== undefined;
+      if (exists) this.s.updateCab.run(row);
+      else this.s.insertCab.run({ ...row, tokenHash: tokenHashForNewCab, createdAt: nowIso });
+      this.s.clearQrs.run(cab.cabId);
+      for (const qr of new Set(cab.qrCodes)) this.s.insertQr.run(qr, cab.cabId);
+      return { status: exists ? 'updated' : 'created' };
+    })();
+  }
+
+  async getCab(cabId: string): Promise<CabRecord | null> {
+    const row = this.s.cabById.get(cabId);
+    return row ? toCab(row) : null;
+  }
+
+  async findCabByQrCode(qrCode: string): Promise<CabRecord | null> {
+    const row = this.s.cabByQr.get(qrCode);
+    return row ? toCab(row) : null;
+  }
+
+  async listCabs(): Promise<CabRecord[]> {
+    return this.s.allCabs.all().map(toCab);
+  }
+
+  async setTokenHash(cabId: string, tokenHash: string): Promise<boolean> {
+    return this.s.setToken.run(tokenHash, cabId).changes > 0;
+  }
+
+  async deleteCab(cabId: string): Promise<boolean> {
+    return this.s.deleteCab.run(cabId).changes > 0;
+  }
+
+  async markSeen(cabId: string, atIso: string, status?: TabletStatusUpdate): Promise<void> {
+    if (status) this.s.seenWithStatus.run(atIso, status.appVersion, status.rideState, status.outboxDepth, cabId);
+    else this.s.seen.run(atIso, cabId);
+  }
+
+  async appendEvent(event: NewEvent, committedAtMs: number) {
+    return this.db.transaction(() => {
+      if (this.s.knownKey.get(event.psp, event.dedupeKey)) return { status: 'duplicate' as const };
+      const next = this.s.nextSeq.get(event.cabId);
+      if (!next) throw new Error(`cab ${event.cabId} vanished while storing an event`);
+      const data = JSON.stringify(event.data);
+      this.s.insertEvent.run({ ...event, seq: next.last_seq, data, committedAtMs });
+      const stored: StoredEvent = {
+        seq: next.last_seq,
+        id: event.id,
+        cabId: event.cabId,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        data: event.data,
+        committedAtMs,
+      };
+      return { status: 'stored' as const, event: stored };
+    })();
+  }
+
+  async recordUnrouted(hook: UnroutedHook, atIso: string): Promise<'stored' | 'duplicate'> {
+    const info = this.s.insertUnrouted.run({ ...hook, data: JSON.stringify(hook.data), receivedAt: atIso });
+    return info.changes > 0 ? 'stored' : 'duplicate';
+  }
+
+  async eventsAfter(cabId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.s.eventsAfter.all(cabId, afterSeq, limit).map(toEvent);
+  }
+
+  async markAcked(cabId: string, seq: number, atMs: number): Promise<void> {
+    this.db.transaction(() => {
+      this.s.ackOne.run(atMs, cabId, seq);
+      this.s.raiseAckedSeq.run(seq, cabId);
+    })();
+  }
+
+  async markAckedThrough(cabId: string, seq: number, atMs: number): Promise<void> {
+    if (seq <= 0) return;
+    this.db.transaction(() => {
+      this.s.ackThrough.run(atMs, cabId, seq);
+      this.s.raiseAckedSeq.run(seq, cabId);
+    })();
+  }
+
+  async backlogByCab(): Promise<Map<string, number>> {
+    return new Map(this.s.backlog.all().map((r) => [r.cab_id, r.n]));
+  }
+
+  async prune(olderThanMs: number): Promise<{ events: number; unrouted: number }> {
+    return this.db.transaction(() => ({
+      events: this.s.pruneEvents.run(olderThanMs).changes,
+      unrouted: this.s.pruneUnrouted.run(new Date(olderThanMs).toISOString()).changes,
+    }))();
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the relay database is closed');
+    this.s.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
