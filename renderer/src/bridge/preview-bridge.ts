@@ -162,11 +162,15 @@ export function createPreviewBridge(opts: PreviewBridgeOptions): PreviewBridge {
   };
 }
 
+/** The browser globals this file touches, typed here so the node-side typecheck (tests) accepts it too. */
+type PageGlobals = { cabpay?: CabpayApi; location?: { protocol: string; host: string } };
+
 /** Defines `window.cabpay` over the preview host's bridge, unless Electron's preload already did. */
 export function installPreviewBridge(): void {
-  if (typeof window === 'undefined' || window.cabpay) return;
-  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const page = globalThis as unknown as PageGlobals;
+  if (!page.location || page.cabpay) return;
+  const scheme = page.location.protocol === 'https:' ? 'wss:' : 'ws:';
   // '/bridge' is PREVIEW_BRIDGE_PATH, spelled out so that zod stays out of this bundle.
-  const { api } = createPreviewBridge({ url: `${scheme}//${window.location.host}/bridge` });
-  Object.defineProperty(window, 'cabpay', { value: api, writable: false, configurable: false, enumerable: true });
+  const { api } = createPreviewBridge({ url: `${scheme}//${page.location.host}/bridge` });
+  Object.defineProperty(globalThis, 'cabpay', { value: api, writable: false, configurable: false, enumerable: true });
 }

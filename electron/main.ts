@@ -1,0 +1,92 @@
+/**
+ * The Electron main process: a thin shell around the kiosk core. The core (SQLite, outbox,
+ * relay socket) lives here and survives renderer crashes; the window only shows snapshots.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, session } from 'electron';
+import electronUpdater from 'electron-updater';
+import { pino } from 'pino';
+import { appLocation } from './app-origin.js';
+import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
+import { createKioskCore } from './core/index.js';
+import type { KioskCore } from './core/kiosk-core.js';
+import { contentSecurityPolicy, originOf } from './csp.js';
+import { registerIpc } from './ipc.js';
+import { readKioskConfig } from './kiosk-config-source.js';
+import { keepDisplayAwake } from './power.js';
+import { watchRenderer } from './renderer-recovery.js';
+import { hardenSession, hardenWebContents } from './security.js';
+import { claimSingleInstance } from './single-instance.js';
+import { startUpdater } from './updater.js';
+import { createMainWindow } from './window.js';
+
+const log = pino({ name: 'kiosk' });
+const here = path.dirname(fileURLToPath(import.meta.url));
+const location = appLocation(app.isPackaged, process.env.ELECTRON_RENDERER_URL);
+
+let mainWindow: BrowserWindow | null = null;
+let core: KioskCore | null = null;
+const cleanups: (() => void)[] = [];
+
+registerAppScheme(); // must precede `ready`
+app.enableSandbox();
+
+if (!claimSingleInstance(app, () => mainWindow)) {
+  app.quit();
+} else {
+  // Every webContents, present and future, gets the navigation/window/webview guards.
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, { location, log }));
+  app.whenReady().then(start).catch(fatal);
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', stopCoreThenQuit);
+  process.once('SIGINT', () => app.quit());
+  process.once('SIGTERM', () => app.quit());
+}
+
+async function start(): Promise<void> {
+  const config = readKioskConfig(process.env, app.getPath('userData'));
+  const csp = contentSecurityPolicy({ connectSrc: [originOf(config.relayUrl)] });
+  hardenSession(session.defaultSession, { csp, log });
+  serveAppProtocol(session.defaultSession, { rendererDir: path.join(here, '../renderer'), csp });
+
+  core = createKioskCore(config);
+  await core.start();
+  log.info({ cabId: config.cabId, dataDir: config.dataDir, version: app.getVersion() }, 'kiosk core started');
+
+  cleanups.push(registerIpc({ core, location, log, targets: () => (mainWindow && !mainWindow.isDestroyed() ? [mainWindow.webContents] : []) }));
+  mainWindow = createMainWindow({
+    preloadPath: path.join(here, '../preload/preload.cjs'),
+    entryUrl: location.entryUrl,
+    kiosk: app.isPackaged && process.env.CABPAY_WINDOWED !== '1',
+    devTools: !app.isPackaged,
+  });
+  watchRenderer(mainWindow, { log });
+  cleanups.push(keepDisplayAwake());
+
+  if (app.isPackaged) {
+    const { autoUpdater } = electronUpdater;
+    // The fleet may point tablets at its own feed without rebuilding.
+    if (process.env.CABPAY_UPDATE_URL) autoUpdater.setFeedURL({ provider: 'generic', url: process.env.CABPAY_UPDATE_URL });
+    cleanups.push(startUpdater({ updater: autoUpdater, core, log }));
+  }
+}
+
+let coreStopped = false;
+function stopCoreThenQuit(event: { preventDefault(): void }): void {
+  if (coreStopped || !core) return;
+  // Hold the quit until the store is closed cleanly, then quit for real.
+  event.preventDefault();
+  coreStopped = true;
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  core
+    .stop()
+    .catch((err: unknown) => log.error({ err }, 'core stop failed'))
+    .finally(() => app.quit());
+}
+
+function fatal(err: unknown): void {
+  log.fatal({ err }, 'kiosk failed to start');
+  dialog.showErrorBox('cabpay cannot start', (err as Error).message);
+  app.exit(1);
+}
