@@ -261,3 +261,16 @@ export function exited(child: ChildProcess): Promise<number | null> {
     child.once('exit', (code) => resolve(code));
   });
 }
+
+/** Counts what the relay has stored, read straight from its SQLite file. */
+export async function storedCounts(dbPath: string): Promise<{ events: number; unrouted: number }> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const events = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    const unrouted = (db.prepare('SELECT COUNT(*) AS n FROM unrouted_hooks').get() as { n: number }).n;
+    return { events, unrouted };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run fleet -- <command>`: the fleet registry from a terminal, over the admin HTTP API.
+ *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--disabled]
+ *   list | rotate-token <cabId> | remove <cabId>
+ * Options: --relay URL (or RELAY_URL), --token T (or RELAY_ADMIN_TOKEN), --json.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { cabId, pspName } from '../protocol/relay-protocol.js';
+
+const USAGE = `usage: npm run fleet -- <command> [options]
+  add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled]
+  list
+  rotate-token <cabId>
+  remove <cabId>
+options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json`;
+
+const connection = z.object({
+  relay: z.url({ error: 'the relay URL is missing or invalid: pass --relay http://host:port or set RELAY_URL' }),
+  token: z.string({ error: 'the admin token is missing: pass --token or set RELAY_ADMIN_TOKEN' }).min(16, 'the admin token must be at least 16 characters'),
+  json: z.boolean(),
+});
+
+const command = z.discriminatedUnion('name', [
+  z.object({
+    name: z.literal('add'),
+    cabId,
+    qr: z.array(z.string().min(1).max(200)).min(1, 'give at least one --qr <code> (the cab’s QR code id at the PSP)'),
+    plate: z.string({ error: '--plate is required' }).min(1).max(20),
+    label: z.string({ error: '--label is required' }).min(1).max(40),
+    psp: pspName.default('hips'),
+    disabled: z.boolean().default(false),
+  }),
+  z.object({ name: z.literal('list') }),
+  z.object({ name: z.literal('rotate-token'), cabId }),
+  z.object({ name: z.literal('remove'), cabId }),
+]);
+type Command = z.infer<typeof command>;
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infer<typeof connection>; cmd: Command } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        relay: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        qr: { type: 'string', multiple: true },
+        plate: { type: 'string' },
+        label: { type: 'string' },
+        psp: { type: 'string' },
+        disabled: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) throw new CliError(USAGE);
+  const [name, id, ...extra] = positionals;
+  if (extra.length) throw new CliError(`unexpected arguments: ${extra.join(' ')}\n${USAGE}`);
+  const conn = connection.safeParse({ relay: values.relay ?? env.RELAY_URL, token: values.token ?? env.RELAY_ADMIN_TOKEN, json: values.json });
+  if (!conn.success) throw new CliError(describe(conn.error));
+  const cmd = command.safeParse({
+    name,
+    cabId: id,
+    qr: values.qr ?? [],
+    plate: values.plate,
+    label: values.label,
+    psp: values.psp,
+    disabled: values.disabled,
+  });
+  if (!cmd.success) {
+    const unknown = cmd.error.issues.some((i) => i.path[0] === 'name');
+    throw new CliError(unknown ? `unknown command "${name}"\n${USAGE}` : `${name}: ${describe(cmd.error)}`);
+  }
+  return { conn: conn.data, cmd: cmd.data };
+}
+
+async function call(conn: { relay: string; token: string }, method: string, route: string, body?: unknown) {
+  let res: Response;
+  try {
+    res = await fetch(new URL(route, conn.relay), {
+      method,
+      headers: { authorization: `Bearer ${conn.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach the relay at ${conn.relay} (${(err as Error).cause ?? (err as Error).message}); is it running?`);
+  }
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = { raw: text };
+  }
+  if (!res.ok) {
+    const message = json?.error?.message ?? text;
+    throw new CliError(`the relay answered ${res.status}: ${message}`);
+  }
+  return { status: res.status, json };
+}
+
+/** Runs one command; returns what to print. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const { conn, cmd } = parseCli(argv, env);
+  const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
+  switch (cmd.name) {
+    case 'add': {
+      const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
+      const { status, json } = await call(conn, 'PUT', `/admin/cabs/${encodeURIComponent(cmd.cabId)}`, body);
+      return status === 201
+        ? out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}`)
+        : out(json, `cab ${json.cabId} updated; its device token is unchanged (use rotate-token for a new one).`);
+    }
+    case 'list': {
+      const { json } = await call(conn, 'GET', '/admin/cabs');
+      const cabs = json.cabs as Array<Record<string, unknown>>;
+      const rows = cabs.map(
+        (c) =>
+          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}${c.enabled ? '' : '\tDISABLED'}`,
+      );
+      return out(json, rows.length ? rows.join('\n') : 'no cabs registered');
+    }
+    case 'rotate-token': {
+      const { json } = await call(conn, 'POST', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/rotate-token`);
+      return out(json, `new device token for ${json.cabId} (shown once; the old one no longer works): ${json.deviceToken}`);
+    }
+    case 'remove': {
+      const { json } = await call(conn, 'DELETE', `/admin/cabs/${encodeURIComponent(cmd.cabId)}`);
+      return out(json, `cab ${json.cabId} removed.`);
+    }
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (isEntry) {
+  runCli(process.argv.slice(2), process.env).then(
+    (text) => console.log(text),
+    (err: unknown) => {
+      console.error(err instanceof CliError ? `fleet: ${err.message}` : err);
+      process.exitCode = err instanceof CliError ? 2 : 1;
+    },
+  );
+}
