@@ -1,0 +1,57 @@
+import { useEffect, type ComponentType } from 'react';
+import { ErrorToast } from './components/ErrorToast.js';
+import { Header } from './components/Header.js';
+import { OfflineBanner } from './components/OfflineBanner.js';
+import { useNow } from './hooks.js';
+import { translate } from './i18n/index.js';
+import { screenFor, type ScreenName } from './screen.js';
+import { AwaitingPaymentScreen } from './screens/AwaitingPaymentScreen.js';
+import { CanceledScreen } from './screens/CanceledScreen.js';
+import { EndedScreen } from './screens/EndedScreen.js';
+import { FailedScreen } from './screens/FailedScreen.js';
+import { IdleScreen } from './screens/IdleScreen.js';
+import { OnRideScreen } from './screens/OnRideScreen.js';
+import { PaidScreen } from './screens/PaidScreen.js';
+import { useUi } from './state.js';
+import { effectiveTheme } from './theme.js';
+
+const screens: Record<ScreenName, ComponentType> = {
+  idle: IdleScreen,
+  on_ride: OnRideScreen,
+  ended: EndedScreen,
+  awaiting_payment: AwaitingPaymentScreen,
+  paid: PaidScreen,
+  failed: FailedScreen,
+  canceled: CanceledScreen,
+};
+
+export function App() {
+  const snapshot = useUi((ui) => ui.snapshot);
+  const now = useNow(60_000);
+  const theme = effectiveTheme(snapshot?.theme ?? 'auto', now);
+  const locale = snapshot?.locale ?? 'en';
+
+  // Theme and language live on <html> so the whole document, dialogs included, follows.
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.lang = locale;
+  }, [theme, locale]);
+
+  if (!snapshot) {
+    return (
+      <div className="loading" role="status">
+        {translate(locale, 'app.loading')}
+        <ErrorToast />
+      </div>
+    );
+  }
+  const Screen = screens[screenFor(snapshot)];
+  return (
+    <div className="app">
+      <Header />
+      <OfflineBanner />
+      <Screen />
+      <ErrorToast />
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Which screen the kiosk shows is a pure function of the core's snapshot; the UI keeps no
+ * copy of the ride state of its own. The core's ride machine already folds sessions into the
+ * ride state (a live session turns "ended" into "awaiting_payment", a canceled one fails
+ * the ride), so the ride state decides the screen.
+ */
+import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
+
+export const screenNames = [
+  'idle',
+  'on_ride',
+  'ended',
+  'awaiting_payment',
+  'paid',
+  'failed',
+  'canceled',
+] as const;
+export type ScreenName = (typeof screenNames)[number];
+
+export function screenFor(snapshot: KioskSnapshot): ScreenName {
+  const ride = snapshot.ride;
+  if (ride === null) return 'idle';
+  switch (ride.state) {
+    case 'idle':
+      return 'idle';
+    case 'on_ride':
+      return 'on_ride';
+    case 'ended':
+      return 'ended';
+    case 'awaiting_payment':
+      return 'awaiting_payment';
+    case 'paid':
+      return 'paid';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+      return 'canceled';
+  }
+}
+
+/** A passenger has scanned and waits, not yet bound to a ride: "Passenger ready". */
+export function passengerWaiting(snapshot: KioskSnapshot): boolean {
+  return snapshot.session?.state === 'ready';
+}
+
+/** Why the passenger has to scan again, if their latest session ended before paying. */
+export type SessionProblem = 'canceled' | 'timed_out' | 'expired';
+export function sessionProblem(snapshot: KioskSnapshot): SessionProblem | null {
+  const state = snapshot.session?.state;
+  return state === 'canceled' || state === 'timed_out' || state === 'expired' ? state : null;
+}
+
+/** Paid through the PSP, or marked by the driver as paid another way (no PSP order). */
+export function paidOtherwise(snapshot: KioskSnapshot): boolean {
+  const payment = snapshot.payment;
+  return payment === null || payment.pspOrderId === '';
+}
+
+/** The data-testid of each screen's root, relied on by the end-to-end tests. */
+export function screenTestId(screen: ScreenName): string {
+  return `screen-${screen.replace('_', '-')}`;
+}

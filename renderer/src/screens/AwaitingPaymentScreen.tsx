@@ -1,0 +1,66 @@
+import { maxTip } from '../../../protocol/money.js';
+import { Money } from '../components/Money.js';
+import { OrderLines } from '../components/OrderLines.js';
+import { ScreenLayout } from '../components/ScreenLayout.js';
+import { StartNextRide } from '../components/StartNextRide.js';
+import { vatByRate } from '../fare.js';
+import { formatPercent, money } from '../i18n/index.js';
+import { useLocale, useSnapshot, useT } from '../hooks.js';
+
+/** The passenger has the order in their app: the itemized fare, and what they may add as tip. */
+export function AwaitingPaymentScreen() {
+  const snapshot = useSnapshot();
+  const t = useT();
+  const locale = useLocale();
+  const ride = snapshot.ride;
+  if (!ride) return null;
+  const { currency, orderAmount } = ride;
+  const allowTip = snapshot.session?.allowTip ?? true;
+  const online = snapshot.connectivity.relay === 'online';
+  // "Queued" is only worth a warning while offline; online it is about to go out.
+  const held = ride.order !== 'created' && !online;
+  const status = ride.order === 'created' ? t('awaiting.waiting') : held ? t('awaiting.queued') : t('awaiting.sending');
+  return (
+    <ScreenLayout
+      screen="awaiting_payment"
+      driver={
+        <div className="driver-stack">
+          <h1 className="screen-title">{t('awaiting.title')}</h1>
+          <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
+            {status}
+          </div>
+          <div className="grow" />
+          <StartNextRide />
+        </div>
+      }
+      passenger={
+        <div className="passenger-stack">
+          <div className="bill">
+            <OrderLines lines={ride.lines} currency={currency} />
+            <div className="bill-total">
+              <span>{t('awaiting.orderAmount')}</span>
+              <Money amount={orderAmount} currency={currency} testId="order-amount" className="total-amount" />
+            </div>
+            {vatByRate(ride.lines).map((vat) => (
+              <div key={vat.ratePercent} className="bill-vat">
+                <span>{t('awaiting.vat', { rate: formatPercent(vat.ratePercent, locale) })}</span>
+                <Money amount={vat.vatMinor} currency={currency} />
+              </div>
+            ))}
+          </div>
+          <p className="tip-note" data-testid="tip-note">
+            {allowTip
+              ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
+              : t('awaiting.noTip')}
+          </p>
+          {allowTip ? (
+            <p className="tip-cap">
+              ≤ <Money amount={maxTip(orderAmount)} currency={currency} />
+            </p>
+          ) : null}
+          <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
+        </div>
+      }
+    />
+  );
+}

@@ -1,0 +1,59 @@
+import { run } from '../commands.js';
+import { CabIdentity } from '../components/CabIdentity.js';
+import { CancelRide } from '../components/CancelRide.js';
+import { Money } from '../components/Money.js';
+import { ScreenLayout } from '../components/ScreenLayout.js';
+import { StartNextRide } from '../components/StartNextRide.js';
+import { useSnapshot, useT } from '../hooks.js';
+import { sessionProblem } from '../screen.js';
+
+/** The ride is over and the fare set; the passenger has yet to scan (or must scan again). */
+export function EndedScreen() {
+  const snapshot = useSnapshot();
+  const t = useT();
+  const ride = snapshot.ride;
+  if (!ride) return null;
+  const problem = sessionProblem(snapshot);
+  return (
+    <ScreenLayout
+      screen="ended"
+      driver={
+        <div className="driver-stack">
+          <h1 className="screen-title">{t('ended.title')}</h1>
+          {ride.failure || problem ? (
+            <div className="notice notice-warning" data-testid="session-problem" role="status">
+              <strong>{ride.failure?.message ?? (problem ? t(`session.${problem}`) : '')}</strong>
+              <p>{t('session.scanAgain')}</p>
+            </div>
+          ) : (
+            <p className="hint">{t('ended.waiting')}</p>
+          )}
+          <div className="amount-block">
+            <span className="amount-label">{t('ended.toPay')}</span>
+            <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-large" />
+          </div>
+          <div className="grow" />
+          <button
+            type="button"
+            className="button button-secondary"
+            data-testid="mark-paid-otherwise"
+            onClick={() => void run((api) => api.markPaidOtherwise())}
+          >
+            <span>{t('failed.paidOtherwise')}</span>
+            <small className="button-sub">{t('failed.paidOtherwiseHint')}</small>
+          </button>
+          <div className="button-row">
+            <CancelRide />
+            <StartNextRide />
+          </div>
+        </div>
+      }
+      passenger={
+        <div className="passenger-stack">
+          <CabIdentity heading={t('ended.scanToPay')} />
+          <Money amount={ride.orderAmount} currency={ride.currency} className="amount-under-qr" />
+        </div>
+      }
+    />
+  );
+}

@@ -1,0 +1,48 @@
+import { run } from '../commands.js';
+import { CabIdentity } from '../components/CabIdentity.js';
+import { Money } from '../components/Money.js';
+import { ScreenLayout } from '../components/ScreenLayout.js';
+import { StartNextRide } from '../components/StartNextRide.js';
+import { useSnapshot, useT } from '../hooks.js';
+
+/** The order failed or expired: the reason, and the ways on. */
+export function FailedScreen() {
+  const snapshot = useSnapshot();
+  const t = useT();
+  const ride = snapshot.ride;
+  if (!ride) return null;
+  return (
+    <ScreenLayout
+      screen="failed"
+      driver={
+        <div className="driver-stack">
+          <h1 className="screen-title">{t('failed.title')}</h1>
+          <p className="notice notice-warning" data-testid="failure-reason">
+            {ride.failure?.message ?? t('failed.unknown')}
+          </p>
+          <div className="option">
+            <strong>{t('failed.scanAgain')}</strong>
+            <p className="hint">{t('failed.scanAgainHint')}</p>
+          </div>
+          <div className="grow" />
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="mark-paid-otherwise"
+            onClick={() => void run((api) => api.markPaidOtherwise())}
+          >
+            <span>{t('failed.paidOtherwise')}</span>
+            <small className="button-sub">{t('failed.paidOtherwiseHint')}</small>
+          </button>
+          <StartNextRide />
+        </div>
+      }
+      passenger={
+        <div className="passenger-stack">
+          <CabIdentity heading={t('ended.scanToPay')} />
+          <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
+        </div>
+      }
+    />
+  );
+}

@@ -1,0 +1,38 @@
+import { run } from '../commands.js';
+import { CabIdentity } from '../components/CabIdentity.js';
+import { PassengerReady } from '../components/PassengerReady.js';
+import { ScreenLayout } from '../components/ScreenLayout.js';
+import { useSnapshot, useT } from '../hooks.js';
+import { passengerWaiting } from '../screen.js';
+
+export function IdleScreen() {
+  const snapshot = useSnapshot();
+  const t = useT();
+  return (
+    <ScreenLayout
+      screen="idle"
+      driver={
+        <div className="driver-stack">
+          <h1 className="screen-title">{t('idle.title')}</h1>
+          {passengerWaiting(snapshot) ? <PassengerReady /> : null}
+          <p className="hint">{t('idle.driverHint')}</p>
+          <div className="grow" />
+          <button
+            type="button"
+            className="button button-primary button-huge"
+            data-testid="start-ride"
+            onClick={() => void run((api) => api.startRide())}
+          >
+            {t('idle.startRide')}
+          </button>
+        </div>
+      }
+      passenger={
+        <div className="passenger-stack">
+          <CabIdentity heading={t('idle.scanToPay')} />
+          <p className="scan-hint">{t('idle.scanHint')}</p>
+        </div>
+      }
+    />
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * The renderer's store. The snapshot is the core's, replaced whole on every push; the only
+ * state owned here is local UI state (the keypad buffer, the cancel dialog, the toast).
+ */
+import { create } from 'zustand';
+import type { CabpayApi, KioskSnapshot } from '../../protocol/kiosk-api.js';
+import { fareLine } from './fare.js';
+import { minorToDigits, pressKey, type KeypadKey } from './keypad.js';
+
+export interface Toast {
+  id: number;
+  message: string;
+}
+
+export interface UiState {
+  snapshot: KioskSnapshot | null;
+  /** Digits typed for the fare of `keypadRideId`; reset when another ride comes along. */
+  keypadDigits: string;
+  keypadRideId: string | null;
+  cancelDialogOpen: boolean;
+  toast: Toast | null;
+  receiveSnapshot(snapshot: KioskSnapshot): void;
+  pressKey(key: KeypadKey): void;
+  setCancelDialogOpen(open: boolean): void;
+  showToast(message: string): void;
+  closeToast(): void;
+}
+
+let toastSeq = 0;
+
+export const useUi = create<UiState>()((set) => ({
+  snapshot: null,
+  keypadDigits: '',
+  keypadRideId: null,
+  cancelDialogOpen: false,
+  toast: null,
+  receiveSnapshot: (snapshot) =>
+    set((ui) => {
+      const rideId = snapshot.ride?.rideId ?? null;
+      if (rideId === ui.keypadRideId) return { snapshot };
+      // A new ride (or a reload mid-ride): start from the fare the core already holds.
+      const fare = snapshot.ride ? fareLine(snapshot.ride.lines) : undefined;
+      return {
+        snapshot,
+        keypadRideId: rideId,
+        keypadDigits: fare ? minorToDigits(fare.amount) : '',
+        cancelDialogOpen: false,
+      };
+    }),
+  pressKey: (key) => set((ui) => ({ keypadDigits: pressKey(ui.keypadDigits, key) })),
+  setCancelDialogOpen: (open) => set({ cancelDialogOpen: open }),
+  showToast: (message) => set({ toast: { id: ++toastSeq, message } }),
+  closeToast: () => set({ toast: null }),
+}));
+
+/**
+ * Feeds the store from the bridge: subscribe first so no push is missed, then fetch the
+ * current snapshot unless a push already arrived. Returns the unsubscribe function.
+ */
+export function connectStore(api: CabpayApi): () => void {
+  let pushed = false;
+  const unsubscribe = api.onState((snapshot) => {
+    pushed = true;
+    useUi.getState().receiveSnapshot(snapshot);
+  });
+  api.getState().then(
+    (snapshot) => {
+      if (!pushed) useUi.getState().receiveSnapshot(snapshot);
+    },
+    (err: unknown) => useUi.getState().showToast(`The kiosk state could not be read: ${String(err)}`),
+  );
+  return unsubscribe;
+}

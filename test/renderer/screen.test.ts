@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionView } from '../../protocol/kiosk-api.js';
+import { rideStateName } from '../../protocol/relay-protocol.js';
+import {
+  paidOtherwise,
+  passengerWaiting,
+  screenFor,
+  screenNames,
+  screenTestId,
+  sessionProblem,
+} from '../../renderer/src/screen.js';
+import { idleSnapshot, ride } from './fixtures.js';
+
+const session = (state: SessionView['state']): SessionView => ({
+  sessionId: 's-1',
+  psp: 'hips',
+  allowTip: true,
+  startedAt: '2026-11-21T10:00:00.000Z',
+  expiresAt: '2026-11-21T10:15:00.000Z',
+  state,
+});
+
+describe('screenFor', () => {
+  it('shows the idle screen when there is no ride', () => {
+    expect(screenFor(idleSnapshot())).toBe('idle');
+  });
+
+  it.each([
+    ['idle', 'idle'],
+    ['on_ride', 'on_ride'],
+    ['ended', 'ended'],
+    ['awaiting_payment', 'awaiting_payment'],
+    ['paid', 'paid'],
+    ['failed', 'failed'],
+    ['canceled', 'canceled'],
+  ] as const)('maps ride state %s to the %s screen', (state, screen) => {
+    expect(screenFor(idleSnapshot({ ride: ride(state) }))).toBe(screen);
+  });
+
+  it('has a screen for every ride state the protocol knows', () => {
+    for (const state of rideStateName.options) {
+      expect(screenNames).toContain(screenFor(idleSnapshot({ ride: ride(state) })));
+    }
+  });
+
+  it('is not swayed by the session: the core folds sessions into the ride state', () => {
+    const snapshot = idleSnapshot({ ride: ride('on_ride'), session: session('ready') });
+    expect(screenFor(snapshot)).toBe('on_ride');
+    expect(screenFor({ ...snapshot, ride: ride('paid'), session: session('canceled') })).toBe('paid');
+  });
+
+  it('ignores connectivity: offline is a banner, not a screen', () => {
+    const snapshot = idleSnapshot({
+      ride: ride('awaiting_payment', { order: 'queued' }),
+      connectivity: { relay: 'offline', offlineSince: '2026-11-21T10:00:00.000Z' },
+      outboxDepth: 1,
+    });
+    expect(screenFor(snapshot)).toBe('awaiting_payment');
+  });
+});
+
+describe('screen helpers', () => {
+  it('names the test ids the end-to-end tests rely on', () => {
+    expect(screenNames.map(screenTestId)).toEqual([
+      'screen-idle',
+      'screen-on-ride',
+      'screen-ended',
+      'screen-awaiting-payment',
+      'screen-paid',
+      'screen-failed',
+      'screen-canceled',
+    ]);
+  });
+
+  it('says "passenger ready" only for a ready session', () => {
+    expect(passengerWaiting(idleSnapshot())).toBe(false);
+    expect(passengerWaiting(idleSnapshot({ session: session('ready') }))).toBe(true);
+    for (const state of ['in_use', 'canceled', 'timed_out', 'expired'] as const) {
+      expect(passengerWaiting(idleSnapshot({ session: session(state) }))).toBe(false);
+    }
+  });
+
+  it('reports why a passenger must scan again', () => {
+    expect(sessionProblem(idleSnapshot({ session: session('timed_out') }))).toBe('timed_out');
+    expect(sessionProblem(idleSnapshot({ session: session('expired') }))).toBe('expired');
+    expect(sessionProblem(idleSnapshot({ session: session('in_use') }))).toBeNull();
+    expect(sessionProblem(idleSnapshot())).toBeNull();
+  });
+
+  it('tells a PSP payment from one marked as paid another way', () => {
+    const payment = {
+      rideId: 'r',
+      pspOrderId: 'psp-1',
+      orderAmount: 100,
+      tipAmount: 20,
+      totalAmount: 120,
+      currency: 'SEK',
+      paidAt: '2026-11-21T10:20:00.000Z',
+    };
+    expect(paidOtherwise(idleSnapshot({ payment }))).toBe(false);
+    expect(paidOtherwise(idleSnapshot({ payment: { ...payment, pspOrderId: '' } }))).toBe(true);
+  });
+});
