@@ -118,8 +118,11 @@ function mapQrHook(d: HipsQrHookData, now: Date): HookVerdict {
  */
 export function parseHipsTime(text: string | undefined): Date | null {
   if (!text) return null;
-  const repaired = text.trim().replace(/ (\d{2}:?\d{2})$/, '+$1').replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
-  const ms = Date.parse(repaired);
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:(Z)|([+\- ])?(\d{2}):?(\d{2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const [, date, time, zulu, sign, hh, mm] = m;
+  const offset = zulu || !hh ? 'Z' : `${sign === '-' ? '-' : '+'}${hh}:${mm}`;
+  const ms = Date.parse(`${date}T${time}${offset}`);
   if (!Number.isFinite(ms)) return null;
   const year = new Date(ms).getUTCFullYear();
   return year >= 2000 && year <= 9999 ? new Date(ms) : null;

@@ -2,7 +2,7 @@
  * The PSP sandbox (Hips-compatible, DESIGN.md §4.2) as one Fastify app over one SQLite file.
  * `buildSandbox` resolves once listening; `close()` stops timers and deliveries, then the DB.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { DeadlineTimers } from './deadline-timers.js';
@@ -80,7 +80,7 @@ export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const shutdown = new AbortController();
   const deliverer = new WebhookDeliverer(store, signer, faults, { ...defaultDeliveryOptions, ...opts.webhook }, log);
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
   app.setErrorHandler((err: FastifyError | SandboxError, req, reply) => {
     if (err instanceof SandboxError) return reply.code(err.status).send(err.toBody());
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -115,7 +115,7 @@ export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   const host = opts.host ?? '127.0.0.1';
   try {
-    await app.listen({ port: opts.port ?? 0, host, listenTextResolver: () => 'fastify listening' });
+    await app.listen({ port: opts.port ?? 0, host, listenTextResolver: (address) => `http server bound to ${address}` });
   } catch (err) {
     db.close();
     throw err;
