@@ -34,8 +34,10 @@ export function hardenWebContents(contents: WebContents, opts: { location: AppLo
     log?.warn({ url }, 'window.open denied');
     return { action: 'deny' };
   });
-  const stayHome = (event: { preventDefault(): void }, url: string): void => {
-    if (isAppUrl(url, location)) return;
+  const stayHome = (event: { preventDefault(): void; url?: string }, legacyUrl: string): void => {
+    // Electron puts the target on the event; the positional url is deprecated.
+    const url = typeof event.url === 'string' ? event.url : legacyUrl;
+    if (typeof url === 'string' && isAppUrl(url, location)) return;
     log?.warn({ url }, 'navigation away from the app denied');
     event.preventDefault();
   };
