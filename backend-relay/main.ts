@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     config = loadRelayConfig(process.env);
   } catch (err) {
     if (err instanceof RelayConfigError) {
-      createLogger('info').fatal({ err: { message: err.message } }, err.message);
+      createLogger('info').fatal(err.message);
       process.exitCode = 2;
       return;
     }
