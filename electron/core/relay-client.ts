@@ -54,23 +54,21 @@ export class RelayClient {
       o.onConnectivity('online');
     });
     socket.on('disconnect', (reason) => {
+      if (this.closed) return;
       o.logger.warn({ reason }, 'relay disconnected');
-      if (!this.closed) o.onConnectivity('offline', reason);
+      // A server-side disconnect (relay restart, token rotated) is not retried by Socket.IO itself.
+      if (!socket.active) this.reconnectLater();
+      o.onConnectivity('offline', reason);
     });
     socket.on('connect_error', (err) => {
       if (this.closed) return;
       // socket.active is false when the server refused us (bad token): Socket.IO won't retry by itself.
       if (!socket.active) {
-        const delay = Math.max(1_000, nextDelay(this.refusedCount++ + 2, o.random));
         o.logger.error(
-          { err: err.message, retryInMs: delay },
+          { err: err.message },
           'the relay refused this cab (check cabId and deviceToken in the kiosk config; rotate the token with `npm run fleet`)',
         );
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          if (!this.closed) socket.connect();
-        }, delay);
-        this.retryTimer.unref?.();
+        this.reconnectLater();
       } else {
         o.logger.warn({ err: err.message }, 'relay unreachable; retrying');
       }
@@ -83,6 +81,18 @@ export class RelayClient {
     });
 
     o.onConnectivity('connecting');
+  }
+
+  /** Our own backoff for the cases Socket.IO leaves to the app. */
+  private reconnectLater(): void {
+    if (this.retryTimer || this.closed) return;
+    const delay = Math.max(500, nextDelay(this.refusedCount++ + 1, this.options.random));
+    this.options.logger.info({ retryInMs: delay }, 'reconnecting to the relay later');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed && this.socket && !this.socket.connected) this.socket.connect();
+    }, delay);
+    this.retryTimer.unref?.();
   }
 
   get connected(): boolean {

@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../electron/core/migrations.js';
+import { DB_FILE_NAME, KioskStore, migrate } from '../../electron/core/store.js';
+import { tempDir } from './helpers.js';
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+}
+
+describe('kiosk store migrations', () => {
+  it('brings a fresh database to the latest schema with WAL, synchronous=FULL and foreign keys', () => {
+    const dir = tempDir();
+    const store = KioskStore.open(dir);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(tables(store.db)).toEqual(['applied_events', 'outbox', 'payments', 'rides', 'sessions', 'settings']);
+    store.close();
+  });
+
+  it('applies each migration in turn: every prefix of the list upgrades to the latest', () => {
+    for (let from = 0; from <= MIGRATIONS.length; from++) {
+      const db = new Database(':memory:');
+      migrate(db, MIGRATIONS.slice(0, from));
+      expect(db.pragma('user_version', { simple: true })).toBe(from);
+      expect(migrate(db)).toBe(SCHEMA_VERSION);
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      db.close();
+    }
+  });
+
+  it('upgrades a version-1 database and keeps its data (migration 2 adds refunded_amount)', () => {
+    const dir = tempDir();
+    const file = path.join(dir, DB_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.slice(0, 1));
+    old.prepare(`INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status)
+                 VALUES ('r1', 'CAB-7.r1', 'paid', '2026-01-01T00:00:00.000Z', 'SEK', '[]', 'created')`).run();
+    old.prepare(`INSERT INTO payments (ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency, paid_at)
+                 VALUES ('r1', 'psp', 'o1', 10000, 1000, 11000, 'SEK', '2026-01-01T00:10:00.000Z')`).run();
+    old.close();
+
+    const store = KioskStore.open(dir);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.getRide('r1')?.state).toBe('paid');
+    expect(store.getPayment('r1')).toMatchObject({ totalAmount: 11000, refundedAmount: 0 });
+    store.addRefund('r1', 500);
+    expect(store.getPayment('r1')?.refundedAmount).toBe(500);
+    store.close();
+  });
+
+  it('refuses a database written by a newer app, saying what to do, and leaves it untouched', () => {
+    const dir = tempDir();
+    const file = path.join(dir, DB_FILE_NAME);
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 3}`);
+    newer.close();
+    expect(() => KioskStore.open(dir)).toThrow(
+      `this database was written by a newer cabpay (schema ${SCHEMA_VERSION + 3}, this app knows ${SCHEMA_VERSION}); install the newer version or move the file away`,
+    );
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 3);
+    expect(tables(check)).toEqual([]);
+    check.close();
+  });
+
+  it('rolls a failing migration back completely', () => {
+    const db = new Database(':memory:');
+    const broken = [...MIGRATIONS, 'CREATE TABLE extra (x INTEGER); THIS IS NOT SQL;'];
+    expect(() => migrate(db, broken)).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(0);
+    expect(tables(db)).toEqual([]);
+    db.close();
+  });
+});
