@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { useSnapshot, useT } from '../hooks.js';
 import { CabQr } from './CabQr.js';
 
@@ -5,12 +6,13 @@ import { CabQr } from './CabQr.js';
  * The QR with the cab's id and plate as text under it: a passenger can type the id by hand
  * and check that the code belongs to this cab.
  */
-export function CabIdentity(props: { heading: string }) {
+export function CabIdentity(props: { heading: string; children?: ReactNode }) {
   const { cab } = useSnapshot();
   const t = useT();
   return (
     <div className="cab-identity">
       <p className="scan-heading">{props.heading}</p>
+      {props.children}
       {cab.qrContent ? (
         <CabQr content={cab.qrContent} label={props.heading} />
       ) : (

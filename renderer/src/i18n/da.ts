@@ -72,7 +72,7 @@ export const da: Catalog = {
   'awaiting.sending': 'Sender betalingsanmodningen…',
   'awaiting.queued': 'Betaling afventer: anmodningen sendes, når forbindelsen er tilbage.',
   'paid.title': 'Betalt',
-  'paid.fare': 'Takst',
+  'paid.fare': 'Tur',
   'paid.tip': 'Drikkepenge',
   'paid.total': 'Betalt i alt',
   'paid.at': 'Betalt kl. {time}',

@@ -72,7 +72,7 @@ export const en = {
   'awaiting.sending': 'Sending the payment request…',
   'awaiting.queued': 'Payment pending: the request goes out when the connection returns.',
   'paid.title': 'Paid',
-  'paid.fare': 'Fare',
+  'paid.fare': 'Ride',
   'paid.tip': 'Tip',
   'paid.total': 'Total paid',
   'paid.at': 'Paid at {time}',

@@ -72,7 +72,7 @@ export const fi: Catalog = {
   'awaiting.sending': 'Lähetetään maksupyyntöä…',
   'awaiting.queued': 'Maksu odottaa: pyyntö lähtee, kun yhteys palaa.',
   'paid.title': 'Maksettu',
-  'paid.fare': 'Taksa',
+  'paid.fare': 'Kyyti',
   'paid.tip': 'Juomaraha',
   'paid.total': 'Maksettu yhteensä',
   'paid.at': 'Maksettu klo {time}',

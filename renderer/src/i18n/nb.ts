@@ -72,7 +72,7 @@ export const nb: Catalog = {
   'awaiting.sending': 'Sender betalingsforespørselen…',
   'awaiting.queued': 'Betaling venter: forespørselen sendes når forbindelsen er tilbake.',
   'paid.title': 'Betalt',
-  'paid.fare': 'Takst',
+  'paid.fare': 'Tur',
   'paid.tip': 'Tips',
   'paid.total': 'Totalt betalt',
   'paid.at': 'Betalt kl. {time}',

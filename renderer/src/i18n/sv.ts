@@ -72,7 +72,7 @@ export const sv: Catalog = {
   'awaiting.sending': 'Skickar betalförfrågan…',
   'awaiting.queued': 'Betalning väntande: förfrågan skickas när anslutningen är tillbaka.',
   'paid.title': 'Betald',
-  'paid.fare': 'Taxa',
+  'paid.fare': 'Resa',
   'paid.tip': 'Dricks',
   'paid.total': 'Totalt betalt',
   'paid.at': 'Betald kl. {time}',

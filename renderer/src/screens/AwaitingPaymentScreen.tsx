@@ -1,4 +1,3 @@
-import { maxTip } from '../../../protocol/money.js';
 import { Money } from '../components/Money.js';
 import { OrderLines } from '../components/OrderLines.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
@@ -35,6 +34,7 @@ export function AwaitingPaymentScreen() {
       }
       passenger={
         <div className="passenger-stack">
+          <h2 className="passenger-title">{t('ended.toPay')}</h2>
           <div className="bill">
             <OrderLines lines={ride.lines} currency={currency} />
             <div className="bill-total">
@@ -53,11 +53,6 @@ export function AwaitingPaymentScreen() {
               ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
               : t('awaiting.noTip')}
           </p>
-          {allowTip ? (
-            <p className="tip-cap">
-              ≤ <Money amount={maxTip(orderAmount)} currency={currency} />
-            </p>
-          ) : null}
           <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
         </div>
       }

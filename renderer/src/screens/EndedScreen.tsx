@@ -50,8 +50,9 @@ export function EndedScreen() {
       }
       passenger={
         <div className="passenger-stack">
-          <CabIdentity heading={t('ended.scanToPay')} />
-          <Money amount={ride.orderAmount} currency={ride.currency} className="amount-under-qr" />
+          <CabIdentity heading={t('ended.scanToPay')}>
+            <Money amount={ride.orderAmount} currency={ride.currency} className="amount-under-qr" />
+          </CabIdentity>
         </div>
       }
     />

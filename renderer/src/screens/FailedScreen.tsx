@@ -39,8 +39,9 @@ export function FailedScreen() {
       }
       passenger={
         <div className="passenger-stack">
-          <CabIdentity heading={t('ended.scanToPay')} />
-          <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
+          <CabIdentity heading={t('ended.scanToPay')}>
+            <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
+          </CabIdentity>
         </div>
       }
     />

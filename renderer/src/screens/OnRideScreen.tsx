@@ -50,7 +50,7 @@ export function OnRideScreen() {
                     aria-label={t('ride.addExtra', { label, amount: money(amount, currency, locale) })}
                     onClick={() => void run((api) => api.addExtra({ kind, amountMinor: amount, label }))}
                   >
-                    <span className="extra-label">+ {label}</span>
+                    <span className="extra-label">{label}</span>
                     <span className="extra-amount">{money(amount, currency, locale)}</span>
                   </button>
                 );
