@@ -13,8 +13,8 @@ export function contentSecurityPolicy(opts: CspOptions = {}): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
-    // React sets style properties through the CSSOM (not blocked); Vite's built CSS is a file.
-    "style-src 'self'",
+    // As renderer/index.html's meta CSP: the UI sets inline styles.
+    "style-src 'self' 'unsafe-inline'",
     // QR codes are drawn into data: or blob: images.
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

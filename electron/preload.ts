@@ -36,7 +36,7 @@ async function getState(): Promise<KioskSnapshot> {
   return result.value;
 }
 
-export const cabpay = {
+const cabpay = {
   startRide: () => command({ name: 'startRide' }),
   setFare: (amountMinor) => command({ name: 'setFare', amountMinor }),
   addExtra: (extra) => command({ name: 'addExtra', extra }),
