@@ -49,6 +49,12 @@ export async function handleWebhook(
     return { status: 400, body: { error: { code: 'malformed', message: verdict.message } } };
   }
 
+  if (await store.isKnownHook(psp, verdict.dedupeKey)) {
+    // Checked first: a retry of a stored hook is answered the same way whatever the cab does now.
+    count('duplicate');
+    logger.info({ psp, kind: endpoint.kind, dedupeKey: verdict.dedupeKey }, 'duplicate webhook; already stored, not delivered again');
+    return { status: 200, body: { status: 'duplicate' } };
+  }
   const cab = await findCab(store, verdict.route);
   const log = { psp, kind: endpoint.kind, type: verdict.event.type, dedupeKey: verdict.dedupeKey, cabId: cab?.cabId };
 

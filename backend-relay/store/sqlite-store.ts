@@ -187,6 +187,10 @@ class SqliteRelayStore implements RelayStore {
       knownKey: db.prepare<[string, string], { one: number }>(
         `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?`,
       ),
+      knownAnywhere: db.prepare<[string, string, string, string], { one: number }>(
+        `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?
+         UNION ALL SELECT 1 FROM unrouted_hooks WHERE psp = ? AND dedupe_key = ? LIMIT 1`,
+      ),
       nextSeq: db.prepare<[string], { last_seq: number }>(
         `UPDATE cabs SET last_seq = last_seq + 1 WHERE cab_id = ? RETURNING last_seq`,
       ),
@@ -261,6 +265,10 @@ class SqliteRelayStore implements RelayStore {
   async markSeen(cabId: string, atIso: string, status?: TabletStatusUpdate): Promise<void> {
     if (status) this.s.seenWithStatus.run(atIso, status.appVersion, status.rideState, status.outboxDepth, cabId);
     else this.s.seen.run(atIso, cabId);
+  }
+
+  async isKnownHook(psp: PspName, dedupeKey: string): Promise<boolean> {
+    return this.s.knownAnywhere.get(psp, dedupeKey, psp, dedupeKey) !== undefined;
   }
 
   async appendEvent(event: NewEvent, committedAtMs: number) {

@@ -128,7 +128,8 @@ describe('routing and idempotency', () => {
     const token = await addCab(url, 'cab-s', ['QR-S']);
     expect((await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('QR-S')))).status).toBe(412); // never seen
     const tablet = await online(url, 'cab-s', token);
-    expect((await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('QR-S')))).status).toBe(200); // connected = seen now
+    const acceptedBody = await hookBody(signer, qrHook('QR-S'));
+    expect((await postJson(url, '/webhooks/hips/qr', acceptedBody)).status).toBe(200); // connected = seen now
     tablet.close();
     await sleep(200);
     expect((await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('QR-S')))).status).toBe(200); // seen 0.2 s ago
@@ -136,6 +137,10 @@ describe('routing and idempotency', () => {
     const stale = await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('QR-S')));
     expect(stale.status).toBe(412);
     expect(stale.body.down_response_text).toBe(downResponseText('en'));
+    // A retry of the hook stored while the cab was live is still a plain duplicate, not a 412.
+    const retry = await postJson(url, '/webhooks/hips/qr', acceptedBody);
+    expect(retry.status).toBe(200);
+    expect(retry.body.status).toBe('duplicate');
     // Order hooks are still stored for a stale cab: the payment happened and must reach it.
     expect((await postJson(url, '/webhooks/hips/orders', await hookBody(signer, orderHook('cab-s.r1')))).status).toBe(200);
 
