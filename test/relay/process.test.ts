@@ -80,10 +80,15 @@ describe('relay process', () => {
     await waitForConnect(tablet);
     const health = await fetch(`${relay.url}/healthz`);
     expect(health.status).toBe(200);
+    const scan = qrHook('qr-cab-g');
+    const body = await hookBody(signer, scan);
+    expect((await postJson(relay.url, '/webhooks/hips/qr', body)).status).toBe(200);
+    await until(() => tablet.applied.length === 1, 'delivery');
     relay.child.kill('SIGTERM');
     expect(await exited(relay.child)).toBe(0);
     expect(relay.output()).toContain('"msg":"relay closed"');
-    expect(relay.output()).not.toContain(token);
+    // No secrets in the logs: device token, one-time order key, the webhook JWT, the admin token.
+    for (const secret of [token, scan.one_time_order_api_key!, body.jwt, ADMIN_TOKEN]) expect(relay.output()).not.toContain(secret);
     tablet.close();
   });
 
