@@ -1,0 +1,67 @@
+/**
+ * Launches the real Electron kiosk where a binary exists (DESIGN.md §6): the QR shows, and the
+ * renderer has no Node (`require`, `process`) but does have `window.cabpay`. Skipped, with the
+ * reason printed, where electron was installed without its binary.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { _electron as electron, expect, test } from '@playwright/test';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * Where `require('electron')` would point, found without requiring it: the package's index.js
+ * tries to download a missing binary, which cannot work here.
+ */
+function electronBinary(): { path: string | null; reason: string } {
+  const pkgDir = path.join(repoRoot, 'node_modules', 'electron');
+  const pathFile = path.join(pkgDir, 'path.txt');
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
+    const file = path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH, name);
+    return existsSync(file) ? { path: file, reason: '' } : { path: null, reason: `ELECTRON_OVERRIDE_DIST_PATH has no ${name}` };
+  }
+  if (!existsSync(pathFile)) return { path: null, reason: `${pathFile} is missing: electron was installed without its binary (ELECTRON_SKIP_BINARY_DOWNLOAD)` };
+  const file = path.join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(file) ? { path: file, reason: '' } : { path: null, reason: `the Electron binary ${file} does not exist` };
+}
+
+const binary = electronBinary();
+
+test('the Electron kiosk shows the QR and keeps Node out of the renderer', async () => {
+  if (!binary.path) console.log(`electron-smoke: skipped, ${binary.reason}`);
+  test.skip(!binary.path, binary.reason);
+
+  execFileSync('npx', ['electron-vite', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-electron-'));
+  const config = path.join(dir, 'kiosk.json');
+  writeFileSync(config, JSON.stringify({
+    // No relay runs: the kiosk must still come up offline and show the cab's static QR.
+    relayUrl: 'http://127.0.0.1:9', pspUrl: 'http://127.0.0.1:9', cabId: 'cab-smoke', deviceToken: 's'.repeat(32),
+    plate: 'SMK 001', qrContent: 'https://qr.example/cab-smoke', dataDir: path.join(dir, 'data'),
+  }));
+  const app = await electron.launch({
+    executablePath: binary.path!,
+    args: [repoRoot, '--no-sandbox', `--user-data-dir=${path.join(dir, 'user-data')}`],
+    env: { ...process.env, KIOSK_CONFIG: config, CABPAY_WINDOWED: '1' },
+  });
+  try {
+    const page = await app.firstWindow();
+    await expect(page.getByTestId('cab-qr')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('cab-plate')).toContainText('SMK 001');
+    const globals = await page.evaluate(() => ({
+      require: typeof (window as unknown as { require?: unknown }).require,
+      process: typeof (globalThis as unknown as { process?: unknown }).process,
+      cabpay: Object.keys(window.cabpay).sort(),
+    }));
+    expect(globals.require).toBe('undefined');
+    expect(globals.process).toBe('undefined');
+    expect(globals.cabpay).toContain('startRide');
+    expect(page.url()).toBe('app://cabpay/index.html');
+  } finally {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
