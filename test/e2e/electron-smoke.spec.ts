@@ -51,11 +51,11 @@ test('the Electron kiosk shows the QR and keeps Node out of the renderer', async
     const page = await app.firstWindow();
     await expect(page.getByTestId('cab-qr')).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId('cab-plate')).toContainText('SMK 001');
-    const globals = await page.evaluate(() => ({
-      require: typeof (window as unknown as { require?: unknown }).require,
-      process: typeof (globalThis as unknown as { process?: unknown }).process,
-      cabpay: Object.keys(window.cabpay).sort(),
-    }));
+    // Runs in the page; globalThis is its window (the node-side typecheck has no DOM types).
+    const globals = await page.evaluate(() => {
+      const page = globalThis as unknown as { require?: unknown; process?: unknown; cabpay?: object };
+      return { require: typeof page.require, process: typeof page.process, cabpay: Object.keys(page.cabpay ?? {}).sort() };
+    });
     expect(globals.require).toBe('undefined');
     expect(globals.process).toBe('undefined');
     expect(globals.cabpay).toContain('startRide');
