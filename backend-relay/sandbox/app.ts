@@ -80,7 +80,7 @@ export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const shutdown = new AbortController();
   const deliverer = new WebhookDeliverer(store, signer, faults, { ...defaultDeliveryOptions, ...opts.webhook }, log);
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   app.setErrorHandler((err: FastifyError | SandboxError, req, reply) => {
     if (err instanceof SandboxError) return reply.code(err.status).send(err.toBody());
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -102,11 +102,14 @@ export class OrderFlow {
     return orderView(order);
   }
 
-  /** The payer approves (with a tip) or the payment is declined. */
-  async pay(sessionId: string, rawBody: unknown) {
+  /**
+   * The payer approves (with a tip) or the payment is declined. The payer's answer does not
+   * wait for the merchant's webhook, as with a real wallet app.
+   */
+  pay(sessionId: string, rawBody: unknown) {
     const { store, config } = this.deps;
     const req = parseOr400(payRequest, rawBody ?? {}, 'pay body');
-    const { result: orderId, sent } = commitThenDeliver(this.deps, (emit) => {
+    const { result: orderId } = commitThenDeliver(this.deps, (emit) => {
       const session = store.session(sessionId);
       if (!session) throw notFound(`No QR session "${sessionId}".`);
       if (session.state !== 'awaiting_payment') {
@@ -159,7 +162,6 @@ export class OrderFlow {
       return order.id;
     });
     this.deps.timers.cancel(orderTimerKey(orderId));
-    await sent;
     return sessionView(config, store.session(sessionId)!, store.order(orderId));
   }
 

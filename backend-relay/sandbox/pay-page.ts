@@ -39,7 +39,7 @@ export function payPageHtml(): string {
   .secondary { width: 100%; background: transparent; color: var(--muted); text-decoration: underline; min-height: 44px; }
   .error { color: var(--danger); font-size: 15px; min-height: 1em; }
   .big { font-size: 30px; font-weight: 800; margin: 6px 0; }
-  [hidden] { display: none !important; }
+  [hidden], p:empty { display: none !important; }
 </style>
 </head>
 <body>
