@@ -1,6 +1,6 @@
 /**
  * `npm run fleet -- <command>`: the fleet registry from a terminal, over the admin HTTP API.
- *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--disabled]
+ *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--disabled] [--keep-token]
  *   list | rotate-token <cabId> | remove <cabId>
  * Options: --relay URL (or RELAY_URL), --token T (or RELAY_ADMIN_TOKEN), --json.
  */
@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { cabId, pspName } from '../protocol/relay-protocol.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
-  add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled]
+  add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled] [--keep-token]
+      (on an existing cab: updates it and issues a new device token, unless --keep-token)
   list
   rotate-token <cabId>
   remove <cabId>
@@ -32,6 +33,7 @@ const command = z.discriminatedUnion('name', [
     label: z.string({ error: '--label is required' }).min(1).max(40),
     psp: pspName.default('hips'),
     disabled: z.boolean().default(false),
+    keepToken: z.boolean().default(false),
   }),
   z.object({ name: z.literal('list') }),
   z.object({ name: z.literal('rotate-token'), cabId }),
@@ -62,6 +64,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infe
         label: { type: 'string' },
         psp: { type: 'string' },
         disabled: { type: 'boolean' },
+        'keep-token': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -82,6 +85,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infe
     label: values.label,
     psp: values.psp,
     disabled: values.disabled,
+    keepToken: values['keep-token'],
   });
   if (!cmd.success) {
     const unknown = cmd.error.issues.some((i) => i.path[0] === 'name');
@@ -122,10 +126,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
   switch (cmd.name) {
     case 'add': {
       const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
-      const { status, json } = await call(conn, 'PUT', `/admin/cabs/${encodeURIComponent(cmd.cabId)}`, body);
-      return status === 201
-        ? out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}`)
-        : out(json, `cab ${json.cabId} updated; its device token is unchanged (use rotate-token for a new one).`);
+      const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
+      const { status, json } = await call(conn, 'PUT', route, body);
+      if (status === 201) return out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}`);
+      return json.deviceToken
+        ? out(json, `cab ${json.cabId} updated.\nnew device token (shown once; the old one no longer works): ${json.deviceToken}`)
+        : out(json, `cab ${json.cabId} updated; its device token is unchanged.`);
     }
     case 'list': {
       const { json } = await call(conn, 'GET', '/admin/cabs');

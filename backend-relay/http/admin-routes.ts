@@ -19,6 +19,8 @@ export const putCabBody = z.object({
 export type PutCabBody = z.input<typeof putCabBody>;
 
 const cabParams = z.object({ cabId });
+/** `?keepToken=true` updates a cab without issuing a new device token. */
+const putCabQuery = z.object({ keepToken: z.enum(['true', 'false', '1', '0']).optional() });
 
 function issues(error: z.ZodError): string {
   return error.issues
@@ -63,17 +65,26 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (id === null) return reply;
       const body = putCabBody.safeParse(req.body ?? {});
       if (!body.success) return reply.code(400).send(errorBody('invalid_cab', issues(body.error)));
+      const query = putCabQuery.safeParse(req.query ?? {});
+      if (!query.success) return reply.code(400).send(errorBody('invalid_query', `keepToken must be true or false`));
+      const keepToken = query.data.keepToken === 'true' || query.data.keepToken === '1';
       const token = newDeviceToken();
-      const result = await store.putCab({ cabId: id, ...body.data }, hashToken(token), new Date().toISOString());
+      const result = await store.putCab({ cabId: id, ...body.data }, hashToken(token), new Date().toISOString(), { keepToken });
       if (result.status === 'qr_conflict') {
         return reply
           .code(409)
           .send(errorBody('qr_code_taken', `QR code "${result.qrCode}" belongs to cab ${result.ownerCabId}; remove it there first`));
       }
-      if (result.status === 'updated') {
-        // Updating a cab keeps its token, so editing a label never knocks a tablet offline.
-        logger.info({ cabId: id }, 'cab updated');
+      if (result.status === 'updated' && keepToken) {
+        logger.info({ cabId: id }, 'cab updated; device token kept');
         return reply.code(200).send({ cabId: id, updated: true });
+      }
+      if (result.status === 'updated') {
+        // The old token is stored only as a hash, so the PUT contract ({cabId, deviceToken})
+        // can only be met with a new one; the tablet holding the old one is disconnected.
+        deps.disconnectCab(id);
+        logger.info({ cabId: id }, 'cab updated; new device token issued, live connection closed');
+        return reply.code(200).send({ cabId: id, deviceToken: token, updated: true });
       }
       logger.info({ cabId: id }, 'cab registered');
       return reply.code(201).send({ cabId: id, deviceToken: token });

@@ -70,8 +70,11 @@ export interface TabletStatusUpdate {
 }
 
 export interface RelayStore {
-  /** Creates the cab with `tokenHash`, or updates it (keeping its token). */
-  putCab(cab: CabInput, tokenHashForNewCab: string, nowIso: string): Promise<PutCabResult>;
+  /**
+   * Creates the cab with `tokenHash`, or updates it; an update replaces the token too unless
+   * `keepToken` is set. QR codes are replaced as a whole.
+   */
+  putCab(cab: CabInput, tokenHash: string, nowIso: string, options?: { keepToken?: boolean }): Promise<PutCabResult>;
   getCab(cabId: string): Promise<CabRecord | null>;
   findCabByQrCode(qrCode: string): Promise<CabRecord | null>;
   listCabs(): Promise<CabRecord[]>;

@@ -224,7 +224,7 @@ class SqliteRelayStore implements RelayStore {
     };
   }
 
-  async putCab(cab: CabInput, tokenHashForNewCab: string, nowIso: string): Promise<PutCabResult> {
+  async putCab(cab: CabInput, tokenHash: string, nowIso: string, options: { keepToken?: boolean } = {}): Promise<PutCabResult> {
     return this.db.transaction((): PutCabResult => {
       for (const qr of cab.qrCodes) {
         const owner = this.s.qrOwner.get(qr);
@@ -232,8 +232,12 @@ class SqliteRelayStore implements RelayStore {
       }
       const row = { ...cab, enabled: cab.enabled ? 1 : 0 };
       const exists = this.s.cabExists.get(cab.cabId) !== undefined;
-      if (exists) this.s.updateCab.run(row);
-      else this.s.insertCab.run({ ...row, tokenHash: tokenHashForNewCab, createdAt: nowIso });
+      if (exists) {
+        this.s.updateCab.run(row);
+        if (!options.keepToken) this.s.setToken.run(tokenHash, cab.cabId);
+      } else {
+        this.s.insertCab.run({ ...row, tokenHash, createdAt: nowIso });
+      }
       this.s.clearQrs.run(cab.cabId);
       for (const qr of new Set(cab.qrCodes)) this.s.insertQr.run(qr, cab.cabId);
       return { status: exists ? 'updated' : 'created' };

@@ -1,7 +1,7 @@
 /** Admin API auth and fleet registry semantics; /healthz and /metrics. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayApp } from '../../backend-relay/app.js';
-import { addCab, admin, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect } from './helpers.js';
+import { addCab, admin, connectTablet, makeSigner, sleep, startInProcess, tempDir, waitForConnect } from './helpers.js';
 
 describe('admin API', () => {
   let app: RelayApp;
@@ -33,17 +33,29 @@ describe('admin API', () => {
     expect((await admin(url, 'GET', '/admin/cabs')).body.cabs).toEqual([]);
   });
 
-  it('creates a cab with a one-time token (201), updates it without a new token (200), validates input', async () => {
+  it('creates a cab with a one-time token (201), updates it (200) with or without a new token, validates input', async () => {
     const created = await admin(url, 'PUT', '/admin/cabs/cab-1', { qrCodes: ['Q1', 'Q2'], plate: 'ABC 123', label: 'Taxi 1' });
     expect(created.status).toBe(201);
     expect(created.body.cabId).toBe('cab-1');
     expect(created.body.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const updated = await admin(url, 'PUT', '/admin/cabs/cab-1', { qrCodes: ['Q3'], plate: 'ABC 124', label: 'Taxi 1b' });
-    expect(updated.status).toBe(200);
-    expect(updated.body).toEqual({ cabId: 'cab-1', updated: true });
-    // The original token still works after the update.
     const tablet = connectTablet(url, 'cab-1', created.body.deviceToken);
     await waitForConnect(tablet);
+    const kept = await admin(url, 'PUT', '/admin/cabs/cab-1?keepToken=true', { qrCodes: ['Q1'], plate: 'ABC 123', label: 'Taxi 1a' });
+    expect(kept.status).toBe(200);
+    expect(kept.body).toEqual({ cabId: 'cab-1', updated: true });
+    await sleep(100);
+    expect(tablet.socket.connected).toBe(true); // keepToken: the tablet stays on
+    // A plain re-PUT meets the contract {cabId, deviceToken}: a new token, the old one dropped.
+    const gone = new Promise<void>((r) => tablet.socket.once('disconnect', () => r()));
+    const updated = await admin(url, 'PUT', '/admin/cabs/cab-1', { qrCodes: ['Q3'], plate: 'ABC 124', label: 'Taxi 1b' });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ cabId: 'cab-1', updated: true });
+    expect(updated.body.deviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(updated.body.deviceToken).not.toBe(created.body.deviceToken);
+    await gone;
+    const withNew = connectTablet(url, 'cab-1', updated.body.deviceToken);
+    await waitForConnect(withNew);
+    withNew.close();
     tablet.close();
     const list = await admin(url, 'GET', '/admin/cabs');
     expect(list.body.cabs[0]).toMatchObject({ cabId: 'cab-1', psp: 'hips', qrCodes: ['Q3'], plate: 'ABC 124', label: 'Taxi 1b', enabled: true, backlog: 0 });

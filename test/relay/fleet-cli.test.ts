@@ -46,8 +46,9 @@ describe('fleet CLI', () => {
     const listed = JSON.parse((await fleet(['list', '--json'], env)).stdout) as { cabs: { cabId: string; online: boolean }[] };
     expect(listed.cabs).toMatchObject([{ cabId: 'cab-7', online: true }]);
 
-    const update = await fleet(['add', 'cab-7', '--qr', 'QR-7a', '--plate', 'XYZ 789', '--label', 'Seven'], env);
+    const update = await fleet(['add', 'cab-7', '--qr', 'QR-7a', '--qr', 'QR-7b', '--plate', 'XYZ 789', '--label', 'Seven', '--keep-token'], env);
     expect(update.stdout).toContain('token is unchanged');
+    expect(tablet.socket.connected).toBe(true);
 
     const gone = new Promise<void>((r) => tablet.socket.once('disconnect', () => r()));
     const rotate = await fleet(['rotate-token', 'cab-7', '--json'], env);

@@ -144,7 +144,7 @@ describe('routing and idempotency', () => {
     // Order hooks are still stored for a stale cab: the payment happened and must reach it.
     expect((await postJson(url, '/webhooks/hips/orders', await hookBody(signer, orderHook('cab-s.r1')))).status).toBe(200);
 
-    const disable = await admin(url, 'PUT', '/admin/cabs/cab-s', { qrCodes: ['QR-S'], plate: 'P', label: 'L', enabled: false });
+    const disable = await admin(url, 'PUT', '/admin/cabs/cab-s?keepToken=true', { qrCodes: ['QR-S'], plate: 'P', label: 'L', enabled: false });
     expect(disable.status).toBe(200);
     const t2 = await online(url, 'cab-s', token);
     expect(t2.socket.connected).toBe(true);
