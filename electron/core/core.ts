@@ -10,6 +10,7 @@ import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protoco
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { KioskCore } from './kiosk-core.js';
+import { checkStoreInvariants } from './invariants.js';
 import { idempotencyKeyFor, type OutboxEntry } from './model.js';
 import { OutboxWorker } from './outbox.js';
 import { createHipsClient } from './psp/hips-client.js';
@@ -133,6 +134,8 @@ class Core implements KioskCore {
       { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
       'kiosk core resumed from its store',
     );
+    const problems = checkStoreInvariants(store);
+    if (problems.length > 0) this.logger.error({ problems }, 'the kiosk store is inconsistent; report this with kiosk.db attached');
     this.afterChange();
     this.outbox.start();
     this.relay.start();
@@ -143,6 +146,8 @@ class Core implements KioskCore {
     if (!store) return;
     this.relay?.stop();
     await this.outbox?.stop();
+    // The relay stops seeing us now; after a restart the screen shows how long we were away.
+    if (store.getSetting('offlineSince') === null) store.setSetting('offlineSince', this.now().toISOString());
     this.expiry.clear();
     this.relay = null;
     this.outbox = null;

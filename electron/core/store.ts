@@ -206,12 +206,14 @@ export class KioskStore {
         failureMessage: ride.failure?.message ?? null,
       });
   }
-  /** Rides still waiting for their payment, other than the one on screen. */
+  /**
+   * Rides off screen whose payment is under way (order queued or out), other than the one on
+   * screen. An `ended` ride left behind never had a scan; no payment is pending for it, and a
+   * later scan is the next passenger's, so it is not counted (it stays `ended` in the store).
+   */
   countPendingRides(exceptRideId: string | null): number {
     const row = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM rides WHERE state IN ('ended','awaiting_payment') AND ride_id IS NOT ?`,
-      )
+      .prepare(`SELECT COUNT(*) AS n FROM rides WHERE state = 'awaiting_payment' AND ride_id IS NOT ?`)
       .get(exceptRideId) as Row;
     return row.n as number;
   }
