@@ -6,13 +6,15 @@
 export interface CspOptions {
   /** Extra origins the renderer may connect to (ws:// for the preview bridge, the relay). */
   connectSrc?: readonly string[];
+  /** Only for `electron-vite dev`: Vite's React refresh preamble is an inline script. */
+  allowInlineScripts?: boolean;
 }
 
 export function contentSecurityPolicy(opts: CspOptions = {}): string {
   const connect = ["'self'", ...(opts.connectSrc ?? [])].join(' ');
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    opts.allowInlineScripts ? "script-src 'self' 'unsafe-inline'" : "script-src 'self'",
     // As renderer/index.html's meta CSP: the UI sets inline styles.
     "style-src 'self' 'unsafe-inline'",
     // QR codes are drawn into data: or blob: images.

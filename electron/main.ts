@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, session } from 'electron';
 import electronUpdater from 'electron-updater';
 import { pino } from 'pino';
-import { appLocation } from './app-origin.js';
+import { APP_ORIGIN, appLocation } from './app-origin.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createKioskCore } from './core/index.js';
 import type { KioskCore } from './core/kiosk-core.js';
@@ -45,8 +45,13 @@ if (!claimSingleInstance(app, () => mainWindow)) {
 }
 
 async function start(): Promise<void> {
-  const config = readKioskConfig(process.env, app.getPath('userData'));
-  const csp = contentSecurityPolicy({ connectSrc: [originOf(config.relayUrl)] });
+  // The relay sees the installed version, which is what a rollout tracks.
+  const config = { ...readKioskConfig(process.env, app.getPath('userData')), appVersion: app.getVersion() };
+  const devServer = location.origin !== APP_ORIGIN;
+  const csp = contentSecurityPolicy({
+    connectSrc: [originOf(config.relayUrl), ...(devServer ? [location.origin.replace(/^http/, 'ws')] : [])],
+    allowInlineScripts: devServer,
+  });
   hardenSession(session.defaultSession, { csp, log });
   serveAppProtocol(session.defaultSession, { rendererDir: path.join(here, '../renderer'), csp });
 
@@ -72,6 +77,9 @@ async function start(): Promise<void> {
   }
 }
 
+/** A core that cannot stop in this time is abandoned: SQLite's WAL keeps the data consistent. */
+const CORE_STOP_TIMEOUT_MS = 5_000;
+
 let coreStopped = false;
 function stopCoreThenQuit(event: { preventDefault(): void }): void {
   if (coreStopped || !core) return;
@@ -79,10 +87,17 @@ function stopCoreThenQuit(event: { preventDefault(): void }): void {
   event.preventDefault();
   coreStopped = true;
   for (const cleanup of cleanups.splice(0)) cleanup();
+  const timeout = setTimeout(() => {
+    log.error('core stop timed out; exiting');
+    app.exit(1);
+  }, CORE_STOP_TIMEOUT_MS);
   core
     .stop()
     .catch((err: unknown) => log.error({ err }, 'core stop failed'))
-    .finally(() => app.quit());
+    .finally(() => {
+      clearTimeout(timeout);
+      app.quit();
+    });
 }
 
 function fatal(err: unknown): void {

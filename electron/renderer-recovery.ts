@@ -36,6 +36,13 @@ export function watchRenderer(win: BrowserWindow, opts: RecoveryOptions = {}): v
     if (details.reason !== 'clean-exit') reload(`render-process-gone: ${details.reason}`);
   });
 
+  // A page that failed to load (dev server not up yet, a bad build) is retried the same way.
+  contents.on('did-fail-load', (_event, errorCode, errorDescription, validatedURL, isMainFrame) => {
+    if (!isMainFrame || errorCode === -3) return; // -3 is ERR_ABORTED: a navigation replaced it
+    opts.log?.error({ errorCode, errorDescription, url: validatedURL }, 'renderer failed to load');
+    reload(`did-fail-load: ${errorDescription}`);
+  });
+
   win.on('unresponsive', () => {
     opts.log?.warn('renderer unresponsive');
     clearTimeout(hangTimer);

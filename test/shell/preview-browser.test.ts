@@ -67,7 +67,10 @@ describe.skipIf(missing.length > 0)('preview in Chromium', () => {
       if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
     });
     await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+      // Runs in the page (no DOM types on the node side of the typecheck).
+      type Violation = { violatedDirective: string; blockedURI: string };
+      const doc = (globalThis as unknown as { document: { addEventListener(type: string, fn: (e: Violation) => void): void } }).document;
+      doc.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
     });
     await page.goto(url);
     await page.getByTestId('screen-idle').waitFor({ state: 'visible', timeout: 20_000 });

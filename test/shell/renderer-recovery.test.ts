@@ -35,6 +35,18 @@ describe('renderer recovery', () => {
     expect(contents.reloads).toBe(0);
   });
 
+  it('retries a main-frame load failure but ignores aborted or subframe loads', () => {
+    const { win, contents } = fakeWindow();
+    watchRenderer(win as never, { reloadDelayMs: 100 });
+    contents.emit('did-fail-load', {}, -3, 'ERR_ABORTED', 'app://cabpay/index.html', true);
+    contents.emit('did-fail-load', {}, -6, 'ERR_FILE_NOT_FOUND', 'app://cabpay/x.html', false);
+    vi.advanceTimersByTime(1_000);
+    expect(contents.reloads).toBe(0);
+    contents.emit('did-fail-load', {}, -102, 'ERR_CONNECTION_REFUSED', 'http://localhost:5173/', true);
+    vi.advanceTimersByTime(100);
+    expect(contents.reloads).toBe(1);
+  });
+
   it('kills a renderer that stays hung past the grace period, not one that recovers', () => {
     const { win, contents } = fakeWindow();
     watchRenderer(win as never, { hangGraceMs: 1_000 });

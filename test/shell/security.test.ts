@@ -58,6 +58,8 @@ describe('session hardening', () => {
     expect(csp).toContain("connect-src 'self' https://relay.example;");
     expect(csp).toContain("script-src 'self';");
     expect(csp).not.toContain('unsafe-eval');
+    expect(csp).not.toContain("script-src 'self' 'unsafe-inline'");
+    expect(contentSecurityPolicy({ allowInlineScripts: true })).toContain("script-src 'self' 'unsafe-inline'");
   });
 });
 
