@@ -6,9 +6,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { findElectronBinary } from './lib/electron-binary.js';
 import { repoRoot, startService, type Service } from './lib/service.js';
 
 const envSchema = z.object({
@@ -98,7 +98,8 @@ async function main() {
   );
 
   const passengerUrl = `${sandbox.url}/pay?qr=${encodeURIComponent(demo.qrData)}`;
-  const electronBinary = env.CABPAY_FORCE_PREVIEW === '1' ? null : findElectronBinary();
+  const electron = findElectronBinary();
+  const electronBinary = env.CABPAY_FORCE_PREVIEW === '1' ? null : electron.path;
   let kioskUrl: string;
   if (electronBinary) {
     runOrThrow('npx', ['electron-vite', 'build']);
@@ -106,7 +107,7 @@ async function main() {
     child.once('exit', () => void shutdown(0));
     kioskUrl = '(Electron window)';
   } else {
-    console.log('cabpay: no Electron binary here, so the kiosk runs as the browser preview');
+    console.log(`cabpay: the kiosk runs as the browser preview (${electron.path ? 'CABPAY_FORCE_PREVIEW=1' : electron.reason})`);
     if (env.CABPAY_SKIP_BUILD !== '1') runOrThrow('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
     const preview = await startService({
       name: 'preview',
@@ -191,15 +192,6 @@ async function httpJson<T = any>(url: string, method: string, headers: Record<st
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
   return JSON.parse(text) as T;
-}
-
-function findElectronBinary(): string | null {
-  try {
-    const path = createRequire(import.meta.url)('electron') as unknown;
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null; // installed with ELECTRON_SKIP_BINARY_DOWNLOAD: no binary
-  }
 }
 
 function runOrThrow(command: string, args: string[]) {
