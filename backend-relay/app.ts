@@ -64,7 +64,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     liveHub.disconnect(cabId);
     nsp.in(cabRoom(cabId)).disconnectSockets(true);
   };
-  installErrorHandling(fastify, logger);
+  const webhookByPath = new Map(adapters.flatMap((a) => a.webhooks.map((w) => [w.path, { psp: a.name, kind: w.kind }] as const)));
+  installErrorHandling(fastify, logger, (path, code) => {
+    const hook = webhookByPath.get(path);
+    if (hook) metrics.webhooks.inc({ ...hook, outcome: code === 'body_too_large' ? 'too_large' : 'malformed' });
+  });
   registerOpsRoutes(fastify, { store, hub: liveHub, metrics });
   registerAdminRoutes(fastify, { store, hub: liveHub, logger, adminToken: config.adminToken, disconnectCab });
   registerWebhookRoutes(fastify, adapters, {

@@ -27,9 +27,15 @@ function explain(err: FastifyError): { status: number; code: string; message: st
   }
 }
 
-export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+/** `onRefused` sees refusals that happen before a route runs (too large, not JSON), for metrics. */
+export function installErrorHandling(
+  app: FastifyInstance,
+  logger: Logger,
+  onRefused: (path: string, code: string) => void = () => {},
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, code, message } = explain(err);
+    if (status < 500) onRefused(req.url.split('?')[0] ?? req.url, code);
     if (status >= 500) {
       logger.error({ err, url: req.url }, 'request failed');
       return reply.code(500).send(errorBody('internal', 'the relay could not handle this request; it was not stored, retry'));

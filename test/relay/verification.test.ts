@@ -122,6 +122,9 @@ describe('Hips webhook verification', () => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('body_too_large');
     await expectNothingStored();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/relay_webhooks_total\{psp="hips",kind="qr",outcome="too_large"\} 1/);
+    expect(metrics).toMatch(/relay_webhooks_total\{psp="hips",kind="qr",outcome="unauthenticated"\} \d+/);
   });
 
   it('accepts a token expired by less than the clock skew, and trusts only the verified claim', async () => {
