@@ -214,7 +214,8 @@ class Core implements KioskCore {
     const log = this.logger.child({ eventId: event.id, seq: event.seq, type: event.type });
     const lastSeq = store.lastSeq();
     if (event.seq <= lastSeq || store.isEventApplied(event.id)) {
-      log.debug({ lastSeq }, 'duplicate relay event acked without effect');
+      if (store.isEventApplied(event.id)) log.debug({ lastSeq }, 'duplicate relay event acked without effect');
+      else log.warn({ lastSeq }, 'relay event with an old seq but a new id, ignored: was the relay database reset? Re-provision this cab');
       return ok({ applied: false });
     }
     if (event.seq !== lastSeq + 1) {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createKioskCore } from '../../electron/core/index.js';
 import type { KioskCore } from '../../electron/core/kiosk-core.js';
 import type { KioskConfig } from '../../electron/core/config.js';
+import { KioskStore } from '../../electron/core/store.js';
 import { quietLogger, sessionData, TestPsp, TestRelay, testConfig, waitFor, waitForState } from './helpers.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -278,10 +279,16 @@ describe('kiosk core, end to end over loopback', () => {
     const offline = await waitForState(core, (s) => s.connectivity.relay === 'offline', 5_000, 'offline');
     expect(offline.connectivity.offlineSince).not.toBeNull();
     psp.fallback = { status: 201 };
+    // When the backoff alone would try next (read through a second connection; WAL allows it).
+    const peek = KioskStore.open(config.dataDir!);
+    const backoffUntil = Date.parse((peek.outboxHead()?.nextAttemptAt)!);
+    peek.close();
     const again = await new TestRelay().start(port);
     cleanups.push(() => again.stop());
-    const done = await waitForState(core, (s) => s.ride?.order === 'created' && s.connectivity.relay === 'online', 6_000, 'drained on reconnect');
+    const done = await waitForState(core, (s) => s.ride?.order === 'created' && s.connectivity.relay === 'online', 30_000, 'drained on reconnect');
     expect(done.connectivity.offlineSince).toBeNull();
+    // The successful try came from the reconnect, not from the backoff timer.
+    expect(psp.calls.at(-1)!.at).toBeLessThan(backoffUntil);
   });
 
   it('shows a refused device token as offline, and keeps retrying', async () => {

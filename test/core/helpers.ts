@@ -156,6 +156,8 @@ export interface PspCall {
   headers: IncomingMessage['headers'];
   body: unknown;
   path: string;
+  /** When the call arrived (ms since epoch). */
+  at: number;
 }
 
 export type PspAnswer = { status: number; body?: unknown } | 'hang';
@@ -175,7 +177,7 @@ export class TestPsp {
       req.on('data', (c) => (text += c));
       req.on('end', () => {
         const body = text ? JSON.parse(text) : null;
-        this.calls.push({ headers: req.headers, body, path: req.url ?? '' });
+        this.calls.push({ headers: req.headers, body, path: req.url ?? '', at: Date.now() });
         const answer = this.script.shift() ?? this.fallback;
         if (answer === 'hang') {
           this.hanging.push(res);
