@@ -22,8 +22,15 @@ export function EndedScreen() {
           <h1 className="screen-title">{t('ended.title')}</h1>
           {ride.failure || problem ? (
             <div className="notice notice-warning" data-testid="session-problem" role="status">
-              <strong>{ride.failure?.message ?? (problem ? t(`session.${problem}`) : '')}</strong>
-              <p>{t('session.scanAgain')}</p>
+              {ride.failure ? (
+                // The core's reason already says what to do.
+                <strong>{ride.failure.message}</strong>
+              ) : (
+                <>
+                  <strong>{problem ? t(`session.${problem}`) : ''}</strong>
+                  <p>{t('session.scanAgain')}</p>
+                </>
+              )}
             </div>
           ) : (
             <p className="hint">{t('ended.waiting')}</p>

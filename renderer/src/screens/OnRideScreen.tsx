@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { endRideWithFare, run } from '../commands.js';
 import { CancelRide } from '../components/CancelRide.js';
 import { Keypad } from '../components/Keypad.js';
@@ -18,6 +19,7 @@ export function OnRideScreen() {
   const t = useT();
   const locale = useLocale();
   const digits = useUi((ui) => ui.keypadDigits);
+  const [ending, setEnding] = useState(false);
   const ride = snapshot.ride;
   if (!ride) return null;
   const currency = ride.currency;
@@ -64,9 +66,13 @@ export function OnRideScreen() {
                 type="button"
                 className="button button-primary"
                 data-testid="end-ride"
-                disabled={fare === 0}
+                disabled={fare === 0 || ending}
                 aria-describedby={fare === 0 ? 'end-ride-hint' : undefined}
-                onClick={() => void endRideWithFare(fare)}
+                onClick={() => {
+                  // One tap, one request: a second tap while the first runs would only be refused.
+                  setEnding(true);
+                  void endRideWithFare(fare).finally(() => setEnding(false));
+                }}
               >
                 {t('ride.endRide')}
               </button>
