@@ -47,21 +47,20 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const adapters = await createPspAdapters(config);
   const store = openSqliteRelayStore(config.dbPath);
 
-  let hub: DeliveryHub | undefined;
+  // The gauges read the hub at scrape time, after it exists.
   const metrics = createMetrics(
-    () => hub?.connectedCount() ?? 0,
+    () => hub.connectedCount(),
     () => store.backlogByCab(),
   );
-  hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
-  const liveHub = hub;
+  const hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
 
   const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
   const nsp = io.of(CAB_NAMESPACE);
-  wireCabNamespace(nsp, { store, hub: liveHub, logger });
+  wireCabNamespace(nsp, { store, hub, logger });
 
   const disconnectCab = (cabId: string) => {
-    liveHub.disconnect(cabId);
+    hub.disconnect(cabId);
     nsp.in(cabRoom(cabId)).disconnectSockets(true);
   };
   const webhookByPath = new Map(adapters.flatMap((a) => a.webhooks.map((w) => [w.path, { psp: a.name, kind: w.kind }] as const)));
@@ -69,11 +68,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     const hook = webhookByPath.get(path);
     if (hook) metrics.webhooks.inc({ ...hook, outcome: code === 'body_too_large' ? 'too_large' : 'malformed' });
   });
-  registerOpsRoutes(fastify, { store, hub: liveHub, metrics });
-  registerAdminRoutes(fastify, { store, hub: liveHub, logger, adminToken: config.adminToken, disconnectCab });
+  registerOpsRoutes(fastify, { store, hub, metrics });
+  registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab });
   registerWebhookRoutes(fastify, adapters, {
     store,
-    hub: liveHub,
+    hub,
     metrics,
     logger,
     locale: config.locale,
@@ -92,7 +91,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     fastify,
     io,
     store,
-    hub: liveHub,
+    hub,
     config,
     logger,
     prune,
@@ -111,7 +110,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
-        await liveHub.stopAll();
+        await hub.stopAll();
         nsp.disconnectSockets(true);
         io.engine.close();
         await fastify.close(); // waits for in-flight requests, so their commits finish
