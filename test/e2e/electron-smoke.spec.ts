@@ -4,31 +4,15 @@
  * reason printed, where electron was installed without its binary.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
+import { findElectronBinary } from '../../scripts/lib/electron-binary.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
-/**
- * Where `require('electron')` would point, found without requiring it: the package's index.js
- * tries to download a missing binary, which cannot work here.
- */
-function electronBinary(): { path: string | null; reason: string } {
-  const pkgDir = path.join(repoRoot, 'node_modules', 'electron');
-  const pathFile = path.join(pkgDir, 'path.txt');
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
-    const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
-    const file = path.join(process.env.ELECTRON_OVERRIDE_DIST_PATH, name);
-    return existsSync(file) ? { path: file, reason: '' } : { path: null, reason: `ELECTRON_OVERRIDE_DIST_PATH has no ${name}` };
-  }
-  if (!existsSync(pathFile)) return { path: null, reason: `${pathFile} is missing: electron was installed without its binary (ELECTRON_SKIP_BINARY_DOWNLOAD)` };
-  const file = path.join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(file) ? { path: file, reason: '' } : { path: null, reason: `the Electron binary ${file} does not exist` };
-}
-
-const binary = electronBinary();
+const binary = findElectronBinary();
 
 test('the Electron kiosk shows the QR and keeps Node out of the renderer', async () => {
   if (!binary.path) console.log(`electron-smoke: skipped, ${binary.reason}`);
