@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RelayApp } from '../../backend-relay/app.js';
+import { buildRelay } from '../../backend-relay/app.js';
 import {
   addCab,
   connectTablet,
+  relayConfig,
   hookBody,
   makeSigner,
   orderHook,
@@ -53,5 +54,14 @@ describe('relay walking skeleton', () => {
       data: { merchantOrderId: 'cab-1.ride-1', orderAmount: 30000, tipAmount: 3000, totalAmount: 33000, currency: 'SEK' },
     });
     await until(async () => (await app.store.getCab('cab-1'))?.ackedSeq === 2, 'acks recorded');
+  });
+
+  it('buildRelay listens on an ephemeral loopback port and closes cleanly', async () => {
+    const dir = tempDir();
+    const relay = await buildRelay(relayConfig(dir, await makeSigner(dir)));
+    expect(relay.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
+    await relay.close();
+    await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
   });
 });

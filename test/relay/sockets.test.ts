@@ -100,6 +100,26 @@ describe('relay ↔ tablet', () => {
     expect(metrics).toMatch(/relay_delivery_latency_seconds_count 4/);
   });
 
+  it('sends a refused event again after the ack timeout, and moves on only after a positive ack', async () => {
+    const { signer, url, app } = await setup(200);
+    const token = await addCab(url, 'cab-z');
+    await paid(signer, url, 'cab-z', 'z1');
+    await paid(signer, url, 'cab-z', 'z2');
+    const { io } = await import('socket.io-client');
+    const socket = io(`${url}/cab`, { transports: ['websocket'], auth: { cabId: 'cab-z', token, lastSeq: 0 }, reconnection: false, forceNew: true });
+    cleanups.push(() => socket.close());
+    const seen: number[] = [];
+    let refusals = 2;
+    socket.on('relay:event', (e: RelayEvent, ack: (r: unknown) => void) => {
+      seen.push(e.seq);
+      if (e.seq === 1 && refusals-- > 0) ack({ ok: false, error: { code: 'busy', message: 'database locked' } });
+      else if (e.seq === 2 && seen.filter((s) => s === 2).length === 1) ack('garbage');
+      else ack({ ok: true, value: { applied: true } });
+    });
+    await until(async () => (await app.store.getCab('cab-z'))?.ackedSeq === 2, 'both acked');
+    expect(seen).toEqual([1, 1, 1, 2, 2]);
+  });
+
   it('replays only seq > lastSeq on reconnect, in order, and counts the rest as acked', async () => {
     const { signer, url, app } = await setup();
     const token = await addCab(url, 'cab-p');
