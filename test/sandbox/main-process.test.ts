@@ -83,6 +83,35 @@ describe('backend-relay/sandbox/main.ts as a real process', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('after kill -9, a restart sends the hook that was committed but not yet delivered', async () => {
+    relay = await startReceiver();
+    const env = { SANDBOX_PORT: '0', SANDBOX_DB: tempDbPath(), SANDBOX_LOG_LEVEL: 'warn' };
+    const first = await startMain(env);
+    const auth = 'sk_sandbox_demo_0123456789abcdef';
+    const qr = await call(first.url, 'POST', '/v2/qrs', {
+      auth,
+      body: { qr_code: 'KILL-1', allow_tip: true, qr_start_webhook_url: `${relay.url}/qr` },
+    });
+    await call(first.url, 'POST', '/sandbox/faults', { body: { webhookDelayMs: 60_000 } });
+    const scanning = call(first.url, 'POST', '/sandbox/scan', { body: { qr_data: qr.body.qr_data } }).catch((err: Error) => err);
+    const pending = await waitFor('session committed', async () => {
+      const ledger = (await call(first.url, 'GET', '/sandbox/ledger')).body;
+      return ledger.webhooks.length === 1 && ledger.webhooks[0];
+    });
+    expect(pending.status).toBe('pending');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(await scanning).toBeInstanceOf(Error);
+    expect(relay.received).toHaveLength(0);
+
+    const second = await startMain(env);
+    const hook = await waitFor('resumed start hook', () => relay!.received[0]);
+    expect(hook.body).toMatchObject({ request_type: 'start_qr_session', session_id: pending.session_id, idempotency_key: pending.idempotency_key });
+    await waitFor('delivered', async () => (await call(second.url, 'GET', '/sandbox/ledger')).body.webhooks[0].status === 'delivered');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   it('refuses a bad environment with a message naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'backend-relay/sandbox/main.ts'], {
       cwd: repoRoot,
