@@ -104,7 +104,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();
-      logger.info({ url }, 'listening');
+      logger.info({ url, publicUrl: config.publicUrl }, 'listening');
       return url;
     },
     close() {

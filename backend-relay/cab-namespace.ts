@@ -85,6 +85,7 @@ export function wireCabNamespace(nsp: Namespace, deps: { store: RelayStore; hub:
     await store.markAckedThrough(cabId, lastSeq, now);
     await store.markSeen(cabId, new Date(now).toISOString());
     await socket.join(cabRoom(cabId));
+    if (!socket.connected) return; // gone while we were setting up
     registerTabletMessages(socket, cabId);
     socket.on('disconnect', (reason) => {
       logger.info({ cabId, reason }, 'tablet disconnected');

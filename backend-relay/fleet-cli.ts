@@ -158,7 +158,9 @@ if (isEntry) {
   runCli(process.argv.slice(2), process.env).then(
     (text) => console.log(text),
     (err: unknown) => {
-      console.error(err instanceof CliError ? `fleet: ${err.message}` : err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (process.argv.includes('--json')) console.error(JSON.stringify({ error: { code: err instanceof CliError ? 'cli' : 'internal', message } }));
+      else console.error(err instanceof CliError ? `fleet: ${message}` : err);
       process.exitCode = err instanceof CliError ? 2 : 1;
     },
   );

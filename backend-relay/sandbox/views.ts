@@ -62,7 +62,7 @@ export function sessionView(config: SandboxConfig, session: SessionRow, order: O
     allow_tip: session.allow_tip === 1,
     qr_code: session.qr_code,
     merchant: { id: config.merchantId, name: config.merchantName },
-    order_expires_at: new Date(session.order_deadline_ms).toISOString(),
+    order_timeout_at: new Date(session.order_deadline_ms).toISOString(),
     ...(session.down_response_text === null ? {} : { down_response_text: session.down_response_text }),
     ...(order
       ? {

@@ -45,7 +45,9 @@ const DEFAULT_DOWN_TEXT = 'The merchant is not available right now.';
 export class WebhookDeliverer {
   private readonly shutdown = new AbortController();
   private readonly running = new Set<Promise<void>>();
-  private held: { id: string; timer: NodeJS.Timeout } | null = null;
+  private held: { id: string; timer: NodeJS.Timeout; afterRun: number } | null = null;
+  /** Numbers delivery runs, so only a hook started after the held one releases it. */
+  private runCount = 0;
   private listener: DeliveryListener | null = null;
 
   constructor(
@@ -85,7 +87,7 @@ export class WebhookDeliverer {
     this.store.updateWebhook(id, { status: 'held' });
     const timer = setTimeout(() => this.releaseHeld(), this.opts.reorderMaxHoldMs);
     timer.unref();
-    this.held = { id, timer };
+    this.held = { id, timer, afterRun: this.runCount };
     this.log.info({ webhookId: id }, 'reorder fault: holding webhook until the next one is sent');
   }
 
@@ -98,6 +100,7 @@ export class WebhookDeliverer {
   }
 
   private run(id: string): Promise<AttemptOutcome> {
+    const runNumber = ++this.runCount;
     let settleFirst!: (outcome: AttemptOutcome) => void;
     const first = new Promise<AttemptOutcome>((resolve) => (settleFirst = resolve));
     const done = this.attemptAll(id, settleFirst)
@@ -108,7 +111,7 @@ export class WebhookDeliverer {
       .finally(() => {
         this.running.delete(done);
         // The reorder fault: the held hook goes out right after the one that followed it.
-        if (this.held && this.held.id !== id) this.releaseHeld();
+        if (this.held && runNumber > this.held.afterRun) this.releaseHeld();
       });
     this.running.add(done);
     return first;
@@ -135,12 +138,14 @@ export class WebhookDeliverer {
 
       if (outcome.kind === 'delivered') {
         this.store.updateWebhook(id, { status: 'delivered', delivered_at: nowIso() });
+        this.log.info({ webhookId: id, event: row.event, url: row.url, attempts }, 'webhook delivered');
         settleFirst(outcome);
         if (this.faults.take('duplicateWebhooks')) await this.sendDuplicate(row, data);
         return;
       }
       if (outcome.kind === 'refused') {
         this.store.updateWebhook(id, { status: 'down' });
+        this.log.info({ webhookId: id, url: row.url, text: outcome.downResponseText }, 'merchant refused the QR session (412)');
         if (row.session_id) this.listener?.onStartRefused(row.session_id, outcome.downResponseText);
         return settleFirst(outcome);
       }

@@ -78,6 +78,9 @@ describe('fleet CLI', () => {
     expect(badToken.stderr).toContain('401');
     const noRelay = await fleet(['list'], { RELAY_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(noRelay.stderr).toContain('RELAY_URL');
+    const jsonErr = await fleet(['rotate-token', 'nobody', '--json'], env);
+    expect(jsonErr.code).toBe(2);
+    expect(JSON.parse(jsonErr.stderr).error.message).toContain('404');
     const down = await fleet(['list', '--relay', 'http://127.0.0.1:9'], { RELAY_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(down.code).toBe(2);
     expect(down.stderr).toContain('cannot reach the relay');
