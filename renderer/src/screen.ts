@@ -60,3 +60,20 @@ export function paidOtherwise(snapshot: KioskSnapshot): boolean {
 export function screenTestId(screen: ScreenName): string {
   return `screen-${screen.replace('_', '-')}`;
 }
+
+/**
+ * The core words failures in English; for the session failures it names, the screen leads
+ * with the same fact in the driver's language. Unknown codes show the core's text alone.
+ */
+export function failureLeadKey(code: string): `session.${SessionProblem}` | null {
+  switch (code) {
+    case 'session_expired':
+      return 'session.expired';
+    case 'session_canceled':
+      return 'session.canceled';
+    case 'session_timed_out':
+      return 'session.timed_out';
+    default:
+      return null;
+  }
+}

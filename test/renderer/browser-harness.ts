@@ -20,6 +20,8 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Harness {
   url: string;
+  /** Where the bundle was built. */
+  outDir: string;
   browser: Browser;
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startHarness(): Promise<Harness> {
   });
   return {
     url: `http://127.0.0.1:${port}/`,
+    outDir,
     browser,
     async close() {
       await browser.close();

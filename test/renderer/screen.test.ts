@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionView } from '../../protocol/kiosk-api.js';
 import { rideStateName } from '../../protocol/relay-protocol.js';
 import {
+  failureLeadKey,
   paidOtherwise,
   passengerWaiting,
   screenFor,
@@ -99,5 +100,18 @@ describe('screen helpers', () => {
     };
     expect(paidOtherwise(idleSnapshot({ payment }))).toBe(false);
     expect(paidOtherwise(idleSnapshot({ payment: { ...payment, pspOrderId: '' } }))).toBe(true);
+  });
+});
+
+describe('failureLeadKey', () => {
+  it('names the localized lead for the session failures the core reports', () => {
+    expect(failureLeadKey('session_expired')).toBe('session.expired');
+    expect(failureLeadKey('session_canceled')).toBe('session.canceled');
+    expect(failureLeadKey('session_timed_out')).toBe('session.timed_out');
+  });
+
+  it('has none for other failures, whose reason comes from the PSP', () => {
+    expect(failureLeadKey('payment_failed')).toBeNull();
+    expect(failureLeadKey('')).toBeNull();
   });
 });

@@ -3,6 +3,9 @@
  * snapshots call for, the test ids the e2e tests rely on, the commands the controls send,
  * and the QR a phone would scan. Skipped, with the reason printed, where Chromium is missing.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +39,14 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   }, 120_000);
   afterAll(async () => {
     await harness?.close();
+  });
+
+  it('keeps the bundle small: at most 250 KB of gzipped JavaScript', () => {
+    const assets = path.join(harness.outDir, 'assets');
+    const scripts = readdirSync(assets).filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    const gzipped = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(path.join(assets, f))).length, 0);
+    expect(gzipped).toBeLessThanOrEqual(250 * 1024);
   });
 
   it('idle: a scannable QR of at least 360 px with the cab id and plate as text', async () => {

@@ -4,16 +4,18 @@ import { CancelRide } from '../components/CancelRide.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useSnapshot, useT } from '../hooks.js';
-import { sessionProblem } from '../screen.js';
+import { useLocale, useSnapshot, useT } from '../hooks.js';
+import { failureLeadKey, sessionProblem } from '../screen.js';
 
 /** The ride is over and the fare set; the passenger has yet to scan (or must scan again). */
 export function EndedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
   const problem = sessionProblem(snapshot);
+  const lead = ride.failure ? failureLeadKey(ride.failure.code) : null;
   return (
     <ScreenLayout
       screen="ended"
@@ -24,7 +26,10 @@ export function EndedScreen() {
             <div className="notice notice-warning" data-testid="session-problem" role="status">
               {ride.failure ? (
                 // The core's reason already says what to do.
-                <strong>{ride.failure.message}</strong>
+                <>
+                  {lead && locale !== 'en' ? <strong className="failure-lead">{t(lead)}</strong> : null}
+                  <p data-testid="failure-reason">{ride.failure.message}</p>
+                </>
               ) : (
                 <>
                   <strong>{problem ? t(`session.${problem}`) : ''}</strong>

@@ -3,23 +3,27 @@ import { CabIdentity } from '../components/CabIdentity.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useSnapshot, useT } from '../hooks.js';
+import { useLocale, useSnapshot, useT } from '../hooks.js';
+import { failureLeadKey } from '../screen.js';
 
 /** The order failed or expired: the reason, and the ways on. */
 export function FailedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
+  const lead = ride.failure ? failureLeadKey(ride.failure.code) : null;
   return (
     <ScreenLayout
       screen="failed"
       driver={
         <div className="driver-stack">
           <h1 className="screen-title">{t('failed.title')}</h1>
-          <p className="notice notice-warning" data-testid="failure-reason">
-            {ride.failure?.message ?? t('failed.unknown')}
-          </p>
+          <div className="notice notice-warning">
+            {lead && locale !== 'en' ? <strong className="failure-lead">{t(lead)}</strong> : null}
+            <p data-testid="failure-reason">{ride.failure?.message ?? t('failed.unknown')}</p>
+          </div>
           <div className="option">
             <strong>{t('failed.scanAgain')}</strong>
             <p className="hint">{t('failed.scanAgainHint')}</p>
