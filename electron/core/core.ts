@@ -10,24 +10,23 @@ import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protoco
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { KioskCore } from './kiosk-core.js';
+import {
+  applyCommand,
+  applyRelayEvent,
+  expireSessions,
+  machineContext,
+  prepareDelivery,
+  settleDelivery,
+} from './commit.js';
 import { checkStoreInvariants } from './invariants.js';
-import { idempotencyKeyFor, type OutboxEntry } from './model.js';
+import type { OutboxEntry } from './model.js';
 import { OutboxWorker } from './outbox.js';
 import { createHipsClient } from './psp/hips-client.js';
 import type { CreateOrderResult, PspClient } from './psp/psp-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
-import {
-  decideCommand,
-  decideDelivery,
-  decideEvent,
-  decideExpiry,
-  decideUnsendable,
-  type Effect,
-  type EventLookups,
-  type MachineContext,
-} from './ride-machine.js';
-import { ExpiryTimer, isPastExpiry } from './session-clock.js';
-import { buildSnapshot, currentLocale } from './snapshot.js';
+import type { MachineContext } from './ride-machine.js';
+import { ExpiryTimer } from './session-clock.js';
+import { buildSnapshot } from './snapshot.js';
 import { KioskStore } from './store.js';
 
 export interface KioskCoreOptions {
@@ -40,41 +39,6 @@ export interface KioskCoreOptions {
 
 export function createKioskCore(config: KioskConfig, options: KioskCoreOptions = {}): KioskCore {
   return new Core(config, options);
-}
-
-/** Applies effects to the store; the caller holds the transaction. */
-function applyEffects(store: KioskStore, effects: Effect[], now: string): void {
-  for (const effect of effects) {
-    switch (effect.type) {
-      case 'saveRide':
-        store.saveRide(effect.ride);
-        break;
-      case 'setScreenRide':
-        store.setSetting('screenRideId', effect.rideId);
-        break;
-      case 'saveSession':
-        store.saveSession(effect.session);
-        break;
-      case 'setCurrentSession':
-        store.setSetting('currentSessionId', effect.sessionId);
-        break;
-      case 'enqueue':
-        store.enqueue(effect.job, now);
-        break;
-      case 'dropOutbox':
-        store.deleteOutboxForRide(effect.rideId);
-        break;
-      case 'recordPayment':
-        store.recordPayment(effect.payment);
-        break;
-      case 'addRefund':
-        store.addRefund(effect.rideId, effect.amount);
-        break;
-      case 'setSetting':
-        store.setSetting(effect.key, effect.value);
-        break;
-    }
-  }
 }
 
 class Core implements KioskCore {
@@ -163,11 +127,7 @@ class Core implements KioskCore {
     const store = this.store;
     if (!store) return fail('not_started', 'The kiosk is still starting. Try again in a moment.');
     try {
-      const decision = store.transaction(() => {
-        const result = decideCommand(this.context(store), parsed.data, rideId);
-        if (result.ok) applyEffects(store, result.value, this.now().toISOString());
-        return result;
-      });
+      const decision = applyCommand(store, this.context(store), parsed.data, rideId);
       if (!decision.ok) return decision;
       this.logger.info({ command: parsed.data.name, rideId: store.getSetting('screenRideId') }, 'command applied');
     } catch (err) {
@@ -223,12 +183,7 @@ class Core implements KioskCore {
       return null;
     }
     try {
-      const note = store.transaction(() => {
-        const decision = decideEvent(this.context(store), this.lookups(store), event);
-        applyEffects(store, decision.effects, this.now().toISOString());
-        store.recordEvent(event.id, event.seq, event.type, this.now().toISOString());
-        return decision.note;
-      });
+      const note = applyRelayEvent(store, this.context(store), event);
       log.info(note ? { note } : {}, 'relay event applied');
     } catch (err) {
       log.error({ err }, 'relay event failed to commit; leaving unacked for redelivery');
@@ -253,36 +208,15 @@ class Core implements KioskCore {
   }
 
   private prepareDelivery(entry: OutboxEntry): { apiKey: string } | null {
-    const store = this.store!;
-    const now = this.now().toISOString();
-    return store.transaction(() => {
-      const ride = store.getRide(entry.rideId);
-      if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== entry.job.idempotencyKey) {
-        store.deleteOutboxEntry(entry.id); // the ride moved on; nothing to send
-        return null;
-      }
-      const session = store.getSession(entry.job.sessionId);
-      const usable = session && (session.state === 'in_use' || session.state === 'ready') && !isPastExpiry(session, now);
-      if (!usable || !session.oneTimeOrderApiKey) {
-        applyEffects(store, decideUnsendable(ride, session, now), now);
-        this.logger.warn({ rideId: ride.rideId, sessionId: entry.job.sessionId }, 'order not sent: the passenger session is over');
-        return null;
-      }
-      return { apiKey: session.oneTimeOrderApiKey };
-    });
+    const prepared = prepareDelivery(this.store!, entry, this.now().toISOString());
+    if (prepared.kind === 'send') return { apiKey: prepared.apiKey };
+    if (prepared.reason === 'session_over')
+      this.logger.warn({ rideId: entry.rideId, sessionId: entry.job.sessionId }, 'order not sent: the passenger session is over');
+    return null;
   }
 
   private settleDelivery(entry: OutboxEntry, result: Exclude<CreateOrderResult, { kind: 'retry' }>): void {
-    const store = this.store!;
-    const now = this.now().toISOString();
-    store.transaction(() => {
-      store.deleteOutboxEntry(entry.id);
-      const outcome =
-        result.kind === 'success'
-          ? ({ kind: 'created', pspOrderId: result.pspOrderId } as const)
-          : ({ kind: 'refused', failure: result.failure } as const);
-      applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome), now);
-    });
+    settleDelivery(this.store!, entry, result, this.now().toISOString());
   }
 
   // ---- state out ------------------------------------------------------------------------
@@ -293,12 +227,8 @@ class Core implements KioskCore {
     if (!store) return;
     const now = this.now();
     try {
-      const expirable = store.listExpirableSessions();
-      const effects = decideExpiry(this.context(store), this.lookups(store), expirable);
-      if (effects.length > 0) {
-        store.transaction(() => applyEffects(store, effects, now.toISOString()));
-        this.logger.info({ effects: effects.length }, 'passenger sessions expired');
-      }
+      const expired = expireSessions(store, this.context(store));
+      if (expired > 0) this.logger.info({ effects: expired }, 'passenger sessions expired');
       this.expiry.arm(
         store.listExpirableSessions().map((s) => s.expiresAt).filter((e) => Date.parse(e) > now.getTime()),
         now.getTime(),
@@ -337,25 +267,7 @@ class Core implements KioskCore {
   // ---- helpers --------------------------------------------------------------------------
 
   private context(store: KioskStore): MachineContext {
-    const screenRideId = store.getSetting('screenRideId');
-    const sessionId = store.getSetting('currentSessionId');
-    return {
-      now: this.now().toISOString(),
-      cabId: this.config.cabId,
-      currency: this.config.currency,
-      locale: currentLocale(store, this.config),
-      screenRide: screenRideId ? store.getRide(screenRideId) : null,
-      currentSession: sessionId ? store.getSession(sessionId) : null,
-      inFlightRideId: this.outbox?.inFlightRideId ?? null,
-    };
-  }
-
-  private lookups(store: KioskStore): EventLookups {
-    return {
-      ride: (id) => store.getRide(id),
-      rideByMerchantOrderId: (id) => store.getRideByMerchantOrderId(id),
-      session: (id) => store.getSession(id),
-    };
+    return machineContext(store, this.config, this.now().toISOString(), this.outbox?.inFlightRideId ?? null);
   }
 
   private pspFromConfig(): PspClient {

@@ -6,7 +6,7 @@ import type { RelayConnectivity } from './relay-client.js';
 import { displayedSessionState } from './session-clock.js';
 import type { KioskStore } from './store.js';
 
-export function currentLocale(store: KioskStore, config: KioskConfig): Locale {
+export function currentLocale(store: KioskStore, config: Pick<KioskConfig, 'locale'>): Locale {
   const parsed = localeName.safeParse(store.getSetting('locale'));
   return parsed.success ? parsed.data : config.locale;
 }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { orderLine } from '../../protocol/relay-protocol.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS } from './migrations.js';
 import type { CreateOrderJob, OutboxEntry, PaymentRecord, Ride, Session } from './model.js';
 
 export const DB_FILE_NAME = 'kiosk.db';
