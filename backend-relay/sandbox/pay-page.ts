@@ -50,7 +50,7 @@ export function payPageHtml(): string {
   </header>
 
   <section class="card">
-    <div class="state" data-testid="scan-state" data-state="scanning">Connecting to the cab…</div>
+    <div class="state" data-testid="scan-state" data-state="scanning" role="status" aria-live="polite">Connecting to the cab…</div>
     <p class="hint" data-testid="state-detail"></p>
     <p class="error" data-testid="down-text" hidden></p>
   </section>
@@ -254,7 +254,11 @@ export function payPageHtml(): string {
     if (saved) {
       try {
         const s = await api('/sandbox/sessions/' + saved);
-        if (!TERMINAL.has(s.state)) { sessionId = saved; render(s); poll(); return; }
+        // A reload shows the same session (paid stays paid); only "Scan again" starts a new one.
+        sessionId = saved;
+        render(s);
+        if (!TERMINAL.has(s.state)) poll();
+        return;
       } catch { /* unknown session: scan afresh */ }
     }
     try { await scan(); } catch (err) { setState('down'); el('scan-state').textContent = 'Could not start the payment'; showError(err.message); }

@@ -73,6 +73,12 @@ describe.skipIf(!haveChromium)('phone page in Chromium', () => {
     expect(await text('paid-total')).toContain('286.00');
     const hook = await waitFor('payment hook', () => relay.received.find((h) => h.body.event === 'payment.successful'));
     expect(hook.body.resource).toMatchObject({ order_amount: 26_000, tip_amount: 2_600, amount: 28_600 });
+
+    // A reload shows the paid session again instead of scanning anew.
+    await page.reload();
+    await expect.poll(() => text('scan-state')).toMatch(/Paid/);
+    expect(await text('paid-total')).toContain('286.00');
+    expect(relay.received.filter((h) => h.body.request_type === 'start_qr_session')).toHaveLength(1);
   });
 
   it('shows the merchant\'s down text at once when the start hook is refused', async () => {
