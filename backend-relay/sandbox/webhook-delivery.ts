@@ -186,6 +186,7 @@ export class WebhookDeliverer {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'cabpay-hips-sandbox' },
         body,
+        redirect: 'manual', // a redirect is not an answer: it counts as a failed attempt
         signal: AbortSignal.any([timeout, this.shutdown.signal]),
       });
       const text = await res.text();

@@ -31,6 +31,19 @@ describe('webhook delivery', () => {
     expect(relay.received[1]!.at - relay.received[0]!.at).toBeGreaterThanOrEqual(45);
   });
 
+  it('accepts only 200 and 201: a 204 or a redirect is retried', async () => {
+    relay = await startReceiver((_hook, i) => (i === 0 ? { status: 204 } : i === 1 ? { status: 307 } : { status: 201 }));
+    sb = await testSandbox();
+    const qr = await connectedQr(sb, relay);
+    await scan(sb, qr.qr_data);
+    const w = await waitFor('delivered', async () => {
+      const hook = await ledgerHook('start_qr_session');
+      return hook?.status === 'delivered' && hook;
+    });
+    expect(w).toMatchObject({ attempts: 3, last_status_code: 201 });
+    expect(relay.received).toHaveLength(3);
+  });
+
   it('gives up after 3 attempts and tells the payer the merchant was unreachable', async () => {
     relay = await startReceiver(() => ({ status: 503 }));
     sb = await testSandbox();
