@@ -57,6 +57,10 @@ const pairs: Array<[string, string]> = [
   ['--ok-text', '--surface'],
   ['--ready-text', '--ready-bg'],
   ['--toast-text', '--toast-bg'],
+  ['--warn-text', '--surface'],
+  ['--ok-text', '--bg'],
+  ['--disabled-text', '--disabled-bg'],
+  ['--text', '--secondary-bg'],
 ];
 
 describe.each([
@@ -64,6 +68,13 @@ describe.each([
   ['night', "[data-theme='night']"],
 ])('the %s theme', (_name, selector) => {
   const colours = palette(selector);
+
+  it.each([
+    ['--control-border', '--bg'],
+    ['--control-border', '--surface'],
+  ])('control outlines (%s on %s) reach the 3:1 of non-text contrast', (fg, bg) => {
+    expect(contrast(colours[fg]!, colours[bg]!)).toBeGreaterThanOrEqual(3);
+  });
 
   it.each(pairs)('%s on %s meets WCAG AA', (fg, bg) => {
     const a = colours[fg];

@@ -11,12 +11,17 @@ export function CabIdentity(props: { heading: string; children?: ReactNode }) {
   const t = useT();
   return (
     <div className="cab-identity">
-      <p className="scan-heading">{props.heading}</p>
-      {props.children}
       {cab.qrContent ? (
-        <CabQr content={cab.qrContent} label={props.heading} />
+        <>
+          <p className="scan-heading">{props.heading}</p>
+          {props.children}
+          <CabQr content={cab.qrContent} label={props.heading} />
+        </>
       ) : (
-        <p className="no-qr">{t('idle.noQr')}</p>
+        <>
+          {props.children}
+          <p className="no-qr">{t('idle.noQr')}</p>
+        </>
       )}
       <p className="cab-ids">
         {cab.label && cab.label !== cab.cabId ? <span className="cab-label">{cab.label}</span> : null}

@@ -30,7 +30,7 @@ export function IdleScreen() {
       passenger={
         <div className="passenger-stack">
           <CabIdentity heading={t('idle.scanToPay')} />
-          <p className="scan-hint">{t('idle.scanHint')}</p>
+          {snapshot.cab.qrContent ? <p className="scan-hint">{t('idle.scanHint')}</p> : null}
         </div>
       }
     />
