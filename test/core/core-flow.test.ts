@@ -291,6 +291,49 @@ describe('kiosk core, end to end over loopback', () => {
     expect(psp.calls.at(-1)!.at).toBeLessThan(backoffUntil);
   });
 
+  it('keeps offlineSince across restarts until the relay is reached again', async () => {
+    const { relay, psp } = await peers();
+    const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
+    let core = await startCore(config);
+    await waitForState(core, (s) => s.connectivity.relay === 'online');
+    expect(core.getState().connectivity.offlineSince).toBeNull();
+    const port = relay.port;
+    await relay.stop();
+    const away = (await waitForState(core, (s) => s.connectivity.relay === 'offline')).connectivity.offlineSince;
+    expect(away).not.toBeNull();
+    await core.stop();
+
+    core = await startCore(config);
+    expect(core.getState().connectivity).toEqual({ relay: 'connecting', offlineSince: away });
+    const stillAway = await waitForState(core, (s) => s.connectivity.relay === 'offline', 10_000, 'offline after restart');
+    expect(stillAway.connectivity.offlineSince).toBe(away);
+
+    const again = await new TestRelay().start(port);
+    cleanups.push(() => again.stop());
+    const back = await waitForState(core, (s) => s.connectivity.relay === 'online', 15_000, 'back online');
+    expect(back.connectivity.offlineSince).toBeNull();
+  });
+
+  it('records a refund against the paid ride', async () => {
+    const { relay, psp } = await peers();
+    const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
+    const core = await startCore(config);
+    relay.push('qr.session.started', sessionData('s1'));
+    await waitForState(core, (s) => s.session?.state === 'ready');
+    await must(core, { name: 'startRide' });
+    await must(core, { name: 'setFare', amountMinor: 8_000 });
+    await must(core, { name: 'endRide' });
+    const ride = (await waitForState(core, (s) => s.ride?.order === 'created')).ride!;
+    relay.push('order.paid', { merchantOrderId: ride.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 8_000, tipAmount: 0, totalAmount: 8_000 });
+    await waitForState(core, (s) => s.ride?.state === 'paid');
+    relay.push('order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 3_000, currency: 'SEK' });
+    await waitFor(() => relay.acks.some((a) => a.seq === 3), 5_000, 'refund acked');
+    await core.stop();
+    const store = KioskStore.open(config.dataDir!);
+    expect(store.getPayment(ride.rideId)).toMatchObject({ totalAmount: 8_000, refundedAmount: 3_000 });
+    store.close();
+  });
+
   it('shows a refused device token as offline, and keeps retrying', async () => {
     const { relay, psp } = await peers();
     const core = await startCore(testConfig({ relayUrl: relay.url, pspUrl: psp.url, deviceToken: 'wrong-token-0123456789' }));
