@@ -68,6 +68,7 @@ export const da: Catalog = {
   'awaiting.vat': 'heraf moms {rate}',
   'awaiting.tipNote': 'Drikkepenge valgfrit, op til 20 % af {amount}',
   'awaiting.noTip': 'Denne betaling har ikke drikkepenge.',
+  'awaiting.validUntil': 'Betalingsvinduet lukker kl. {time}',
   'awaiting.waiting': 'Venter på, at passageren godkender i sin app',
   'awaiting.sending': 'Sender betalingsanmodningen…',
   'awaiting.queued': 'Betaling afventer: anmodningen sendes, når forbindelsen er tilbage.',

@@ -68,6 +68,7 @@ export const en = {
   'awaiting.vat': 'of which VAT {rate}',
   'awaiting.tipNote': 'Tip optional, up to 20% of {amount}',
   'awaiting.noTip': 'This payment has no tip option.',
+  'awaiting.validUntil': 'Payment window closes at {time}',
   'awaiting.waiting': 'Waiting for the passenger to approve in their app',
   'awaiting.sending': 'Sending the payment request…',
   'awaiting.queued': 'Payment pending: the request goes out when the connection returns.',

@@ -68,6 +68,7 @@ export const fi: Catalog = {
   'awaiting.vat': 'josta ALV {rate}',
   'awaiting.tipNote': 'Juomaraha vapaaehtoinen, enintään 20 % summasta {amount}',
   'awaiting.noTip': 'Tähän maksuun ei voi lisätä juomarahaa.',
+  'awaiting.validUntil': 'Maksuaika päättyy klo {time}',
   'awaiting.waiting': 'Odotetaan, että matkustaja hyväksyy maksun sovelluksessaan',
   'awaiting.sending': 'Lähetetään maksupyyntöä…',
   'awaiting.queued': 'Maksu odottaa: pyyntö lähtee, kun yhteys palaa.',

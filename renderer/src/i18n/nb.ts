@@ -68,6 +68,7 @@ export const nb: Catalog = {
   'awaiting.vat': 'herav mva. {rate}',
   'awaiting.tipNote': 'Tips valgfritt, opptil 20 % av {amount}',
   'awaiting.noTip': 'Denne betalingen har ikke tips.',
+  'awaiting.validUntil': 'Betalingsvinduet lukkes kl. {time}',
   'awaiting.waiting': 'Venter på at passasjeren godkjenner i appen sin',
   'awaiting.sending': 'Sender betalingsforespørselen…',
   'awaiting.queued': 'Betaling venter: forespørselen sendes når forbindelsen er tilbake.',

@@ -68,6 +68,7 @@ export const sv: Catalog = {
   'awaiting.vat': 'varav moms {rate}',
   'awaiting.tipNote': 'Dricks valfritt, upp till 20 % av {amount}',
   'awaiting.noTip': 'Den här betalningen saknar dricks.',
+  'awaiting.validUntil': 'Betalfönstret stänger kl. {time}',
   'awaiting.waiting': 'Väntar på att passageraren godkänner i sin app',
   'awaiting.sending': 'Skickar betalförfrågan…',
   'awaiting.queued': 'Betalning väntande: förfrågan skickas när anslutningen är tillbaka.',

@@ -3,7 +3,7 @@ import { OrderLines } from '../components/OrderLines.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { vatByRate } from '../fare.js';
-import { formatPercent, money } from '../i18n/index.js';
+import { formatPercent, formatTime, money } from '../i18n/index.js';
 import { useLocale, useSnapshot, useT } from '../hooks.js';
 
 /** The passenger has the order in their app: the itemized fare, and what they may add as tip. */
@@ -28,6 +28,13 @@ export function AwaitingPaymentScreen() {
           <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
             {status}
           </div>
+          <div className="amount-block">
+            <span className="amount-label">{t('awaiting.orderAmount')}</span>
+            <Money amount={orderAmount} currency={currency} className="amount-large" />
+          </div>
+          {snapshot.session?.state === 'in_use' ? (
+            <p className="hint">{t('awaiting.validUntil', { time: formatTime(snapshot.session.expiresAt, locale) })}</p>
+          ) : null}
           <div className="grow" />
           <StartNextRide />
         </div>
