@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import type { CabpayApi, KioskSnapshot } from '../../protocol/kiosk-api.js';
 import { fareLine } from './fare.js';
+import { translate } from './i18n/index.js';
 import { minorToDigits, pressKey, type KeypadKey } from './keypad.js';
 
 export interface Toast {
@@ -67,7 +68,10 @@ export function connectStore(api: CabpayApi): () => void {
     (snapshot) => {
       if (!pushed) useUi.getState().receiveSnapshot(snapshot);
     },
-    (err: unknown) => useUi.getState().showToast(`The kiosk state could not be read: ${String(err)}`),
+    (err: unknown) => {
+      const detail = err instanceof Error ? err.message : String(err);
+      useUi.getState().showToast(translate(useUi.getState().snapshot?.locale ?? 'en', 'error.noState', { detail }));
+    },
   );
   return unsubscribe;
 }

@@ -84,3 +84,17 @@ describe('the renderer store', () => {
     expect(useUi.getState().toast).toBeNull();
   });
 });
+
+describe('the renderer store when the bridge fails', () => {
+  it('says so in a toast, in words, when the first snapshot cannot be read', async () => {
+    const api = {
+      getState: () => Promise.reject(new Error('bridge_offline')),
+      onState: () => () => {},
+    } as unknown as CabpayApi;
+    connectStore(api);
+    await tick();
+    expect(useUi.getState().toast?.message).toBe(
+      'The screen could not read the kiosk state (bridge_offline). Restart the kiosk if this stays.',
+    );
+  });
+});

@@ -91,5 +91,6 @@ export const da: Catalog = {
   'common.startNextRide': 'Start næste tur',
   'common.newRide': 'Ny tur',
   'toast.close': 'Luk',
+  'error.noState': 'Skærmen kunne ikke læse kioskens tilstand ({detail}). Genstart kiosken, hvis det fortsætter.',
   'error.noAnswer': 'Kiosken svarede ikke ({detail}). Prøv igen.',
 };

@@ -92,6 +92,7 @@ export const en = {
   'common.startNextRide': 'Start next ride',
   'common.newRide': 'New ride',
   'toast.close': 'Close',
+  'error.noState': 'The screen could not read the kiosk state ({detail}). Restart the kiosk if this stays.',
   'error.noAnswer': 'The kiosk did not answer ({detail}). Try again.',
 } satisfies Record<string, Message>;
 

@@ -91,5 +91,6 @@ export const fi: Catalog = {
   'common.startNextRide': 'Aloita seuraava kyyti',
   'common.newRide': 'Uusi kyyti',
   'toast.close': 'Sulje',
+  'error.noState': 'Näyttö ei saanut kioskin tilaa ({detail}). Käynnistä kioski uudelleen, jos tämä toistuu.',
   'error.noAnswer': 'Kioski ei vastannut ({detail}). Yritä uudelleen.',
 };

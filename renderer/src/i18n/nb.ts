@@ -91,5 +91,6 @@ export const nb: Catalog = {
   'common.startNextRide': 'Start neste tur',
   'common.newRide': 'Ny tur',
   'toast.close': 'Lukk',
+  'error.noState': 'Skjermen kunne ikke lese kioskens tilstand ({detail}). Start kiosken på nytt hvis det vedvarer.',
   'error.noAnswer': 'Kiosken svarte ikke ({detail}). Prøv igjen.',
 };

@@ -91,5 +91,6 @@ export const sv: Catalog = {
   'common.startNextRide': 'Starta nästa resa',
   'common.newRide': 'Ny resa',
   'toast.close': 'Stäng',
+  'error.noState': 'Skärmen kunde inte läsa kioskens läge ({detail}). Starta om kiosken om det kvarstår.',
   'error.noAnswer': 'Kiosken svarade inte ({detail}). Försök igen.',
 };
