@@ -106,6 +106,8 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     expect(await page.getByTestId('order-line').count()).toBe(3);
     expect(plain(await page.getByTestId('order-amount').textContent())).toBe('407,50 kr');
     expect(plain(await page.getByTestId('tip-note').textContent())).toBe('Dricks valfritt, upp till 20 % av 407,50 kr');
+    // maxTip(40750) = floor(40750 * 20 / 100) = 8150.
+    expect(plain(await page.getByTestId('max-tip').textContent())).toBe('81,50 kr');
     expect(await page.getByTestId('start-ride').isVisible()).toBe(true);
     await page.close();
   });

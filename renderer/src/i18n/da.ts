@@ -67,6 +67,7 @@ export const da: Catalog = {
   'awaiting.orderAmount': 'Beløb',
   'awaiting.vat': 'heraf moms {rate}',
   'awaiting.tipNote': 'Drikkepenge valgfrit, op til 20 % af {amount}',
+  'awaiting.maxTip': 'Højeste drikkepenge',
   'awaiting.noTip': 'Denne betaling har ikke drikkepenge.',
   'awaiting.validUntil': 'Betalingsvinduet lukker kl. {time}',
   'awaiting.waiting': 'Venter på, at passageren godkender i sin app',

@@ -67,6 +67,7 @@ export const en = {
   'awaiting.orderAmount': 'Amount',
   'awaiting.vat': 'of which VAT {rate}',
   'awaiting.tipNote': 'Tip optional, up to 20% of {amount}',
+  'awaiting.maxTip': 'Largest tip',
   'awaiting.noTip': 'This payment has no tip option.',
   'awaiting.validUntil': 'Payment window closes at {time}',
   'awaiting.waiting': 'Waiting for the passenger to approve in their app',

@@ -67,6 +67,7 @@ export const fi: Catalog = {
   'awaiting.orderAmount': 'Summa',
   'awaiting.vat': 'josta ALV {rate}',
   'awaiting.tipNote': 'Juomaraha vapaaehtoinen, enintään 20 % summasta {amount}',
+  'awaiting.maxTip': 'Suurin juomaraha',
   'awaiting.noTip': 'Tähän maksuun ei voi lisätä juomarahaa.',
   'awaiting.validUntil': 'Maksuaika päättyy klo {time}',
   'awaiting.waiting': 'Odotetaan, että matkustaja hyväksyy maksun sovelluksessaan',

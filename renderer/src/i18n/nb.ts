@@ -67,6 +67,7 @@ export const nb: Catalog = {
   'awaiting.orderAmount': 'Beløp',
   'awaiting.vat': 'herav mva. {rate}',
   'awaiting.tipNote': 'Tips valgfritt, opptil 20 % av {amount}',
+  'awaiting.maxTip': 'Høyeste tips',
   'awaiting.noTip': 'Denne betalingen har ikke tips.',
   'awaiting.validUntil': 'Betalingsvinduet lukkes kl. {time}',
   'awaiting.waiting': 'Venter på at passasjeren godkjenner i appen sin',

@@ -67,6 +67,7 @@ export const sv: Catalog = {
   'awaiting.orderAmount': 'Belopp',
   'awaiting.vat': 'varav moms {rate}',
   'awaiting.tipNote': 'Dricks valfritt, upp till 20 % av {amount}',
+  'awaiting.maxTip': 'Högsta dricks',
   'awaiting.noTip': 'Den här betalningen saknar dricks.',
   'awaiting.validUntil': 'Betalfönstret stänger kl. {time}',
   'awaiting.waiting': 'Väntar på att passageraren godkänner i sin app',

@@ -1,3 +1,4 @@
+import { maxTip } from '../../../protocol/money.js';
 import { Money } from '../components/Money.js';
 import { OrderLines } from '../components/OrderLines.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
@@ -60,6 +61,11 @@ export function AwaitingPaymentScreen() {
               ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
               : t('awaiting.noTip')}
           </p>
+          {allowTip ? (
+            <p className="tip-cap">
+              {t('awaiting.maxTip')}: <Money amount={maxTip(orderAmount)} currency={currency} testId="max-tip" />
+            </p>
+          ) : null}
           <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
         </div>
       }
