@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { locales } from '../../protocol/kiosk-api.js';
 import { en, type MessageKey } from '../../renderer/src/i18n/en.js';
@@ -10,6 +13,7 @@ import {
 } from '../../renderer/src/i18n/index.js';
 
 const keys = Object.keys(en) as MessageKey[];
+const srcDir = fileURLToPath(new URL('../../renderer/src/', import.meta.url));
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 const texts = (message: unknown): string[] =>
   typeof message === 'string' ? [message] : Object.values(message as Record<string, string>);
@@ -82,5 +86,18 @@ describe('locale formatting', () => {
   it('formats VAT rates as percentages', () => {
     expect(formatPercent(6, 'en')).toBe('6%');
     expect(formatPercent(25, 'sv').replace(/\s/g, ' ')).toBe('25 %');
+  });
+});
+
+describe('i18n usage', () => {
+  it('has no dead strings: every key is used by the renderer', () => {
+    const sources = readdirSync(srcDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(ts|tsx)$/.test(f) && !f.startsWith('i18n'))
+      .map((f) => readFileSync(path.join(srcDir, f), 'utf8'))
+      .join('\n');
+    // Keys built at run time from a kind or state, e.g. t(`line.${kind}`).
+    const dynamic = [...sources.matchAll(/t\(`([a-z]+)\.\$\{/g)].map((m) => `${m[1]}.`);
+    const unused = keys.filter((key) => !sources.includes(`'${key}'`) && !dynamic.some((p) => key.startsWith(p)));
+    expect(unused).toEqual([]);
   });
 });

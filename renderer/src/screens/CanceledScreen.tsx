@@ -20,7 +20,7 @@ export function CanceledScreen() {
             data-testid="dismiss"
             onClick={() => void run((api) => api.dismiss())}
           >
-            {t('common.newRide')}
+            {t('common.done')}
           </button>
           <StartNextRide />
         </div>
