@@ -3,11 +3,16 @@ import { useLocale, useNow, useSnapshot, useT } from '../hooks.js';
 
 /** Shown whenever the relay link is not up: how long, how much is queued, and that nothing is paid yet. */
 export function OfflineBanner() {
+  const { connectivity } = useSnapshot();
+  return connectivity.relay === 'online' ? null : <Banner />;
+}
+
+/** Only mounted while offline, so the ticking clock runs only then. */
+function Banner() {
   const { connectivity, outboxDepth } = useSnapshot();
   const t = useT();
   const locale = useLocale();
   const now = useNow(5_000);
-  if (connectivity.relay === 'online') return null;
   const since = connectivity.offlineSince ? Date.parse(connectivity.offlineSince) : Number.NaN;
   const headline = Number.isNaN(since)
     ? t('offline.connecting')
