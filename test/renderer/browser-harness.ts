@@ -61,8 +61,18 @@ export async function startHarness(): Promise<Harness> {
 export type Refusals = Partial<Record<string, string>>;
 
 /** Opens the kiosk at 1280×800 with a scripted bridge holding `snapshot`. */
-export async function openKiosk(harness: Harness, snapshot: KioskSnapshot, refusals: Refusals = {}): Promise<Page> {
-  const page = await harness.browser.newPage({ viewport: { width: 1280, height: 800 } });
+export async function openKiosk(
+  harness: Harness,
+  snapshot: KioskSnapshot,
+  refusals: Refusals = {},
+  options: { clockAt?: Date; timezoneId?: string } = {},
+): Promise<Page> {
+  const page = await harness.browser.newPage({
+    viewport: { width: 1280, height: 800 },
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+  });
+  // A controllable clock, for what the UI derives from time (offline duration, auto theme).
+  if (options.clockAt) await page.clock.install({ time: options.clockAt });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
   await page.addInitScript(

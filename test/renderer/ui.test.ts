@@ -159,14 +159,17 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     await page.close();
   });
 
-  it('offline: a banner with the queued count, gone when back online', async () => {
+  it('offline: a banner with the queued count and a running duration, gone when back online', async () => {
+    const now = new Date('2026-11-21T12:00:00.000Z');
     const offline = sv({
-      connectivity: { relay: 'offline', offlineSince: new Date(Date.now() - 7 * 60_000).toISOString() },
+      connectivity: { relay: 'offline', offlineSince: new Date(now.getTime() - 7 * 60_000).toISOString() },
       outboxDepth: 2,
       ride: ride('awaiting_payment', { lines, orderAmount: 40750, order: 'queued' }),
     });
-    const page = await openKiosk(harness, offline);
+    const page = await openKiosk(harness, offline, {}, { clockAt: now });
     expect(await page.getByTestId('offline-banner').textContent()).toContain('Frånkopplad i 7 minuter');
+    await page.clock.runFor(60_000);
+    expect(await page.getByTestId('offline-banner').textContent()).toContain('Frånkopplad i 8 minuter');
     expect(await page.getByTestId('outbox-depth').textContent()).toBe('2');
     expect(await page.getByText('Betald', { exact: true }).count()).toBe(0);
     await push(page, { ...offline, connectivity: { relay: 'online', offlineSince: null }, outboxDepth: 0 });
@@ -184,6 +187,15 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     await push(page, sv({ locale: 'en', theme: 'day' }));
     expect(await page.getByTestId('start-ride').textContent()).toBe('Start ride');
     expect(await rootThemeAndLang(page)).toEqual(['day', 'en']);
+    await page.close();
+  });
+
+  it('auto theme: day until 19:00 local time, then night, without a reload', async () => {
+    // 18:30 in Stockholm (UTC+1 in November).
+    const page = await openKiosk(harness, sv({ theme: 'auto' }), {}, { clockAt: new Date('2026-11-21T17:30:00.000Z'), timezoneId: 'Europe/Stockholm' });
+    expect((await rootThemeAndLang(page))[0]).toBe('day');
+    await page.clock.runFor(31 * 60_000);
+    expect((await rootThemeAndLang(page))[0]).toBe('night');
     await page.close();
   });
 
