@@ -1,0 +1,40 @@
+/** Child processes for the bench: Node + tsx, with the open-files limit raised to the hard limit. */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * Runs `node --import tsx <script>` under bash so `ulimit -n` can be raised first (10,000
+ * sockets need more than the usual 1024). `exec` keeps the pid, so kill -9 hits node itself.
+ */
+export function spawnNode(
+  script: string,
+  options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; nodeArgs?: string[] } = {},
+): ChildProcess {
+  const args = ['--import', 'tsx', ...(options.nodeArgs ?? []), script].map(shellQuote).join(' ');
+  return spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec node ${args}`], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Resident set size of a process in KB, from /proc (Linux). */
+export function rssKb(pid: number): Promise<number> {
+  return import('node:fs/promises').then(async (fs) => {
+    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+    return Number(m[1]);
+  });
+}
