@@ -16,8 +16,9 @@ import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPspAdapters } from './psp/index.js';
-import { openSqliteRelayStore } from './store/sqlite-store.js';
+import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import type { RelayStore } from './store/relay-store.js';
+import { registerUpdates, type FleetUpdates } from './updates/index.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -26,6 +27,8 @@ export interface RelayApp {
   io: SocketServer;
   store: RelayStore;
   hub: DeliveryHub;
+  /** Releases, rollout and the per-cab update feed. */
+  updates: FleetUpdates;
   config: ResolvedRelayConfig;
   logger: Logger;
   /** Starts listening; resolves with the base URL. */
@@ -45,7 +48,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const config = resolveRelayConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
   const adapters = await createPspAdapters(config);
-  const store = openSqliteRelayStore(config.dbPath);
+  const db = openRelayDatabase(config.dbPath);
+  const store = openSqliteRelayStore(db);
 
   // The gauges read the hub at scrape time, after it exists.
   const metrics = createMetrics(
@@ -69,7 +73,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     if (hook) metrics.webhooks.inc({ ...hook, outcome: code === 'body_too_large' ? 'too_large' : 'malformed' });
   });
   registerOpsRoutes(fastify, { store, hub, metrics });
-  registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab });
+  const updates = registerUpdates(fastify, { db, store, logger, config });
+  registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab, updateTargets: (ids) => updates.targets(ids) });
   registerWebhookRoutes(fastify, adapters, {
     store,
     hub,
@@ -92,6 +97,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     io,
     store,
     hub,
+    updates,
     config,
     logger,
     prune,

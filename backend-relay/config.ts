@@ -21,6 +21,8 @@ export const relayEnvSchema = z.object({
   RELAY_LOCALE: localeName.default('sv'),
   RELAY_ACK_TIMEOUT_MS: intFromEnv(50, 600_000).default(ACK_TIMEOUT_MS),
   RELAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Published kiosk releases, one folder per version; unset: no update feed. */
+  RELAY_UPDATES_DIR: z.string().min(1).optional(),
 });
 
 /** The typed configuration the app is built from. Tests construct it directly. */
@@ -38,6 +40,8 @@ export const relayConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Acked events older than this are pruned; unacked ones are kept. At least 7 days. */
   retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+  /** Folder of published releases (electron-builder output, one folder per version). */
+  updatesDir: z.string().min(1).optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -73,6 +77,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     locale: e.RELAY_LOCALE,
     ackTimeoutMs: e.RELAY_ACK_TIMEOUT_MS,
     logLevel: e.RELAY_LOG_LEVEL,
+    updatesDir: e.RELAY_UPDATES_DIR,
   });
 }
 

@@ -1,5 +1,5 @@
 /** The fleet registry behind `Authorization: Bearer $RELAY_ADMIN_TOKEN` (DESIGN.md §4.3). */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { cabId, pspName } from '../../protocol/relay-protocol.js';
@@ -29,8 +29,27 @@ function issues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** The admin routes' guard, shared with the release routes (backend-relay/updates). */
+export function requireAdminToken(adminToken: string): onRequestHookHandler {
+  return async (req, reply) => {
+    const header = req.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!presented || !secretsEqual(presented, adminToken)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody('unauthorized', 'send Authorization: Bearer <RELAY_ADMIN_TOKEN>'));
+    }
+  };
+}
+
+/** Per cab: the release its rollout assigns (GET /admin/cabs). */
+export type UpdateTargets = (cabIds: string[]) => Promise<Map<string, Record<string, unknown>>>;
+
 interface AdminDeps {
   store: RelayStore;
+  /** Adds each cab's update target to GET /admin/cabs. */
+  updateTargets?: UpdateTargets;
   hub: DeliveryHub;
   /** Closes every live connection of the cab (its token no longer holds). */
   disconnectCab(cabId: string): void;
@@ -42,16 +61,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   const { store, hub, logger } = deps;
 
   app.register(async (admin) => {
-    admin.addHook('onRequest', async (req, reply) => {
-      const header = req.headers.authorization ?? '';
-      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!presented || !secretsEqual(presented, deps.adminToken)) {
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .send(errorBody('unauthorized', 'send Authorization: Bearer <RELAY_ADMIN_TOKEN>'));
-      }
-    });
+    admin.addHook('onRequest', requireAdminToken(deps.adminToken));
 
     const parseCabId = (params: unknown, reply: FastifyReply): string | null => {
       const parsed = cabParams.safeParse(params);
@@ -92,6 +102,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
     admin.get('/admin/cabs', async () => {
       const cabs = await store.listCabs();
+      const targets = (await deps.updateTargets?.(cabs.map((c) => c.cabId))) ?? new Map();
       return {
         cabs: cabs.map((c) => ({
           cabId: c.cabId,
@@ -108,6 +119,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           backlog: c.backlog,
           lastSeq: c.lastSeq,
           ackedSeq: c.ackedSeq,
+          ...targets.get(c.cabId),
         })),
       };
     });

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ROLLOUT_MIGRATION } from '../updates/rollout-schema.js';
 import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
 import type {
   CabInput,
@@ -63,6 +64,7 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (psp, dedupe_key)
   );
   `,
+  ROLLOUT_MIGRATION,
 ];
 
 interface CabRow {
@@ -132,7 +134,7 @@ function toEvent(row: EventRow): StoredEvent {
 }
 
 /** Opens (and migrates) the database; refuses one written by a newer relay. */
-export function openSqliteRelayStore(path: string): RelayStore {
+export function openRelayDatabase(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -140,7 +142,12 @@ export function openSqliteRelayStore(path: string): RelayStore {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteRelayStore(db);
+  return db;
+}
+
+/** The store owns the database and closes it; pass an open one to share it (rollout store). */
+export function openSqliteRelayStore(pathOrDb: string | Database.Database): RelayStore {
+  return new SqliteRelayStore(typeof pathOrDb === 'string' ? openRelayDatabase(pathOrDb) : pathOrDb);
 }
 
 function migrate(db: Database.Database): void {

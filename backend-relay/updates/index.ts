@@ -1,0 +1,23 @@
+/** Wires the update feed and the release admin API into the relay app. */
+import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ResolvedRelayConfig } from '../config.js';
+import { requireAdminToken } from '../http/admin-routes.js';
+import type { RelayStore } from '../store/relay-store.js';
+import { registerFeedRoutes } from './feed-routes.js';
+import { FleetUpdates } from './fleet-updates.js';
+import { registerReleaseRoutes } from './release-routes.js';
+import { SqliteRolloutStore } from './rollout-store.js';
+
+export { FleetUpdates, UpdateError } from './fleet-updates.js';
+
+export function registerUpdates(
+  app: FastifyInstance,
+  deps: { db: Database.Database; store: RelayStore; logger: Logger; config: Pick<ResolvedRelayConfig, 'updatesDir' | 'adminToken'> },
+): FleetUpdates {
+  const updates = new FleetUpdates(new SqliteRolloutStore(deps.db), deps.config.updatesDir ?? null);
+  registerFeedRoutes(app, { store: deps.store, updates, logger: deps.logger });
+  registerReleaseRoutes(app, { updates, logger: deps.logger, authorize: requireAdminToken(deps.config.adminToken) });
+  return updates;
+}

@@ -1,0 +1,151 @@
+/**
+ * The relay's per-cab feed, read by electron-updater's own code: its generic provider (Windows
+ * and Linux channel files), and a whole DebUpdater that checks, compares versions, downloads
+ * and verifies the SHA-512 over real HTTP with the cab's device token.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DebUpdater } from 'electron-updater/out/DebUpdater.js';
+import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
+import { admin } from '../relay/helpers.js';
+import { NodeUpdaterExecutor } from './node-executor.js';
+import { addCabs, sha512, startRelayWithUpdates, tempDir, writeRelease, type FakeRelease } from './fixtures.js';
+
+/** Cab ids whose stable bucket is inside / outside a 30% rollout. */
+function cabsAround(percent: number) {
+  const ids = Array.from({ length: 200 }, (_, i) => `cab-${i}`);
+  const inside = ids.find((id) => rolloutBucket(id) < percent)!;
+  const outside = ids.find((id) => rolloutBucket(id) >= percent)!;
+  return { inside, outside };
+}
+
+function genericProvider(feedUrl: string, token: string, platform: 'linux' | 'win32') {
+  const updaterStub = { channel: null, isAddNoCacheQuery: false } as any;
+  const provider = new GenericProvider({ provider: 'generic', url: feedUrl }, updaterStub, {
+    platform,
+    executor: new NodeUpdaterExecutor() as any,
+    isUseMultipleRangeRequest: true,
+  });
+  provider.setRequestHeaders({ authorization: `Bearer ${token}` });
+  return provider;
+}
+
+/** A real electron-updater DebUpdater for a tablet running `version`, outside Electron. */
+function tabletUpdater(feedUrl: string, token: string, version: string, home = tempDir('cabpay-tablet-')) {
+  // What electron-builder puts in resources/: where the update cache lives.
+  writeFileSync(path.join(home, 'app-update.yml'), `provider: generic\nurl: ${feedUrl}\nupdaterCacheDirName: cabpay-updater\n`);
+  const app = {
+    version,
+    name: 'cabpay',
+    isPackaged: true,
+    appUpdateConfigPath: path.join(home, 'app-update.yml'),
+    userDataPath: path.join(home, 'userData'),
+    baseCachePath: path.join(home, 'cache'),
+    whenReady: () => Promise.resolve(),
+    relaunch() {},
+    quit() {},
+    onQuit() {},
+  };
+  const updater = new DebUpdater(undefined, app as any);
+  // Outside Electron there is no net module: Node's http, set before the provider is made.
+  const executor = new NodeUpdaterExecutor();
+  (updater as any).httpExecutor = executor;
+  // What the kiosk does (electron/updater.ts): the cab's feed URL, its device token as a header.
+  updater.setFeedURL({ provider: 'generic', url: feedUrl, requestHeaders: { authorization: `Bearer ${token}` } } as any);
+  updater.requestHeaders = { authorization: `Bearer ${token}` };
+  updater.autoDownload = false;
+  updater.autoInstallOnAppQuit = false;
+  updater.logger = null;
+  return { updater, home, executor };
+}
+
+describe('feed served by the relay, read by electron-updater', () => {
+  let relay: Awaited<ReturnType<typeof startRelayWithUpdates>>;
+  let v1: FakeRelease;
+  let v2: FakeRelease;
+  let tokens: Map<string, string>;
+  const { inside, outside } = cabsAround(30);
+  const feed = (cabId: string) => `${relay.url}/updates/${cabId}/`;
+
+  beforeAll(async () => {
+    process.env.TEST_UPDATER_ARCH = 'x64'; // latest-linux.yml whatever this machine is
+    relay = await startRelayWithUpdates();
+    tokens = await addCabs(relay.url, [inside, outside]);
+    v1 = writeRelease(relay.updatesDir, '1.0.0');
+    v2 = writeRelease(relay.updatesDir, '1.1.0');
+    for (const version of ['1.0.0', '1.1.0']) expect((await admin(relay.url, 'POST', '/admin/releases', { version })).status).toBe(201);
+    expect((await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 })).status).toBe(200);
+    const res = await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.1.0', percent: 30 });
+    expect(res.body.rollout).toMatchObject({ targetVersion: '1.1.0', stableVersion: '1.0.0', percent: 30 });
+  });
+  afterAll(async () => {
+    await relay?.app.close();
+  });
+
+  it('GenericProvider on Linux: the cab inside 30% gets 1.1.0, the cab outside keeps 1.0.0', async () => {
+    const infoIn = await genericProvider(feed(inside), tokens.get(inside)!, 'linux').getLatestVersion();
+    const infoOut = await genericProvider(feed(outside), tokens.get(outside)!, 'linux').getLatestVersion();
+    expect(infoIn.version).toBe('1.1.0');
+    expect(infoOut.version).toBe('1.0.0');
+
+    const files = genericProvider(feed(inside), tokens.get(inside)!, 'linux').resolveFiles(infoIn);
+    expect(files.map((f) => f.url.href)).toEqual([
+      `${feed(inside)}cabpay-1.1.0-x86_64.AppImage`,
+      `${feed(inside)}cabpay-1.1.0-amd64.deb`,
+    ]);
+    // The resolved URLs download the very bytes the feed's checksums describe.
+    for (const f of files) {
+      const res = await fetch(f.url, { headers: { authorization: `Bearer ${tokens.get(inside)}` } });
+      expect(res.status).toBe(200);
+      expect(sha512(Buffer.from(await res.arrayBuffer()))).toBe(f.info.sha512);
+    }
+  });
+
+  it('GenericProvider on Windows reads latest.yml and resolves the NSIS installer', async () => {
+    const provider = genericProvider(feed(outside), tokens.get(outside)!, 'win32');
+    const info = await provider.getLatestVersion();
+    expect(info.version).toBe('1.0.0');
+    const [file] = provider.resolveFiles(info);
+    expect(file?.url.href).toBe(`${feed(outside)}cabpay-1.0.0-x64.exe`);
+    expect(file?.info.sha512).toBe(sha512(v1.files.get('cabpay-1.0.0-x64.exe')!));
+  });
+
+  it('refuses a wrong or missing device token, and another cab’s token', async () => {
+    await expect(genericProvider(feed(inside), 'not-the-token', 'linux').getLatestVersion()).rejects.toThrow(/401/);
+    await expect(genericProvider(feed(inside), tokens.get(outside)!, 'linux').getLatestVersion()).rejects.toThrow(/401/);
+    const res = await fetch(`${feed(inside)}latest-linux.yml`);
+    expect(res.status).toBe(401);
+  });
+
+  it('a whole DebUpdater inside the rollout finds 1.1.0, downloads and verifies it; outside sees no update', async () => {
+    const tabletIn = tabletUpdater(feed(inside), tokens.get(inside)!, '1.0.0');
+    const check = await tabletIn.updater.checkForUpdates();
+    expect(check?.isUpdateAvailable).toBe(true);
+    expect(check?.updateInfo.version).toBe('1.1.0');
+    const downloaded = await tabletIn.updater.downloadUpdate();
+    const debFile = downloaded.find((f) => f.endsWith('.deb'))!;
+    expect(readFileSync(debFile).equals(v2.files.get('cabpay-1.1.0-amd64.deb')!)).toBe(true);
+
+    const tabletOut = tabletUpdater(feed(outside), tokens.get(outside)!, '1.0.0');
+    const none = await tabletOut.updater.checkForUpdates();
+    expect(none?.isUpdateAvailable).toBe(false);
+    expect(none?.updateInfo.version).toBe('1.0.0');
+  });
+
+  it('a downloaded update survives a power cut: the next process finds it cached, without downloading again', async () => {
+    const { updater, home } = tabletUpdater(feed(inside), tokens.get(inside)!, '1.0.0');
+    await updater.checkForUpdates();
+    const [first] = await updater.downloadUpdate();
+    expect(first && existsSync(first)).toBe(true);
+
+    // "Power cut": a new updater process with the same cache folder.
+    const { updater: again, executor } = tabletUpdater(feed(inside), tokens.get(inside)!, '1.0.0', home);
+    const downloaded = new Promise<{ version: string }>((resolve) => again.once('update-downloaded', resolve));
+    again.autoDownload = true;
+    await again.checkForUpdates();
+    expect((await downloaded).version).toBe('1.1.0');
+    expect(executor.downloads).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+/** Release folders shaped like electron-builder's output, for the update feed tests. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
+import { createLogger } from '../../backend-relay/logger.js';
+import { addCab, makeSigner, relayConfig } from '../relay/helpers.js';
+
+export function tempDir(prefix = 'cabpay-updates-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const sha512 = (data: Buffer) => createHash('sha512').update(data).digest('base64');
+
+export interface FakeRelease {
+  version: string;
+  dir: string;
+  /** Artifact name → content. */
+  files: Map<string, Buffer>;
+}
+
+/**
+ * Writes <updatesDir>/<version>/ with an AppImage, a deb, an NSIS installer with its blockmap,
+ * and latest-linux.yml / latest.yml that describe them, as `electron-builder` would.
+ */
+export function writeRelease(updatesDir: string, version: string, opts: { dir?: string; yamlExtra?: string } = {}): FakeRelease {
+  const dir = opts.dir ?? version;
+  const folder = path.join(updatesDir, dir);
+  mkdirSync(folder, { recursive: true });
+  const files = new Map<string, Buffer>([
+    [`cabpay-${version}-x86_64.AppImage`, Buffer.concat([Buffer.from(`AppImage ${version}\n`), randomBytes(48 * 1024)])],
+    [`cabpay-${version}-amd64.deb`, Buffer.concat([Buffer.from(`deb ${version}\n`), randomBytes(32 * 1024)])],
+    [`cabpay-${version}-x64.exe`, Buffer.concat([Buffer.from(`MZ nsis ${version}\n`), randomBytes(40 * 1024)])],
+    [`cabpay-${version}-x64.exe.blockmap`, randomBytes(900)],
+  ]);
+  for (const [name, data] of files) writeFileSync(path.join(folder, name), data);
+  const entry = (name: string) => `  - url: ${name}\n    sha512: ${sha512(files.get(name)!)}\n    size: ${files.get(name)!.length}\n`;
+  const appImage = `cabpay-${version}-x86_64.AppImage`;
+  const deb = `cabpay-${version}-amd64.deb`;
+  const exe = `cabpay-${version}-x64.exe`;
+  const releaseDate = `'2026-11-21T12:00:00.000Z'`;
+  writeFileSync(
+    path.join(folder, 'latest-linux.yml'),
+    `version: ${version}\nfiles:\n${entry(appImage)}${entry(deb)}path: ${appImage}\nsha512: ${sha512(files.get(appImage)!)}\nreleaseDate: ${releaseDate}\n${opts.yamlExtra ?? ''}`,
+  );
+  writeFileSync(
+    path.join(folder, 'latest.yml'),
+    `version: ${version}\nfiles:\n${entry(exe)}path: ${exe}\nsha512: ${sha512(files.get(exe)!)}\nreleaseDate: ${releaseDate}\n${opts.yamlExtra ?? ''}`,
+  );
+  return { version, dir, files };
+}
+
+/** A relay with RELAY_UPDATES_DIR, in process, on an ephemeral port. */
+export async function startRelayWithUpdates(over: { updatesDir?: string } = {}) {
+  const dir = tempDir('cabpay-updates-relay-');
+  const signer = await makeSigner(dir);
+  const updatesDir = over.updatesDir ?? path.join(dir, 'updates');
+  mkdirSync(updatesDir, { recursive: true });
+  const config = relayConfig(dir, signer, { updatesDir });
+  const app: RelayApp = await buildRelayApp(config, { logger: createLogger('silent') });
+  const url = await app.listen();
+  return { dir, signer, updatesDir, app, url, config };
+}
+
+/** Registers cabs and returns their device tokens. */
+export async function addCabs(url: string, ids: string[]): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (const id of ids) tokens.set(id, await addCab(url, id));
+  return tokens;
+}

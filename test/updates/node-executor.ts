@@ -1,0 +1,25 @@
+/**
+ * electron-updater's HTTP executor for plain Node: builder-util's NodeHttpExecutor for requests,
+ * plus the `download` method ElectronHttpExecutor adds (same body, without Electron's net).
+ */
+import { NodeHttpExecutor } from 'builder-util/out/nodeHttpExecutor.js';
+import { configureRequestOptions, configureRequestUrl, type DownloadOptions } from 'builder-util-runtime';
+
+export class NodeUpdaterExecutor extends NodeHttpExecutor {
+  /** URLs of every file download, so tests can see what was (not) fetched again. */
+  readonly downloads: string[] = [];
+
+  download(url: URL, destination: string, options: DownloadOptions): Promise<string> {
+    this.downloads.push(url.href);
+    return options.cancellationToken.createPromise((resolve, reject, onCancel) => {
+      const requestOptions: any = { headers: options.headers || undefined };
+      configureRequestUrl(url, requestOptions);
+      configureRequestOptions(requestOptions);
+      (this as any).doDownload(
+        requestOptions,
+        { destination, options, onCancel, callback: (error: Error | null) => (error == null ? resolve(destination) : reject(error)), responseHandler: null },
+        0,
+      );
+    });
+  }
+}
