@@ -27,11 +27,11 @@ export function payPageHtml(): string {
   .items li, .row { display: flex; justify-content: space-between; gap: 12px; padding: 4px 0; }
   .row.total { font-weight: 700; font-size: 20px; border-top: 1px solid rgba(127,127,127,.3); margin-top: 6px; padding-top: 10px; }
   .hint { color: var(--muted); font-size: 15px; margin: 4px 0 10px; }
-  .tips { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; }
+  .tips { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 6px; }
   button { font: inherit; border: 0; border-radius: 10px; padding: 12px 6px; min-height: 48px; cursor: pointer; }
-  .tips button { background: rgba(127,127,127,.15); color: var(--text); font-size: 15px; line-height: 1.2; }
+  .tips button { background: rgba(127,127,127,.15); color: var(--text); font-size: 15px; line-height: 1.2; padding: 10px 2px; }
   .tips button[aria-pressed="true"] { background: var(--accent); color: #fff; }
-  .tips small { display: block; font-size: 12px; opacity: .85; }
+  .tips small { display: block; font-size: 11px; opacity: .85; overflow-wrap: anywhere; }
   label.custom { display: flex; align-items: center; gap: 8px; margin-top: 10px; font-size: 15px; }
   label.custom input { flex: 1; font: inherit; padding: 10px; border-radius: 10px; border: 1px solid rgba(127,127,127,.5); background: transparent; color: inherit; min-height: 48px; }
   .primary { width: 100%; background: var(--accent); color: #fff; font-weight: 700; font-size: 19px; min-height: 56px; }
