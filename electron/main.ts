@@ -18,7 +18,7 @@ import { keepDisplayAwake } from './power.js';
 import { watchRenderer } from './renderer-recovery.js';
 import { hardenSession, hardenWebContents } from './security.js';
 import { claimSingleInstance } from './single-instance.js';
-import { startUpdater } from './updater.js';
+import { relayUpdateFeed, startUpdater } from './updater.js';
 import { createMainWindow } from './window.js';
 
 const log = pino({ name: 'kiosk' });
@@ -71,9 +71,13 @@ async function start(): Promise<void> {
 
   if (app.isPackaged) {
     const { autoUpdater } = electronUpdater;
-    // The fleet may point tablets at its own feed without rebuilding.
-    if (process.env.CABPAY_UPDATE_URL) autoUpdater.setFeedURL({ provider: 'generic', url: process.env.CABPAY_UPDATE_URL });
-    cleanups.push(startUpdater({ updater: autoUpdater, core, log }));
+    // Each cab reads the release its rollout assigns from the relay, with its device token;
+    // CABPAY_UPDATE_URL still points a tablet at another generic feed without rebuilding.
+    const override = process.env.CABPAY_UPDATE_URL;
+    if (override) autoUpdater.setFeedURL({ provider: 'generic', url: override });
+    const feed = override ? undefined : relayUpdateFeed(config);
+    const pending = { file: path.join(app.getPath('userData'), 'pending-update.json'), currentVersion: app.getVersion() };
+    cleanups.push(startUpdater({ updater: autoUpdater, core, log, feed, pending }));
   }
 }
 

@@ -3,7 +3,10 @@
  * does not hit the update server at once), download in the background, and install only when
  * no ride or payment can be disturbed. Update errors are logged, never fatal.
  */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { KioskSnapshot } from '../protocol/kiosk-api.js';
 import type { KioskCore } from './core/kiosk-core.js';
 
@@ -12,9 +15,12 @@ export interface UpdaterLike {
   autoDownload: boolean;
   autoInstallOnAppQuit: boolean;
   logger: unknown;
+  /** Sent with every feed and download request (electron-updater's AppUpdater.requestHeaders). */
+  requestHeaders: OutgoingHttpHeaders | null;
   on(event: 'update-downloaded', listener: (info: { version: string }) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   checkForUpdates(): Promise<unknown>;
+  setFeedURL(options: RelayFeed): void;
   quitAndInstall(isSilent?: boolean, isForceRunAfter?: boolean): void;
 }
 
@@ -27,6 +33,59 @@ export function canInstallNow(snapshot: KioskSnapshot): boolean {
   return rideIdle && snapshot.outboxDepth === 0 && snapshot.pendingRides === 0;
 }
 
+/** electron-updater's generic provider pointed at this cab's feed on the relay. */
+export interface RelayFeed {
+  provider: 'generic';
+  url: string;
+  requestHeaders: { authorization: string };
+}
+
+/**
+ * The relay serves each cab the release its staged rollout assigns, at
+ * <relayUrl>/updates/<cabId>/latest*.yml, to the cab's device token only.
+ */
+export function relayUpdateFeed(config: { relayUrl: string; cabId: string; deviceToken: string }): RelayFeed {
+  const base = config.relayUrl.endsWith('/') ? config.relayUrl : `${config.relayUrl}/`;
+  return {
+    provider: 'generic',
+    url: new URL(`updates/${encodeURIComponent(config.cabId)}/`, base).href,
+    requestHeaders: { authorization: `Bearer ${config.deviceToken}` },
+  };
+}
+
+const pendingMarker = z.object({ version: z.string().min(1), downloadedAt: z.string() });
+
+/**
+ * A small file naming the update that is downloaded but not installed yet. electron-updater
+ * keeps the file itself in its cache (and checks its SHA-512 before reuse); the marker tells
+ * the next start, after a power cut, to look again at once instead of after the jitter.
+ */
+export const pendingUpdateFile = {
+  read(file: string): { version: string } | null {
+    try {
+      const parsed = pendingMarker.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null; // absent or torn: the normal check finds the cached update anyway
+    }
+  },
+  /** Write, fsync, rename: a power cut leaves the old marker or the new one, never half. */
+  write(file: string, version: string): void {
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JSON.stringify({ version, downloadedAt: new Date().toISOString() }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  },
+  remove(file: string): void {
+    rmSync(file, { force: true });
+  },
+};
+
 export interface UpdaterOptions {
   updater: UpdaterLike;
   core: Pick<KioskCore, 'getState' | 'onState'>;
@@ -38,6 +97,12 @@ export interface UpdaterOptions {
   /** How long the gate must hold before installing, so a driver starting a ride is not cut off; default 60 s. */
   settleMs?: number;
   random?: () => number;
+  /** Where to check: this cab's feed on the relay. Unset: the feed built into the app. */
+  feed?: RelayFeed;
+  /** The pending-update marker (in userData) and the running version it is compared with. */
+  pending?: { file: string; currentVersion: string };
+  /** First check after a start with a downloaded update pending; default 30 s. */
+  resumeDelayMs?: number;
 }
 
 export function startUpdater(opts: UpdaterOptions): () => void {
@@ -46,6 +111,7 @@ export function startUpdater(opts: UpdaterOptions): () => void {
   const jitterMs = opts.jitterMs ?? 30 * 60_000;
   const settleMs = opts.settleMs ?? 60_000;
   const random = opts.random ?? Math.random;
+  const resumeDelayMs = opts.resumeDelayMs ?? 30_000;
 
   updater.autoDownload = true;
   // Never install behind our back on quit: only through the gate below.
@@ -56,6 +122,11 @@ export function startUpdater(opts: UpdaterOptions): () => void {
     error: (m: unknown) => log.error({ updater: m }, 'updater'),
     debug: (m: unknown) => log.debug({ updater: m }, 'updater'),
   };
+  if (opts.feed) {
+    updater.setFeedURL(opts.feed);
+    // setFeedURL keeps only the URL; the token goes on every request through requestHeaders.
+    updater.requestHeaders = { ...opts.feed.requestHeaders };
+  }
 
   let stopped = false;
   let downloaded: string | null = null;
@@ -93,10 +164,30 @@ export function startUpdater(opts: UpdaterOptions): () => void {
   updater.on('update-downloaded', (info) => {
     downloaded = info.version;
     log.info({ version: info.version }, 'update downloaded; waiting for an idle moment');
+    if (opts.pending) {
+      try {
+        pendingUpdateFile.write(opts.pending.file, info.version);
+      } catch (err) {
+        log.warn({ err }, 'could not record the pending update; it is found at the next check anyway');
+      }
+    }
     considerInstall(core.getState());
   });
   const unsubscribe = core.onState(considerInstall);
-  scheduleCheck(random() * jitterMs);
+  scheduleCheck(firstCheckDelay());
+
+  /** Soon after a power cut with an update waiting; otherwise spread over the jitter. */
+  function firstCheckDelay(): number {
+    if (!opts.pending) return random() * jitterMs;
+    const marker = pendingUpdateFile.read(opts.pending.file);
+    if (marker && marker.version !== opts.pending.currentVersion) {
+      log.info({ version: marker.version }, 'an update was downloaded before the restart; checking soon to install it');
+      return resumeDelayMs;
+    }
+    // Installed (or never there): nothing pending any more.
+    if (marker) pendingUpdateFile.remove(opts.pending.file);
+    return random() * jitterMs;
+  }
 
   return () => {
     stopped = true;

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { canInstallNow, startUpdater } from '../../electron/updater.js';
+import { canInstallNow, pendingUpdateFile, relayUpdateFeed, startUpdater } from '../../electron/updater.js';
 import type { RideView } from '../../protocol/kiosk-api.js';
 import { baseSnapshot, MemoryCore } from './helpers/memory-core.js';
 
@@ -26,12 +29,17 @@ class FakeUpdater extends EventEmitter {
   autoDownload = false;
   autoInstallOnAppQuit = true;
   logger: unknown = null;
+  requestHeaders: Record<string, string> | null = null;
+  feeds: unknown[] = [];
   checks = 0;
   installs: [boolean | undefined, boolean | undefined][] = [];
   failChecks = false;
   checkForUpdates(): Promise<unknown> {
     this.checks++;
     return this.failChecks ? Promise.reject(new Error('ENOTFOUND updates.example')) : Promise.resolve(null);
+  }
+  setFeedURL(options: unknown): void {
+    this.feeds.push(options);
   }
   quitAndInstall(isSilent?: boolean, isForceRunAfter?: boolean): void {
     this.installs.push([isSilent, isForceRunAfter]);
@@ -101,5 +109,67 @@ describe('startUpdater', () => {
     core.publish({ outboxDepth: 0 });
     await vi.advanceTimersByTimeAsync(20_000);
     expect(updater.installs).toEqual([]);
+  });
+});
+
+describe('the relay feed and a pending update across a power cut', () => {
+  const log = pino({ level: 'silent' });
+  const config = { relayUrl: 'https://relay.fleet.example/base', cabId: 'cab-7', deviceToken: 'device-token-0123456789' };
+  let updater: FakeUpdater;
+  let dir: string;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    updater = new FakeUpdater();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-updater-'));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('points electron-updater at the cab’s feed on the relay, with its device token on every request', () => {
+    const feed = relayUpdateFeed(config);
+    expect(feed).toEqual({
+      provider: 'generic',
+      url: 'https://relay.fleet.example/base/updates/cab-7/',
+      requestHeaders: { authorization: 'Bearer device-token-0123456789' },
+    });
+    const stop = startUpdater({ updater, core: new MemoryCore(), log, feed });
+    expect(updater.feeds).toEqual([feed]);
+    expect(updater.requestHeaders).toEqual({ authorization: 'Bearer device-token-0123456789' });
+    stop();
+  });
+
+  it('records a downloaded update durably, and after a restart checks soon instead of after the jitter', async () => {
+    const file = path.join(dir, 'pending-update.json');
+    const opts = { core: new MemoryCore(), log, jitterMs: 3_600_000, resumeDelayMs: 1_000, random: () => 0.9 };
+    const stop = startUpdater({ ...opts, updater, pending: { file, currentVersion: '1.0.0' } });
+    updater.emit('update-downloaded', { version: '1.1.0' });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: '1.1.0' });
+    stop(); // the power cut: no install happened
+
+    const after = new FakeUpdater();
+    const stop2 = startUpdater({ ...opts, updater: after, pending: { file, currentVersion: '1.0.0' } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(after.checks).toBe(1); // not 0.9 h later
+    stop2();
+  });
+
+  it('drops the marker once the new version runs, and then waits the jitter as usual', async () => {
+    const file = path.join(dir, 'pending-update.json');
+    pendingUpdateFile.write(file, '1.1.0');
+    const stop = startUpdater({ updater, core: new MemoryCore(), log, jitterMs: 10_000, resumeDelayMs: 1_000, random: () => 0.5, pending: { file, currentVersion: '1.1.0' } });
+    expect(existsSync(file)).toBe(false);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(updater.checks).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(updater.checks).toBe(1);
+    stop();
+  });
+
+  it('ignores a torn marker instead of failing', () => {
+    const file = path.join(dir, 'pending-update.json');
+    writeFileSync(file, '{"vers');
+    expect(pendingUpdateFile.read(file)).toBeNull();
+    const stop = startUpdater({ updater, core: new MemoryCore(), log, pending: { file, currentVersion: '1.0.0' } });
+    stop();
   });
 });

@@ -7,7 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DebUpdater } from 'electron-updater/out/DebUpdater.js';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { relayUpdateFeed, startUpdater } from '../../electron/updater.js';
+import { MemoryCore } from '../shell/helpers/memory-core.js';
 import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
 import { admin } from '../relay/helpers.js';
 import { NodeUpdaterExecutor } from './node-executor.js';
@@ -33,9 +36,9 @@ function genericProvider(feedUrl: string, token: string, platform: 'linux' | 'wi
 }
 
 /** A real electron-updater DebUpdater for a tablet running `version`, outside Electron. */
-function tabletUpdater(feedUrl: string, token: string, version: string, home = tempDir('cabpay-tablet-')) {
+function tabletUpdater(feedUrl: string | null, token: string, version: string, home = tempDir('cabpay-tablet-')) {
   // What electron-builder puts in resources/: where the update cache lives.
-  writeFileSync(path.join(home, 'app-update.yml'), `provider: generic\nurl: ${feedUrl}\nupdaterCacheDirName: cabpay-updater\n`);
+  writeFileSync(path.join(home, 'app-update.yml'), `provider: generic\nurl: ${feedUrl ?? 'https://built-in.invalid/'}\nupdaterCacheDirName: cabpay-updater\n`);
   const app = {
     version,
     name: 'cabpay',
@@ -52,9 +55,10 @@ function tabletUpdater(feedUrl: string, token: string, version: string, home = t
   // Outside Electron there is no net module: Node's http, set before the provider is made.
   const executor = new NodeUpdaterExecutor();
   (updater as any).httpExecutor = executor;
-  // What the kiosk does (electron/updater.ts): the cab's feed URL, its device token as a header.
-  updater.setFeedURL({ provider: 'generic', url: feedUrl, requestHeaders: { authorization: `Bearer ${token}` } } as any);
-  updater.requestHeaders = { authorization: `Bearer ${token}` };
+  if (feedUrl !== null) {
+    updater.setFeedURL({ provider: 'generic', url: feedUrl } as any);
+    updater.requestHeaders = { authorization: `Bearer ${token}` };
+  }
   updater.autoDownload = false;
   updater.autoInstallOnAppQuit = false;
   updater.logger = null;
@@ -147,5 +151,31 @@ describe('feed served by the relay, read by electron-updater', () => {
     await again.checkForUpdates();
     expect((await downloaded).version).toBe('1.1.0');
     expect(executor.downloads).toEqual([]);
+  });
+
+  it('the kiosk updater (electron/updater.ts) on a real DebUpdater: relay feed, token, download, install only when idle', async () => {
+    const { updater } = tabletUpdater(null, '', '1.0.0');
+    const installs: unknown[][] = [];
+    (updater as any).quitAndInstall = (...args: unknown[]) => installs.push(args);
+    const core = new MemoryCore();
+    core.publish({ outboxDepth: 1 }); // an order still waiting to go out
+    const downloaded = new Promise<{ version: string }>((resolve) => updater.once('update-downloaded', resolve));
+    const stop = startUpdater({
+      updater: updater as any,
+      core,
+      log: pino({ level: 'silent' }),
+      feed: relayUpdateFeed({ relayUrl: relay.url, cabId: inside, deviceToken: tokens.get(inside)! }),
+      jitterMs: 0,
+      settleMs: 50,
+    });
+    try {
+      expect((await downloaded).version).toBe('1.1.0');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(installs).toEqual([]); // not with an unsent order
+      core.publish({ outboxDepth: 0 });
+      await vi.waitFor(() => expect(installs).toEqual([[true, true]]), { timeout: 5_000 });
+    } finally {
+      stop();
+    }
   });
 });
