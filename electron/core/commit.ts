@@ -17,6 +17,7 @@ import {
   type Effect,
   type EventLookups,
   type MachineContext,
+  type Waiting,
 } from './ride-machine.js';
 import { isPastExpiry } from './session-clock.js';
 import { currentLocale } from './snapshot.js';
@@ -38,6 +39,17 @@ export function machineContext(
     screenRide: screenRideId ? store.getRide(screenRideId) : null,
     currentSession: sessionId ? store.getSession(sessionId) : null,
     inFlightRideId,
+  };
+}
+
+/** The ride on screen and the passenger's latest session, for deciding a re-send. */
+export function waitingPassenger(store: KioskStore, now: string): Waiting {
+  const screenRideId = store.getSetting('screenRideId');
+  const sessionId = store.getSetting('currentSessionId');
+  return {
+    now,
+    screenRide: screenRideId ? store.getRide(screenRideId) : null,
+    currentSession: sessionId ? store.getSession(sessionId) : null,
   };
 }
 
@@ -101,7 +113,7 @@ export function prepareDelivery(store: KioskStore, entry: OutboxEntry, now: stri
     const session = store.getSession(entry.job.sessionId);
     const usable = session && (session.state === 'in_use' || session.state === 'ready') && !isPastExpiry(session, now);
     if (!usable || !session.oneTimeOrderApiKey) {
-      applyEffects(store, decideUnsendable(ride, session, now), now);
+      applyEffects(store, decideUnsendable(ride, session, waitingPassenger(store, now)), now);
       return { kind: 'skip', reason: 'session_over' } as const;
     }
     return { kind: 'send', apiKey: session.oneTimeOrderApiKey } as const;
@@ -121,7 +133,7 @@ export function settleDelivery(
       result.kind === 'success'
         ? ({ kind: 'created', pspOrderId: result.pspOrderId } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
-    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome), now);
+    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now)), now);
   });
 }
 

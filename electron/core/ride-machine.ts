@@ -113,6 +113,23 @@ function failRide(ride: Ride, failure: Failure): Effect[] {
   ];
 }
 
+/** Who is in the car now: enough to decide whether a failed order can be re-sent at once. */
+export type Waiting = Pick<MachineContext, 'now' | 'screenRide' | 'currentSession'>;
+
+/** Failures a new scan cures (the PSP has nothing against the order itself). */
+const CURED_BY_RESCAN = new Set(['session_expired', 'session_canceled', 'session_timed_out', 'session_not_waiting', 'session_unknown', 'order_key_rejected']);
+
+/**
+ * Fails the ride, unless the passenger has already scanned again: then the fresh session gets a
+ * new attempt right away instead of asking them to scan a second time.
+ */
+function failOrResend(ride: Ride, failure: Failure, waiting: Waiting): Effect[] {
+  const session = waiting.currentSession;
+  if (CURED_BY_RESCAN.has(failure.code) && waiting.screenRide?.rideId === ride.rideId && session && isSessionLive(session, waiting.now))
+    return startOrderAttempt({ ...ride, state: 'failed', failure }, session, waiting.now);
+  return failRide(ride, failure);
+}
+
 function rideOnScreen(ctx: MachineContext, action: string): Result<Ride> {
   const ride = ctx.screenRide;
   if (!ride) return fail('no_ride', `There is no ride on screen. Start a ride before you ${action}.`);
@@ -346,7 +363,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const effects: Effect[] = [{ type: 'saveSession', session: { ...session, state: canceled ? 'canceled' : 'timed_out' } }];
       const ride = session.rideId ? lookups.ride(session.rideId) : null;
       if (ride && ride.state === 'awaiting_payment' && ride.sessionId === session.sessionId)
-        effects.push(...failRide(ride, canceled ? FAILURES.sessionCanceled : FAILURES.sessionTimedOut));
+        effects.push(...failOrResend(ride, canceled ? FAILURES.sessionCanceled : FAILURES.sessionTimedOut, ctx));
       return { effects };
     }
 
@@ -428,7 +445,7 @@ export function decideExpiry(
       ride.sessionId === session.sessionId &&
       ctx.inFlightRideId !== ride.rideId
     ) {
-      effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } }, ...failRide(ride, FAILURES.sessionExpired));
+      effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } }, ...failOrResend(ride, FAILURES.sessionExpired, ctx));
     }
   }
   return effects;
@@ -439,21 +456,22 @@ export type DeliveryOutcome =
   | { kind: 'refused'; failure: Failure };
 
 /** The PSP answered the create-order call for `job` for good (success or a definitive no). */
-export function decideDelivery(ride: Ride | null, job: CreateOrderJob, outcome: DeliveryOutcome): Effect[] {
+export function decideDelivery(ride: Ride | null, job: CreateOrderJob, outcome: DeliveryOutcome, waiting: Waiting): Effect[] {
   // The ride moved on meanwhile (paid, canceled, or a newer attempt): the answer is stale.
   if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey)
     return [];
   if (outcome.kind === 'created')
     return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId } }];
-  return failRide(ride, outcome.failure);
+  return failOrResend(ride, outcome.failure, waiting);
 }
 
 /**
  * At send time: the queued order's session can no longer take an order (ended or expired).
  * Fails the ride with the reason, so the driver asks for a new scan; a new session re-sends.
  */
-export function decideUnsendable(ride: Ride, session: Session | null, now: string): Effect[] {
-  if (!session) return failRide(ride, FAILURES.sessionExpired);
+export function decideUnsendable(ride: Ride, session: Session | null, waiting: Waiting): Effect[] {
+  const now = waiting.now;
+  if (!session) return failOrResend(ride, FAILURES.sessionExpired, waiting);
   const failure =
     session.state === 'canceled'
       ? FAILURES.sessionCanceled
@@ -463,5 +481,5 @@ export function decideUnsendable(ride: Ride, session: Session | null, now: strin
   const effects: Effect[] = [];
   if ((session.state === 'ready' || session.state === 'in_use') && isPastExpiry(session, now))
     effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
-  return [...effects, ...failRide(ride, failure)];
+  return [...effects, ...failOrResend(ride, failure, waiting)];
 }

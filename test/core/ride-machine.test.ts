@@ -239,7 +239,21 @@ describe('ride machine: time and delivery', () => {
   it('a late answer for an older attempt changes nothing', () => {
     const r = ride({ state: 'awaiting_payment', order: 'queued', attempt: 2 });
     const job = { rideId: RIDE_ID, merchantOrderId: r.merchantOrderId, currency: 'SEK', lines: [], sessionId: 's1', idempotencyKey: RIDE_ID };
-    expect(decideDelivery(r, job, { kind: 'created', pspOrderId: 'o' })).toEqual([]);
-    expect(savedRide(decideDelivery(r, { ...job, idempotencyKey: `${RIDE_ID}.2` }, { kind: 'created', pspOrderId: 'o' }))).toMatchObject({ order: 'created', pspOrderId: 'o' });
+    expect(decideDelivery(r, job, { kind: 'created', pspOrderId: 'o' }, ctx())).toEqual([]);
+    expect(savedRide(decideDelivery(r, { ...job, idempotencyKey: `${RIDE_ID}.2` }, { kind: 'created', pspOrderId: 'o' }, ctx()))).toMatchObject({ order: 'created', pspOrderId: 'o' });
+  });
+
+  it('a failure a new scan cures is re-sent at once when the passenger has already scanned again', () => {
+    const r = ride({ state: 'awaiting_payment', order: 'queued', attempt: 1, sessionId: 's1', lines: [fareLine] });
+    const job = { rideId: RIDE_ID, merchantOrderId: r.merchantOrderId, currency: 'SEK', lines: r.lines, sessionId: 's1', idempotencyKey: RIDE_ID };
+    const refused = { kind: 'refused', failure: { code: 'session_not_waiting', message: 'scan again' } } as const;
+    const rescanned = session({ sessionId: 's2' });
+    const resent = decideDelivery(r, job, refused, ctx({ screenRide: r, currentSession: rescanned }));
+    expect(savedRide(resent)).toMatchObject({ state: 'awaiting_payment', attempt: 2, sessionId: 's2', failure: null });
+    expect(resent).toContainEqual(expect.objectContaining({ type: 'enqueue', job: expect.objectContaining({ idempotencyKey: `${RIDE_ID}.2` }) }));
+    // Not when the ride is off screen (the session is the next passenger's), nor for a refused order.
+    expect(savedRide(decideDelivery(r, job, refused, ctx({ currentSession: rescanned })))).toMatchObject({ state: 'failed' });
+    const badOrder = { kind: 'refused', failure: { code: 'order_rejected', message: 'check the fare' } } as const;
+    expect(savedRide(decideDelivery(r, job, badOrder, ctx({ screenRide: r, currentSession: rescanned })))).toMatchObject({ state: 'failed' });
   });
 });
