@@ -12,6 +12,8 @@ import type { RelayMetrics } from './metrics.js';
 import type { RelayStore, StoredEvent } from './store/relay-store.js';
 
 const BATCH = 100;
+/** A tablet that falls this far behind is served from the store only. */
+const FRESH_LIMIT = 100;
 const STOPPED = Symbol('stopped');
 
 /** A tablet's answer that means "applied (or already had it), move on". */
@@ -32,6 +34,12 @@ export function toEnvelope(e: StoredEvent): RelayEvent {
 class CabDeliverySession {
   private cursor: number;
   private pending = true;
+  /**
+   * Events just committed for this cab, by seq, handed over by the ingress: the common case
+   * (a live tablet, nothing queued) is sent from memory without reading and re-parsing the
+   * row. The database stays the source: anything not here is read from the store.
+   */
+  private readonly fresh = new Map<number, StoredEvent>();
   private stopped = false;
   private wake: (() => void) | null = null;
   private signalStop: () => void = () => {};
@@ -54,7 +62,8 @@ class CabDeliverySession {
     });
   }
 
-  notify(): void {
+  notify(event?: StoredEvent): void {
+    if (event && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
     this.pending = true;
     this.wake?.();
   }
@@ -87,12 +96,20 @@ class CabDeliverySession {
   private async run(): Promise<void> {
     while (this.active) {
       this.pending = false;
+      const next = this.fresh.get(this.cursor + 1);
+      if (next) {
+        this.fresh.delete(next.seq);
+        if (!(await this.deliverUntilAcked(next))) return;
+        this.cursor = next.seq;
+        continue;
+      }
       const batch = await this.deps.store.eventsAfter(this.cabId, this.cursor, BATCH);
       if (batch.length === 0) {
         if (!this.pending) await this.pause();
         continue;
       }
       for (const event of batch) {
+        this.fresh.delete(event.seq);
         if (!(await this.deliverUntilAcked(event))) return;
         this.cursor = event.seq;
       }
@@ -154,9 +171,9 @@ export class DeliveryHub {
     });
   }
 
-  /** A new event was committed for this cab. */
-  notify(cabId: string): void {
-    this.sessions.get(cabId)?.notify();
+  /** A new event was committed for this cab (passed along, it can be sent from memory). */
+  notify(cabId: string, event?: StoredEvent): void {
+    this.sessions.get(cabId)?.notify(event);
   }
 
   isConnected(cabId: string): boolean {

@@ -97,7 +97,7 @@ export async function handleWebhook(
   }
   count('stored');
   logger.info({ ...log, seq: result.event.seq, eventId: result.event.id }, 'event stored');
-  hub.notify(cab.cabId);
+  hub.notify(cab.cabId, result.event);
   return { status: 200, body: { status: 'stored', seq: result.event.seq } };
 }
 

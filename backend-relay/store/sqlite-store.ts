@@ -14,6 +14,7 @@ import type {
   TabletStatusUpdate,
   UnroutedHook,
 } from './relay-store.js';
+import { installGroupCommit } from './group-commit.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -229,6 +230,8 @@ class SqliteRelayStore implements RelayStore {
       pruneUnrouted: db.prepare(`DELETE FROM unrouted_hooks WHERE received_at < ?`),
       ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
     };
+    // Writes queued in the same event-loop turn share one transaction (one fsync).
+    installGroupCommit(db, this);
   }
 
   async putCab(cab: CabInput, tokenHash: string, nowIso: string, options: { keepToken?: boolean } = {}): Promise<PutCabResult> {

@@ -1,0 +1,107 @@
+/**
+ * Group commit: with synchronous=FULL every SQLite commit waits for an fsync (milliseconds on
+ * real disks), so one transaction per webhook and per ack caps the relay at a few hundred
+ * writes a second. This wrapper queues the store's writes and runs everything queued within
+ * one event-loop turn in a single transaction, one fsync for all of them.
+ *
+ * Durability is unchanged: each write's promise settles only after the shared commit, so a
+ * 2xx still means committed. Each write keeps its own atomicity: the store's own
+ * `db.transaction` calls become savepoints inside the shared one, so a failing write rolls
+ * back alone and rejects only its own promise.
+ */
+import type Database from 'better-sqlite3';
+import type { RelayStore } from './relay-store.js';
+
+/** The RelayStore methods that write; everything else reads committed state directly. */
+const WRITES = [
+  'putCab',
+  'setTokenHash',
+  'deleteCab',
+  'markSeen',
+  'appendEvent',
+  'recordUnrouted',
+  'markAcked',
+  'markAckedThrough',
+  'prune',
+] as const satisfies readonly (keyof RelayStore)[];
+
+interface QueuedWrite {
+  run: () => Promise<unknown>;
+  resolve: (value: Promise<unknown>) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit {
+  private queue: QueuedWrite[] = [];
+  private scheduled = false;
+  /** Transactions committed and writes they carried, for metrics and tests. */
+  readonly stats = { commits: 0, writes: 0 };
+
+  constructor(private readonly db: Database.Database) {}
+
+  /**
+   * Queues a write. `run` must do its database work synchronously (better-sqlite3 does) and
+   * may report its outcome as a promise; that outcome is passed on only after the commit.
+   */
+  enqueue<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: Promise<unknown>) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate runs after this turn's I/O callbacks: everything they queued shares a commit.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Runs the queued writes in one transaction now. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: Promise<unknown>[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const write of batch) {
+          let outcome: Promise<unknown>;
+          try {
+            outcome = write.run();
+          } catch (err) {
+            outcome = Promise.reject(err);
+          }
+          outcome.catch(() => {}); // observed below, after the commit
+          outcomes.push(outcome);
+        }
+      })();
+    } catch (err) {
+      // The commit itself failed: nothing in the batch is durable.
+      for (const write of batch) write.reject(err);
+      return;
+    }
+    this.stats.commits++;
+    this.stats.writes += batch.length;
+    batch.forEach((write, i) => write.resolve(outcomes[i]!));
+  }
+}
+
+/**
+ * Routes the store's own write methods through a GroupCommit on its connection (installed
+ * by the store's constructor). Reads stay direct: they only ever see committed state, since
+ * a batch runs synchronously from begin to commit.
+ */
+export function installGroupCommit(db: Database.Database, store: RelayStore): GroupCommit {
+  const group = new GroupCommit(db);
+  const writable = store as unknown as Record<string, unknown>;
+  for (const name of WRITES) {
+    const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
+    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args));
+  }
+  // Closing must not strand queued writes: commit them first.
+  const close = store.close.bind(store);
+  writable.close = async () => {
+    group.flush();
+    await close();
+  };
+  return group;
+}
