@@ -15,6 +15,7 @@ export const benchArgs = z.object({
     .default(PHASES.join(','))
     .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
     .pipe(z.array(z.enum(PHASES, { error: `each phase must be one of ${PHASES.join(', ')}` })).min(1)),
+  warmup: z.coerce.number().min(0).max(600).default(3).describe('seconds of unmeasured load before the steady phase (JIT warm-up)'),
   skipBaseline: z.boolean().default(false),
   stepSeconds: z.coerce.number().positive().max(600).default(3).describe('length of each throughput step'),
   rampFactor: z.coerce.number().min(1.05).max(4).default(1.4),

@@ -29,7 +29,7 @@ function throughput(t: TargetResult | null): number | undefined {
 
 /** The relay's lost and duplicated hooks over every phase. */
 function totals(t: TargetResult): { lost: number; duplicates: number } {
-  const phases: { lost: number; duplicates: number }[] = [...(t.steady ? [t.steady] : []), ...(t.steps ?? []), ...(t.storm ? [t.storm] : [])];
+  const phases: { lost: number; duplicates: number }[] = [...(t.warmup ? [t.warmup] : []), ...(t.steady ? [t.steady] : []), ...(t.steps ?? []), ...(t.storm ? [t.storm] : [])];
   return {
     lost: phases.reduce((n, p) => n + p.lost, 0),
     duplicates: phases.reduce((n, p) => n + p.duplicates, 0),
@@ -63,6 +63,7 @@ export function renderTable(relay: TargetResult, baseline: TargetResult | null):
     rows.push([t.target, 'connect', '-', '-', '-', '-', '-', '-', '-', String(c.connectErrors),
       `${c.connected}/${c.cabs} cabs in ${c.connectSeconds.toFixed(1)} s; RSS +${c.rssKbPerCab.toFixed(1)} KB/cab (${(c.rssConnectedKb / 1024).toFixed(0)} MB)` +
         (c.provisionSeconds !== null ? `; provisioned in ${c.provisionSeconds.toFixed(1)} s` : '')]);
+    if (t.warmup) phaseRow(t.target, 'warm-up', t.warmup, 'not measured');
     if (t.steady) phaseRow(t.target, 'steady', t.steady);
     for (const s of t.steps ?? []) phaseRow(t.target, 'max-step', s, s.passed ? (s === t.maxSustained ? 'max sustained' : 'sustained') : s.why);
     if (t.storm) {

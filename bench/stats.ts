@@ -54,10 +54,14 @@ export interface PhaseFigures {
   maxMs: number;
   lateSends: number;
   failureSamples: string[];
+  /** p99 per second of the phase, to tell a warm-up spike from a steady queue. */
+  p99BySecondMs: number[];
 }
 
 export function phaseFigures(sent: SentHook[], ledger: ReceiptLedger, offeredRate: number, elapsedMs: number, lateSends: number): PhaseFigures {
   const latencies: number[] = [];
+  const bySecond: number[][] = [];
+  const start = sent.reduce((m, s) => Math.min(m, s.sentAt), Infinity);
   let accepted = 0;
   let lost = 0;
   const failures: string[] = [];
@@ -69,7 +73,10 @@ export function phaseFigures(sent: SentHook[], ledger: ReceiptLedger, offeredRat
     accepted++;
     const r = ledger.first(s.key);
     if (!r) lost++;
-    else latencies.push(r.at - s.sentAt);
+    else {
+      latencies.push(r.at - s.sentAt);
+      (bySecond[Math.floor((s.sentAt - start) / 1000)] ??= []).push(r.at - s.sentAt);
+    }
   }
   latencies.sort((a, b) => a - b);
   return {
@@ -85,5 +92,6 @@ export function phaseFigures(sent: SentHook[], ledger: ReceiptLedger, offeredRat
     maxMs: latencies.length ? latencies[latencies.length - 1]! : Number.NaN,
     lateSends,
     failureSamples: failures,
+    p99BySecondMs: Array.from(bySecond, (xs) => Number(percentile((xs ?? []).sort((a, b) => a - b), 99).toFixed(1))),
   };
 }

@@ -55,6 +55,8 @@ export interface StormFigures {
 export interface TargetResult {
   target: TargetName;
   connect: ConnectFigures;
+  /** Unmeasured, but its lost and duplicates still count. */
+  warmup?: PhaseFigures;
   steady?: PhaseFigures;
   steps?: StepFigures[];
   maxSustained?: StepFigures;
@@ -130,6 +132,14 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     log(`${target}: ${counters.connected}/${ctx.cabIds.length} cabs connected in ${connectSeconds.toFixed(1)} s, RSS ${rssIdleKb} → ${rssConnectedKb} KB`);
     const result: TargetResult = { target, connect, redeliveries: 0, gaps: 0 };
     if (counters.connected < ctx.cabIds.length) throw new Error(`${target}: only ${counters.connected} of ${ctx.cabIds.length} cabs connected`);
+
+    if (args.warmup > 0 && (phases.has('steady') || phases.has('max'))) {
+      // A fresh process runs cold (JIT, caches); production relays do not. Not measured.
+      const hooks = await ctx.hooks.get('warmup', Math.max(1, Math.round(args.rate * args.warmup)));
+      const warm = await loadPhase(server.url, hooks, args.rate, fleet, ledger);
+      result.warmup = warm;
+      log(`${target}: warm-up ${describe(warm)}`);
+    }
 
     if (phases.has('steady')) {
       const hooks = await ctx.hooks.get('steady', Math.max(1, Math.round(args.rate * args.duration)));
@@ -271,5 +281,5 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
 }
 
 function describe(f: PhaseFigures): string {
-  return `offered ${f.offeredRate}/s, accepted ${f.webhooksPerSec.toFixed(0)}/s, p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, lost ${f.lost}, dup ${f.duplicates}, failed ${f.failed}`;
+  return `[p99/s ${f.p99BySecondMs.join(' ')}] offered ${f.offeredRate}/s, accepted ${f.webhooksPerSec.toFixed(0)}/s, p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, lost ${f.lost}, dup ${f.duplicates}, failed ${f.failed}`;
 }
