@@ -29,6 +29,9 @@ import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
 import { KioskStore } from './store.js';
 
+/** The relay keeps events for 7 days; our duplicate guard by id outlives that comfortably. */
+const APPLIED_EVENTS_KEEP_MS = 30 * 24 * 3600 * 1000;
+
 export interface KioskCoreOptions {
   now?: () => Date;
   logger?: Logger;
@@ -98,6 +101,8 @@ class Core implements KioskCore {
       { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
       'kiosk core resumed from its store',
     );
+    const pruned = store.pruneAppliedEvents(new Date(this.now().getTime() - APPLIED_EVENTS_KEEP_MS).toISOString());
+    if (pruned > 0) this.logger.info({ pruned }, 'pruned old applied-event records');
     const problems = checkStoreInvariants(store);
     if (problems.length > 0) this.logger.error({ problems }, 'the kiosk store is inconsistent; report this with kiosk.db attached');
     this.afterChange();

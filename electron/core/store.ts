@@ -160,6 +160,12 @@ export class KioskStore {
   isEventApplied(eventId: string): boolean {
     return this.db.prepare('SELECT 1 FROM applied_events WHERE event_id = ?').get(eventId) !== undefined;
   }
+  /** Old applied events only guard against duplicates that seq already rules out; keep the latest. */
+  pruneAppliedEvents(appliedBefore: string): number {
+    return this.db
+      .prepare('DELETE FROM applied_events WHERE applied_at < ? AND seq < ?')
+      .run(appliedBefore, this.lastSeq()).changes;
+  }
   recordEvent(eventId: string, seq: number, type: string, appliedAt: string): void {
     this.db
       .prepare('INSERT INTO applied_events (event_id, seq, type, applied_at) VALUES (?, ?, ?, ?)')
@@ -228,7 +234,10 @@ export class KioskStore {
       .prepare(
         `INSERT INTO sessions (session_id, psp, qr_code, allow_tip, one_time_order_api_key, started_at, expires_at, state, ride_id)
          VALUES (@sessionId, @psp, @qrCode, @allowTip, @key, @startedAt, @expiresAt, @state, @rideId)
-         ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, ride_id = excluded.ride_id`,
+         ON CONFLICT(session_id) DO UPDATE SET state = excluded.state, ride_id = excluded.ride_id,
+           -- a dead session's one-time key is useless to us and should not linger on the tablet
+           one_time_order_api_key = CASE WHEN excluded.state IN ('canceled','timed_out','expired')
+             THEN NULL ELSE sessions.one_time_order_api_key END`,
       )
       .run({
         sessionId: session.sessionId,

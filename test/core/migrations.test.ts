@@ -67,6 +67,25 @@ describe('kiosk store migrations', () => {
     check.close();
   });
 
+  it('prunes old applied events but always keeps the latest, and forgets a dead session\'s one-time key', () => {
+    const store = KioskStore.open(tempDir());
+    store.recordEvent('e1', 1, 'qr.session.started', '2026-01-01T00:00:00.000Z');
+    store.recordEvent('e2', 2, 'order.paid', '2026-01-02T00:00:00.000Z');
+    store.recordEvent('e3', 3, 'order.paid', '2026-03-01T00:00:00.000Z');
+    expect(store.pruneAppliedEvents('2026-06-01T00:00:00.000Z')).toBe(2);
+    expect(store.lastSeq()).toBe(3);
+    expect(store.isEventApplied('e3')).toBe(true);
+    expect(store.isEventApplied('e1')).toBe(false);
+
+    const session = { sessionId: 's1', psp: 'hips' as const, qrCode: 'Q', allowTip: true, oneTimeOrderApiKey: 'secret', startedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T01:00:00.000Z', state: 'ready' as const, rideId: null };
+    store.saveSession(session);
+    store.saveSession({ ...session, state: 'in_use' });
+    expect(store.getSession('s1')?.oneTimeOrderApiKey).toBe('secret');
+    store.saveSession({ ...session, state: 'expired' });
+    expect(store.getSession('s1')?.oneTimeOrderApiKey).toBeNull();
+    store.close();
+  });
+
   it('rolls a failing migration back completely', () => {
     const db = new Database(':memory:');
     const broken = [...MIGRATIONS, 'CREATE TABLE extra (x INTEGER); THIS IS NOT SQL;'];
