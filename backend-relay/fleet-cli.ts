@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cabId, pspName } from '../protocol/relay-protocol.js';
+import { runReleaseCli, type ReleaseCliDeps } from './updates/release-cli.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
   add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled] [--keep-token]
@@ -16,6 +17,7 @@ const USAGE = `usage: npm run fleet -- <command> [options]
   list
   rotate-token <cabId>
   remove <cabId>
+  release <publish|upload|list|status|rollout|promote|pause|resume|pin|unpin> …   (release --help)
 options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json`;
 
 const connection = z.object({
@@ -94,13 +96,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infe
   return { conn: conn.data, cmd: cmd.data };
 }
 
-async function call(conn: { relay: string; token: string }, method: string, route: string, body?: unknown) {
+async function call(conn: { relay: string; token: string }, method: string, route: string, body?: unknown, raw?: { body: Blob | Buffer; contentType: string }) {
   let res: Response;
   try {
     res = await fetch(new URL(route, conn.relay), {
       method,
-      headers: { authorization: `Bearer ${conn.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
+      headers: {
+        authorization: `Bearer ${conn.token}`,
+        ...(raw ? { 'content-type': raw.contentType } : body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: raw ? raw.body : body ? JSON.stringify(body) : undefined,
     });
   } catch (err) {
     throw new CliError(`cannot reach the relay at ${conn.relay} (${(err as Error).cause ?? (err as Error).message}); is it running?`);
@@ -119,8 +124,20 @@ async function call(conn: { relay: string; token: string }, method: string, rout
   return { status: res.status, json };
 }
 
+const releaseDeps: ReleaseCliDeps = {
+  connect(values) {
+    const conn = connection.safeParse(values);
+    if (!conn.success) throw new CliError(describe(conn.error));
+    return conn.data;
+  },
+  call,
+  fail: (message) => new CliError(message),
+};
+
 /** Runs one command; returns what to print. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const first = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { relay: { type: 'string' }, token: { type: 'string' } } }).positionals[0];
+  if (first === 'release') return runReleaseCli(argv, env, releaseDeps);
   const { conn, cmd } = parseCli(argv, env);
   const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
   switch (cmd.name) {
@@ -138,7 +155,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
       const cabs = json.cabs as Array<Record<string, unknown>>;
       const rows = cabs.map(
         (c) =>
-          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}${c.enabled ? '' : '\tDISABLED'}`,
+          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}\ttarget=${c.targetVersion ?? '-'}${c.enabled ? '' : '\tDISABLED'}`,
       );
       return out(json, rows.length ? rows.join('\n') : 'no cabs registered');
     }

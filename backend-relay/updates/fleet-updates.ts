@@ -5,6 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { receiveFile, UploadTooLarge } from './upload.js';
 import { type ScannedRelease, ReleaseFolderError, scanReleaseFolder, CHANNEL_FILE } from './release-folder.js';
 import { assignRelease, planRollout, rolloutBucket, type Assignment, type RolloutRequest, type RolloutState } from './rollout.js';
 import type { ReleaseRecord, RolloutStore } from './rollout-store.js';
@@ -19,7 +21,8 @@ export type UpdateErrorCode =
   | 'downgrade_refused'
   | 'no_release_assigned'
   | 'not_in_release'
-  | 'release_changed';
+  | 'release_changed'
+  | 'upload_too_large';
 
 export class UpdateError extends Error {
   override name = 'UpdateError';
@@ -81,6 +84,20 @@ export class FleetUpdates {
       throw new UpdateError('already_published', `version ${scanned.version} or folder ${scanned.dir} is already published; releases are immutable, build and publish a new version`);
     }
     return scanned;
+  }
+
+  /** Stores an uploaded file in the folder of a version not yet published (then publish it). */
+  async upload(version: string, name: string, body: Readable) {
+    const root = this.dir();
+    if (await this.store.getRelease(version)) {
+      throw new UpdateError('already_published', `version ${version} is already published; releases are immutable, build and publish a new version`);
+    }
+    try {
+      return await receiveFile(path.join(root, version), name, body);
+    } catch (err) {
+      if (err instanceof UploadTooLarge) throw new UpdateError('upload_too_large', `${name}: ${err.message}`);
+      throw err;
+    }
   }
 
   private async requireRelease(version: string): Promise<ReleaseRecord> {

@@ -13,4 +13,5 @@ export const UPDATE_ERROR_STATUS: Record<UpdateErrorCode, number> = {
   not_in_release: 404,
   // The folder no longer matches what was published: the relay's fault, the tablet retries later.
   release_changed: 503,
+  upload_too_large: 413,
 };

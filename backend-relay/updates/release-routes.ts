@@ -2,6 +2,7 @@
  * The release admin API (Authorization: Bearer $RELAY_ADMIN_TOKEN): publish a release folder,
  * roll it out to a share of the fleet or to named cabs, pause, resume, pin a cab.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -64,6 +65,20 @@ export function registerReleaseRoutes(
         },
         201,
       );
+    });
+
+    // Release files arrive as raw bytes, streamed to disk (not held in memory, no JSON limit).
+    admin.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    const uploadParams = z.object({ version: releaseVersion, name: z.string().regex(RELEASE_FILE_NAME, 'must be a plain file name') });
+
+    admin.put('/admin/releases/:version/files/:name', async (req, reply) => {
+      const params = uploadParams.safeParse(req.params);
+      if (!params.success) return reply.code(400).send(errorBody('invalid_upload', issues(params.error)));
+      if (!(req.body instanceof Readable)) {
+        return reply.code(415).send(errorBody('unsupported_media_type', 'send the file as Content-Type: application/octet-stream'));
+      }
+      const body = req.body;
+      return run(reply, () => updates.upload(params.data.version, params.data.name, body), 201);
     });
 
     admin.get('/admin/rollout', async (_req, reply) => run(reply, async () => ({ ...(await updates.status()), log: await updates.log(50) })));

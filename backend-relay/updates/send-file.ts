@@ -31,10 +31,10 @@ export function parseRange(header: string | undefined, size: number): ByteRange[
       end = size - 1;
     } else {
       start = Number(r[1]);
+      if (r[2] !== '' && Number(r[2]) < start) return null; // malformed: ignore the header
+      if (start >= size) continue; // unsatisfiable part
       end = r[2] === '' ? size - 1 : Math.min(Number(r[2]), size - 1);
-      if (end < start) return null;
     }
-    if (start >= size) continue;
     ranges.push({ start, end });
   }
   if (ranges.length > MAX_RANGES) return null;

@@ -1,0 +1,182 @@
+/**
+ * `npm run fleet -- release <command>`: publish releases and steer the rollout over the admin API.
+ *   publish <version> [--dir <folder>]    register a folder already copied under RELAY_UPDATES_DIR
+ *   upload <folder> [--version <v>]       upload electron-builder's output, then publish it
+ *   list | status
+ *   rollout <version> --percent N [--cab <id>…]
+ *   promote <version>                     the same as rollout <version> --percent 100
+ *   pause | resume
+ *   pin <cabId> <version> | unpin <cabId>
+ */
+import { openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { cabId } from '../../protocol/relay-protocol.js';
+import { releaseVersion } from './version.js';
+
+export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options]
+  publish <version> [--dir <folder>]      register <RELAY_UPDATES_DIR>/<folder> (default: the version)
+  upload <folder> [--version <v>]         upload electron-builder's output (release/) and publish it
+  list                                    published releases
+  status                                  the rollout, pins and recent changes
+  rollout <version> --percent <0-100> [--cab <cabId>…]
+                                          offer <version> to that share of cabs (same cabs every time) and to the named ones
+  promote <version>                       rollout <version> --percent 100
+  pause | resume                          stop / continue offering the rollout's version to new cabs
+  pin <cabId> <version> | unpin <cabId>   hold one cab on a version, or release it
+options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json
+rollback: tablets never downgrade; build the good code as a newer version, publish it, promote it`;
+
+export interface Connection {
+  relay: string;
+  token: string;
+  json: boolean;
+}
+
+export interface ReleaseCliDeps {
+  /** Validates --relay/--token (or env); throws the CLI's error. */
+  connect(values: { relay: string | undefined; token: string | undefined; json: boolean }): Connection;
+  call(conn: Connection, method: string, route: string, body?: unknown, raw?: { body: Blob | Buffer; contentType: string }): Promise<{ status: number; json: any }>;
+  fail(message: string): Error;
+}
+
+const command = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('publish'), version: releaseVersion, dir: z.string().min(1).optional() }),
+  z.object({ name: z.literal('upload'), folder: z.string({ error: 'give the folder electron-builder wrote (e.g. release/)' }).min(1), version: releaseVersion.optional() }),
+  z.object({ name: z.literal('list') }),
+  z.object({ name: z.literal('status') }),
+  z.object({
+    name: z.literal('rollout'),
+    version: releaseVersion,
+    percent: z.coerce.number({ error: '--percent is required (0–100)' }).int().min(0).max(100),
+    cabs: z.array(cabId).default([]),
+  }),
+  z.object({ name: z.literal('promote'), version: releaseVersion }),
+  z.object({ name: z.literal('pause') }),
+  z.object({ name: z.literal('resume') }),
+  z.object({ name: z.literal('pin'), cabId, version: releaseVersion }),
+  z.object({ name: z.literal('unpin'), cabId }),
+]);
+type ReleaseCommand = z.infer<typeof command>;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export function parseReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: ReleaseCliDeps): { conn: Connection; cmd: ReleaseCommand } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        relay: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        percent: { type: 'string' },
+        cab: { type: 'string', multiple: true },
+        dir: { type: 'string' },
+        version: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw deps.fail(`${(err as Error).message}\n${RELEASE_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const [, name, a, b, ...extra] = positionals; // positionals[0] is "release"
+  if (values.help || name === undefined) throw deps.fail(RELEASE_USAGE);
+  if (extra.length) throw deps.fail(`unexpected arguments: ${extra.join(' ')}\n${RELEASE_USAGE}`);
+  const conn = deps.connect({ relay: values.relay ?? env.RELAY_URL, token: values.token ?? env.RELAY_ADMIN_TOKEN, json: values.json });
+  const fields: Record<string, unknown> = { name };
+  if (name === 'publish' || name === 'rollout' || name === 'promote') fields.version = a;
+  if (name === 'publish') fields.dir = values.dir;
+  if (name === 'upload') Object.assign(fields, { folder: a, version: values.version });
+  if (name === 'rollout') Object.assign(fields, { percent: values.percent, cabs: values.cab ?? [] });
+  if (name === 'pin') Object.assign(fields, { cabId: a, version: b });
+  if (name === 'unpin') fields.cabId = a;
+  const cmd = command.safeParse(fields);
+  if (!cmd.success) {
+    const unknown = cmd.error.issues.some((i) => i.path[0] === 'name');
+    throw deps.fail(unknown ? `unknown release command "${name}"\n${RELEASE_USAGE}` : `release ${name}: ${describeIssues(cmd.error)}`);
+  }
+  return { conn, cmd: cmd.data };
+}
+
+function rolloutLine(r: any): string {
+  if (!r) return 'no rollout yet';
+  const named = r.namedCabs.length ? ` + ${r.namedCabs.join(',')}` : '';
+  return `${r.paused ? 'PAUSED ' : ''}${r.targetVersion} to ${r.percent}%${named}; others on ${r.stableVersion ?? '(nothing)'} (since ${r.updatedAt})`;
+}
+
+/** The version in a folder's latest*.yml, for `upload` without --version. */
+function versionOfFolder(folder: string, names: string[], deps: ReleaseCliDeps): string {
+  for (const name of names.filter((n) => /^latest.*\.yml$/.test(n))) {
+    const m = /^version:\s*['"]?([^'"\s]+)/m.exec(readFileSync(path.join(folder, name), 'utf8'));
+    if (m) return m[1]!;
+  }
+  throw deps.fail(`${folder} holds no latest*.yml with a version: run npm run dist first, or pass --version`);
+}
+
+export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: ReleaseCliDeps): Promise<string> {
+  const { conn, cmd } = parseReleaseCli(argv, env, deps);
+  const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
+  const call = (method: string, route: string, body?: unknown) => deps.call(conn, method, route, body);
+  switch (cmd.name) {
+    case 'publish': {
+      const { json } = await call('POST', '/admin/releases', { version: cmd.version, ...(cmd.dir ? { dir: cmd.dir } : {}) });
+      return out(json, `published ${json.version} from ${json.dir}: ${json.channels.join(', ')}; ${json.files.length} files`);
+    }
+    case 'upload': {
+      let names: string[];
+      try {
+        names = readdirSync(cmd.folder).filter((n) => statSync(path.join(cmd.folder, n)).isFile() && /^(latest.*\.yml|.*\.(AppImage|deb|rpm|exe|dmg|zip|blockmap))$/.test(n));
+      } catch (err) {
+        throw deps.fail(`cannot read ${cmd.folder}: ${(err as Error).message}`);
+      }
+      const version = cmd.version ?? versionOfFolder(cmd.folder, names, deps);
+      // The feeds go last, so a folder never names an artifact that is not there yet.
+      const ordered = [...names.filter((n) => !n.endsWith('.yml')), ...names.filter((n) => n.endsWith('.yml'))];
+      for (const name of ordered) {
+        const body = await openAsBlob(path.join(cmd.folder, name)); // streamed, not read into memory
+        await deps.call(conn, 'PUT', `/admin/releases/${encodeURIComponent(version)}/files/${encodeURIComponent(name)}`, undefined, {
+          body,
+          contentType: 'application/octet-stream',
+        });
+      }
+      const { json } = await call('POST', '/admin/releases', { version });
+      return out(json, `uploaded ${ordered.length} files and published ${json.version}: ${json.channels.join(', ')}`);
+    }
+    case 'list': {
+      const { json } = await call('GET', '/admin/releases');
+      const rows = (json.releases as any[]).map((r) => `${r.version}\t${r.dir}\t${r.channels.join(',')}\tpublished=${r.publishedAt}`);
+      return out(json, [...(rows.length ? rows : ['no releases published']), `rollout: ${rolloutLine(json.rollout)}`].join('\n'));
+    }
+    case 'status': {
+      const { json } = await call('GET', '/admin/rollout');
+      const pins = (json.pins as any[]).map((p) => `pin\t${p.cabId}\t${p.version}`);
+      const log = (json.log as any[]).slice(0, 10).map((l) => `${l.at}\t${l.action}\t${JSON.stringify(l.detail)}`);
+      return out(json, [`rollout: ${rolloutLine(json.rollout)}`, ...pins, ...(log.length ? ['recent:', ...log] : [])].join('\n'));
+    }
+    case 'rollout':
+    case 'promote': {
+      const body = cmd.name === 'promote' ? { version: cmd.version, percent: 100, cabs: [] } : { version: cmd.version, percent: cmd.percent, cabs: cmd.cabs };
+      const { json } = await call('PUT', '/admin/rollout', body);
+      return out(json, `rollout: ${rolloutLine(json.rollout)}`);
+    }
+    case 'pause':
+    case 'resume': {
+      const { json } = await call('POST', `/admin/rollout/${cmd.name}`);
+      return out(json, `rollout: ${rolloutLine(json.rollout)}`);
+    }
+    case 'pin': {
+      const { json } = await call('PUT', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/pin`, { version: cmd.version });
+      return out(json, `cab ${json.cabId} pinned to ${json.pinnedVersion}`);
+    }
+    case 'unpin': {
+      const { json } = await call('DELETE', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/pin`);
+      return out(json, `cab ${json.cabId} follows the rollout again`);
+    }
+  }
+}
