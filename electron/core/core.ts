@@ -56,6 +56,7 @@ class Core implements KioskCore {
   private readonly listeners = new Set<(s: KioskSnapshot) => void>();
   private snapshot: KioskSnapshot | null = null;
   private lastStatus = '';
+  private stopping: Promise<void> | null = null;
 
   constructor(
     private readonly config: KioskConfig,
@@ -73,6 +74,7 @@ class Core implements KioskCore {
     const psp = this.options.pspClient ?? this.pspFromConfig();
     const store = KioskStore.open(this.config.dataDir);
     this.store = store;
+    this.relayState = 'connecting';
     if (store.getSetting('locale') === null) store.setSetting('locale', this.config.locale);
 
     this.outbox = new OutboxWorker(
@@ -110,7 +112,12 @@ class Core implements KioskCore {
     this.relay.start();
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown().finally(() => (this.stopping = null));
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     const store = this.store;
     if (!store) return;
     this.relay?.stop();

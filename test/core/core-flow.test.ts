@@ -351,6 +351,11 @@ describe('kiosk core, end to end over loopback', () => {
     const core = await startCore(config);
     const bad = await core.execute({ name: 'setFare', amountMinor: -5 } as never);
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_command' } });
+    await Promise.all([core.stop(), core.stop()]); // safe to call twice, even at once
+    await core.stop();
+    expect(await core.execute({ name: 'startRide' })).toMatchObject({ ok: false, error: { code: 'not_started' } });
+    await core.start();
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_command' } });
     expect(await core.execute({ name: 'endRide' })).toMatchObject({ ok: false, error: { code: 'no_ride' } });
   });
 });
