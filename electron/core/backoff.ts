@@ -3,13 +3,20 @@
 export const BACKOFF_BASE_MS = 1_000;
 export const BACKOFF_CAP_MS = 60_000;
 
+/** The wait's growth: base of the first retry and the longest wait. Tests and the chaos run shorten them. */
+export interface BackoffLimits {
+  baseMs: number;
+  capMs: number;
+}
+export const DEFAULT_BACKOFF: BackoffLimits = { baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS };
+
 /**
  * Exponential backoff with full jitter: a uniform wait in [0, min(cap, base * 2^attempt)).
  * `attempt` counts failed tries so far (0 for the first retry); `random` returns [0, 1).
  */
-export function nextDelay(attempt: number, random: () => number): number {
+export function nextDelay(attempt: number, random: () => number, limits: BackoffLimits = DEFAULT_BACKOFF): number {
   const exponent = Math.max(0, Math.min(attempt, 30));
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** exponent);
+  const ceiling = Math.min(limits.capMs, limits.baseMs * 2 ** exponent);
   const r = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
   return Math.floor(r * ceiling);
 }

@@ -18,6 +18,7 @@ import {
   prepareDelivery,
   settleDelivery,
 } from './commit.js';
+import type { BackoffLimits } from './backoff.js';
 import { checkStoreInvariants } from './invariants.js';
 import type { OutboxEntry } from './model.js';
 import { OutboxWorker } from './outbox.js';
@@ -38,6 +39,8 @@ export interface KioskCoreOptions {
   random?: () => number;
   /** Replaces the PSP adapter chosen from config.psp (tests, future PSPs). */
   pspClient?: PspClient;
+  /** Outbox retry waits (default 1 s base, 60 s cap); the chaos run shortens them. */
+  backoff?: BackoffLimits;
 }
 
 export function createKioskCore(config: KioskConfig, options: KioskCoreOptions = {}): KioskCore {
@@ -85,7 +88,7 @@ class Core implements KioskCore {
         settle: (entry, result) => this.settleDelivery(entry, result),
         changed: () => this.afterChange(),
       },
-      { now: this.now, random: this.random },
+      { now: this.now, random: this.random, ...(this.options.backoff ? { backoff: this.options.backoff } : {}) },
       this.logger.child({ part: 'outbox' }),
     );
     this.relay = new RelayClient({

@@ -3,7 +3,7 @@
  * The worker only decides when to send; the core commits what each answer means.
  */
 import type { Logger } from 'pino';
-import { nextDelay } from './backoff.js';
+import { DEFAULT_BACKOFF, nextDelay, type BackoffLimits } from './backoff.js';
 import type { OutboxEntry } from './model.js';
 import type { CreateOrderResult } from './psp/psp-client.js';
 import type { KioskStore } from './store.js';
@@ -33,7 +33,7 @@ export class OutboxWorker {
   constructor(
     private readonly store: KioskStore,
     private readonly handlers: OutboxHandlers,
-    private readonly clock: { now: () => Date; random: () => number },
+    private readonly clock: { now: () => Date; random: () => number; backoff?: BackoffLimits },
     private readonly logger: Logger,
   ) {}
 
@@ -104,7 +104,7 @@ export class OutboxWorker {
       this.inFlightRideId = null;
     }
     if (result.kind === 'retry') {
-      const delay = nextDelay(entry.tries, this.clock.random);
+      const delay = nextDelay(entry.tries, this.clock.random, this.clock.backoff ?? DEFAULT_BACKOFF);
       const nextAt = new Date(this.clock.now().getTime() + delay).toISOString();
       this.store.scheduleRetry(entry.id, entry.tries + 1, nextAt, result.reason);
       this.logger.warn(

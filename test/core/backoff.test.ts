@@ -14,6 +14,15 @@ describe('nextDelay (exponential backoff, full jitter)', () => {
     expect(nextDelay(1_000, almostOne)).toBe(59_999);
   });
 
+  it('takes shorter limits (the chaos run uses them) and keeps their cap', () => {
+    const almostOne = () => 0.999999;
+    const limits = { baseMs: 50, capMs: 400 };
+    expect(nextDelay(0, almostOne, limits)).toBe(49);
+    expect(nextDelay(2, almostOne, limits)).toBe(199);
+    expect(nextDelay(10, almostOne, limits)).toBe(399);
+    expect(nextDelay(10, () => 0, limits)).toBe(0);
+  });
+
   it('never leaves [0, min(cap, base·2^attempt)) for any attempt and random value', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, r) => {
