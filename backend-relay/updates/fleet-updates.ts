@@ -89,8 +89,9 @@ export class FleetUpdates {
   /** Stores an uploaded file in the folder of a version not yet published (then publish it). */
   async upload(version: string, name: string, body: Readable) {
     const root = this.dir();
-    if (await this.store.getRelease(version)) {
-      throw new UpdateError('already_published', `version ${version} is already published; releases are immutable, build and publish a new version`);
+    const published = (await this.store.listReleases()).some((r) => r.version === version || r.dir === version);
+    if (published) {
+      throw new UpdateError('already_published', `version ${version} (or its folder) is already published; releases are immutable, build and publish a new version`);
     }
     try {
       return await receiveFile(path.join(root, version), name, body);

@@ -180,6 +180,9 @@ describe('rollout over HTTP', () => {
     const url = await again.listen();
     expect(await feedVersion(url, a, tokens.get(a)!)).toBe('3.0.0');
     expect((await admin(url, 'GET', '/admin/rollout')).body).toMatchObject({ rollout: { targetVersion: '3.0.0', percent: 100 }, pins: [{ cabId: a, version: '3.0.0' }] });
+    // A removed cab takes its pin with it.
+    expect((await admin(url, 'DELETE', `/admin/cabs/${a}`)).status).toBe(200);
+    expect((await admin(url, 'GET', '/admin/rollout')).body.pins).toEqual([]);
   });
 });
 
