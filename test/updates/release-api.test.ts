@@ -154,7 +154,16 @@ describe('rollout over HTTP', () => {
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.1.0', percent: 50 });
     const tablet = connectTablet(r.url, a, tokens.get(a)!);
     await waitForConnect(tablet);
-    await tablet.socket.emitWithAck(SOCKET_EVENTS.tabletStatus, { appVersion: '1.0.0', rideState: 'idle', outboxDepth: 0 });
+    // The relay registers its tablet handlers after the connection's setup writes; a status sent
+    // before that is dropped (reported), so send again until it is acked.
+    await until(async () => {
+      try {
+        await tablet.socket.timeout(300).emitWithAck(SOCKET_EVENTS.tabletStatus, { appVersion: '1.0.0', rideState: 'idle', outboxDepth: 0 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the status ack');
     await feedVersion(r.url, a, tokens.get(a)!);
     await until(async () => (await admin(r.url, 'GET', '/admin/cabs')).body.cabs.some((c: any) => c.appVersion === '1.0.0'), 'the status');
     const cabs = (await admin(r.url, 'GET', '/admin/cabs')).body.cabs as any[];
