@@ -1,0 +1,150 @@
+/**
+ * `npm run chaos -- --rides N --seed S [--cabs C] …`: plays N taxi rides against real processes
+ * on loopback (PSP sandbox, relay, C kiosk cores) while injecting faults from a seeded schedule,
+ * then reconciles the PSP ledger, the relay's event log and the kiosks' stores.
+ * Prints a human summary and, last, one JSON line; exits 1 on any violation, 2 on bad flags.
+ * See docs/chaos.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseChaosArgs, type ChaosArgs } from './chaos/args.js';
+import { FaultInjector } from './chaos/faults.js';
+import { Phone } from './chaos/phone.js';
+import { planRides } from './chaos/plan.js';
+import { readKioskFacts, readRelayEvents, reconcile, type Ledger } from './chaos/reconcile.js';
+import { playRide, type RideRecord } from './chaos/ride.js';
+import { http, startChaosStack, type ChaosStack } from './chaos/stack.js';
+
+const DRAIN_TIMEOUT_MS = 90_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the PSP has no hook left to send and every tablet has applied all its events. */
+async function drain(stack: ChaosStack): Promise<string | null> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  let why = '';
+  while (Date.now() < deadline) {
+    const ledger = await http<{ webhooks: { status: string }[] }>('GET', `${stack.sandboxUrl}/sandbox/ledger`);
+    const hooksLeft = ledger.webhooks.filter((w) => w.status === 'pending' || w.status === 'held').length;
+    const relay = readRelayEvents(stack.relayDb);
+    const unacked = [...relay.values()].reduce((n, c) => n + c.unacked, 0);
+    const busy = stack.cabs.filter((c) => {
+      const s = c.kiosk.snapshot;
+      return !s || s.connectivity.relay !== 'online' || s.outboxDepth > 0;
+    });
+    if (hooksLeft === 0 && unacked === 0 && busy.length === 0) return null;
+    why = `${hooksLeft} webhooks unsent, ${unacked} relay events unacked, kiosks not settled: ${busy.map((c) => c.cabId).join(', ') || 'none'}`;
+    await sleep(500);
+  }
+  return why;
+}
+
+async function run(args: ChaosArgs): Promise<number> {
+  const started = Date.now();
+  const dir = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), 'cabpay-chaos-'));
+  mkdirSync(dir, { recursive: true });
+  console.log(`chaos: ${args.rides} rides, seed ${args.seed}, ${args.cabs} cabs, fault rate ${args.faultRate}%, logs in ${dir}`);
+  const plans = planRides(args);
+  const stack = await startChaosStack(args, dir);
+  const faults = new FaultInjector(stack);
+  const phone = new Phone(stack.sandboxUrl);
+  const records: RideRecord[] = [];
+  let done = 0;
+  let stopped = false;
+
+  const interrupt = () => {
+    if (stopped) return;
+    stopped = true;
+    console.error('chaos: interrupted; stopping the processes');
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  try {
+    // Each cab plays its rides one after another; the cabs run side by side.
+    await Promise.all(
+      stack.cabs.map(async (cab, i) => {
+        for (const plan of plans.filter((p) => p.cab === i)) {
+          const record = await playRide(plan, cab, phone, faults, args.orderTimeout * 1000);
+          records.push(record);
+          done++;
+          if (args.verbose || record.outcome === 'stuck' || record.outcome === 'error')
+            console.log(`ride ${plan.index} ${cab.cabId} ${record.rideId ?? '-'}: ${record.outcome} in ${record.ms} ms${record.problem ? ` (${record.problem})` : ''}`);
+          else if (done % 50 === 0) console.log(`chaos: ${done}/${args.rides} rides played (${Math.round((Date.now() - started) / 1000)} s)`);
+        }
+      }),
+    );
+    await faults.settle();
+    const undrained = await drain(stack);
+    if (undrained) console.log(`chaos: not everything settled within ${DRAIN_TIMEOUT_MS / 1000} s: ${undrained}`);
+    const ledger = await http<Ledger>('GET', `${stack.sandboxUrl}/sandbox/ledger`);
+    await stack.stop();
+    stopped = true;
+
+    const kiosks = stack.cabs.map((c) => readKioskFacts(c.cabId, c.dataDir));
+    const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks);
+    const c = result.counts;
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const restarts = stack.cabs.reduce((n, cab) => n + cab.kiosk.restarts, 0);
+
+    console.log('');
+    console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}`);
+    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9, ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
+    console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
+    console.log(`Relay: ${c.relayEvents} events committed`);
+    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
+    for (const v of result.violations.slice(0, 50)) console.log(`VIOLATION ${v.rule} cab ${v.cabId ?? '-'} ride ${v.rideId ?? '-'}: ${v.detail}`);
+    if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);
+    const failed = c.lost + c.duplicateOrders + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.invariantViolations + c.errors > 0 || undrained !== null;
+    if (!failed && !args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
+    else console.log(`chaos: logs and databases kept in ${dir}`);
+
+    console.log(
+      JSON.stringify({
+        rides: args.rides,
+        paid: c.paid,
+        paidOther: c.paidOther,
+        canceled: c.canceled,
+        lost: c.lost,
+        duplicateOrders: c.duplicateOrders,
+        secondAttemptOrders: c.secondAttemptOrders,
+        wrongTotals: c.wrongTotals,
+        stuck: c.stuck,
+        stuckWithReason: c.stuckWithReason,
+        unshownPayments: c.unshownPayments,
+        phantomPayments: c.phantomPayments,
+        invariantViolations: c.invariantViolations,
+        errors: c.errors,
+        settled: undrained === null,
+        offlineWindows: faults.counts.offlineWindows,
+        kioskKills: restarts,
+        relayKills: stack.relayRestarts,
+        pspFaults: faults.counts.pspFaults,
+        webhookFaults: faults.counts.webhookFaults,
+        seed: args.seed,
+        cabs: args.cabs,
+        seconds,
+      }),
+    );
+    return failed ? 1 : 0;
+  } catch (err) {
+    if (!stopped) await stack.stop().catch(() => {});
+    throw err;
+  }
+}
+
+let args: ChaosArgs;
+try {
+  args = parseChaosArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`chaos: ${(err as Error).message}`);
+  process.exit(2);
+}
+run(args).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`chaos: the run could not complete: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,101 @@
+/**
+ * One kiosk core as a process, driven over Node IPC by the chaos harness (not Electron: the
+ * same core the Electron shell and the preview host run). Env:
+ *   CHAOS_KIOSK_CONFIG      the kiosk config as JSON (kioskConfigSchema; dataDir required)
+ *   CHAOS_BACKOFF_BASE_MS   outbox retry base (default 1000), CHAOS_BACKOFF_CAP_MS (default 60000)
+ *   CHAOS_PSP_TIMEOUT_MS    create-order answer timeout (default the Hips client's 10 s)
+ *   LOG_LEVEL               pino level for the core's JSON log on stdout (default info)
+ * Messages: see ipc.ts. Logs {"msg":"kiosk ready"} once started.
+ */
+import pino from 'pino';
+import { z } from 'zod';
+import { createKioskCore, kioskConfigSchema } from '../../electron/core/index.js';
+import { createHipsClient } from '../../electron/core/psp/hips-client.js';
+import { toKiosk, type FromKiosk } from './ipc.js';
+
+const envSchema = z.object({
+  CHAOS_KIOSK_CONFIG: z.string({ error: 'is required: the kiosk config as JSON' }).min(2),
+  CHAOS_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
+  CHAOS_BACKOFF_CAP_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
+  CHAOS_PSP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const logger = pino({ name: 'chaos-kiosk', level: process.env.LOG_LEVEL ?? 'info' });
+
+function send(message: FromKiosk): void {
+  if (process.connected) process.send?.(message);
+}
+
+function die(message: string): never {
+  logger.fatal(message);
+  send({ type: 'fatal', message });
+  process.exit(2);
+}
+
+if (!process.send) die('kiosk-process.ts must be started with an IPC channel (child_process.fork or stdio "ipc").');
+const env = envSchema.safeParse(process.env);
+if (!env.success) die(`Invalid environment: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+let rawConfig: unknown;
+try {
+  rawConfig = JSON.parse(env.data.CHAOS_KIOSK_CONFIG);
+} catch (err) {
+  die(`CHAOS_KIOSK_CONFIG is not JSON: ${(err as Error).message}`);
+}
+const parsedConfig = kioskConfigSchema.safeParse(rawConfig);
+if (!parsedConfig.success)
+  die(`CHAOS_KIOSK_CONFIG is invalid: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+const config = parsedConfig.data;
+
+const core = createKioskCore(config, {
+  logger,
+  backoff: { baseMs: env.data.CHAOS_BACKOFF_BASE_MS, capMs: env.data.CHAOS_BACKOFF_CAP_MS },
+  pspClient: createHipsClient({
+    pspUrl: config.pspUrl,
+    webhookUrl: config.orderWebhookUrl ?? `${config.relayUrl.replace(/\/+$/, '')}/webhooks/hips/orders`,
+    logger: logger.child({ part: 'hips' }),
+    ...(env.data.CHAOS_PSP_TIMEOUT_MS ? { timeoutMs: env.data.CHAOS_PSP_TIMEOUT_MS } : {}),
+  }),
+});
+
+core.onState((snapshot) => send({ type: 'state', snapshot }));
+
+let stopping = false;
+async function stop(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ reason }, 'stopping');
+  await core.stop();
+  process.exit(0);
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = toKiosk.safeParse(raw);
+  if (!parsed.success) {
+    logger.error({ problems: parsed.error.issues }, 'unreadable IPC message ignored');
+    return;
+  }
+  const message = parsed.data;
+  if (message.type === 'stop') {
+    void stop('stop message');
+    return;
+  }
+  core.execute(message.command).then(
+    (result) => send({ type: 'result', id: message.id, result }),
+    (err: unknown) =>
+      send({ type: 'result', id: message.id, result: { ok: false, error: { code: 'internal', message: String(err) } } }),
+  );
+});
+// The harness went away: stop cleanly instead of lingering as an orphan.
+process.on('disconnect', () => void stop('harness disconnected'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+try {
+  await core.start();
+} catch (err) {
+  die(`The kiosk core could not start: ${(err as Error).message}`);
+}
+logger.info({ cabId: config.cabId, dataDir: config.dataDir }, 'kiosk ready');
+send({ type: 'ready', pid: process.pid });
+send({ type: 'state', snapshot: core.getState() });

@@ -1,0 +1,72 @@
+/**
+ * The fault schedule: every ride's script and faults, drawn up front from the seed, so the same
+ * seed replays the same schedule (process timing still varies run to run).
+ */
+import type { ChaosArgs } from './args.js';
+import { seededRng } from './rng.js';
+
+/** Points of a ride where a fault can land. */
+export const STEPS = ['start', 'scan', 'end', 'order', 'pay', 'paid'] as const;
+export type Step = (typeof STEPS)[number];
+
+export type Passenger =
+  | 'pay' // pays with a tip
+  | 'cancel_then_pay' // cancels on the phone once the order is there, rescans, pays
+  | 'cancel_before_order' // cancels the session before the ride ends, rescans, pays
+  | 'decline' // the payment is declined; the driver takes payment another way
+  | 'never_pay' // never pays: the order expires; the driver takes payment another way
+  | 'driver_cancels'; // the driver cancels the ride before it ends
+
+export type ScanTiming = 'before_end' | 'after_end' | 'early';
+export type PspFault = 'createOrder503' | 'createOrder429' | 'timeout_process' | 'timeout_drop';
+export type WebhookFault = 'duplicate' | 'reorder' | 'delay' | 'fail';
+
+export interface RidePlan {
+  index: number;
+  cab: number;
+  fare: number;
+  extra: number | null;
+  scan: ScanTiming;
+  passenger: Passenger;
+  /** Fraction of the largest allowed tip the passenger picks (0 = no tip). */
+  tipShare: number;
+  offline: { at: Step; ms: number } | null;
+  crashAt: Step | null;
+  pspFault: { kind: PspFault; count: number } | null;
+  webhookFault: WebhookFault | null;
+  /** kill -9 of the relay when this ride reaches the step (shared by all cabs). */
+  relayCrashAt: Step | null;
+}
+
+export function planRides(args: ChaosArgs): RidePlan[] {
+  const rng = seededRng(args.seed);
+  const rate = args.faultRate;
+  const plans: RidePlan[] = [];
+  for (let index = 0; index < args.rides; index++) {
+    const passenger = rng.pick<Passenger>([
+      ...Array<Passenger>(12).fill('pay'),
+      'cancel_then_pay',
+      'cancel_before_order',
+      'decline',
+      'never_pay',
+      'driver_cancels',
+    ]);
+    plans.push({
+      index,
+      cab: index % args.cabs,
+      fare: rng.int(50, 900) * 100 + rng.pick([0, 0, 50]),
+      extra: rng.chance(30) ? rng.int(5, 60) * 100 : null,
+      scan: rng.chance(8) ? 'early' : rng.chance(30) ? 'after_end' : 'before_end',
+      passenger,
+      tipShare: rng.pick([0, 0, 0.25, 0.5, 1]),
+      offline: rng.chance(rate) ? { at: rng.pick(STEPS), ms: rng.int(300, 4_000) } : null,
+      crashAt: rng.chance(rate / 2) ? rng.pick(STEPS) : null,
+      pspFault: rng.chance(rate / 2)
+        ? { kind: rng.pick<PspFault>(['createOrder503', 'createOrder429', 'timeout_process', 'timeout_drop']), count: rng.int(1, 3) }
+        : null,
+      webhookFault: rng.chance(rate / 2) ? rng.pick<WebhookFault>(['duplicate', 'reorder', 'delay', 'fail']) : null,
+      relayCrashAt: args.relayKillEvery > 0 && index > 0 && index % args.relayKillEvery === 0 ? rng.pick(STEPS) : null,
+    });
+  }
+  return plans;
+}

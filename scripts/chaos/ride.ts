@@ -1,0 +1,166 @@
+/**
+ * One ride played by a driver and a passenger, with the plan's faults at each step. The script
+ * reacts to what the tablet shows, as people would: it rescans when the screen asks for a new
+ * scan, and takes payment another way when the PSP payment failed for good.
+ */
+import type { KioskSnapshot, RideView } from '../../protocol/kiosk-api.js';
+import { maxTip } from '../../protocol/money.js';
+import type { FaultInjector } from './faults.js';
+import type { Phone } from './phone.js';
+import type { RidePlan, Step } from './plan.js';
+import type { Cab } from './stack.js';
+
+/** A ride not finished by then is reported as stuck (with whatever reason the screen shows). */
+export const RIDE_DEADLINE_MS = 120_000;
+const MAX_SCANS = 6;
+
+export interface ExpectedPayment {
+  pspOrderId: string;
+  orderAmount: number;
+  tipAmount: number;
+}
+
+export interface RideRecord {
+  index: number;
+  cabId: string;
+  rideId: string | null;
+  merchantOrderId: string | null;
+  outcome: 'paid_psp' | 'paid_other' | 'canceled' | 'stuck' | 'error';
+  /** The PSP payment the passenger made, as the phone saw it. */
+  expected: ExpectedPayment | null;
+  /** The payment the tablet showed when it said paid. */
+  shown: KioskSnapshot['payment'];
+  scans: number;
+  problem: string | null;
+  /** For a stuck ride: the reason on screen, if any. */
+  reasonShown: string | null;
+  ms: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TERMINAL_PHONE_STATES = new Set(['canceled', 'timed_out', 'down', 'failed', 'paid', 'expired']);
+
+export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: FaultInjector, orderTimeoutMs: number): Promise<RideRecord> {
+  const started = Date.now();
+  const kiosk = cab.kiosk;
+  const record: RideRecord = {
+    index: plan.index,
+    cabId: cab.cabId,
+    rideId: null,
+    merchantOrderId: null,
+    outcome: 'error',
+    expected: null,
+    shown: null,
+    scans: 0,
+    problem: null,
+    reasonShown: null,
+    ms: 0,
+  };
+  const step = (name: Step) => faults.at(name, plan, cab);
+  const must = async (command: Parameters<typeof kiosk.execute>[0]) => {
+    const result = await kiosk.execute(command);
+    if (!result.ok) throw new Error(`${command.name} refused: ${result.error.code}: ${result.error.message}`);
+  };
+  let phoneSession: string | null = null;
+  const scan = async () => {
+    record.scans++;
+    const { sessionId } = await phone.scan(cab.qrData);
+    phoneSession = sessionId;
+  };
+
+  try {
+    await kiosk.start();
+    // The previous ride's result stays on screen until the driver moves on.
+    const before = kiosk.snapshot?.ride;
+    if (before && (before.state === 'paid' || before.state === 'failed' || before.state === 'canceled')) await must({ name: 'dismiss' });
+    await step('start');
+    await must({ name: 'startRide' });
+    const onRide = await kiosk.waitFor((s) => s.ride?.state === 'on_ride' && s.ride.rideId !== before?.rideId, 30_000);
+    if (!onRide?.ride) throw new Error('the new ride never showed on the tablet');
+    const rideId = onRide.ride.rideId;
+    record.rideId = rideId;
+    record.merchantOrderId = onRide.ride.merchantOrderId;
+    if (plan.scan === 'early' && plan.passenger !== 'driver_cancels') await scan();
+    await must({ name: 'setFare', amountMinor: plan.fare });
+    if (plan.extra) await must({ name: 'addExtra', extra: { kind: 'toll', amountMinor: plan.extra } });
+
+    if (plan.passenger === 'driver_cancels') {
+      await must({ name: 'cancelRide' });
+      const canceled = await kiosk.waitFor((s) => s.ride?.rideId === rideId && s.ride.state === 'canceled', 30_000);
+      record.outcome = canceled ? 'canceled' : 'error';
+      if (!canceled) record.problem = 'cancelRide was accepted but the ride never showed canceled';
+      return record;
+    }
+    // Scanned long before the end: the session runs out while the ride goes on.
+    if (plan.scan === 'early') await sleep(orderTimeoutMs + 1_000);
+    await step('scan');
+    if (plan.scan === 'before_end') await scan();
+    if (plan.passenger === 'cancel_before_order' && phoneSession) await phone.cancel(phoneSession);
+    await step('end');
+    await must({ name: 'endRide' });
+    if (plan.scan === 'after_end') await scan();
+
+    let canceledOnce = false;
+    let orderStepDone = false;
+    const deadline = started + RIDE_DEADLINE_MS;
+    while (Date.now() < deadline) {
+      const s = kiosk.snapshot;
+      const ride: RideView | null = s?.ride ?? null;
+      if (!ride || ride.rideId !== rideId) throw new Error(`the tablet shows ${ride ? `ride ${ride.rideId}` : 'no ride'} instead of ride ${rideId}`);
+
+      if (ride.state === 'paid') {
+        record.shown = s!.payment;
+        record.outcome = s!.payment?.pspOrderId ? 'paid_psp' : 'paid_other';
+        return record;
+      }
+
+      const phoneState = phoneSession ? await phone.session(phoneSession) : null;
+      const phoneDone = !phoneState || TERMINAL_PHONE_STATES.has(phoneState.state);
+
+      if (ride.state === 'failed' || ride.state === 'ended') {
+        const paymentFailed = ride.failure?.code === 'payment_failed';
+        const givesUp = plan.passenger === 'decline' || plan.passenger === 'never_pay' || record.scans >= MAX_SCANS;
+        if (ride.state === 'failed' && (paymentFailed || ride.failure?.code === 'order_refused') && givesUp) {
+          // The driver's option after a failed payment: take it another way.
+          await must({ name: 'markPaidOtherwise' });
+        } else if (phoneDone && record.scans < MAX_SCANS) {
+          await step('scan');
+          await scan();
+        } else if (phoneDone) {
+          await must({ name: 'markPaidOtherwise' });
+        }
+      } else if (ride.state === 'awaiting_payment' && ride.order === 'created' && phoneState?.state === 'awaiting_payment' && phoneState.order?.order_id === ride.merchantOrderId) {
+        if (!orderStepDone) {
+          orderStepDone = true;
+          await step('order');
+        }
+        if (plan.passenger === 'never_pay') {
+          // waits for the order to expire
+        } else if (plan.passenger === 'cancel_then_pay' && !canceledOnce) {
+          canceledOnce = true;
+          await phone.cancel(phoneSession!);
+        } else if (!record.expected) {
+          const order = phoneState.order;
+          const tip = Math.floor(maxTip(order.order_amount) * plan.tipShare);
+          await step('pay');
+          const decline = plan.passenger === 'decline';
+          const paid = await phone.pay(phoneSession!, decline ? 0 : tip, decline ? 'decline' : 'approve');
+          if (paid.ok && !decline) record.expected = { pspOrderId: order.id, orderAmount: order.order_amount, tipAmount: tip };
+          await step('paid');
+        }
+      }
+      await kiosk.waitFor((next) => next !== s, 250);
+    }
+    record.outcome = 'stuck';
+    const last = kiosk.snapshot?.ride;
+    record.reasonShown = last?.failure?.message ?? null;
+    record.problem = `not finished after ${RIDE_DEADLINE_MS / 1000} s: ${last?.state}/${last?.order}`;
+    return record;
+  } catch (err) {
+    record.outcome = 'error';
+    record.problem = (err as Error).message;
+    return record;
+  } finally {
+    record.ms = Date.now() - started;
+  }
+}
