@@ -123,9 +123,14 @@ export function startUpdater(opts: UpdaterOptions): () => void {
     debug: (m: unknown) => log.debug({ updater: m }, 'updater'),
   };
   if (opts.feed) {
-    updater.setFeedURL(opts.feed);
-    // setFeedURL keeps only the URL; the token goes on every request through requestHeaders.
-    updater.requestHeaders = { ...opts.feed.requestHeaders };
+    try {
+      updater.setFeedURL(opts.feed);
+      // setFeedURL keeps only the URL; the token goes on every request through requestHeaders.
+      updater.requestHeaders = { ...opts.feed.requestHeaders };
+    } catch (err) {
+      // Never fatal: the kiosk keeps taking payments, on the feed built into the app.
+      log.error({ err, url: opts.feed.url }, 'cannot use the relay update feed');
+    }
   }
 
   let stopped = false;

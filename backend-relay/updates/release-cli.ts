@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cabId } from '../../protocol/relay-protocol.js';
+import { ARTIFACT_FILE, CHANNEL_FILE } from './release-folder.js';
 import { releaseVersion } from './version.js';
 
 export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options]
@@ -131,7 +132,7 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
     case 'upload': {
       let names: string[];
       try {
-        names = readdirSync(cmd.folder).filter((n) => statSync(path.join(cmd.folder, n)).isFile() && /^(latest.*\.yml|.*\.(AppImage|deb|rpm|exe|dmg|zip|blockmap))$/.test(n));
+        names = readdirSync(cmd.folder).filter((n) => statSync(path.join(cmd.folder, n)).isFile() && (CHANNEL_FILE.test(n) || ARTIFACT_FILE.test(n)));
       } catch (err) {
         throw deps.fail(`cannot read ${cmd.folder}: ${(err as Error).message}`);
       }

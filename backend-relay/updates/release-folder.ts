@@ -13,6 +13,12 @@ import { releaseVersion } from './version.js';
 
 /** latest.yml (Windows), latest-linux.yml, latest-linux-arm64.yml, latest-mac.yml. */
 export const CHANNEL_FILE = /^latest(-linux(-[a-z0-9]+)?|-mac)?\.yml$/;
+/**
+ * What electron-builder produces for tablets: installers, update packages and blockmaps.
+ * Everything else in its output (builder-debug.yml, builder-effective-config.yaml, unpacked
+ * folders) is neither indexed nor served.
+ */
+export const ARTIFACT_FILE = /\.(AppImage|deb|rpm|pacman|snap|exe|msi|7z|nupkg|zip|dmg|pkg|blockmap)$/;
 /** A plain file name: no directories, no leading dot. */
 export const RELEASE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,199}$/;
 
@@ -59,7 +65,7 @@ export async function scanReleaseFolder(updatesDir: string, dir: string, expecte
   let names: string[];
   try {
     names = readdirSync(folder, { withFileTypes: true })
-      .filter((e) => e.isFile() && RELEASE_FILE_NAME.test(e.name))
+      .filter((e) => e.isFile() && RELEASE_FILE_NAME.test(e.name) && (CHANNEL_FILE.test(e.name) || ARTIFACT_FILE.test(e.name)))
       .map((e) => e.name)
       .sort();
   } catch (err) {

@@ -165,6 +165,16 @@ describe('the relay feed and a pending update across a power cut', () => {
     stop();
   });
 
+  it('keeps running when the feed cannot be set', () => {
+    updater.setFeedURL = () => {
+      throw new Error('Invalid URL');
+    };
+    const stop = startUpdater({ updater, core: new MemoryCore(), log, feed: relayUpdateFeed(config) });
+    expect(updater.requestHeaders).toBeNull();
+    expect(updater.autoDownload).toBe(true);
+    stop();
+  });
+
   it('ignores a torn marker instead of failing', () => {
     const file = path.join(dir, 'pending-update.json');
     writeFileSync(file, '{"vers');

@@ -239,12 +239,13 @@ describe('the feed', () => {
     const a = insideAt(100);
     const token = (await addCabs(r.url, [a])).get(a)!;
     writeRelease(r.updatesDir, '1.0.0');
-    writeFileSync(path.join(r.updatesDir, '1.0.0', 'notes.txt'), 'not indexed yet');
+    writeFileSync(path.join(r.updatesDir, '1.0.0', 'builder-effective-config.yaml'), 'not for tablets');
     await admin(r.url, 'POST', '/admin/releases', { version: '1.0.0' });
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
     const get = (file: string) => fetch(`${r.url}/updates/${a}/${file}`, { headers: { authorization: `Bearer ${token}` } });
     writeFileSync(path.join(r.updatesDir, '1.0.0', 'added-later.bin'), 'x');
     expect((await get('added-later.bin')).status).toBe(404);
+    expect((await get('builder-effective-config.yaml')).status).toBe(404);
     expect((await get('..%2Frelay.db')).status).toBe(400);
     expect((await get('.hidden')).status).toBe(400);
     appendFileSync(path.join(r.updatesDir, '1.0.0', 'cabpay-1.0.0-amd64.deb'), 'tampered');
