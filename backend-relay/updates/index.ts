@@ -1,4 +1,5 @@
 /** Wires the update feed and the release admin API into the relay app. */
+import { mkdirSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -16,7 +17,15 @@ export function registerUpdates(
   app: FastifyInstance,
   deps: { db: Database.Database; store: RelayStore; logger: Logger; config: Pick<ResolvedRelayConfig, 'updatesDir' | 'adminToken'> },
 ): FleetUpdates {
-  const updates = new FleetUpdates(new SqliteRolloutStore(deps.db), deps.config.updatesDir ?? null);
+  const dir = deps.config.updatesDir ?? null;
+  if (dir !== null) {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new Error(`RELAY_UPDATES_DIR ${dir} cannot be created (${(err as Error).message}): point it at a writable folder`);
+    }
+  }
+  const updates = new FleetUpdates(new SqliteRolloutStore(deps.db), dir);
   registerFeedRoutes(app, { store: deps.store, updates, logger: deps.logger });
   registerReleaseRoutes(app, { updates, logger: deps.logger, authorize: requireAdminToken(deps.config.adminToken) });
   return updates;
