@@ -47,6 +47,9 @@ const cabpay = {
   markPaidOtherwise: () => command({ name: 'markPaidOtherwise' }),
   setLocale: (locale) => command({ name: 'setLocale', locale }),
   setTheme: (theme) => command({ name: 'setTheme', theme }),
+  unlockSettings: (pin) => command({ name: 'unlockSettings', pin }),
+  lockSettings: () => command({ name: 'lockSettings' }),
+  saveDriverSettings: (settings) => command({ name: 'saveDriverSettings', settings }),
   getState,
   onState: (listener) => {
     listeners.add(listener);

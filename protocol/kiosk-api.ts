@@ -23,6 +23,33 @@ export const addExtraArgs = z.object({
 });
 export type AddExtraArgs = z.infer<typeof addExtraArgs>;
 
+/** One of the fleet's one-tap extras, as the driver settings hold it. */
+export const extraPreset = z.object({
+  kind: extraKind,
+  amountMinor: minorAmount.positive(),
+  /** VAT rate in whole percent, included in the amount (SE: 6% taxi, 0% road toll). */
+  vatRate: z.number().int().min(0).max(100),
+});
+export type ExtraPreset = z.infer<typeof extraPreset>;
+
+/** The driver's own settings, changed only after `unlockSettings` with the PIN. */
+export const driverSettings = z.object({
+  /** The driver's language for the driver's side; null follows the passenger's flag row. */
+  locale: localeName.nullable(),
+  theme: themeSetting,
+  /** Screen brightness hint in percent (the shell or the driver applies it to the panel). */
+  brightness: z.number().int().min(10).max(100),
+  /** Printed on receipts; null when the fleet does not use driver ids. */
+  driverId: z.string().trim().min(1).max(40).regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, space, dot, dash').nullable(),
+  extras: z
+    .array(extraPreset)
+    .max(8)
+    .refine((list) => new Set(list.map((e) => e.kind)).size === list.length, 'at most one preset per extra kind'),
+});
+export type DriverSettings = z.infer<typeof driverSettings>;
+
+export const pinInput = z.string().regex(/^\d{4,12}$/, '4 to 12 digits');
+
 /** One command call as it crosses a process boundary. */
 export const kioskCommand = z.discriminatedUnion('name', [
   z.object({ name: z.literal('startRide') }),
@@ -36,6 +63,10 @@ export const kioskCommand = z.discriminatedUnion('name', [
   z.object({ name: z.literal('markPaidOtherwise') }),
   z.object({ name: z.literal('setLocale'), locale: localeName }),
   z.object({ name: z.literal('setTheme'), theme: themeSetting }),
+  /** Opens the driver settings for a short while if the PIN is right (checked in the core). */
+  z.object({ name: z.literal('unlockSettings'), pin: pinInput }),
+  z.object({ name: z.literal('lockSettings') }),
+  z.object({ name: z.literal('saveDriverSettings'), settings: driverSettings }),
 ]);
 export type KioskCommand = z.infer<typeof kioskCommand>;
 
@@ -55,6 +86,7 @@ export interface RideView {
   currency: string;
   /** Where the create-order call stands. */
   order: 'none' | 'queued' | 'created';
+  /** `code` is stable and translated by the renderer; `message` is the core's English text. */
   failure: { code: string; message: string } | null;
 }
 
@@ -69,7 +101,12 @@ export interface SessionView {
 
 export interface PaymentView {
   rideId: string;
+  /** 'psp' when confirmed by the PSP, 'other' when the driver took payment another way. */
+  method: 'psp' | 'other';
+  /** '' when method is 'other'. */
   pspOrderId: string;
+  /** The digital receipt, known at once (also offline); published to the relay when online. */
+  receiptUrl: string | null;
   orderAmount: number;
   tipAmount: number;
   totalAmount: number;
@@ -82,13 +119,34 @@ export interface KioskSnapshot {
   locale: Locale;
   theme: ThemeSetting;
   currency: string;
-  connectivity: { relay: ConnectivityState; offlineSince: string | null };
+  connectivity: {
+    relay: ConnectivityState;
+    offlineSince: string | null;
+    /** Why the relay is unreachable when the cab itself must act: 'unauthorized' = re-provision. */
+    problem: 'unauthorized' | null;
+  };
   outboxDepth: number;
   /** Earlier rides whose payment is still pending confirmation. */
   pendingRides: number;
   ride: RideView | null;
   session: SessionView | null;
   payment: PaymentView | null;
+  /** The driver's settings (the PIN itself never leaves the core). */
+  driver: DriverView;
+  /** The fleet's one-tap extras, from the driver settings. */
+  extras: ExtraPreset[];
+  /** The cab's position for sunrise/sunset; null: the auto theme goes by the clock. */
+  location: { latitude: number; longitude: number } | null;
+}
+
+export interface DriverView {
+  locale: Locale | null;
+  brightness: number;
+  driverId: string | null;
+  /** 'unavailable': no PIN hash is configured, so the settings cannot be opened. */
+  settings: 'locked' | 'unlocked' | 'locked_out' | 'unavailable';
+  /** While locked out after repeated wrong PINs. */
+  lockedUntil: string | null;
 }
 
 export type CommandResult = Promise<Result<null>>;
@@ -104,6 +162,9 @@ export interface CabpayApi {
   markPaidOtherwise(): CommandResult;
   setLocale(locale: Locale): CommandResult;
   setTheme(theme: ThemeSetting): CommandResult;
+  unlockSettings(pin: string): CommandResult;
+  lockSettings(): CommandResult;
+  saveDriverSettings(settings: DriverSettings): CommandResult;
   getState(): Promise<KioskSnapshot>;
   /** Calls the listener with every new snapshot; returns the unsubscribe function. */
   onState(listener: (snapshot: KioskSnapshot) => void): () => void;

@@ -20,6 +20,8 @@ import {
   type Waiting,
 } from './ride-machine.js';
 import { isPastExpiry } from './session-clock.js';
+import { readDriverSettings } from './driver-settings.js';
+import { saveReceiptFor } from './receipts.js';
 import { currentLocale } from './snapshot.js';
 import type { KioskStore } from './store.js';
 
@@ -36,6 +38,8 @@ export function machineContext(
     cabId: config.cabId,
     currency: config.currency,
     locale: currentLocale(store, config),
+    defaultLocale: config.locale,
+    extras: readDriverSettings(store, config.currency).extras,
     screenRide: screenRideId ? store.getRide(screenRideId) : null,
     currentSession: sessionId ? store.getSession(sessionId) : null,
     inFlightRideId,
@@ -85,6 +89,8 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string):
         break;
       case 'recordPayment':
         store.recordPayment(effect.payment);
+        // The receipt is part of the paid state: same transaction, published later.
+        saveReceiptFor(store, effect.payment.rideId, now);
         break;
       case 'addRefund':
         store.addRefund(effect.rideId, effect.amount);

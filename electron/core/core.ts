@@ -5,10 +5,14 @@
  */
 import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
-import { kioskCommand, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
+import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
 import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
+import type { DriverConfig } from './driver-config.js';
+import { defaultExtras, readDriverSettings } from './driver-settings.js';
+import { afterAttempt, isLocked, verifyPin, type PinAttemptState } from './pin.js';
+import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
   applyCommand,
@@ -41,7 +45,12 @@ export interface KioskCoreOptions {
   pspClient?: PspClient;
   /** Outbox retry waits (default 1 s base, 60 s cap); the chaos run shortens them. */
   backoff?: BackoffLimits;
+  /** PIN hash, location and receipt base URL from the kiosk config file (driver-config.ts). */
+  driver?: DriverConfig;
 }
+
+/** How long the driver settings stay open after the PIN, without a save or a lock. */
+export const SETTINGS_UNLOCK_MS = 2 * 60_000;
 
 export function createKioskCore(config: KioskConfig, options: KioskCoreOptions = {}): KioskCore {
   return new Core(config, options);
@@ -55,6 +64,11 @@ class Core implements KioskCore {
   private outbox: OutboxWorker | null = null;
   private relay: RelayClient | null = null;
   private relayState: RelayConnectivity = 'connecting';
+  private relayProblem: 'unauthorized' | null = null;
+  private receipts: ReceiptPublisher | null = null;
+  /** Driver settings are open until this time (ms); kept in memory, so a restart locks them. */
+  private unlockedUntil = 0;
+  private relockTimer: NodeJS.Timeout | null = null;
   private readonly expiry = new ExpiryTimer(() => this.afterChange());
   private readonly listeners = new Set<(s: KioskSnapshot) => void>();
   private snapshot: KioskSnapshot | null = null;
@@ -97,9 +111,18 @@ class Core implements KioskCore {
       deviceToken: this.config.deviceToken,
       lastSeq: () => this.store?.lastSeq() ?? 0,
       onEvent: (raw) => this.handleRelayEvent(raw),
-      onConnectivity: (state) => this.setConnectivity(state),
+      onConnectivity: (state, _detail, problem) => this.setConnectivity(state, problem ?? null),
       random: this.random,
       logger: this.logger.child({ part: 'relay' }),
+    });
+
+    this.receipts = new ReceiptPublisher({
+      store: () => this.store,
+      connected: () => this.relay?.connected ?? false,
+      send: (payload) => this.relay?.publishReceipt(payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } }),
+      now: this.now,
+      random: this.random,
+      logger: this.logger.child({ part: 'receipts' }),
     });
 
     this.logger.info(
@@ -124,6 +147,9 @@ class Core implements KioskCore {
     const store = this.store;
     if (!store) return;
     this.relay?.stop();
+    this.receipts?.stop();
+    this.receipts = null;
+    if (this.relockTimer) clearTimeout(this.relockTimer);
     await this.outbox?.stop();
     // The relay stops seeing us now; after a restart the screen shows how long we were away.
     if (store.getSetting('offlineSince') === null) store.setSetting('offlineSince', this.now().toISOString());
@@ -141,6 +167,11 @@ class Core implements KioskCore {
       return fail('invalid_command', `The command was not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')}`);
     const store = this.store;
     if (!store) return fail('not_started', 'The kiosk is still starting. Try again in a moment.');
+    const gate = this.settingsGate(store, parsed.data);
+    if (gate) {
+      this.publish();
+      return gate;
+    }
     try {
       const decision = applyCommand(store, this.context(store), parsed.data, rideId);
       if (!decision.ok) return decision;
@@ -153,6 +184,76 @@ class Core implements KioskCore {
     return ok(null);
   }
 
+  /**
+   * The PIN lock around the driver settings. Returns the answer for lock commands and for a
+   * save while locked; null lets the command through to the ride machine.
+   */
+  private settingsGate(store: KioskStore, command: KioskCommand): Result<null> | null {
+    const now = this.now();
+    if (command.name === 'lockSettings') {
+      this.relock();
+      return ok(null);
+    }
+    if (command.name === 'saveDriverSettings') {
+      if (now.getTime() >= this.unlockedUntil)
+        return fail('settings_locked', 'The driver settings are locked. Enter the PIN first.');
+      return null;
+    }
+    if (command.name !== 'unlockSettings') return null;
+    const hash = this.options.driver?.driverPinHash;
+    if (!hash)
+      return fail('pin_not_configured', 'No driver PIN is set for this cab. Ask the fleet to add driverPinHash to the kiosk config.');
+    const attempts = this.pinAttempts(store);
+    if (isLocked(attempts, now))
+      return fail('pin_locked_out', `Too many wrong PINs. Try again after ${attempts.lockedUntil}.`);
+    const right = verifyPin(command.pin, hash);
+    const next = afterAttempt(attempts, right, now);
+    store.transaction(() => {
+      store.setSetting('pinFailures', String(next.failures));
+      store.setSetting('pinLockedUntil', next.lockedUntil);
+    });
+    if (!right) {
+      this.logger.warn({ lockedUntil: next.lockedUntil }, 'wrong driver PIN');
+      return fail(next.lockedUntil ? 'pin_locked_out' : 'pin_wrong', next.lockedUntil ? 'Too many wrong PINs: the settings are locked for a minute.' : 'Wrong PIN. Try again.');
+    }
+    this.unlockedUntil = now.getTime() + SETTINGS_UNLOCK_MS;
+    if (this.relockTimer) clearTimeout(this.relockTimer);
+    this.relockTimer = setTimeout(() => this.relock(), SETTINGS_UNLOCK_MS);
+    this.relockTimer.unref?.();
+    return ok(null);
+  }
+
+  private relock(): void {
+    this.unlockedUntil = 0;
+    if (this.relockTimer) clearTimeout(this.relockTimer);
+    this.relockTimer = null;
+    this.publish();
+  }
+
+  private pinAttempts(store: KioskStore): PinAttemptState {
+    return { failures: Number(store.getSetting('pinFailures') ?? '0') || 0, lockedUntil: store.getSetting('pinLockedUntil') };
+  }
+
+  private driverView(store: KioskStore): DriverView {
+    const settings = readDriverSettings(store, this.config.currency);
+    const now = this.now();
+    const attempts = this.pinAttempts(store);
+    const state: DriverView['settings'] = !this.options.driver?.driverPinHash
+      ? 'unavailable'
+      : now.getTime() < this.unlockedUntil
+        ? 'unlocked'
+        : isLocked(attempts, now)
+          ? 'locked_out'
+          : 'locked';
+    return {
+      locale: settings.locale,
+      brightness: settings.brightness,
+      driverId: settings.driverId,
+      settings: state,
+      lockedUntil: state === 'locked_out' ? attempts.lockedUntil : null,
+    };
+  }
+
   getState(): KioskSnapshot {
     if (this.snapshot) return this.snapshot;
     return {
@@ -160,12 +261,15 @@ class Core implements KioskCore {
       locale: this.config.locale,
       theme: 'auto',
       currency: this.config.currency,
-      connectivity: { relay: this.relayState, offlineSince: null },
+      connectivity: { relay: this.relayState, offlineSince: null, problem: this.relayProblem },
       outboxDepth: 0,
       pendingRides: 0,
       ride: null,
       session: null,
       payment: null,
+      driver: { locale: null, brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
+      extras: defaultExtras(this.config.currency),
+      location: this.location(),
     };
   }
 
@@ -208,11 +312,14 @@ class Core implements KioskCore {
     return ok({ applied: true });
   }
 
-  private setConnectivity(state: RelayConnectivity): void {
+  private setConnectivity(state: RelayConnectivity, problem: 'unauthorized' | null = null): void {
     const store = this.store;
     if (!store) return;
     this.relayState = state;
+    // 'connecting' keeps what we know; a connect or another error replaces it.
+    if (state !== 'connecting') this.relayProblem = state === 'online' ? null : problem;
     if (state === 'online') {
+      this.receipts?.kick();
       store.setSetting('offlineSince', null);
       this.lastStatus = ''; // the relay wants our status on every connect
       this.outbox?.kick(true);
@@ -252,13 +359,19 @@ class Core implements KioskCore {
       this.logger.error({ err }, 'session expiry check failed');
     }
     if (store.outboxDepth() > 0) this.outbox?.kick();
+    this.receipts?.kick();
     this.publish();
   }
 
   private publish(): void {
     const store = this.store;
     if (!store) return;
-    const snapshot = buildSnapshot(store, this.config, this.relayState, this.now());
+    const snapshot = buildSnapshot(store, this.config, this.relayState, this.now(), {
+      problem: this.relayProblem,
+      driver: this.driverView(store),
+      location: this.location(),
+      receiptBaseUrl: this.options.driver?.receiptBaseUrl ?? this.config.relayUrl,
+    });
     this.snapshot = snapshot;
     for (const listener of this.listeners) {
       try {
@@ -283,6 +396,11 @@ class Core implements KioskCore {
 
   private context(store: KioskStore): MachineContext {
     return machineContext(store, this.config, this.now().toISOString(), this.outbox?.inFlightRideId ?? null);
+  }
+
+  private location(): KioskSnapshot['location'] {
+    const d = this.options.driver;
+    return d?.latitude !== undefined && d.longitude !== undefined ? { latitude: d.latitude, longitude: d.longitude } : null;
   }
 
   private pspFromConfig(): PspClient {

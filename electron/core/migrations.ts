@@ -69,6 +69,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX rides_by_state ON rides(state);
   CREATE INDEX sessions_by_ride ON sessions(ride_id);
   `,
+  // 3: digital receipts, written with the paid state and published to the relay when online
+  `
+  CREATE TABLE receipts (
+    ride_id TEXT PRIMARY KEY REFERENCES rides(ride_id),
+    token TEXT NOT NULL UNIQUE,
+    payload_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    -- null until the relay acked this version of the payload
+    published_at TEXT,
+    -- set when the relay refused it for good (logged; not retried)
+    refused_reason TEXT
+  );
+  CREATE INDEX receipts_unpublished ON receipts(created_at) WHERE published_at IS NULL AND refused_reason IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

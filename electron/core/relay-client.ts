@@ -11,6 +11,7 @@ import {
   type RelayEventAck,
   type TabletStatus,
 } from '../../protocol/relay-protocol.js';
+import type { ReceiptPayload, ReceiptPublishAck } from '../../protocol/receipt.js';
 import { nextDelay } from './backoff.js';
 
 export type RelayConnectivity = 'connecting' | 'online' | 'offline';
@@ -23,7 +24,8 @@ export interface RelayClientOptions {
   lastSeq: () => number;
   /** Returns the ack, or null to leave the event unacked (a gap: the relay redelivers in order). */
   onEvent: (raw: unknown) => RelayEventAck | null;
-  onConnectivity: (state: RelayConnectivity, detail?: string) => void;
+  /** `problem` is 'unauthorized' when the relay refused the device token (re-provision the cab). */
+  onConnectivity: (state: RelayConnectivity, detail?: string, problem?: 'unauthorized' | null) => void;
   random: () => number;
   logger: Logger;
 }
@@ -72,7 +74,8 @@ export class RelayClient {
       } else {
         o.logger.warn({ err: err.message }, 'relay unreachable; retrying');
       }
-      o.onConnectivity('offline', err.message);
+      const code = (err as Error & { data?: { code?: unknown } }).data?.code;
+      o.onConnectivity('offline', err.message, code === 'unauthorized' ? 'unauthorized' : null);
     });
 
     socket.on(SOCKET_EVENTS.relayEvent, (raw: unknown, ack?: (answer: RelayEventAck) => void) => {
@@ -108,6 +111,19 @@ export class RelayClient {
       else if (answer && typeof answer === 'object' && (answer as { ok?: unknown }).ok === false)
         this.options.logger.warn({ answer }, 'relay rejected tablet:status');
     });
+  }
+
+  /** `receipt.publish`, acked by the relay with `{ok, value: {url}}`; a timeout is a transient error. */
+  async publishReceipt(payload: ReceiptPayload): Promise<ReceiptPublishAck> {
+    const socket = this.socket;
+    if (!socket?.connected) return { ok: false, error: { code: 'offline', message: 'not connected to the relay' } };
+    try {
+      const answer = (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(SOCKET_EVENTS.receiptPublish, payload)) as unknown;
+      if (answer && typeof answer === 'object' && 'ok' in answer) return answer as ReceiptPublishAck;
+      return { ok: false, error: { code: 'bad_answer', message: 'the relay answered receipt.publish without a result' } };
+    } catch (err) {
+      return { ok: false, error: { code: 'timeout', message: (err as Error).message } };
+    }
   }
 
   stop(): void {

@@ -6,7 +6,7 @@
  *                 ↘ awaiting_payment (a live session exists)        ↘ failed → (new session) → awaiting_payment
  * on_ride / ended / failed / queued → canceled;  paid / failed / canceled → (dismiss) idle
  */
-import type { KioskCommand, Locale } from '../../protocol/kiosk-api.js';
+import type { ExtraPreset, KioskCommand, Locale } from '../../protocol/kiosk-api.js';
 import { minorAmount } from '../../protocol/money.js';
 import type { OrderLine, RelayEvent } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
@@ -31,13 +31,17 @@ export type Effect =
   | { type: 'dropOutbox'; rideId: string }
   | { type: 'recordPayment'; payment: PaymentRecord }
   | { type: 'addRefund'; rideId: string; amount: number }
-  | { type: 'setSetting'; key: 'locale' | 'theme'; value: string };
+  | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings'; value: string };
 
 export interface MachineContext {
   now: string;
   cabId: string;
   currency: string;
   locale: Locale;
+  /** The fleet's language: the passenger's choice returns to it after each ride. */
+  defaultLocale: Locale;
+  /** The fleet's extras with their VAT rates (driver settings). */
+  extras: ExtraPreset[];
   /** The ride on the driver's screen (null when idle). */
   screenRide: Ride | null;
   /** The passenger's latest session, as the screen shows it. */
@@ -178,6 +182,8 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
         { type: 'saveRide', ride },
         { type: 'setScreenRide', rideId: ride.rideId },
       ];
+      // Leaving a finished ride for the next: the last passenger's language goes with them.
+      if (ctx.screenRide) effects.push(...resetPassengerLocale(ctx));
       // A session already used by an earlier ride is not this passenger's.
       if (ctx.currentSession && ctx.currentSession.rideId !== null)
         effects.push({ type: 'setCurrentSession', sessionId: null });
@@ -209,7 +215,7 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
         kind: command.extra.kind,
         label: command.extra.label ?? defaultLabel(command.extra.kind, ctx.locale),
         amount: command.extra.amountMinor,
-        vatRate: DEFAULT_VAT_RATE[command.extra.kind],
+        vatRate: ctx.extras.find((e) => e.kind === command.extra.kind)?.vatRate ?? DEFAULT_VAT_RATE[command.extra.kind],
       };
       return withLines(ride, [...ride.lines, line]);
     }
@@ -267,7 +273,7 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       const ride = found.value;
       if (ride.state !== 'paid' && ride.state !== 'failed' && ride.state !== 'canceled')
         return fail('ride_not_finished', 'The ride is still in progress. End or cancel it first.');
-      const effects: Effect[] = [{ type: 'setScreenRide', rideId: null }];
+      const effects: Effect[] = [{ type: 'setScreenRide', rideId: null }, ...resetPassengerLocale(ctx)];
       if (ctx.currentSession && ctx.currentSession.rideId === ride.rideId)
         effects.push({ type: 'setCurrentSession', sessionId: null });
       return ok(effects);
@@ -306,7 +312,22 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       return ok([{ type: 'setSetting', key: 'locale', value: command.locale }]);
     case 'setTheme':
       return ok([{ type: 'setSetting', key: 'theme', value: command.theme }]);
+    case 'saveDriverSettings': {
+      // The core checks the PIN unlock before this runs; the theme keeps its own key.
+      const { theme, ...rest } = command.settings;
+      return ok([
+        { type: 'setSetting', key: 'driverSettings', value: JSON.stringify({ ...rest, theme }) },
+        { type: 'setSetting', key: 'theme', value: theme },
+      ]);
+    }
+    case 'unlockSettings':
+    case 'lockSettings':
+      return fail('not_a_ride_command', 'The driver settings lock is handled by the kiosk core, not the ride.');
   }
+}
+
+function resetPassengerLocale(ctx: MachineContext): Effect[] {
+  return ctx.locale === ctx.defaultLocale ? [] : [{ type: 'setSetting', key: 'locale', value: ctx.defaultLocale }];
 }
 
 // ---- relay events -------------------------------------------------------------------------

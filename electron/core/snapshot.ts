@@ -1,5 +1,7 @@
 /** The one place the screen state is built: from the store, after every change. */
-import { localeName, themeSetting, type KioskSnapshot, type Locale, type ThemeSetting } from '../../protocol/kiosk-api.js';
+import { localeName, themeSetting, type DriverView, type KioskSnapshot, type Locale, type ThemeSetting } from '../../protocol/kiosk-api.js';
+import { readDriverSettings } from './driver-settings.js';
+import { receiptUrlFor } from './receipts.js';
 import type { KioskConfig } from './config.js';
 import { orderAmountOf } from './model.js';
 import type { RelayConnectivity } from './relay-client.js';
@@ -16,11 +18,25 @@ export function currentTheme(store: KioskStore): ThemeSetting {
   return parsed.success ? parsed.data : 'auto';
 }
 
+/** What the core knows beside the store: the relay's refusal, the PIN lock, the config. */
+export interface SnapshotExtras {
+  problem: 'unauthorized' | null;
+  driver: DriverView;
+  location: KioskSnapshot['location'];
+  receiptBaseUrl: string;
+}
+
 export function buildSnapshot(
   store: KioskStore,
   config: KioskConfig,
   relay: RelayConnectivity,
   now: Date,
+  extras: SnapshotExtras = {
+    problem: null,
+    driver: { locale: null, brightness: 80, driverId: null, settings: 'unavailable', lockedUntil: null },
+    location: null,
+    receiptBaseUrl: config.relayUrl,
+  },
 ): KioskSnapshot {
   const nowIso = now.toISOString();
   const screenRideId = store.getSetting('screenRideId');
@@ -40,7 +56,11 @@ export function buildSnapshot(
     locale: currentLocale(store, config),
     theme: currentTheme(store),
     currency: config.currency,
-    connectivity: { relay, offlineSince: relay === 'online' ? null : store.getSetting('offlineSince') },
+    connectivity: {
+      relay,
+      offlineSince: relay === 'online' ? null : store.getSetting('offlineSince'),
+      problem: relay === 'online' ? null : extras.problem,
+    },
     outboxDepth: store.outboxDepth(),
     pendingRides: store.countPendingRides(ride?.rideId ?? null),
     ride: ride && {
@@ -67,7 +87,9 @@ export function buildSnapshot(
       payment && ride
         ? {
             rideId: payment.rideId,
+            method: payment.method,
             pspOrderId: payment.pspOrderId ?? '',
+            receiptUrl: receiptUrlFor(store, payment.rideId, extras.receiptBaseUrl),
             orderAmount: payment.orderAmount,
             tipAmount: payment.tipAmount,
             totalAmount: payment.totalAmount,
@@ -75,5 +97,8 @@ export function buildSnapshot(
             paidAt: payment.paidAt,
           }
         : null,
+    driver: extras.driver,
+    extras: readDriverSettings(store, config.currency).extras,
+    location: extras.location,
   };
 }

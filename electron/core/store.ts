@@ -117,7 +117,32 @@ export type SettingKey =
   | 'lastSeq'
   | 'offlineSince'
   | 'screenRideId'
-  | 'currentSessionId';
+  | 'currentSessionId'
+  // driver settings (settings.ts), changed only behind the PIN
+  | 'driverSettings'
+  // PIN attempts: failures in a row and the lockout end (pin.ts)
+  | 'pinFailures'
+  | 'pinLockedUntil';
+
+export interface StoredReceipt {
+  rideId: string;
+  token: string;
+  payloadJson: string;
+  createdAt: string;
+  publishedAt: string | null;
+  refusedReason: string | null;
+}
+
+function receiptFromRow(row: Row): StoredReceipt {
+  return {
+    rideId: row.ride_id as string,
+    token: row.token as string,
+    payloadJson: row.payload_json as string,
+    createdAt: row.created_at as string,
+    publishedAt: (row.published_at as string | null) ?? null,
+    refusedReason: (row.refused_reason as string | null) ?? null,
+  };
+}
 
 export class KioskStore {
   readonly db: Database.Database;
@@ -320,5 +345,39 @@ export class KioskStore {
   }
   addRefund(rideId: string, amount: number): void {
     this.db.prepare('UPDATE payments SET refunded_amount = refunded_amount + ? WHERE ride_id = ?').run(amount, rideId);
+  }
+
+  // ---- receipts ----
+  getReceipt(rideId: string): StoredReceipt | null {
+    const row = this.db.prepare('SELECT * FROM receipts WHERE ride_id = ?').get(rideId) as Row | undefined;
+    return row ? receiptFromRow(row) : null;
+  }
+  /** A new payload for the ride's receipt (same token once made); it must be published again. */
+  saveReceipt(rideId: string, token: string, payloadJson: string, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO receipts (ride_id, token, payload_json, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(ride_id) DO UPDATE SET payload_json = excluded.payload_json,
+           published_at = NULL, refused_reason = NULL`,
+      )
+      .run(rideId, token, payloadJson, now);
+  }
+  unpublishedReceipts(limit: number): StoredReceipt[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM receipts WHERE published_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?')
+        .all(limit) as Row[]
+    ).map(receiptFromRow);
+  }
+  /** Only if the payload is still the one that was sent (a newer one must go out too). */
+  markReceiptPublished(rideId: string, payloadJson: string, now: string): void {
+    this.db
+      .prepare('UPDATE receipts SET published_at = ? WHERE ride_id = ? AND payload_json = ?')
+      .run(now, rideId, payloadJson);
+  }
+  markReceiptRefused(rideId: string, payloadJson: string, reason: string): void {
+    this.db
+      .prepare('UPDATE receipts SET refused_reason = ? WHERE ride_id = ? AND payload_json = ?')
+      .run(reason, rideId, payloadJson);
   }
 }

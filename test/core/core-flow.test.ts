@@ -304,7 +304,7 @@ describe('kiosk core, end to end over loopback', () => {
     await core.stop();
 
     core = await startCore(config);
-    expect(core.getState().connectivity).toEqual({ relay: 'connecting', offlineSince: away });
+    expect(core.getState().connectivity).toEqual({ relay: 'connecting', offlineSince: away, problem: null });
     const stillAway = await waitForState(core, (s) => s.connectivity.relay === 'offline', 10_000, 'offline after restart');
     expect(stillAway.connectivity.offlineSince).toBe(away);
 

@@ -16,7 +16,7 @@ const NOW = '2026-11-21T12:00:00.000Z';
 const RIDE_ID = '019a0000-0000-7000-8000-000000000001';
 
 function ctx(over: Partial<MachineContext> = {}): MachineContext {
-  return { now: NOW, cabId: 'CAB-7', currency: 'SEK', locale: 'en', screenRide: null, currentSession: null, inFlightRideId: null, ...over };
+  return { now: NOW, cabId: 'CAB-7', currency: 'SEK', locale: 'en', defaultLocale: 'en', extras: [], screenRide: null, currentSession: null, inFlightRideId: null, ...over };
 }
 
 function ride(over: Partial<Ride> = {}): Ride {

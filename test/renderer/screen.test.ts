@@ -53,7 +53,7 @@ describe('screenFor', () => {
   it('ignores connectivity: offline is a banner, not a screen', () => {
     const snapshot = idleSnapshot({
       ride: ride('awaiting_payment', { order: 'queued' }),
-      connectivity: { relay: 'offline', offlineSince: '2026-11-21T10:00:00.000Z' },
+      connectivity: { relay: 'offline', offlineSince: '2026-11-21T10:00:00.000Z', problem: null },
       outboxDepth: 1,
     });
     expect(screenFor(snapshot)).toBe('awaiting_payment');
@@ -97,9 +97,11 @@ describe('screen helpers', () => {
       totalAmount: 120,
       currency: 'SEK',
       paidAt: '2026-11-21T10:20:00.000Z',
+      method: 'psp' as const,
+      receiptUrl: null,
     };
     expect(paidOtherwise(idleSnapshot({ payment }))).toBe(false);
-    expect(paidOtherwise(idleSnapshot({ payment: { ...payment, pspOrderId: '' } }))).toBe(true);
+    expect(paidOtherwise(idleSnapshot({ payment: { ...payment, pspOrderId: '', method: 'other' } }))).toBe(true);
   });
 });
 

@@ -113,7 +113,7 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   });
 
   it('paid: fare, tip and total as formatted amounts only', async () => {
-    const payment = { rideId: ride('paid').rideId, pspOrderId: 'p-1', orderAmount: 40750, tipAmount: 6000, totalAmount: 46750, currency: 'SEK', paidAt: '2026-11-21T10:30:00.000Z' };
+    const payment = { rideId: ride('paid').rideId, pspOrderId: 'p-1', orderAmount: 40750, tipAmount: 6000, totalAmount: 46750, currency: 'SEK', paidAt: '2026-11-21T10:30:00.000Z', method: 'psp' as const, receiptUrl: 'https://relay.example/receipts/AAAAAAAAAAAAAAAAAAAAAA' };
     const page = await openKiosk(harness, sv({ ride: ride('paid', { lines, orderAmount: 40750 }), payment }));
     expect(plain(await page.getByTestId('paid-fare').textContent())).toBe('407,50 kr');
     expect(plain(await page.getByTestId('paid-tip').textContent())).toBe('60,00 kr');
@@ -162,7 +162,7 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   it('offline: a banner with the queued count and a running duration, gone when back online', async () => {
     const now = new Date('2026-11-21T12:00:00.000Z');
     const offline = sv({
-      connectivity: { relay: 'offline', offlineSince: new Date(now.getTime() - 7 * 60_000).toISOString() },
+      connectivity: { relay: 'offline', offlineSince: new Date(now.getTime() - 7 * 60_000).toISOString(), problem: null },
       outboxDepth: 2,
       ride: ride('awaiting_payment', { lines, orderAmount: 40750, order: 'queued' }),
     });
@@ -172,7 +172,7 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     expect(await page.getByTestId('offline-banner').textContent()).toContain('Frånkopplad i 8 minuter');
     expect(await page.getByTestId('outbox-depth').textContent()).toBe('2');
     expect(await page.getByText('Betald', { exact: true }).count()).toBe(0);
-    await push(page, { ...offline, connectivity: { relay: 'online', offlineSince: null }, outboxDepth: 0 });
+    await push(page, { ...offline, connectivity: { relay: 'online', offlineSince: null, problem: null }, outboxDepth: 0 });
     await page.getByTestId('offline-banner').waitFor({ state: 'detached' });
     await page.close();
   });

@@ -131,6 +131,9 @@ export function createPreviewBridge(opts: PreviewBridgeOptions): PreviewBridge {
     markPaidOtherwise: () => command({ name: 'markPaidOtherwise' }),
     setLocale: (locale) => command({ name: 'setLocale', locale }),
     setTheme: (theme) => command({ name: 'setTheme', theme }),
+    unlockSettings: (pin) => command({ name: 'unlockSettings', pin }),
+    lockSettings: () => command({ name: 'lockSettings' }),
+    saveDriverSettings: (settings) => command({ name: 'saveDriverSettings', settings }),
     getState: () =>
       new Promise<KioskSnapshot>((resolve) => {
         // Resolved by the next state: the reply to this request, or the push on (re)connect.

@@ -12,12 +12,20 @@ export function baseSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnaps
     locale: 'sv',
     theme: 'auto',
     currency: 'SEK',
-    connectivity: { relay: 'online', offlineSince: null },
+    connectivity: { relay: 'online', offlineSince: null, problem: null },
     outboxDepth: 0,
     pendingRides: 0,
     ride: null,
     session: null,
     payment: null,
+    driver: { locale: null, brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
+    extras: [
+      { kind: 'toll', amountMinor: 4500, vatRate: 0 },
+      { kind: 'airport_fee', amountMinor: 9500, vatRate: 6 },
+      { kind: 'luggage', amountMinor: 2000, vatRate: 6 },
+      { kind: 'booking_fee', amountMinor: 3000, vatRate: 6 },
+    ],
+    location: null,
     ...overrides,
   };
 }
