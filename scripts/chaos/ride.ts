@@ -120,7 +120,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
       if (ride.state === 'failed' || ride.state === 'ended') {
         const paymentFailed = ride.failure?.code === 'payment_failed';
         const givesUp = plan.passenger === 'decline' || plan.passenger === 'never_pay' || record.scans >= MAX_SCANS;
-        if (ride.state === 'failed' && (paymentFailed || ride.failure?.code === 'order_refused') && givesUp) {
+        if (ride.state === 'failed' && (paymentFailed || ride.failure?.code === 'order_rejected') && givesUp) {
           // The driver's option after a failed payment: take it another way.
           await must({ name: 'markPaidOtherwise' });
         } else if (phoneDone && record.scans < MAX_SCANS) {

@@ -1,0 +1,68 @@
+/**
+ * The chaos run as CI runs it: `npm run chaos -- --rides 300 --seed 20261122` as a child
+ * process (sandbox, relay and kiosk cores as real processes on loopback), judged by its exit
+ * code and its final JSON line.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../scripts/lib/service.js';
+
+function runChaos(args: string[], timeoutMs: number): Promise<{ code: number | null; lines: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/chaos.ts'), ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`chaos did not finish within ${timeoutMs} ms:\n${out.slice(-4000)}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, lines: out.trim().split('\n') });
+    });
+  });
+}
+
+describe('npm run chaos', () => {
+  it('plays 300 rides under faults with nothing lost, doubled, mistotalled or stuck', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cabpay-chaos-test-'));
+    const { code, lines } = await runChaos(['--rides', '300', '--seed', '20261122', '--dir', dir], 540_000);
+    const last = lines.at(-1) ?? '';
+    const summary = JSON.parse(last) as Record<string, number | boolean>;
+    expect(summary, lines.filter((l) => l.startsWith('VIOLATION')).join('\n')).toMatchObject({
+      rides: 300,
+      lost: 0,
+      duplicateOrders: 0,
+      wrongTotals: 0,
+      stuck: 0,
+      unshownPayments: 0,
+      phantomPayments: 0,
+      invariantViolations: 0,
+      errors: 0,
+      settled: true,
+    });
+    expect(code).toBe(0);
+    // Every ride ended one way or another, and the faults really happened.
+    expect((summary.paid as number) + (summary.paidOther as number) + (summary.canceled as number)).toBe(300);
+    expect(summary.paid).toBeGreaterThan(150);
+    expect(summary.offlineWindows).toBeGreaterThan(0);
+    expect(summary.kioskKills).toBeGreaterThan(0);
+    expect(summary.relayKills).toBeGreaterThan(0);
+    expect(summary.pspFaults).toBeGreaterThan(0);
+    expect(summary.webhookFaults).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('refuses bad flags with exit code 2 and says which flag is wrong', async () => {
+    const { code, lines } = await runChaos(['--rides', '0', '--seed', 'x'], 60_000);
+    expect(code).toBe(2);
+    expect(lines.join('\n')).toMatch(/--rides must be at least 1/);
+    expect(lines.join('\n')).toMatch(/--seed must be a number/);
+  }, 70_000);
+});
