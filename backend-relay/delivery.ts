@@ -63,8 +63,9 @@ class CabDeliverySession {
   }
 
   notify(event?: StoredEvent): void {
+    // An event handed over is known; anything else means "look in the store".
     if (event && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
-    this.pending = true;
+    else this.pending = true;
     this.wake?.();
   }
 
@@ -95,7 +96,6 @@ class CabDeliverySession {
 
   private async run(): Promise<void> {
     while (this.active) {
-      this.pending = false;
       const next = this.fresh.get(this.cursor + 1);
       if (next) {
         this.fresh.delete(next.seq);
@@ -103,9 +103,15 @@ class CabDeliverySession {
         this.cursor = next.seq;
         continue;
       }
+      // Nothing handed over and nothing signalled: the store holds nothing newer for us.
+      if (!this.pending && this.fresh.size === 0) {
+        await this.pause();
+        continue;
+      }
+      this.pending = false;
       const batch = await this.deps.store.eventsAfter(this.cabId, this.cursor, BATCH);
       if (batch.length === 0) {
-        if (!this.pending) await this.pause();
+        this.fresh.clear(); // only seqs at or below the cursor can be left here
         continue;
       }
       for (const event of batch) {
@@ -134,7 +140,12 @@ class CabDeliverySession {
       if (answer === STOPPED) return false;
       if (positiveAck.safeParse(answer).success) {
         const now = Date.now();
-        await store.markAcked(this.cabId, event.seq, now);
+        // Not awaited: the next event may go as soon as the tablet has this one. The record
+        // is bookkeeping (group-committed shortly); if a crash loses it, the tablet's
+        // handshake lastSeq acks it again and the tablet ignores a resend by id.
+        store.markAcked(this.cabId, event.seq, now).catch((err: unknown) => {
+          logger.error({ err, cabId: this.cabId, seq: event.seq }, 'could not record an ack; the tablet’s next handshake will');
+        });
         metrics.deliveryLatency.observe(Math.max(0, now - event.committedAtMs) / 1000);
         return true;
       }

@@ -25,6 +25,15 @@ const WRITES = [
   'prune',
 ] as const satisfies readonly (keyof RelayStore)[];
 
+/**
+ * Acks are bookkeeping nobody waits on (a tablet's handshake lastSeq re-acks anything a
+ * crash forgets), one per delivered event. They do not start a commit of their own: they
+ * ride along with the next one, or are committed after LAZY_FLUSH_MS at the latest. Their
+ * promises still settle only after that commit.
+ */
+const LAZY_WRITES = new Set<string>(['markAcked']);
+export const LAZY_FLUSH_MS = 20;
+
 interface QueuedWrite {
   run: () => Promise<unknown>;
   resolve: (value: Promise<unknown>) => void;
@@ -34,6 +43,7 @@ interface QueuedWrite {
 export class GroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | null = null;
   /** Transactions committed and writes they carried, for metrics and tests. */
   readonly stats = { commits: 0, writes: 0 };
 
@@ -43,10 +53,12 @@ export class GroupCommit {
    * Queues a write. `run` must do its database work synchronously (better-sqlite3 does) and
    * may report its outcome as a promise; that outcome is passed on only after the commit.
    */
-  enqueue<T>(run: () => Promise<T>): Promise<T> {
+  enqueue<T>(run: () => Promise<T>, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: Promise<unknown>) => void, reject });
-      if (!this.scheduled) {
+      if (options.lazy) {
+        this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS);
+      } else if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate runs after this turn's I/O callbacks: everything they queued shares a commit.
         setImmediate(() => this.flush());
@@ -57,6 +69,8 @@ export class GroupCommit {
   /** Runs the queued writes in one transaction now. */
   flush(): void {
     this.scheduled = false;
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    this.lazyTimer = null;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -95,7 +109,8 @@ export function installGroupCommit(db: Database.Database, store: RelayStore): Gr
   const writable = store as unknown as Record<string, unknown>;
   for (const name of WRITES) {
     const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args));
+    const lazy = LAZY_WRITES.has(name);
+    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy });
   }
   // Closing must not strand queued writes: commit them first.
   const close = store.close.bind(store);
