@@ -38,3 +38,12 @@ export function rssKb(pid: number): Promise<number> {
     return Number(m[1]);
   });
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux, 100 Hz ticks). */
+export async function cpuMs(pid: number): Promise<number> {
+  const fs = await import('node:fs/promises');
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}

@@ -54,6 +54,10 @@ export interface PhaseFigures {
   maxMs: number;
   lateSends: number;
   failureSamples: string[];
+  /** The server's CPU time per accepted hook (user + system): steady under a noisy neighbour. */
+  serverCpuMsPerHook?: number;
+  /** p99 of the webhook's own answer time (POST to 2xx), separate from delivery. */
+  answerP99Ms: number;
   /** p99 per second of the phase, to tell a warm-up spike from a steady queue. */
   p99BySecondMs: number[];
 }
@@ -92,6 +96,7 @@ export function phaseFigures(sent: SentHook[], ledger: ReceiptLedger, offeredRat
     maxMs: latencies.length ? latencies[latencies.length - 1]! : Number.NaN,
     lateSends,
     failureSamples: failures,
+    answerP99Ms: percentile(sent.map((s) => s.answeredAt - s.sentAt).sort((a, b) => a - b), 99),
     p99BySecondMs: Array.from(bySecond, (xs) => Number(percentile((xs ?? []).sort((a, b) => a - b), 99).toFixed(1))),
   };
 }

@@ -9,7 +9,7 @@ import type { CabCredential } from './ipc.js';
 import { offerLoad, type LoadResult } from './load.js';
 import { provisionCabs } from './provision.js';
 import { startServer, type ServerProcess } from './server-process.js';
-import { rssKb } from './spawn.js';
+import { cpuMs, rssKb } from './spawn.js';
 import { ReceiptLedger, phaseFigures, type PhaseFigures } from './stats.js';
 import { TabletFleet } from './tablet-fleet.js';
 
@@ -136,14 +136,14 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     if (args.warmup > 0 && (phases.has('steady') || phases.has('max'))) {
       // A fresh process runs cold (JIT, caches); production relays do not. Not measured.
       const hooks = await ctx.hooks.get('warmup', Math.max(1, Math.round(args.rate * args.warmup)));
-      const warm = await loadPhase(server.url, hooks, args.rate, fleet, ledger);
+      const warm = await loadPhase(server, hooks, args.rate, fleet, ledger);
       result.warmup = warm;
       log(`${target}: warm-up ${describe(warm)}`);
     }
 
     if (phases.has('steady')) {
       const hooks = await ctx.hooks.get('steady', Math.max(1, Math.round(args.rate * args.duration)));
-      result.steady = await loadPhase(server.url, hooks, args.rate, fleet, ledger);
+      result.steady = await loadPhase(server, hooks, args.rate, fleet, ledger);
       log(`${target}: steady ${describe(result.steady)}`);
     }
 
@@ -151,7 +151,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
       result.steps = [];
       for (let rate = args.rate, i = 0; rate <= args.maxRate; rate = Math.round(rate * args.rampFactor), i++) {
         const hooks = await ctx.hooks.get(`step-${i}-${rate}`, Math.round(rate * args.stepSeconds));
-        const figures = await loadPhase(server.url, hooks, rate, fleet, ledger);
+        const figures = await loadPhase(server, hooks, rate, fleet, ledger);
         const step = judgeStep(figures);
         result.steps.push(step);
         log(`${target}: step ${rate}/s ${describe(figures)} → ${step.passed ? 'sustained' : `not sustained (${step.why})`}`);
@@ -195,10 +195,13 @@ function serverEnv(target: TargetName, ctx: TargetContext, port: number): NodeJS
 }
 
 /** Offers the hooks at `rate`, then waits until every committed one has reached its tablet. */
-async function loadPhase(url: string, hooks: PreparedHook[], rate: number, fleet: TabletFleet, ledger: ReceiptLedger): Promise<PhaseFigures> {
-  const load = await offerLoad(url, hooks, rate);
+async function loadPhase(server: ServerProcess, hooks: PreparedHook[], rate: number, fleet: TabletFleet, ledger: ReceiptLedger): Promise<PhaseFigures> {
+  const cpuBefore = await cpuMs(server.pid);
+  const load = await offerLoad(server.url, hooks, rate);
   await drain(load, fleet, ledger);
-  return phaseFigures(load.sent, ledger, rate, load.elapsedMs, load.lateSends);
+  const cpuUsed = (await cpuMs(server.pid)) - cpuBefore;
+  const figures = phaseFigures(load.sent, ledger, rate, load.elapsedMs, load.lateSends);
+  return { ...figures, serverCpuMsPerHook: figures.accepted > 0 ? Number((cpuUsed / figures.accepted).toFixed(3)) : undefined };
 }
 
 async function drain(load: LoadResult, fleet: TabletFleet, ledger: ReceiptLedger): Promise<void> {
@@ -281,5 +284,5 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
 }
 
 function describe(f: PhaseFigures): string {
-  return `[p99/s ${f.p99BySecondMs.join(' ')}] offered ${f.offeredRate}/s, accepted ${f.webhooksPerSec.toFixed(0)}/s, p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms, lost ${f.lost}, dup ${f.duplicates}, failed ${f.failed}`;
+  return `[p99/s ${f.p99BySecondMs.join(' ')}] offered ${f.offeredRate}/s, accepted ${f.webhooksPerSec.toFixed(0)}/s, p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms (answer p99 ${f.answerP99Ms.toFixed(1)} ms, ${f.serverCpuMsPerHook ?? '-'} CPU ms/hook), lost ${f.lost}, dup ${f.duplicates}, failed ${f.failed}`;
 }

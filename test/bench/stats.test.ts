@@ -27,7 +27,7 @@ describe('bench figures', () => {
   });
 
   it('a throughput step fails on loss, refusals, p99 over 50 ms or a missed rate', () => {
-    const ok = { offeredRate: 1000, posted: 1, accepted: 1, failed: 0, lost: 0, duplicates: 0, webhooksPerSec: 990, p50Ms: 2, p99Ms: 10, maxMs: 12, lateSends: 0, failureSamples: [], p99BySecondMs: [] };
+    const ok = { offeredRate: 1000, posted: 1, accepted: 1, failed: 0, lost: 0, duplicates: 0, webhooksPerSec: 990, p50Ms: 2, p99Ms: 10, maxMs: 12, lateSends: 0, failureSamples: [], answerP99Ms: 1, p99BySecondMs: [] };
     expect(judgeStep(ok).passed).toBe(true);
     expect(judgeStep({ ...ok, p99Ms: 51 }).why).toMatch(/p99/);
     expect(judgeStep({ ...ok, lost: 1 }).passed).toBe(false);

@@ -1,0 +1,211 @@
+/**
+ * `tsx bench/kiosk.ts [--events 100] [--results-dir bench/results]`: the kiosk side of issue 7.
+ * - renderer bundle: `vite build` into a temp dir, gzip size of assets/*.js;
+ * - cold start: spawn the preview (`electron/preview/main.ts`, the real kiosk core under Node)
+ *   against a real relay, then the time until the cab's QR is visible in Chromium;
+ * - event to UI: a signed scan hook posted to the relay until "passenger ready" is painted,
+ *   and its cancel until it is gone (a MutationObserver plus the next animation frame, timed
+ *   in the page on the same wall clock as the POST).
+ * Prints a table and one JSON line; writes bench/results/<time>-kiosk.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Page } from '@playwright/test';
+import { z } from 'zod';
+import { startService, type Service } from '../scripts/lib/service.js';
+import { QR_HOOK_PATH, createSigner, qrCodeOf, signHook } from './hooks.js';
+import { provisionCabs } from './provision.js';
+import { REPO_ROOT } from './spawn.js';
+import { percentile } from './stats.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CAB_ID = 'bench-kiosk-cab';
+
+const kioskArgs = z.object({
+  events: z.coerce.number().int().min(2).max(10_000).default(100),
+  resultsDir: z.string().min(1).default('bench/results'),
+});
+
+export interface KioskFigures {
+  rendererJsGzipKb: number;
+  rendererJsFiles: { file: string; bytes: number; gzipBytes: number }[];
+  /** Preview process spawned → QR visible in an already running Chromium. */
+  coldStartToQrMs: number;
+  /** Of which: spawn → the preview's "listening" line. */
+  previewListeningMs: number;
+  /** Of which: navigation → QR visible. */
+  pageToQrMs: number;
+  events: number;
+  eventToUiP50Ms: number;
+  eventToUiP99Ms: number;
+  eventToUiMaxMs: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Builds the renderer into a temp dir (never touching renderer/dist) and sums its gzipped JS. */
+export function measureBundle(outDir: string): Pick<KioskFigures, 'rendererJsGzipKb' | 'rendererJsFiles'> {
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const assets = path.join(outDir, 'assets');
+  const files = readdirSync(assets)
+    .filter((f) => f.endsWith('.js'))
+    .map((file) => {
+      const bytes = readFileSync(path.join(assets, file));
+      return { file, bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+    });
+  return { rendererJsFiles: files, rendererJsGzipKb: Number((files.reduce((n, f) => n + f.gzipBytes, 0) / 1024).toFixed(1)) };
+}
+
+/**
+ * Runs in Chromium: resolves with the page-side wall-clock time at which the element is
+ * painted present (or absent). A string, because tsx's transform would inject helpers that
+ * do not exist in the page.
+ */
+const PAINTED_AT = `({ testId, present }) => new Promise((resolve) => {
+  const selector = '[data-testid="' + testId + '"]';
+  const isPresent = () => document.querySelector(selector) !== null;
+  const done = () => requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
+  if (isPresent() === present) return done();
+  const observer = new MutationObserver(() => {
+    if (isPresent() !== present) return;
+    observer.disconnect();
+    done();
+  });
+  observer.observe(document.body, { childList: true, subtree: true });
+})`;
+
+function paintedAt(page: Page, testId: string, present: boolean): Promise<number> {
+  return page.evaluate(`(${PAINTED_AT})(${JSON.stringify({ testId, present })})`) as Promise<number>;
+}
+
+export async function runKioskBench(events: number, log: (line: string) => void): Promise<KioskFigures> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-bench-kiosk-'));
+  const bundle = measureBundle(path.join(dir, 'renderer'));
+  log(`renderer JS ${bundle.rendererJsGzipKb} KB gzip in ${bundle.rendererJsFiles.length} file(s)`);
+
+  const signer = await createSigner(dir);
+  const adminToken = `bench-kiosk-admin-${process.pid}-${Date.now()}`;
+  const services: Service[] = [];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  try {
+    const relay = await startService({
+      name: 'relay',
+      entry: 'backend-relay/main.ts',
+      env: { RELAY_PORT: '0', RELAY_DB: path.join(dir, 'relay.db'), RELAY_ADMIN_TOKEN: adminToken, HIPS_PUBLIC_KEY_FILE: signer.publicKeyFile, RELAY_LOG_LEVEL: 'info' },
+      logFile: path.join(dir, 'relay.log'),
+    });
+    services.push(relay);
+    const [cab] = await provisionCabs(relay.url, adminToken, [CAB_ID]);
+    const configFile = path.join(dir, 'kiosk.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        relayUrl: relay.url,
+        pspUrl: 'http://127.0.0.1:9', // not called: no ride is ended in this bench
+        cabId: CAB_ID,
+        deviceToken: cab!.token,
+        locale: 'sv',
+        currency: 'SEK',
+        plate: 'BEN 123',
+        qrContent: qrCodeOf(CAB_ID),
+        dataDir: path.join(dir, 'kiosk'),
+      }),
+    );
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+
+    const spawnedAt = now();
+    const preview = await startService({
+      name: 'preview',
+      entry: 'electron/preview/main.ts',
+      env: { KIOSK_CONFIG: configFile, PREVIEW_PORT: '0', PREVIEW_STATIC_DIR: path.join(dir, 'renderer') },
+      logFile: path.join(dir, 'preview.log'),
+    });
+    services.push(preview);
+    const listeningAt = now();
+    const navigatedAt = now();
+    await page.goto(preview.url, { waitUntil: 'commit' });
+    const qrAt = await paintedAt(page, 'cab-qr', true);
+    log(`cold start: preview listening after ${(listeningAt - spawnedAt).toFixed(0)} ms, QR visible ${(qrAt - spawnedAt).toFixed(0)} ms after spawn`);
+
+    // Wait until the kiosk is online at the relay, or the first scan would be refused (412).
+    await page.getByTestId('screen-idle').waitFor();
+    const latencies: number[] = [];
+    for (let i = 0; latencies.length < events; i++) {
+      const sessionId = `kiosk-bench-${Date.now()}-${i}`;
+      for (const requestType of ['start_qr_session', 'canceled'] as const) {
+        const data = {
+          request_type: requestType,
+          session_id: sessionId,
+          one_time_order_api_key: `otk-${sessionId}-0123456789abcdef`,
+          idempotency_key: `${sessionId}-${requestType}`,
+          qr_code: qrCodeOf(CAB_ID),
+          allow_tip: true,
+          execute_at: new Date().toISOString(),
+          order_timeout_seconds: 600,
+          payment_timeout_seconds: 300,
+        };
+        const body = JSON.stringify({ ...data, jwt: await signHook(signer.privateKey, data) });
+        const shown = paintedAt(page, 'passenger-ready', requestType === 'start_qr_session');
+        const postedAt = now();
+        const res = await fetch(`${relay.url}${QR_HOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (res.status !== 200) throw new Error(`the relay answered ${res.status} to a kiosk bench hook: ${await res.text()}`);
+        latencies.push((await shown) - postedAt);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    latencies.sort((a, b) => a - b);
+    const r = (n: number) => Number(n.toFixed(1));
+    return {
+      ...bundle,
+      coldStartToQrMs: r(qrAt - spawnedAt),
+      previewListeningMs: r(listeningAt - spawnedAt),
+      pageToQrMs: r(qrAt - navigatedAt),
+      events: latencies.length,
+      eventToUiP50Ms: r(percentile(latencies, 50)),
+      eventToUiP99Ms: r(percentile(latencies, 99)),
+      eventToUiMaxMs: r(latencies[latencies.length - 1]!),
+    };
+  } finally {
+    await browser.close();
+    for (const s of services.reverse()) await s.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const log = (line: string) => process.stderr.write(`[bench-kiosk] ${line}\n`);
+  const raw = Object.fromEntries(
+    process.argv
+      .slice(2)
+      .filter((a) => a !== '--')
+      .map((a, i, all) => (a.startsWith('--') ? [a.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), all[i + 1]] : null))
+      .filter((x): x is [string, string] => x !== null),
+  );
+  const args = kioskArgs.safeParse(raw);
+  if (!args.success) {
+    process.stderr.write(`invalid flags: ${args.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n`);
+    process.exit(2);
+  }
+  const startedAt = new Date();
+  runKioskBench(args.data.events, log).then(
+    (figures) => {
+      const dir = path.resolve(REPO_ROOT, args.data.resultsDir);
+      mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}Z-kiosk.json`);
+      writeFileSync(file, `${JSON.stringify({ command: 'npx tsx bench/kiosk.ts', startedAt: startedAt.toISOString(), loadAverage: os.loadavg(), figures }, null, 2)}\n`);
+      log(`results written to ${path.relative(process.cwd(), file)}`);
+      const { rendererJsFiles: _files, ...summary } = figures;
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    },
+    (err: unknown) => {
+      process.stderr.write(`kiosk bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
