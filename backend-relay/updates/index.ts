@@ -27,6 +27,11 @@ export function registerUpdates(
   }
   const updates = new FleetUpdates(new SqliteRolloutStore(deps.db), dir);
   registerFeedRoutes(app, { store: deps.store, updates, logger: deps.logger });
-  registerReleaseRoutes(app, { updates, logger: deps.logger, authorize: requireAdminToken(deps.config.adminToken) });
+  registerReleaseRoutes(app, {
+    updates,
+    logger: deps.logger,
+    authorize: requireAdminToken(deps.config.adminToken),
+    listCabs: () => deps.store.listCabs(),
+  });
   return updates;
 }

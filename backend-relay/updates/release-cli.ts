@@ -158,7 +158,10 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
       const { json } = await call('GET', '/admin/rollout');
       const pins = (json.pins as any[]).map((p) => `pin\t${p.cabId}\t${p.version}`);
       const log = (json.log as any[]).slice(0, 10).map((l) => `${l.at}\t${l.action}\t${JSON.stringify(l.detail)}`);
-      return out(json, [`rollout: ${rolloutLine(json.rollout)}`, ...pins, ...(log.length ? ['recent:', ...log] : [])].join('\n'));
+      const f = json.fleet;
+      const counts = (o: Record<string, number>) => Object.entries(o).map(([v, n]) => `${v}: ${n}`).join(', ') || '-';
+      const fleetLines = [`cabs: ${f.cabs}, up to date: ${f.upToDate}`, `running: ${counts(f.running)}`, `offered: ${counts(f.offered)}`];
+      return out(json, [`rollout: ${rolloutLine(json.rollout)}`, ...fleetLines, ...pins, ...(log.length ? ['recent:', ...log] : [])].join('\n'));
     }
     case 'rollout':
     case 'promote': {

@@ -34,7 +34,7 @@ function issues(error: z.ZodError): string {
 
 export function registerReleaseRoutes(
   app: FastifyInstance,
-  deps: { updates: FleetUpdates; logger: Logger; authorize: onRequestHookHandler },
+  deps: { updates: FleetUpdates; logger: Logger; authorize: onRequestHookHandler; listCabs: () => Promise<{ cabId: string; appVersion: string | null }[]> },
 ): void {
   const { updates, logger } = deps;
 
@@ -81,7 +81,23 @@ export function registerReleaseRoutes(
       return run(reply, () => updates.upload(params.data.version, params.data.name, body), 201);
     });
 
-    admin.get('/admin/rollout', async (_req, reply) => run(reply, async () => ({ ...(await updates.status()), log: await updates.log(50) })));
+    admin.get('/admin/rollout', async (_req, reply) =>
+      run(reply, async () => ({ ...(await updates.status()), fleet: await fleetSummary(), log: await updates.log(50) })),
+    );
+
+    /** How far the rollout has got: cabs per running version and per offered version. */
+    async function fleetSummary() {
+      const cabs = await deps.listCabs();
+      const targets = await updates.targets(cabs.map((c) => c.cabId));
+      const count = (values: (string | null)[]) =>
+        Object.fromEntries([...values.reduce((m, v) => m.set(v ?? 'unknown', (m.get(v ?? 'unknown') ?? 0) + 1), new Map<string, number>())].sort());
+      return {
+        cabs: cabs.length,
+        running: count(cabs.map((c) => c.appVersion)),
+        offered: count(cabs.map((c) => targets.get(c.cabId)?.targetVersion ?? null)),
+        upToDate: cabs.filter((c) => c.appVersion !== null && c.appVersion === targets.get(c.cabId)?.targetVersion).length,
+      };
+    }
 
     admin.put('/admin/rollout', async (req, reply) => {
       const body = rolloutBody.safeParse(req.body ?? {});

@@ -78,6 +78,8 @@ describe('fleet release CLI against the relay process', () => {
 
     const list = await fleet(['list'], env);
     expect(list.stdout).toMatch(new RegExp(`${outside}\\t.*\\ttarget=1.1.0`));
+    const human = await fleet(['release', 'status'], env);
+    expect(human.stdout).toMatch(/cabs: 2, up to date: 0\nrunning: unknown: 2\noffered: 1.1.0: 2/);
     const status = await fleet(['release', 'status', '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ rollout: { targetVersion: '1.1.0', percent: 20, paused: false }, pins: [{ cabId: outside, version: '1.1.0' }] });
 

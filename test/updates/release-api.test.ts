@@ -171,6 +171,8 @@ describe('rollout over HTTP', () => {
     expect(byId.get(a)).toMatchObject({ appVersion: '1.0.0', targetVersion: '1.1.0', targetReason: 'in_percent', bucket: rolloutBucket(a) });
     expect(byId.get(a).lastUpdateCheckAt).toEqual(expect.any(String));
     expect(byId.get(b)).toMatchObject({ appVersion: null, targetVersion: '1.0.0', targetReason: 'outside_percent', lastUpdateCheckAt: null });
+    const { fleet } = (await admin(r.url, 'GET', '/admin/rollout')).body;
+    expect(fleet).toEqual({ cabs: 2, running: { '1.0.0': 1, unknown: 1 }, offered: { '1.0.0': 1, '1.1.0': 1 }, upToDate: 0 });
     tablet.close();
   });
 
