@@ -110,7 +110,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
 
       if (ride.state === 'paid') {
         record.shown = s!.payment;
-        record.outcome = s!.payment?.pspOrderId ? 'paid_psp' : 'paid_other';
+        record.outcome = s!.payment?.method === 'psp' ? 'paid_psp' : 'paid_other';
         return record;
       }
 

@@ -14,7 +14,7 @@ function record(over: Partial<RideRecord> = {}): RideRecord {
     merchantOrderId: MOID,
     outcome: 'paid_psp',
     expected: { pspOrderId: 'o1', orderAmount: 10_000, tipAmount: 500 },
-    shown: { rideId: RIDE, pspOrderId: 'o1', orderAmount: 10_000, tipAmount: 500, totalAmount: 10_500, currency: 'SEK', paidAt: '2026-01-01T00:00:00.000Z' },
+    shown: { rideId: RIDE, method: 'psp', receiptUrl: null, pspOrderId: 'o1', orderAmount: 10_000, tipAmount: 500, totalAmount: 10_500, currency: 'SEK', paidAt: '2026-01-01T00:00:00.000Z' },
     scans: 1,
     problem: null,
     reasonShown: null,
