@@ -1,5 +1,5 @@
 /** Relay configuration (DESIGN.md §4.1), read from the environment and validated once at start. */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
@@ -65,6 +65,13 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     throw new RelayConfigError(
       `HIPS_PUBLIC_KEY_FILE cannot be read (${(err as Error).message}): point it at the PEM public key webhooks are signed with`,
     );
+  }
+  if (e.RELAY_UPDATES_DIR !== undefined) {
+    try {
+      mkdirSync(e.RELAY_UPDATES_DIR, { recursive: true });
+    } catch (err) {
+      throw new RelayConfigError(`RELAY_UPDATES_DIR cannot be created (${(err as Error).message}): point it at a writable folder for published releases`);
+    }
   }
   return resolveRelayConfig({
     port: e.RELAY_PORT,

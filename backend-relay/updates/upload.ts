@@ -30,16 +30,21 @@ export async function receiveFile(folder: string, name: string, body: Readable, 
   });
   try {
     await pipeline(body, meter, createWriteStream(tmp));
-    const fd = openSync(tmp, 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncPath(tmp);
     renameSync(tmp, path.join(folder, name));
+    fsyncPath(folder); // the rename itself survives a power cut
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
   }
   return { name, size, sha512: hash.digest('base64') };
+}
+
+function fsyncPath(p: string): void {
+  const fd = openSync(p, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
