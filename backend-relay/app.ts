@@ -16,6 +16,7 @@ import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPspAdapters } from './psp/index.js';
+import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
@@ -61,7 +62,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
   const nsp = io.of(CAB_NAMESPACE);
-  wireCabNamespace(nsp, { store, hub, logger });
+  // Receipts are registered with the routes below; the socket handler reads them then.
+  let receipts: RelayReceipts | null = null;
+  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts });
 
   const disconnectCab = (cabId: string) => {
     hub.disconnect(cabId);
@@ -74,6 +77,15 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   });
   registerOpsRoutes(fastify, { store, hub, metrics });
   const updates = registerUpdates(fastify, { db, store, logger, config });
+  let listeningUrl = `http://127.0.0.1:${config.port}`;
+  receipts = registerReceipts(fastify, {
+    db,
+    store,
+    logger,
+    issuer: { fleetName: config.fleetName, orgNumber: config.fleetOrgNumber ?? null, timeZone: config.timeZone },
+    locale: config.locale,
+    baseUrl: () => config.publicUrl ?? listeningUrl,
+  });
   registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab, updateTargets: (ids) => updates.targets(ids) });
   registerWebhookRoutes(fastify, adapters, {
     store,
@@ -107,6 +119,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      listeningUrl = url;
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();

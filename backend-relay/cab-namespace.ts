@@ -14,12 +14,11 @@ import {
 } from '../protocol/relay-protocol.js';
 import type { Result } from '../protocol/result.js';
 import type { DeliveryHub } from './delivery.js';
+import type { RelayReceipts } from './receipts/index.js';
 import { tokenMatchesHash } from './secrets.js';
 import type { RelayStore } from './store/relay-store.js';
 
 export const cabRoom = (cabId: string) => `cab:${cabId}`;
-
-const receiptPublish = z.looseObject({ rideId: z.string().min(1).max(100) });
 
 interface CabSocketData {
   cabId: string;
@@ -33,7 +32,10 @@ function connectError(code: string, message: string): Error & { data: { code: st
   return Object.assign(new Error(message), { data: { code, message } });
 }
 
-export function wireCabNamespace(nsp: Namespace, deps: { store: RelayStore; hub: DeliveryHub; logger: Logger }): void {
+export function wireCabNamespace(
+  nsp: Namespace,
+  deps: { store: RelayStore; hub: DeliveryHub; logger: Logger; receipts?: () => RelayReceipts | null },
+): void {
   const { store, hub, logger } = deps;
 
   nsp.use((socket, next) => {
@@ -110,9 +112,21 @@ export function wireCabNamespace(nsp: Namespace, deps: { store: RelayStore; hub:
           reply(ack, { ok: false, error: { code: 'unavailable', message: 'status not stored; send it again' } });
         });
     });
+    socket.on(SOCKET_EVENTS.receiptPublish, (payload: unknown, ack?: unknown) => {
+      const receipts = deps.receipts?.() ?? null;
+      if (!receipts) {
+        reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipts are not set up on this relay yet; send it again later' } });
+        return;
+      }
+      try {
+        reply(ack, receipts.publish(cabId, payload));
+      } catch (err) {
+        logger.error({ err, cabId }, 'could not store a receipt');
+        reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
+      }
+    });
     const notYet: [string, z.ZodType][] = [
       [SOCKET_EVENTS.paymentRequest, paymentRequest],
-      [SOCKET_EVENTS.receiptPublish, receiptPublish],
       [SOCKET_EVENTS.refundRequest, refundRequest],
     ];
     for (const [name, schema] of notYet) {

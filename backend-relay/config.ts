@@ -23,6 +23,11 @@ export const relayEnvSchema = z.object({
   RELAY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Published kiosk releases, one folder per version; unset: no update feed. */
   RELAY_UPDATES_DIR: z.string().min(1).optional(),
+  /** The fleet as printed on digital receipts. */
+  RELAY_FLEET_NAME: z.string().trim().min(1).max(100).default('cabpay demo fleet'),
+  RELAY_FLEET_ORG_NUMBER: z.string().trim().min(1).max(40).optional(),
+  /** Receipt times are shown in this IANA time zone. */
+  RELAY_TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
 });
 
 /** The typed configuration the app is built from. Tests construct it directly. */
@@ -42,6 +47,20 @@ export const relayConfigSchema = z.object({
   retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
   /** Folder of published releases (electron-builder output, one folder per version). */
   updatesDir: z.string().min(1).optional(),
+  /** Receipts: the fleet's name and organisation number, and the time zone of the times. */
+  fleetName: z.string().min(1).max(100).default('cabpay demo fleet'),
+  fleetOrgNumber: z.string().min(1).max(40).optional(),
+  timeZone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Stockholm')
+    .default('Europe/Stockholm'),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -85,6 +104,9 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     ackTimeoutMs: e.RELAY_ACK_TIMEOUT_MS,
     logLevel: e.RELAY_LOG_LEVEL,
     updatesDir: e.RELAY_UPDATES_DIR,
+    fleetName: e.RELAY_FLEET_NAME,
+    fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
+    timeZone: e.RELAY_TIME_ZONE,
   });
 }
 

@@ -10,10 +10,11 @@ import { pino } from 'pino';
 import { APP_ORIGIN, appLocation } from './app-origin.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createKioskCore } from './core/index.js';
+import { loadDriverConfig } from './core/driver-config.js';
 import type { KioskCore } from './core/kiosk-core.js';
 import { contentSecurityPolicy, originOf } from './csp.js';
 import { registerIpc } from './ipc.js';
-import { readKioskConfig } from './kiosk-config-source.js';
+import { configPathFor, readKioskConfig } from './kiosk-config-source.js';
 import { keepDisplayAwake } from './power.js';
 import { watchRenderer } from './renderer-recovery.js';
 import { hardenSession, hardenWebContents } from './security.js';
@@ -55,7 +56,9 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, { csp, log });
   serveAppProtocol(session.defaultSession, { rendererDir: path.join(here, '../renderer'), csp });
 
-  core = createKioskCore(config);
+  // The PIN hash, location and receipt base URL live in the same config file (driver-config.ts).
+  const driver = loadDriverConfig(configPathFor(process.env, app.getPath('userData')));
+  core = createKioskCore(config, { driver });
   await core.start();
   log.info({ cabId: config.cabId, dataDir: config.dataDir, version: app.getVersion() }, 'kiosk core started');
 

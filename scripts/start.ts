@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { hashPin } from '../electron/core/pin.js';
 import { findElectronBinary } from './lib/electron-binary.js';
 import { repoRoot, startService, type Service } from './lib/service.js';
 
@@ -23,6 +24,10 @@ const envSchema = z.object({
 });
 
 const DEMO_CAB = { cabId: 'demo-1', qrCode: 'CABPAY-DEMO-1', plate: 'ABC 123', label: 'Cab 1' } as const;
+/** Printed on the demo's receipts; a real relay sets RELAY_FLEET_NAME and RELAY_FLEET_ORG_NUMBER. */
+const DEMO_FLEET = { name: 'Demo Taxi Stockholm AB', orgNumber: '559999-0001' } as const;
+/** The demo driver-settings PIN (a real cab's config holds only a hash of its own PIN). */
+const DEMO_PIN = process.env.CABPAY_DEMO_PIN ?? '2468';
 
 const services: Service[] = [];
 let stopping = false;
@@ -66,6 +71,8 @@ async function main() {
       RELAY_DB: join(home, 'relay.db'),
       RELAY_ADMIN_TOKEN: adminToken,
       HIPS_PUBLIC_KEY_FILE: pemFile,
+      RELAY_FLEET_NAME: process.env.RELAY_FLEET_NAME ?? DEMO_FLEET.name,
+      RELAY_FLEET_ORG_NUMBER: process.env.RELAY_FLEET_ORG_NUMBER ?? DEMO_FLEET.orgNumber,
     },
     logFile: join(logDir, 'relay.log'),
     onLine: echoProblems('relay'),
@@ -90,6 +97,10 @@ async function main() {
         label: DEMO_CAB.label,
         qrContent: demo.qrData,
         dataDir: join(home, `kiosk-${DEMO_CAB.cabId}`),
+        // Read by electron/core/driver-config.ts: settings PIN, and Stockholm for sunrise/sunset.
+        driverPinHash: hashPin(DEMO_PIN),
+        latitude: 59.33,
+        longitude: 18.07,
       },
       null,
       2,
@@ -127,6 +138,7 @@ async function main() {
   console.log(`  Demo cab QR content:    ${demo.qrData}`);
   console.log(`  Relay:                  ${relay.url}   (admin token in ${adminTokenFile})`);
   console.log(`  PSP sandbox:            ${sandbox.url}   (merchant key ${merchantKey})`);
+  console.log(`  Driver settings PIN:    ${DEMO_PIN}   (demo only; set CABPAY_DEMO_PIN to change)`);
   console.log('');
   console.log('  Press Ctrl-C to stop.');
   // One machine-readable line for scripts and tests.

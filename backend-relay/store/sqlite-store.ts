@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { RECEIPTS_MIGRATION } from '../receipts/receipt-schema.js';
 import { ROLLOUT_MIGRATION } from '../updates/rollout-schema.js';
 import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
 import type {
@@ -66,6 +67,7 @@ const MIGRATIONS: string[] = [
   );
   `,
   ROLLOUT_MIGRATION,
+  RECEIPTS_MIGRATION,
 ];
 
 interface CabRow {

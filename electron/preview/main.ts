@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { loadKioskConfig, type KioskConfig } from '../core/config.js';
+import { loadDriverConfig } from '../core/driver-config.js';
 import { startPreviewHost } from './host.js';
 
 const log = pino({ name: 'preview' });
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
 
   // Loaded only once the config is known good, so config mistakes are reported at once.
   const { createKioskCore } = await import('../core/index.js');
-  const core = createKioskCore(config);
+  const core = createKioskCore(config, { driver: loadDriverConfig(env.KIOSK_CONFIG) });
   await core.start();
   let host;
   try {

@@ -1,0 +1,68 @@
+/**
+ * Digital receipts at the relay: `receipt.publish` from the cab's socket stores one, and
+ * `GET /receipts/:token` serves it as a printable page (DESIGN.md §4.3, §4.4).
+ */
+import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Locale } from '../../protocol/kiosk-api.js';
+import { receiptPayload, receiptToken, receiptUrl, type ReceiptPublishAck } from '../../protocol/receipt.js';
+import type { RelayStore } from '../store/relay-store.js';
+import { receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
+import { ReceiptStore } from './receipt-store.js';
+
+export interface RelayReceipts {
+  /** Handles one `receipt.publish` from a connected, authenticated cab. */
+  publish(cabId: string, raw: unknown): ReceiptPublishAck;
+}
+
+export interface ReceiptDeps {
+  db: Database.Database;
+  store: RelayStore;
+  logger: Logger;
+  issuer: ReceiptIssuer;
+  /** The language of the 404 page (the receipt itself uses the passenger's). */
+  locale: Locale;
+  /** The relay's public base URL (RELAY_PUBLIC_URL, else where it listens). */
+  baseUrl: () => string;
+}
+
+export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): RelayReceipts {
+  const receipts = new ReceiptStore(deps.db);
+
+  app.get<{ Params: { token: string } }>('/receipts/:token', async (req, reply) => {
+    // The token is the only secret in the URL: keep it out of referrers and search engines.
+    reply.header('Referrer-Policy', 'no-referrer').header('X-Robots-Tag', 'noindex').header('Cache-Control', 'private, no-cache');
+    reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+    const token = receiptToken.safeParse(req.params.token);
+    const found = token.success ? receipts.get(token.data) : null;
+    if (!found) return reply.code(404).type('text/html; charset=utf-8').send(receiptNotFoundHtml(deps.locale));
+    const cab = await deps.store.getCab(found.cabId);
+    const html = receiptPageHtml(
+      found.payload,
+      { cabId: found.cabId, plate: cab?.plate ?? '—', label: cab?.label ?? found.cabId },
+      deps.issuer,
+    );
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+
+  return {
+    publish(cabId, raw) {
+      const parsed = receiptPayload.safeParse(raw);
+      if (!parsed.success) {
+        const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        return { ok: false, error: { code: 'invalid', message: `receipt.publish rejected: ${detail}` } };
+      }
+      const payload = parsed.data;
+      if (payload.merchantOrderId !== `${cabId}.${payload.rideId}`) {
+        deps.logger.warn({ cabId, merchantOrderId: payload.merchantOrderId }, 'receipt for another cab refused');
+        return { ok: false, error: { code: 'forbidden', message: `the order id must be ${cabId}.<rideId>: a cab publishes only its own receipts` } };
+      }
+      const saved = receipts.save(cabId, payload, new Date().toISOString());
+      if (!saved.ok) return saved;
+      const url = receiptUrl(deps.baseUrl(), payload.token);
+      deps.logger.info({ cabId, rideId: payload.rideId }, 'receipt stored');
+      return { ok: true, value: { url } };
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/** receipt.publish over the cab socket and GET /receipts/:token, against an in-process relay. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newReceiptToken } from '../../electron/core/receipts.js';
+import type { ReceiptPayload } from '../../protocol/receipt.js';
+import { addCab, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect, type TestTablet } from '../relay/helpers.js';
+
+let relay: Awaited<ReturnType<typeof startInProcess>>;
+let tablet: TestTablet;
+let other: TestTablet;
+
+function receipt(cabId: string, over: Partial<ReceiptPayload> = {}): ReceiptPayload {
+  const rideId = over.rideId ?? `019a0000-0000-7000-8000-${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`;
+  return {
+    rideId,
+    merchantOrderId: `${cabId}.${rideId}`,
+    token: newReceiptToken(),
+    driverId: 'D-4711',
+    startedAt: '2026-11-21T17:05:00.000Z',
+    endedAt: '2026-11-21T17:31:00.000Z',
+    paidAt: '2026-11-21T17:32:00.000Z',
+    currency: 'SEK',
+    lines: [
+      { id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 31_800, vatRate: 6 },
+      { id: 'extra-1', kind: 'booking_fee', label: 'Bokningsavgift', amount: 5_000, vatRate: 25 },
+    ],
+    orderAmount: 36_800,
+    tipAmount: 3_600,
+    totalAmount: 40_400,
+    method: 'psp',
+    psp: 'hips',
+    pspReference: 'ord-123',
+    locale: 'sv',
+    ...over,
+  };
+}
+
+const publish = (t: TestTablet, payload: unknown) =>
+  t.socket.timeout(5_000).emitWithAck('receipt.publish', payload) as Promise<{ ok: boolean; value?: { url: string }; error?: { code: string } }>;
+
+beforeAll(async () => {
+  const dir = tempDir('cabpay-receipts-');
+  relay = await startInProcess(dir, await makeSigner(dir), {
+    fleetName: 'Testtaxi Göteborg AB',
+    fleetOrgNumber: '556677-8899',
+    publicUrl: 'https://relay.test.example',
+  });
+  tablet = connectTablet(relay.url, 'cab-1', await addCab(relay.url, 'cab-1'));
+  other = connectTablet(relay.url, 'cab-2', await addCab(relay.url, 'cab-2'));
+  await Promise.all([waitForConnect(tablet), waitForConnect(other)]);
+});
+afterAll(async () => {
+  tablet?.close();
+  other?.close();
+  await relay?.app.close();
+});
+
+describe('receipts at the relay', () => {
+  it('stores a published receipt under its token and serves it as a printable page', async () => {
+    const r = receipt('cab-1');
+    const ack = await publish(tablet, r);
+    expect(ack).toEqual({ ok: true, value: { url: `https://relay.test.example/receipts/${r.token}` } });
+
+    const res = await fetch(`${relay.url}/receipts/${r.token}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const html = await res.text();
+    for (const text of ['Testtaxi Göteborg AB', '556677-8899', 'ABC123', 'D-4711', 'ord-123', 'Betalningskvitto', 'inte taxameterkvittot', '@media print'])
+      expect(html).toContain(text);
+    const plain = html.replace(/\s/g, ' ');
+    // 6% VAT in 318,00 = 18,00; 25% in 50,00 = 10,00; total VAT 28,00; total 404,00
+    for (const amount of ['18,00 kr', '10,00 kr', '28,00 kr', '368,00 kr', '36,00 kr', '404,00 kr']) expect(plain).toContain(amount);
+    expect(plain).toMatch(/6 %/);
+    expect(plain).toMatch(/25 %/);
+  });
+
+  it('is idempotent per ride: a resend keeps the URL, a new token for the same ride is refused', async () => {
+    const r = receipt('cab-1');
+    const first = await publish(tablet, r);
+    const again = await publish(tablet, { ...r, tipAmount: 0, totalAmount: 36_800 });
+    expect(again).toEqual(first);
+    expect(await (await fetch(`${relay.url}/receipts/${r.token}`)).text()).not.toContain('404,00');
+    const conflict = await publish(tablet, { ...r, token: newReceiptToken() });
+    expect(conflict).toMatchObject({ ok: false, error: { code: 'token_conflict' } });
+  });
+
+  it("refuses a receipt for another cab's ride and an invalid payload", async () => {
+    const foreign = receipt('cab-1');
+    expect(await publish(other, foreign)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect((await fetch(`${relay.url}/receipts/${foreign.token}`)).status).toBe(404);
+    expect(await publish(tablet, { ...receipt('cab-1'), token: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid' } });
+  });
+
+  it('answers an unknown or malformed token with a 404 page', async () => {
+    for (const token of [newReceiptToken(), 'nope', '..%2F..%2Fetc']) {
+      const res = await fetch(`${relay.url}/receipts/${token}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain('Kvittot hittades inte');
+    }
+  });
+});
