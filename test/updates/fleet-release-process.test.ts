@@ -3,6 +3,7 @@
  * (spawned) and `npm run fleet -- release …` (spawned), then the feed as a tablet reads it.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
@@ -89,5 +90,18 @@ describe('fleet release CLI against the relay process', () => {
     const bad = await fleet(['release', 'rollout', '1.1.0'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--percent is required/);
+  });
+
+  it('refuses to start with a RELAY_UPDATES_DIR it cannot create, naming the variable (exit 2)', async () => {
+    const file = path.join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'backend-relay/main.ts')], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', RELAY_PORT: '0', RELAY_ADMIN_TOKEN: ADMIN_TOKEN, RELAY_DB: path.join(dir, 'x.db'), HIPS_PUBLIC_KEY_FILE: path.join(dir, 'hips-public.pem'), RELAY_UPDATES_DIR: path.join(file, 'updates') },
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    expect(await exited(child)).toBe(2);
+    expect(out).toMatch(/RELAY_UPDATES_DIR cannot be created .*writable folder/);
   });
 });
