@@ -178,4 +178,38 @@ describe('feed served by the relay, read by electron-updater', () => {
       stop();
     }
   });
+
+  it('power cut between download and install: the restarted kiosk checks at once, reuses the download and installs when idle', async () => {
+    const log = pino({ level: 'silent' });
+    const feedFor = relayUpdateFeed({ relayUrl: relay.url, cabId: inside, deviceToken: tokens.get(inside)! });
+    const first = tabletUpdater(null, '', '1.0.0');
+    const pending = { file: path.join(first.home, 'pending-update.json'), currentVersion: '1.0.0' };
+    const busy = new MemoryCore();
+    busy.publish({ outboxDepth: 2 }); // never idle before the power cut
+    const downloaded = new Promise((resolve) => first.updater.once('update-downloaded', resolve));
+    const stopFirst = startUpdater({ updater: first.updater as any, core: busy, log, feed: feedFor, pending, jitterMs: 0, settleMs: 20 });
+    await downloaded;
+    stopFirst(); // the power goes
+
+    // Restart: a check would normally wait up to the jitter (an hour here); the marker makes it prompt.
+    const second = tabletUpdater(null, '', '1.0.0', first.home);
+    const installs: unknown[][] = [];
+    (second.updater as any).quitAndInstall = (...args: unknown[]) => installs.push(args);
+    const stopSecond = startUpdater({
+      updater: second.updater as any,
+      core: new MemoryCore(),
+      log,
+      feed: feedFor,
+      pending,
+      jitterMs: 3_600_000,
+      resumeDelayMs: 10,
+      settleMs: 20,
+    });
+    try {
+      await vi.waitFor(() => expect(installs).toEqual([[true, true]]), { timeout: 10_000 });
+      expect(second.executor.downloads).toEqual([]);
+    } finally {
+      stopSecond();
+    }
+  });
 });
