@@ -163,3 +163,40 @@ test('a ride ending offline: banner with the queued order and "pending", then th
   expect(ledger.orders).toHaveLength(1);
   expect(ledger.payments).toEqual([expect.objectContaining({ amount: fare + tip, tip_amount: tip })]);
 });
+
+test('a definitive 4xx while offline: the reason and the driver\'s options, never "paid"; paid another way', async ({ browser }) => {
+  const kiosk = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await kiosk.goto(kioskUrl);
+  if (await kiosk.getByTestId('screen-paid').isVisible()) await kiosk.getByTestId('dismiss').click();
+  await expect(kiosk.getByTestId('screen-idle')).toBeVisible();
+
+  const { session_id: sessionId } = await http<{ session_id: string }>('POST', `${sandboxUrl}/sandbox/scan`, { qr_data: qrData });
+  await kiosk.getByTestId('start-ride').click();
+  await expect(kiosk.getByTestId('passenger-ready')).toBeVisible();
+  await typeFare(kiosk, '9900');
+
+  offline(true);
+  const banner = kiosk.getByTestId('offline-banner');
+  await expect(banner).toBeVisible();
+  await kiosk.getByTestId('end-ride').click();
+  await expect(kiosk.getByTestId('screen-awaiting-payment')).toBeVisible();
+  await expect(banner.getByTestId('outbox-depth')).toHaveText('1');
+
+  // The passenger gives up on the phone; the tablet, still cut off from the relay, cannot know.
+  await http('POST', `${sandboxUrl}/sandbox/sessions/${sessionId}/cancel`);
+  // The PSP comes back first: the queued order meets a session that is over (409, definitive).
+  proxies[1]!.restore();
+  await expect(kiosk.getByTestId('screen-failed')).toBeVisible({ timeout: 45_000 });
+  await expect(kiosk.getByTestId('failure-reason')).toContainText(/no longer waiting for an order.*scan the QR again/i);
+  await expect(kiosk.getByText('Ask the passenger to scan again', { exact: true })).toBeVisible();
+  await expect(kiosk.getByTestId('mark-paid-otherwise')).toBeVisible();
+  await expect(banner.getByTestId('outbox-depth')).toHaveText('0');
+  await expect(banner).not.toContainText(/\bpaid\b/i);
+
+  offline(false);
+  await expect(banner).toHaveCount(0, { timeout: 30_000 });
+  await kiosk.getByTestId('mark-paid-otherwise').click();
+  await expect(kiosk.getByTestId('screen-paid')).toBeVisible();
+  const ledger = await http<{ orders: { merchant_order_id: string }[]; payments: unknown[] }>('GET', `${sandboxUrl}/sandbox/ledger`);
+  expect(ledger.payments).toHaveLength(1); // only the first test's ride was charged
+});
