@@ -26,12 +26,14 @@ const WRITES = [
 ] as const satisfies readonly (keyof RelayStore)[];
 
 /**
- * Acks are bookkeeping nobody waits on (a tablet's handshake lastSeq re-acks anything a
- * crash forgets), one per delivered event. They do not start a commit of their own: they
- * ride along with the next one, or are committed after LAZY_FLUSH_MS at the latest. Their
- * promises still settle only after that commit.
+ * Bookkeeping nobody waits on: acks (a tablet's handshake lastSeq re-acks anything a crash
+ * forgets), one per delivered event, and the status a tablet reports (`markSeen` with a
+ * status; the plain `markSeen` of a new connection stays eager, liveness depends on it).
+ * They do not start a commit of their own: they ride along with the next one, or are
+ * committed after LAZY_FLUSH_MS at the latest. Their promises still settle only after that
+ * commit.
  */
-const LAZY_WRITES = new Set<string>(['markAcked']);
+const isLazy = (name: string, args: unknown[]) => name === 'markAcked' || (name === 'markSeen' && args[2] !== undefined);
 export const LAZY_FLUSH_MS = 20;
 
 interface QueuedWrite {
@@ -109,8 +111,7 @@ export function installGroupCommit(db: Database.Database, store: RelayStore): Gr
   const writable = store as unknown as Record<string, unknown>;
   for (const name of WRITES) {
     const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    const lazy = LAZY_WRITES.has(name);
-    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy });
+    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: isLazy(name, args) });
   }
   // Closing must not strand queued writes: commit them first.
   const close = store.close.bind(store);
