@@ -1,8 +1,9 @@
-import { useEffect, type ComponentType } from 'react';
+import { useEffect, type ComponentType, type CSSProperties } from 'react';
+import { SettingsDialog } from './components/SettingsDialog.js';
 import { ErrorToast } from './components/ErrorToast.js';
 import { Header } from './components/Header.js';
 import { OfflineBanner } from './components/OfflineBanner.js';
-import { useNow } from './hooks.js';
+import { driverLocale, PaneLocale, useNow } from './hooks.js';
 import { translate } from './i18n/index.js';
 import { screenFor, type ScreenName } from './screen.js';
 import { AwaitingPaymentScreen } from './screens/AwaitingPaymentScreen.js';
@@ -28,8 +29,9 @@ const screens: Record<ScreenName, ComponentType> = {
 export function App() {
   const snapshot = useUi((ui) => ui.snapshot);
   const now = useNow(60_000);
-  const theme = effectiveTheme(snapshot?.theme ?? 'auto', now);
+  const theme = effectiveTheme(snapshot?.theme ?? 'auto', now, snapshot?.location ?? null);
   const locale = snapshot?.locale ?? 'en';
+  const settingsOpen = useUi((ui) => ui.settingsOpen);
 
   // Theme and language live on <html> so the whole document, dialogs included, follows.
   useEffect(() => {
@@ -46,11 +48,17 @@ export function App() {
     );
   }
   const Screen = screens[screenFor(snapshot)];
+  const driver = driverLocale(snapshot);
+  // The brightness hint dims the driver's controls; the passenger's QR keeps full contrast.
+  const dim = { '--driver-brightness': `${snapshot.driver.brightness}%` } as CSSProperties;
   return (
-    <div className="app">
-      <Header />
-      <OfflineBanner />
+    <div className="app" style={dim}>
+      <PaneLocale.Provider value={driver}>
+        <Header />
+        <OfflineBanner />
+      </PaneLocale.Provider>
       <Screen />
+      {settingsOpen ? <SettingsDialog /> : null}
       <ErrorToast />
     </div>
   );

@@ -1,5 +1,5 @@
 /** Small React hooks over the store: the translator for the snapshot's locale, and a ticking clock. */
-import { useEffect, useMemo, useState } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState } from 'react';
 import type { KioskSnapshot, Locale } from '../../protocol/kiosk-api.js';
 import { translator, type Translate } from './i18n/index.js';
 import { useUi } from './state.js';
@@ -11,8 +11,21 @@ export function useSnapshot(): KioskSnapshot {
   return snapshot;
 }
 
+/**
+ * The language of the part of the screen being rendered: the driver's side follows the
+ * driver's own setting, the passenger's side the flag row. Outside a provider: the passenger's.
+ */
+export const PaneLocale = createContext<Locale | null>(null);
+
 export function useLocale(): Locale {
-  return useUi((ui) => ui.snapshot?.locale ?? 'en');
+  const pane = useContext(PaneLocale);
+  const passenger = useUi((ui) => ui.snapshot?.locale ?? 'en');
+  return pane ?? passenger;
+}
+
+/** The driver's language: their own setting, or the passenger's choice when they have none. */
+export function driverLocale(snapshot: KioskSnapshot): Locale {
+  return snapshot.driver?.locale ?? snapshot.locale;
 }
 
 export function useT(): Translate {

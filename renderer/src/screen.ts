@@ -5,6 +5,7 @@
  * the ride), so the ride state decides the screen.
  */
 import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
+import type { MessageKey } from './i18n/en.js';
 
 export const screenNames = [
   'idle',
@@ -53,7 +54,7 @@ export function sessionProblem(snapshot: KioskSnapshot): SessionProblem | null {
 /** Paid through the PSP, or marked by the driver as paid another way (no PSP order). */
 export function paidOtherwise(snapshot: KioskSnapshot): boolean {
   const payment = snapshot.payment;
-  return payment === null || payment.pspOrderId === '';
+  return payment === null || payment.method === 'other';
 }
 
 /** The data-testid of each screen's root, relied on by the end-to-end tests. */
@@ -76,4 +77,20 @@ export function failureLeadKey(code: string): `session.${SessionProblem}` | null
     default:
       return null;
   }
+}
+
+/** The failure codes the core sends that the renderer words itself (in every language). */
+const FAILURE_KEYS = {
+  session_expired: 'failure.session_expired',
+  session_canceled: 'failure.session_canceled',
+  session_timed_out: 'failure.session_timed_out',
+  session_not_waiting: 'failure.session_not_waiting',
+  session_unknown: 'failure.session_unknown',
+  order_key_rejected: 'failure.order_key_rejected',
+  order_rejected: 'failure.order_rejected',
+  payment_failed: 'failure.payment_failed',
+} as const satisfies Record<string, MessageKey>;
+
+export function failureKey(code: string): MessageKey | null {
+  return Object.hasOwn(FAILURE_KEYS, code) ? FAILURE_KEYS[code as keyof typeof FAILURE_KEYS] : null;
 }

@@ -19,10 +19,13 @@ export interface UiState {
   keypadDigits: string;
   keypadRideId: string | null;
   cancelDialogOpen: boolean;
+  /** The driver-settings dialog (its PIN pad, or the settings once the core unlocked them). */
+  settingsOpen: boolean;
   toast: Toast | null;
   receiveSnapshot(snapshot: KioskSnapshot): void;
   pressKey(key: KeypadKey): void;
   setCancelDialogOpen(open: boolean): void;
+  setSettingsOpen(open: boolean): void;
   showToast(message: string): void;
   closeToast(): void;
 }
@@ -34,6 +37,7 @@ export const useUi = create<UiState>()((set) => ({
   keypadDigits: '',
   keypadRideId: null,
   cancelDialogOpen: false,
+  settingsOpen: false,
   toast: null,
   receiveSnapshot: (snapshot) =>
     set((ui) => {
@@ -50,6 +54,7 @@ export const useUi = create<UiState>()((set) => ({
     }),
   pressKey: (key) => set((ui) => ({ keypadDigits: pressKey(ui.keypadDigits, key) })),
   setCancelDialogOpen: (open) => set({ cancelDialogOpen: open }),
+  setSettingsOpen: (open) => set({ settingsOpen: open }),
   showToast: (message) => set({ toast: { id: ++toastSeq, message } }),
   closeToast: () => set({ toast: null }),
 }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderLine } from '../../protocol/relay-protocol.js';
-import { extraDefaults, extraKinds } from '../../renderer/src/extras-config.js';
+import { defaultExtras } from '../../electron/core/driver-settings.js';
 import { extraLines, fareLine, runningTotal, vatByRate } from '../../renderer/src/fare.js';
 import { effectiveTheme, nextThemeSetting } from '../../renderer/src/theme.js';
 
@@ -58,16 +58,18 @@ describe('fare sums', () => {
   });
 });
 
-describe('extras config', () => {
-  it('has a positive whole default for every extra in the Nordic currencies', () => {
+describe('fleet extras (the core\'s defaults, shown by the renderer from the snapshot)', () => {
+  it('has a positive whole default with a VAT rate for every extra in the Nordic currencies', () => {
     for (const currency of ['SEK', 'NOK', 'DKK', 'EUR']) {
-      const defaults = extraDefaults(currency);
-      expect(defaults, currency).not.toBeNull();
-      for (const kind of extraKinds) expect(Number.isInteger(defaults![kind]) && defaults![kind] > 0).toBe(true);
+      const presets = defaultExtras(currency);
+      expect(presets.map((p) => p.kind), currency).toEqual(['toll', 'airport_fee', 'luggage', 'booking_fee']);
+      for (const p of presets) expect(Number.isInteger(p.amountMinor) && p.amountMinor > 0).toBe(true);
+      expect(presets.find((p) => p.kind === 'toll')?.vatRate).toBe(0);
+      expect(presets.find((p) => p.kind === 'airport_fee')?.vatRate).toBe(6);
     }
   });
 
   it('offers no guessed amounts for an unknown currency', () => {
-    expect(extraDefaults('JPY')).toBeNull();
+    expect(defaultExtras('JPY')).toEqual([]);
   });
 });

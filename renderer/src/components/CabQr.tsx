@@ -18,7 +18,15 @@ export function qrSvgDataUrl(content: string): string {
   return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
 }
 
-export function CabQr(props: { content: string; label: string }) {
+export function CabQr(props: { content: string; label: string; testId?: string; className?: string }) {
   const src = useMemo(() => qrSvgDataUrl(props.content), [props.content]);
-  return <img className="cab-qr" data-testid="cab-qr" src={src} alt={props.label} draggable={false} />;
+  return (
+    <img
+      className={props.className ?? 'cab-qr'}
+      data-testid={props.testId ?? 'cab-qr'}
+      src={src}
+      alt={props.label}
+      draggable={false}
+    />
+  );
 }

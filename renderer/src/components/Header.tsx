@@ -1,6 +1,7 @@
 import { localeChoices } from '../i18n/index.js';
 import { run } from '../commands.js';
 import { useSnapshot, useT } from '../hooks.js';
+import { useUi } from '../state.js';
 import { nextThemeSetting } from '../theme.js';
 import { Flag } from './Flag.js';
 
@@ -20,6 +21,19 @@ export function Header() {
         <span className="conn-dot" aria-hidden="true" />
         {t(`conn.${connectivity.relay}`)}
       </div>
+      <button
+        type="button"
+        className="settings-button"
+        data-testid="open-settings"
+        aria-label={t('settings.open')}
+        onClick={() => useUi.getState().setSettingsOpen(true)}
+      >
+        <svg className="icon" viewBox="0 0 24 24" aria-hidden="true">
+          <path d="M4 7h10M18 7h2M4 17h2M10 17h10" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+          <circle cx="16" cy="7" r="2.5" fill="none" stroke="currentColor" strokeWidth="2" />
+          <circle cx="8" cy="17" r="2.5" fill="none" stroke="currentColor" strokeWidth="2" />
+        </svg>
+      </button>
       {pendingRides > 0 ? (
         <div className="pending-rides" data-testid="pending-rides">
           <span className="pending-count">{pendingRides}</span>

@@ -25,6 +25,9 @@ function Banner() {
         <path d="M3 3l18 18" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
       </svg>
       <strong className="offline-headline">{headline}</strong>
+      {connectivity.problem === 'unauthorized' ? (
+        <span className="offline-problem" data-testid="connectivity-problem">{t('conn.unauthorized')}</span>
+      ) : null}
       <span className="offline-queued">
         <span data-testid="outbox-depth" className="outbox-depth">{outboxDepth}</span>{' '}
         {t('offline.queued', { n: outboxDepth })}

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { driverLocale, PaneLocale, useSnapshot } from '../hooks.js';
 import { screenTestId, type ScreenName } from '../screen.js';
 
 /**
@@ -6,10 +7,16 @@ import { screenTestId, type ScreenName } from '../screen.js';
  * cars), the passenger's view (QR, amounts) on the right.
  */
 export function ScreenLayout(props: { screen: ScreenName; driver: ReactNode; passenger: ReactNode }) {
+  const snapshot = useSnapshot();
+  const driver = driverLocale(snapshot);
   return (
     <main className={`screen screen-${props.screen}`} data-testid={screenTestId(props.screen)}>
-      <section className="pane pane-driver">{props.driver}</section>
-      <section className="pane pane-passenger">{props.passenger}</section>
+      <PaneLocale.Provider value={driver}>
+        <section className="pane pane-driver" lang={driver}>{props.driver}</section>
+      </PaneLocale.Provider>
+      <PaneLocale.Provider value={snapshot.locale}>
+        <section className="pane pane-passenger" lang={snapshot.locale}>{props.passenger}</section>
+      </PaneLocale.Provider>
     </main>
   );
 }

@@ -4,18 +4,17 @@ import { CancelRide } from '../components/CancelRide.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useLocale, useSnapshot, useT } from '../hooks.js';
-import { failureLeadKey, sessionProblem } from '../screen.js';
+import { useSnapshot, useT } from '../hooks.js';
+import { failureKey, sessionProblem } from '../screen.js';
 
 /** The ride is over and the fare set; the passenger has yet to scan (or must scan again). */
 export function EndedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
-  const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
   const problem = sessionProblem(snapshot);
-  const lead = ride.failure ? failureLeadKey(ride.failure.code) : null;
+  const key = ride.failure ? failureKey(ride.failure.code) : null;
   return (
     <ScreenLayout
       screen="ended"
@@ -25,11 +24,10 @@ export function EndedScreen() {
           {ride.failure || problem ? (
             <div className="notice notice-warning" data-testid="session-problem" role="status">
               {ride.failure ? (
-                // The core's reason already says what to do.
-                <>
-                  {lead && locale !== 'en' ? <strong className="failure-lead">{t(lead)}</strong> : null}
-                  <p data-testid="failure-reason">{ride.failure.message}</p>
-                </>
+                // The reason, worded here from the core's code, already says what to do.
+                <p data-testid="failure-reason" data-failure-code={ride.failure.code}>
+                  {key ? t(key) : ride.failure.message}
+                </p>
               ) : (
                 <>
                   <strong>{problem ? t(`session.${problem}`) : ''}</strong>

@@ -3,17 +3,16 @@ import { CabIdentity } from '../components/CabIdentity.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useLocale, useSnapshot, useT } from '../hooks.js';
-import { failureLeadKey } from '../screen.js';
+import { useSnapshot, useT } from '../hooks.js';
+import { failureKey } from '../screen.js';
 
 /** The order failed or expired: the reason, and the ways on. */
 export function FailedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
-  const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
-  const lead = ride.failure ? failureLeadKey(ride.failure.code) : null;
+  const key = ride.failure ? failureKey(ride.failure.code) : null;
   return (
     <ScreenLayout
       screen="failed"
@@ -21,8 +20,9 @@ export function FailedScreen() {
         <div className="driver-stack">
           <h1 className="screen-title">{t('failed.title')}</h1>
           <div className="notice notice-warning">
-            {lead && locale !== 'en' ? <strong className="failure-lead">{t(lead)}</strong> : null}
-            <p data-testid="failure-reason">{ride.failure?.message ?? t('failed.unknown')}</p>
+            <p data-testid="failure-reason" data-failure-code={ride.failure?.code ?? ''}>
+              {key ? t(key) : (ride.failure?.message ?? t('failed.unknown'))}
+            </p>
           </div>
           <div className="option">
             <strong>{t('failed.scanAgain')}</strong>

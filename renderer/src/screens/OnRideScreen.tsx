@@ -6,7 +6,6 @@ import { Money } from '../components/Money.js';
 import { OrderLines } from '../components/OrderLines.js';
 import { PassengerReady } from '../components/PassengerReady.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
-import { extraDefaults, extraKinds } from '../extras-config.js';
 import { extraLines, runningTotal } from '../fare.js';
 import { money } from '../i18n/index.js';
 import { useLocale, useSnapshot, useT } from '../hooks.js';
@@ -25,7 +24,8 @@ export function OnRideScreen() {
   const currency = ride.currency;
   const fare = digitsToMinor(digits);
   const extras = extraLines(ride.lines);
-  const defaults = extraDefaults(currency);
+  // The fleet's extras come from the driver settings in the core (amount and VAT per extra).
+  const presets = snapshot.extras.filter((e) => e.kind !== 'other');
   const total = runningTotal(fare, ride.lines);
 
   return (
@@ -38,11 +38,10 @@ export function OnRideScreen() {
             <Money amount={fare} currency={currency} testId="fare-display" className={`fare-display ${fare === 0 ? 'is-empty' : ''}`} />
           </div>
           <Keypad />
-          {defaults ? (
+          {presets.length > 0 ? (
             <div className="extras" role="group" aria-label={t('ride.extras')}>
-              {extraKinds.map((kind) => {
+              {presets.map(({ kind, amountMinor: amount }) => {
                 const label = t(`line.${kind}`);
-                const amount = defaults[kind];
                 return (
                   <button
                     key={kind}

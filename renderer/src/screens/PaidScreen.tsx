@@ -1,5 +1,6 @@
 import { run } from '../commands.js';
 import { Money } from '../components/Money.js';
+import { CabQr } from '../components/CabQr.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { formatTime } from '../i18n/index.js';
@@ -52,6 +53,15 @@ export function PaidScreen() {
             <span className="paid-total-label">{t('paid.total')}</span>
             <Money amount={total} currency={currency} testId="paid-total" className="paid-total" />
           </div>
+          {payment?.receiptUrl ? (
+            <figure className="receipt">
+              <CabQr content={payment.receiptUrl} label={t('paid.receipt')} testId="receipt-qr" className="receipt-qr" />
+              <figcaption>
+                <strong>{t('paid.receipt')}</strong>
+                <span className="hint">{t('paid.receiptHint')}</span>
+              </figcaption>
+            </figure>
+          ) : null}
           <p className="thanks">{t('paid.thanks')}</p>
         </div>
       }
