@@ -90,7 +90,7 @@ describe('fleet release CLI against the relay process', () => {
     const bad = await fleet(['release', 'rollout', '1.1.0'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--percent is required/);
-  });
+  }, 120_000); // fourteen CLI processes, each starting tsx
 
   it('refuses to start with a RELAY_UPDATES_DIR it cannot create, naming the variable (exit 2)', async () => {
     const file = path.join(dir, 'not-a-folder');
