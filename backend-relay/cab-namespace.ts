@@ -63,6 +63,8 @@ export function wireCabNamespace(
   });
 
   nsp.on('connection', (socket: Socket) => {
+    // Listen before any await: a tablet sends tablet:status as soon as it is connected.
+    registerTabletMessages(socket, (socket.data as CabSocketData).cabId);
     void onConnection(socket).catch((err: unknown) => {
       logger.error({ err }, 'tablet connection setup failed');
       socket.disconnect(true);
@@ -88,7 +90,6 @@ export function wireCabNamespace(
     await store.markSeen(cabId, new Date(now).toISOString());
     await socket.join(cabRoom(cabId));
     if (!socket.connected) return; // gone while we were setting up
-    registerTabletMessages(socket, cabId);
     socket.on('disconnect', (reason) => {
       logger.info({ cabId, reason }, 'tablet disconnected');
       if (!hub.isConnected(cabId)) void store.markSeen(cabId, new Date().toISOString()).catch(() => {});
