@@ -51,7 +51,12 @@ async function main() {
   const sandbox = await startService({
     name: 'sandbox',
     entry: 'backend-relay/sandbox/main.ts',
-    env: { SANDBOX_PORT: String(env.SANDBOX_PORT), SANDBOX_DB: join(home, 'sandbox.db'), SANDBOX_MERCHANT_KEY: merchantKey },
+    env: {
+      SANDBOX_PORT: String(env.SANDBOX_PORT),
+      SANDBOX_DB: join(home, 'sandbox.db'),
+      SANDBOX_MERCHANT_KEY: merchantKey,
+      SANDBOX_MERCHANT_NAME: process.env.SANDBOX_MERCHANT_NAME ?? DEMO_FLEET.name,
+    },
     logFile: join(logDir, 'sandbox.log'),
     onLine: echoProblems('sandbox'),
   });
@@ -169,13 +174,15 @@ async function provisionDemoCab(args: { home: string; sandboxUrl: string; relayU
   const codeToken = String(qr!.code_token);
   writeFileSync(stateFile, JSON.stringify({ codeToken }));
 
-  await httpJson(`${args.sandboxUrl}/v2/qrs/${codeToken}`, 'PATCH', merchant, {
+  const connected = await httpJson<{ qr_data: string }>(`${args.sandboxUrl}/v2/qrs/${codeToken}`, 'PATCH', merchant, {
     qr_start_webhook_url: `${args.relayUrl}/webhooks/hips/qr`,
     allow_tip: true,
     order_timeout_seconds: 3600,
     payment_timeout_seconds: 900,
     asynchronous: false,
     status: 'online',
+    // The plate travels in the QR's own data, so the passenger's phone page can show it.
+    dynamic: { plate: DEMO_CAB.plate },
   });
 
   const cab = await httpJson<{ deviceToken: string }>(
@@ -184,7 +191,7 @@ async function provisionDemoCab(args: { home: string; sandboxUrl: string; relayU
     { Authorization: `Bearer ${args.adminToken}`, 'Content-Type': 'application/json' },
     { psp: 'hips', qrCodes: [DEMO_CAB.qrCode], plate: DEMO_CAB.plate, label: DEMO_CAB.label },
   );
-  return { deviceToken: cab.deviceToken, qrData: qr!.qr_data };
+  return { deviceToken: cab.deviceToken, qrData: connected.qr_data };
 }
 
 /** A random secret kept in a file, so restarts of the demo keep working with the same stores. */

@@ -15,6 +15,8 @@ const envSchema = z.object({
   SANDBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   SANDBOX_MERCHANT_KEY: z.string().min(16, 'at least 16 characters').max(200).default(DEMO_MERCHANT_KEY),
   SANDBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The merchant name the passenger's phone page shows. */
+  SANDBOX_MERCHANT_NAME: z.string().trim().min(1).max(100).optional(),
 });
 
 const log = pino({ name: 'sandbox' });
@@ -33,6 +35,7 @@ const sandbox = await buildSandbox({
   dbPath: env.SANDBOX_DB,
   publicUrl: env.SANDBOX_PUBLIC_URL,
   merchantKey: env.SANDBOX_MERCHANT_KEY,
+  merchantName: env.SANDBOX_MERCHANT_NAME,
   logger: { name: 'sandbox', level: env.SANDBOX_LOG_LEVEL },
 }).catch((err: unknown) => {
   log.fatal({ err }, `The sandbox could not start (port ${env.SANDBOX_PORT}, db ${env.SANDBOX_DB}).`);

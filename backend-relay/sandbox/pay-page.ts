@@ -18,7 +18,8 @@ export function payPageHtml(): string {
   main { max-width: 430px; margin: 0 auto; padding: 20px 16px 32px; display: flex; flex-direction: column; gap: 14px; min-height: 100vh; }
   header { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }
   h1 { font-size: 22px; margin: 0; }
-  .cab { color: var(--muted); font-size: 15px; }
+  .cab { color: var(--muted); font-size: 15px; white-space: nowrap; }
+  .plate { color: var(--text); font-size: 17px; border: 2px solid currentColor; border-radius: 6px; padding: 1px 6px; margin-left: 4px; }
   .card { background: var(--card); border-radius: 14px; padding: 16px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
   .state { font-size: 19px; font-weight: 600; }
   .state[data-state="paid"] { color: var(--accent); }
@@ -46,7 +47,7 @@ export function payPageHtml(): string {
 <main>
   <header>
     <h1 data-testid="merchant-name">Taxi</h1>
-    <span class="cab">Cab <strong data-testid="cab-code">–</strong></span>
+    <span class="cab"><span data-testid="cab-label">Cab</span> <strong class="plate" data-testid="cab-plate">–</strong></span>
   </header>
 
   <section class="card">
@@ -57,7 +58,7 @@ export function payPageHtml(): string {
 
   <section class="card" data-testid="order-section" hidden>
     <ul class="items" data-testid="order-items"></ul>
-    <div class="row"><span>Fare</span><strong data-testid="order-amount"></strong></div>
+    <div class="row"><span>Order amount</span><strong data-testid="order-amount"></strong></div>
     <div data-testid="tip-section">
       <p class="hint" data-testid="tip-hint"></p>
       <div class="tips">
@@ -138,7 +139,9 @@ export function payPageHtml(): string {
   function render(s) {
     session = s;
     el('merchant-name').textContent = s.merchant ? s.merchant.name : 'Taxi';
-    el('cab-code').textContent = s.qr_code || '–';
+    // The plate when the fleet put it in the QR's data (check it against the car), else the QR's code.
+    el('cab-label').textContent = s.cab && s.cab.plate ? 'Plate' : 'Cab';
+    el('cab-plate').textContent = (s.cab && s.cab.plate) || s.qr_code || '–';
     const order = s.order;
     const detail = s.state === 'failed' && order && order.reason ? 'Reason: ' + order.reason.replace(/_/g, ' ') : '';
     setState(s.state, detail);

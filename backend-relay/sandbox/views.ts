@@ -62,6 +62,8 @@ export function sessionView(config: SandboxConfig, session: SessionRow, order: O
     allow_tip: session.allow_tip === 1,
     qr_code: session.qr_code,
     merchant: { id: config.merchantId, name: config.merchantName },
+    // The fleet may put the cab's plate in the QR's dynamic data, so the payer can check the car.
+    cab: { plate: plateFrom(session.dynamic) },
     order_timeout_at: new Date(session.order_deadline_ms).toISOString(),
     ...(session.down_response_text === null ? {} : { down_response_text: session.down_response_text }),
     ...(order
@@ -82,4 +84,15 @@ export function sessionView(config: SandboxConfig, session: SessionRow, order: O
         }
       : {}),
   };
+}
+
+/** `{"plate": "ABC 123"}` in a QR's dynamic data; anything else is no plate. */
+function plateFrom(dynamic: string | null): string | null {
+  if (dynamic === null) return null;
+  try {
+    const value = (JSON.parse(dynamic) as { plate?: unknown }).plate;
+    return typeof value === 'string' && value.length > 0 && value.length <= 20 ? value : null;
+  } catch {
+    return null;
+  }
 }

@@ -45,7 +45,7 @@ describe.skipIf(!haveChromium)('phone page in Chromium', () => {
     const qr = await connectedQr(sb, relay);
     await page.goto(qr.qr_data); // the camera opens the QR URL; it redirects to /pay
     await expect.poll(() => text('scan-state')).toMatch(/Connected/);
-    expect(await text('cab-code')).toBe(qr.qr_code);
+    expect(await text('cab-plate')).toBe(qr.qr_code); // no plate in this QR's data: its code
     const sessionId = relay.received[0]!.body.session_id as string;
 
     const created = await call(sb.url, 'POST', '/v2/orders', {
