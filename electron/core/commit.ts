@@ -13,6 +13,8 @@ import {
   decideDelivery,
   decideEvent,
   decideExpiry,
+  decideSilence,
+  DEFAULT_PAYMENT_SILENCE_MS,
   decideUnsendable,
   type Effect,
   type EventLookups,
@@ -154,9 +156,13 @@ export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: R
 }
 
 /** Sessions whose time is up, and the rides that needed them. Returns how many effects ran. */
-export function expireSessions(store: KioskStore, ctx: MachineContext): number {
+export function expireSessions(store: KioskStore, ctx: MachineContext, paymentSilenceMs = DEFAULT_PAYMENT_SILENCE_MS): number {
   return store.transaction(() => {
-    const effects = decideExpiry(ctx, eventLookups(store), store.listExpirableSessions());
+    const lookups = eventLookups(store);
+    const effects = [
+      ...decideExpiry(ctx, lookups, store.listExpirableSessions()),
+      ...decideSilence(ctx, lookups, store.listRidesAwaitingConfirmation(), paymentSilenceMs),
+    ];
     applyEffects(store, effects, ctx.now);
     return effects.length;
   });

@@ -29,7 +29,7 @@ import { OutboxWorker } from './outbox.js';
 import { createHipsClient } from './psp/hips-client.js';
 import type { CreateOrderResult, PspClient } from './psp/psp-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
-import type { MachineContext } from './ride-machine.js';
+import { confirmationDeadline, DEFAULT_PAYMENT_SILENCE_MS, type MachineContext } from './ride-machine.js';
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
 import { KioskStore } from './store.js';
@@ -45,6 +45,8 @@ export interface KioskCoreOptions {
   pspClient?: PspClient;
   /** Outbox retry waits (default 1 s base, 60 s cap); the chaos run shortens them. */
   backoff?: BackoffLimits;
+  /** How long a created order may go without a payment event after its session's order deadline (default 20 min). */
+  paymentSilenceMs?: number;
   /** PIN hash, location and receipt base URL from the kiosk config file (driver-config.ts). */
   driver?: DriverConfig;
 }
@@ -349,10 +351,15 @@ class Core implements KioskCore {
     if (!store) return;
     const now = this.now();
     try {
-      const expired = expireSessions(store, this.context(store));
-      if (expired > 0) this.logger.info({ effects: expired }, 'passenger sessions expired');
+      const silenceMs = this.options.paymentSilenceMs ?? DEFAULT_PAYMENT_SILENCE_MS;
+      const expired = expireSessions(store, this.context(store), silenceMs);
+      if (expired > 0) this.logger.info({ effects: expired }, 'passenger sessions expired or payments unconfirmed');
+      const confirmations = store.listRidesAwaitingConfirmation().flatMap((ride) => {
+        const session = ride.sessionId ? store.getSession(ride.sessionId) : null;
+        return session ? [new Date(confirmationDeadline(session, silenceMs)).toISOString()] : [];
+      });
       this.expiry.arm(
-        store.listExpirableSessions().map((s) => s.expiresAt).filter((e) => Date.parse(e) > now.getTime()),
+        [...store.listExpirableSessions().map((s) => s.expiresAt), ...confirmations].filter((e) => Date.parse(e) > now.getTime()),
         now.getTime(),
       );
     } catch (err) {

@@ -63,6 +63,11 @@ export const FAILURES = {
     code: 'session_timed_out',
     message: "The passenger's payment session timed out. Ask them to scan the QR again.",
   },
+  paymentUnconfirmed: {
+    code: 'payment_unconfirmed',
+    message:
+      "No answer about this payment has reached the tablet. Check the passenger's app: if it shows paid, tap Paid another way; if not, ask them to cancel it in the app and scan the QR again.",
+  },
   paymentFailed: (reason: string): Failure => ({
     code: 'payment_failed',
     message: `The payment did not go through (${reason}). Ask the passenger to scan the QR again, or take payment another way.`,
@@ -468,6 +473,31 @@ export function decideExpiry(
     ) {
       effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } }, ...failOrResend(ride, FAILURES.sessionExpired, ctx));
     }
+  }
+  return effects;
+}
+
+/**
+ * How long after its session's order deadline a created order may stay without a payment event
+ * before the driver is told. The PSP's outcome hook can be lost for good (it gives up after a few
+ * attempts); without this the ride would wait forever with no reason on screen. A late
+ * `order.paid` still marks the ride paid.
+ */
+export const DEFAULT_PAYMENT_SILENCE_MS = 20 * 60 * 1000;
+
+/** When the ride's payment counts as unconfirmed: its session's order deadline + the silence allowed. */
+export function confirmationDeadline(session: Session, silenceMs: number): number {
+  return Date.parse(session.expiresAt) + silenceMs;
+}
+
+/** Rides whose order went out but whose payment outcome never came: fail them with what to do. */
+export function decideSilence(ctx: Pick<MachineContext, 'now'>, lookups: EventLookups, rides: Ride[], silenceMs: number): Effect[] {
+  const now = Date.parse(ctx.now);
+  const effects: Effect[] = [];
+  for (const ride of rides) {
+    if (ride.state !== 'awaiting_payment' || ride.order !== 'created' || !ride.sessionId) continue;
+    const session = lookups.session(ride.sessionId);
+    if (session && now >= confirmationDeadline(session, silenceMs)) effects.push(...failRide(ride, FAILURES.paymentUnconfirmed));
   }
   return effects;
 }

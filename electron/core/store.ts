@@ -237,6 +237,12 @@ export class KioskStore {
         failureMessage: ride.failure?.message ?? null,
       });
   }
+  /** Rides whose order is at the PSP and whose payment outcome has not arrived yet. */
+  listRidesAwaitingConfirmation(): Ride[] {
+    return (
+      this.db.prepare(`SELECT * FROM rides WHERE state = 'awaiting_payment' AND order_status = 'created'`).all() as Row[]
+    ).map(rideFromRow);
+  }
   /**
    * Rides off screen whose payment is under way (order queued or out), other than the one on
    * screen. An `ended` ride left behind never had a scan; no payment is pending for it, and a
