@@ -4,6 +4,7 @@
  *   CHAOS_KIOSK_CONFIG      the kiosk config as JSON (kioskConfigSchema; dataDir required)
  *   CHAOS_BACKOFF_BASE_MS   outbox retry base (default 1000), CHAOS_BACKOFF_CAP_MS (default 60000)
  *   CHAOS_PSP_TIMEOUT_MS    create-order answer timeout (default the Hips client's 10 s)
+ *   CHAOS_PAYMENT_SILENCE_MS  how long a created order may go unanswered after its session's deadline (default 20 min)
  *   LOG_LEVEL               pino level for the core's JSON log on stdout (default info)
  * Messages: see ipc.ts. Logs {"msg":"kiosk ready"} once started.
  */
@@ -18,6 +19,7 @@ const envSchema = z.object({
   CHAOS_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
   CHAOS_BACKOFF_CAP_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
   CHAOS_PSP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  CHAOS_PAYMENT_SILENCE_MS: z.coerce.number().int().min(0).max(24 * 3600_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -50,6 +52,7 @@ const config = parsedConfig.data;
 const core = createKioskCore(config, {
   logger,
   backoff: { baseMs: env.data.CHAOS_BACKOFF_BASE_MS, capMs: env.data.CHAOS_BACKOFF_CAP_MS },
+  ...(env.data.CHAOS_PAYMENT_SILENCE_MS !== undefined ? { paymentSilenceMs: env.data.CHAOS_PAYMENT_SILENCE_MS } : {}),
   pspClient: createHipsClient({
     pspUrl: config.pspUrl,
     webhookUrl: config.orderWebhookUrl ?? `${config.relayUrl.replace(/\/+$/, '')}/webhooks/hips/orders`,

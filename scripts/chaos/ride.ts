@@ -11,7 +11,7 @@ import type { RidePlan, Step } from './plan.js';
 import type { Cab } from './stack.js';
 
 /** A ride not finished by then is reported as stuck (with whatever reason the screen shows). */
-export const RIDE_DEADLINE_MS = 120_000;
+export const RIDE_DEADLINE_MS = 180_000;
 const MAX_SCANS = 6;
 
 export interface ExpectedPayment {
@@ -120,7 +120,11 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
       if (ride.state === 'failed' || ride.state === 'ended') {
         const paymentFailed = ride.failure?.code === 'payment_failed';
         const givesUp = plan.passenger === 'decline' || plan.passenger === 'never_pay' || record.scans >= MAX_SCANS;
-        if (ride.state === 'failed' && (paymentFailed || ride.failure?.code === 'order_rejected') && givesUp) {
+        if (ride.state === 'failed' && ride.failure?.code === 'payment_unconfirmed' && phoneState?.state === 'paid') {
+          // The screen says to check the passenger's app; it shows paid, so the driver records that.
+          // (The PSP payment then never reached the tablet: the reconciliation reports it.)
+          await must({ name: 'markPaidOtherwise' });
+        } else if (ride.state === 'failed' && (paymentFailed || ride.failure?.code === 'order_rejected') && givesUp) {
           // The driver's option after a failed payment: take it another way.
           await must({ name: 'markPaidOtherwise' });
         } else if (phoneDone && record.scans < MAX_SCANS) {

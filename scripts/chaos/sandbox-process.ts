@@ -1,7 +1,8 @@
 /**
  * The PSP sandbox as the chaos run needs it: the real sandbox app with its clocks shortened
  * (order/payment timeouts may go down to 1 s; quicker webhook retries; reordered hooks held
- * briefly). Env: SANDBOX_DB (required), CHAOS_WEBHOOK_BACKOFF_MS (comma list, default "500,1500,3000"),
+ * briefly). Env: SANDBOX_DB (required), CHAOS_WEBHOOK_BACKOFF_MS (comma list, default "500,1500,3000,6000,12000":
+ * the relay killed by the run must be back before the PSP gives up on a hook; see docs/chaos.md),
  * CHAOS_WEBHOOK_ATTEMPT_MS (default 3000), CHAOS_REORDER_HOLD_MS (default 3000).
  * Port is ephemeral; logs {"msg":"listening","url":…} once up; SIGINT/SIGTERM close it.
  */
@@ -15,7 +16,7 @@ const envSchema = z.object({
   CHAOS_WEBHOOK_BACKOFF_MS: z
     .string()
     .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of milliseconds, e.g. 500,1500')
-    .default('500,1500,3000'),
+    .default('500,1500,3000,6000,12000'),
   CHAOS_WEBHOOK_ATTEMPT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
   CHAOS_REORDER_HOLD_MS: z.coerce.number().int().min(0).max(30_000).default(3_000),
 });

@@ -16,6 +16,8 @@ export const CHAOS_TIMERS = {
   kioskBackoffBaseMs: 200,
   kioskBackoffCapMs: 2_000,
   kioskPspTimeoutMs: 2_500,
+  /** Longer than the sandbox's whole webhook retry window, so only a hook lost for good trips it. */
+  kioskPaymentSilenceMs: 60_000,
   /** A create-order hang longer than the kiosk waits, so the kiosk times out and retries. */
   sandboxHangMs: 3_500,
 } as const;
@@ -124,6 +126,7 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
         CHAOS_BACKOFF_BASE_MS: String(CHAOS_TIMERS.kioskBackoffBaseMs),
         CHAOS_BACKOFF_CAP_MS: String(CHAOS_TIMERS.kioskBackoffCapMs),
         CHAOS_PSP_TIMEOUT_MS: String(CHAOS_TIMERS.kioskPspTimeoutMs),
+        CHAOS_PAYMENT_SILENCE_MS: String(CHAOS_TIMERS.kioskPaymentSilenceMs),
         LOG_LEVEL: 'info',
       },
     });
