@@ -89,7 +89,7 @@ async function run(args: ChaosArgs): Promise<number> {
     const restarts = stack.cabs.reduce((n, cab) => n + cab.kiosk.restarts, 0);
 
     console.log('');
-    console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}`);
+    console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`);
     console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9, ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
     console.log(`Relay: ${c.relayEvents} events committed`);
@@ -105,6 +105,7 @@ async function run(args: ChaosArgs): Promise<number> {
         rides: args.rides,
         paid: c.paid,
         paidOther: c.paidOther,
+        paidOffScreen: c.paidOffScreen,
         canceled: c.canceled,
         lost: c.lost,
         duplicateOrders: c.duplicateOrders,

@@ -36,6 +36,8 @@ export interface RidePlan {
   webhookFault: WebhookFault | null;
   /** kill -9 of the relay when this ride reaches the step (shared by all cabs). */
   relayCrashAt: Step | null;
+  /** The driver starts the next ride while this one's payment is still pending. */
+  leavePending: boolean;
 }
 
 export function planRides(args: ChaosArgs): RidePlan[] {
@@ -66,6 +68,7 @@ export function planRides(args: ChaosArgs): RidePlan[] {
         : null,
       webhookFault: rng.chance(rate / 2) ? rng.pick<WebhookFault>(['duplicate', 'reorder', 'delay', 'fail']) : null,
       relayCrashAt: args.relayKillEvery > 0 && index > 0 && index % args.relayKillEvery === 0 ? rng.pick(STEPS) : null,
+      leavePending: passenger === 'pay' && rng.chance(10),
     });
   }
   return plans;

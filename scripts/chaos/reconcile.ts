@@ -49,6 +49,7 @@ export interface Reconciliation {
   counts: {
     paid: number;
     paidOther: number;
+    paidOffScreen: number;
     canceled: number;
     lost: number;
     duplicateOrders: number;
@@ -183,7 +184,8 @@ export function reconcile(
     if (!r.expected) continue;
     const sum = r.expected.orderAmount + r.expected.tipAmount;
     if (r.outcome !== 'paid_psp') continue; // not shown paid: counted by the store checks or as stuck
-    const s = r.shown!;
+    const s = r.shown;
+    if (!s) continue; // finished off screen: the store check above compares it with the ledger
     if (s.pspOrderId !== r.expected.pspOrderId || s.tipAmount !== r.expected.tipAmount || s.orderAmount !== r.expected.orderAmount || s.totalAmount !== sum) {
       wrongTotals++;
       add({ rule: 'wrongTotals', cabId: r.cabId, rideId: r.rideId, detail: `screen showed ${JSON.stringify(s)}; the passenger paid order ${r.expected.pspOrderId}: ${r.expected.orderAmount} + tip ${r.expected.tipAmount}` });
@@ -237,6 +239,7 @@ export function reconcile(
     counts: {
       paid: records.filter((r) => r.outcome === 'paid_psp').length,
       paidOther: records.filter((r) => r.outcome === 'paid_other').length,
+      paidOffScreen: records.filter((r) => r.outcome === 'paid_psp' && r.offScreen).length,
       canceled: records.filter((r) => r.outcome === 'canceled').length,
       lost,
       duplicateOrders,

@@ -31,6 +31,8 @@ export interface RideRecord {
   /** The payment the tablet showed when it said paid. */
   shown: KioskSnapshot['payment'];
   scans: number;
+  /** The driver started the next ride while this payment was pending; it finished off screen. */
+  offScreen: boolean;
   problem: string | null;
   /** For a stuck ride: the reason on screen, if any. */
   reasonShown: string | null;
@@ -52,6 +54,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     expected: null,
     shown: null,
     scans: 0,
+    offScreen: false,
     problem: null,
     reasonShown: null,
     ms: 0,
@@ -74,8 +77,10 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     const before = kiosk.snapshot?.ride;
     if (before && (before.state === 'paid' || before.state === 'failed' || before.state === 'canceled')) await must({ name: 'dismiss' });
     await step('start');
-    await must({ name: 'startRide' });
-    const onRide = await kiosk.waitFor((s) => s.ride?.state === 'on_ride' && s.ride.rideId !== before?.rideId, 30_000);
+    // A ride the driver already started while the previous payment was pending is this one.
+    const preStarted = before?.state === 'on_ride' ? before : null;
+    if (!preStarted) await must({ name: 'startRide' });
+    const onRide = await kiosk.waitFor((s) => s.ride?.state === 'on_ride' && (preStarted ? s.ride.rideId === preStarted.rideId : s.ride.rideId !== before?.rideId), 30_000);
     if (!onRide?.ride) throw new Error('the new ride never showed on the tablet');
     const rideId = onRide.ride.rideId;
     record.rideId = rideId;
@@ -105,6 +110,22 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     const deadline = started + RIDE_DEADLINE_MS;
     while (Date.now() < deadline) {
       const s = kiosk.snapshot;
+      if (record.offScreen) {
+        // The next ride is on screen; this one's payment completes in the background.
+        const phoneState = await phone.session(phoneSession!);
+        if (!record.expected && phoneState.state === 'awaiting_payment' && phoneState.order?.order_id === record.merchantOrderId) {
+          const tip = Math.floor(maxTip(phoneState.order.order_amount) * plan.tipShare);
+          await step('pay');
+          const paid = await phone.pay(phoneSession!, tip, 'approve');
+          if (paid.ok) record.expected = { pspOrderId: phoneState.order.id, orderAmount: phoneState.order.order_amount, tipAmount: tip };
+          await step('paid');
+        } else if (record.expected && s?.pendingRides === 0 && s.connectivity.relay === 'online') {
+          record.outcome = 'paid_psp'; // the store check compares it with the PSP's ledger
+          return record;
+        }
+        await kiosk.waitFor((next) => next !== s, 250);
+        continue;
+      }
       const ride: RideView | null = s?.ride ?? null;
       if (!ride || ride.rideId !== rideId) throw new Error(`the tablet shows ${ride ? `ride ${ride.rideId}` : 'no ride'} instead of ride ${rideId}`);
 
@@ -137,6 +158,12 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
         if (!orderStepDone) {
           orderStepDone = true;
           await step('order');
+        }
+        if (plan.leavePending) {
+          // The passenger is still paying; the driver takes the next fare meanwhile.
+          await must({ name: 'startRide' });
+          record.offScreen = true;
+          continue;
         }
         if (plan.passenger === 'never_pay') {
           // waits for the order to expire

@@ -36,6 +36,8 @@ describe('the fault schedule', () => {
     expect(new Set(plans.flatMap((p) => (p.webhookFault ? [p.webhookFault] : [])))).toEqual(new Set(['duplicate', 'reorder', 'delay', 'fail']));
     expect(new Set(plans.map((p) => p.scan))).toEqual(new Set(['before_end', 'after_end', 'early']));
     expect(plans.filter((p) => p.relayCrashAt !== null)).toHaveLength(Math.floor(1999 / 60));
+    expect(plans.some((p) => p.leavePending)).toBe(true);
+    expect(plans.every((p) => !p.leavePending || p.passenger === 'pay')).toBe(true);
   });
 
   it('turns faults off at fault rate 0', () => {

@@ -16,6 +16,7 @@ function record(over: Partial<RideRecord> = {}): RideRecord {
     expected: { pspOrderId: 'o1', orderAmount: 10_000, tipAmount: 500 },
     shown: { rideId: RIDE, method: 'psp', receiptUrl: null, pspOrderId: 'o1', orderAmount: 10_000, tipAmount: 500, totalAmount: 10_500, currency: 'SEK', paidAt: '2026-01-01T00:00:00.000Z' },
     scans: 1,
+    offScreen: false,
     problem: null,
     reasonShown: null,
     ms: 1,
