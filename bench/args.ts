@@ -23,10 +23,11 @@ export const benchArgs = z.object({
   stormRate: positiveInt.default(1_000).describe('hooks per second while queueing the storm backlog'),
   resultsDir: z.string().min(1).default('bench/results'),
   cpuProf: z.boolean().default(false).describe('run the relay with --cpu-prof'),
+  keep: z.boolean().default(false).describe('keep the work dir (server logs, database, profiles)'),
 });
 export type BenchArgs = z.output<typeof benchArgs>;
 
-const FLAGS = new Set(['skipBaseline', 'cpuProf']);
+const FLAGS = new Set(['skipBaseline', 'cpuProf', 'keep']);
 
 /** Thrown with a message that says which flag was wrong and how to write it. */
 export class BenchArgsError extends Error {

@@ -33,9 +33,30 @@ export interface LoadResult {
 
 const now = () => performance.timeOrigin + performance.now();
 
+/**
+ * One keep-alive pool per server for the whole run: connections opened in the warm-up are
+ * reused, so a phase's first second does not pay for TCP set-up (a PSP keeps its pool too).
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(origin: string): http.Agent {
+  let agent = agents.get(origin);
+  if (!agent) {
+    agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    agents.set(origin, agent);
+  }
+  return agent;
+}
+
+/** Closes the pooled connections to a server that is going away. */
+export function releaseAgent(baseUrl: string): void {
+  const origin = new URL(baseUrl).origin;
+  agents.get(origin)?.destroy();
+  agents.delete(origin);
+}
+
 export async function offerLoad(baseUrl: string, hooks: PreparedHook[], rate: number): Promise<LoadResult> {
   const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const agent = agentFor(url.origin);
   const sent: SentHook[] = [];
   let inFlight = 0;
   let next = 0;
@@ -99,6 +120,5 @@ export async function offerLoad(baseUrl: string, hooks: PreparedHook[], rate: nu
     };
     tick();
   });
-  agent.destroy();
   return { sent, offeredRate: rate, elapsedMs: now() - start, lateSends };
 }

@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     adminToken: `bench-admin-${process.pid}-${Date.now()}`,
     log,
   };
+  const loadAverageAtStart = os.loadavg();
   const baseline: TargetResult | null = args.skipBaseline ? null : await runTarget('baseline', ctx);
   const relay = await runTarget('relay', ctx);
 
@@ -50,10 +51,10 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}Z.json`);
   const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--').join(' ')}`.trim();
-  writeFileSync(file, `${JSON.stringify({ command, startedAt: startedAt.toISOString(), machine: machine(), args, summary, relay, baseline }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ command, startedAt: startedAt.toISOString(), machine: machine(), loadAverage: { atStart: loadAverageAtStart, atEnd: os.loadavg() }, args, summary, relay, baseline }, null, 2)}\n`);
   log(`results written to ${path.relative(process.cwd(), file)}`);
-  if (!args.cpuProf) rmSync(dir, { recursive: true, force: true });
-  else log(`CPU profiles kept in ${path.join(dir, 'profiles')}`);
+  if (!args.cpuProf && !args.keep) rmSync(dir, { recursive: true, force: true });
+  else log(`work dir kept: ${dir}${args.cpuProf ? ` (CPU profiles in ${path.join(dir, 'profiles')})` : ''}`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   return summary.lost === 0 && summary.duplicates === 0 ? 0 : 1;
 }

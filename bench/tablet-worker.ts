@@ -7,6 +7,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
+import { nextDelay } from '../electron/core/backoff.js';
 import { ACK_TIMEOUT_MS, CAB_NAMESPACE, SOCKET_EVENTS, type RelayEventAck } from '../protocol/relay-protocol.js';
 import { toWorker, type CabCredential, type FromWorker, type Receipt, type WorkerCounters } from './ipc.js';
 
@@ -30,6 +31,7 @@ interface Tablet {
 const tablets: Tablet[] = [];
 let receipts: Receipt[] = [];
 let dropEvents = false;
+let closing = false;
 let expected = new Map<string, number>();
 const counters: WorkerCounters = { connected: 0, redeliveries: 0, gaps: 0, dropped: 0, connectErrors: 0, synced: 0 };
 
@@ -88,8 +90,26 @@ function openTablet(url: string, cab: CabCredential): Promise<void> {
     const answer = onEvent(t, raw);
     if (answer && typeof ack === 'function') ack(answer);
   });
+  // As the kiosk's RelayClient: Socket.IO does not retry a refused handshake or a
+  // server-side disconnect by itself, so the tablet does, with its own backoff.
+  let refused = 0;
+  let retry: NodeJS.Timeout | null = null;
+  const reconnectLater = () => {
+    if (retry || closing) return;
+    retry = setTimeout(() => {
+      retry = null;
+      if (!closing && !t.socket.connected) t.socket.connect();
+    }, Math.max(500, nextDelay(refused++ + 1, Math.random)));
+  };
   t.socket.on('connect', () => {
+    refused = 0;
     t.socket.timeout(ACK_TIMEOUT_MS).emit(SOCKET_EVENTS.tabletStatus, { appVersion: 'bench', rideState: 'idle', outboxDepth: 0 }, () => {});
+  });
+  t.socket.on('disconnect', () => {
+    if (!t.socket.active) reconnectLater();
+  });
+  t.socket.on('connect_error', () => {
+    if (!t.socket.active) reconnectLater();
   });
   return new Promise((resolve) => {
     const settle = () => {
@@ -142,6 +162,7 @@ process.on('message', (raw: unknown) => {
       break;
     }
     case 'close':
+      closing = true;
       for (const t of tablets) t.socket.disconnect();
       process.disconnect?.();
       setTimeout(() => process.exit(0), 50).unref();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { BenchArgs } from './args.js';
 import type { HookFactory, PreparedHook } from './hooks.js';
 import type { CabCredential } from './ipc.js';
-import { offerLoad, type LoadResult } from './load.js';
+import { offerLoad, releaseAgent, type LoadResult } from './load.js';
 import { provisionCabs } from './provision.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { cpuMs, rssKb } from './spawn.js';
@@ -97,7 +97,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
   const { args, log } = ctx;
   const phases = new Set(args.phases);
   const env = serverEnv(target, ctx, 0);
-  const nodeArgs = target === 'relay' && args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ctx.dir, 'profiles')}`] : [];
+  const nodeArgs = target === 'relay' ? relayNodeArgs(ctx) : [];
   const script = target === 'relay' ? 'backend-relay/main.ts' : 'bench/baseline-main.ts';
   const logFile = path.join(ctx.dir, `${target}.log`);
   let server = await startServer(script, env, logFile, { nodeArgs });
@@ -173,6 +173,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     result.gaps = final.gaps;
     return result;
   } finally {
+    releaseAgent(server.url);
     await fleet?.close();
     const code = await server.stop().catch((err: unknown) => {
       log(`${target}: ${(err as Error).message}`);
@@ -180,6 +181,10 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     });
     if (code !== 0) log(`${target}: exited with code ${code} on SIGTERM (log ${logFile})`);
   }
+}
+
+function relayNodeArgs(ctx: TargetContext): string[] {
+  return ctx.args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ctx.dir, 'profiles')}`] : [];
 }
 
 function serverEnv(target: TargetName, ctx: TargetContext, port: number): NodeJS.ProcessEnv {
@@ -247,6 +252,7 @@ export function judgeStep(f: PhaseFigures): StepFigures {
  */
 async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: TabletFleet, ledger: ReceiptLedger) {
   const hooks = await ctx.hooks.factory.onePerCab();
+  releaseAgent(server.url); // the killed relay's connections die with it
   // The tablets "lose" what arrives now (no apply, no ack), so it stays queued at the relay.
   fleet.broadcast({ type: 'dropEvents', on: true });
   const load = await offerLoad(server.url, hooks, ctx.args.stormRate);
@@ -259,7 +265,7 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
   fleet.broadcast({ type: 'dropEvents', on: false });
   fleet.expectSeqs(expected);
   const restartAt = now();
-  const restarted = await startServer('backend-relay/main.ts', serverEnv('relay', ctx, server.port), server.logFile);
+  const restarted = await startServer('backend-relay/main.ts', serverEnv('relay', ctx, server.port), server.logFile, { nodeArgs: relayNodeArgs(ctx) });
   const listeningAt = now();
   const counters = await waitFor(
     fleet,
