@@ -43,7 +43,16 @@ const STYLE = `
   tfoot td, .total td { font-weight: 700; }
   .total td { font-size: 20px; border-bottom: 0; border-top: 2px solid var(--text); }
   .print { margin-top: 16px; font: inherit; padding: 12px 18px; min-height: 48px; border-radius: 8px; border: 1px solid var(--text); background: #fff; color: var(--text); cursor: pointer; }
-  @media (max-width: 420px) { .sheet { padding: 16px 12px; } th, td { padding: 6px 2px; font-size: 15px; } }
+  @media (max-width: 480px) {
+    main { padding: 8px 6px 24px; }
+    .sheet { padding: 14px 10px; }
+    th, td { padding: 5px 2px; font-size: 14px; }
+    thead th { font-size: 12px; }
+    .total td { font-size: 17px; }
+    dl { grid-template-columns: max-content 1fr; gap: 2px 10px; font-size: 15px; }
+  }
+  .tip-note { display: block; font-weight: 400; font-size: 13px; }
+  td.label { overflow-wrap: anywhere; }
   @media print {
     body { background: #fff; font-size: 12pt; }
     main { max-width: none; padding: 0; }
@@ -119,8 +128,8 @@ ${lineRows}
     </tbody>
     <tfoot>
       <tr><td>${t.orderAmount}</td><td></td><td data-testid="receipt-vat-total">${money(totals.vatTotal)}</td><td data-testid="receipt-order-amount">${money(totals.orderAmount)}</td></tr>
-      <tr><td>${t.tip} <span class="muted">(${t.tipNote})</span></td><td></td><td></td><td data-testid="receipt-tip">${money(totals.tipAmount)}</td></tr>
-      <tr class="total"><td>${t.total}</td><td></td><td></td><td data-testid="receipt-total">${money(receipt.totalAmount)}</td></tr>
+      <tr><td colspan="3">${t.tip} <span class="muted tip-note">${t.tipNote}</span></td><td data-testid="receipt-tip">${money(totals.tipAmount)}</td></tr>
+      <tr class="total"><td colspan="3">${t.total}</td><td data-testid="receipt-total">${money(receipt.totalAmount)}</td></tr>
     </tfoot>
   </table>
   <table>

@@ -32,7 +32,7 @@ export function payPageHtml(): string {
   button { font: inherit; border: 0; border-radius: 10px; padding: 12px 6px; min-height: 48px; cursor: pointer; }
   .tips button { background: rgba(127,127,127,.15); color: var(--text); font-size: 15px; line-height: 1.2; padding: 10px 2px; }
   .tips button[aria-pressed="true"] { background: var(--accent); color: #fff; }
-  .tips small { display: block; font-size: 11px; opacity: .85; overflow-wrap: anywhere; }
+  .tips small { display: block; font-size: 11px; overflow-wrap: anywhere; }
   label.custom { display: flex; align-items: center; gap: 8px; margin-top: 10px; font-size: 15px; }
   label.custom input { flex: 1; font: inherit; padding: 10px; border-radius: 10px; border: 1px solid rgba(127,127,127,.5); background: transparent; color: inherit; min-height: 48px; }
   .primary { width: 100%; background: var(--accent); color: #fff; font-weight: 700; font-size: 19px; min-height: 56px; }

@@ -95,8 +95,8 @@ function PinPad(props: { onClose(): void }) {
 const EXTRA_KINDS = ['toll', 'airport_fee', 'luggage', 'booking_fee'] as const;
 const THEMES: ThemeSetting[] = ['auto', 'day', 'night'];
 
-function toMajor(minor: number, digits: number): string {
-  return (minor / 10 ** digits).toFixed(digits);
+function toMajor(minor: number, digits: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(minor / 10 ** digits);
 }
 /** "45", "45,5" or "45.50" → minor units; null when it is not a positive amount. */
 function parseMajor(text: string, digits: number): number | null {
@@ -109,6 +109,7 @@ function parseMajor(text: string, digits: number): number | null {
 function SettingsForm(props: { onClose(): void }) {
   const snapshot = useSnapshot();
   const t = useT();
+  const paneLocale = useLocale();
   const digits = currencyDigits(snapshot.currency);
   const [locale, setLocale] = useState(snapshot.driver.locale);
   const [theme, setTheme] = useState<ThemeSetting>(snapshot.theme);
@@ -117,7 +118,7 @@ function SettingsForm(props: { onClose(): void }) {
   const [extras, setExtras] = useState(() =>
     EXTRA_KINDS.map((kind) => {
       const preset = snapshot.extras.find((e) => e.kind === kind);
-      return { kind, amount: preset ? toMajor(preset.amountMinor, digits) : '', vat: String(preset?.vatRate ?? 6) };
+      return { kind, amount: preset ? toMajor(preset.amountMinor, digits, paneLocale) : '', vat: String(preset?.vatRate ?? 6) };
     }),
   );
   const [invalid, setInvalid] = useState(false);
@@ -136,14 +137,14 @@ function SettingsForm(props: { onClose(): void }) {
     }
     setInvalid(false);
     const settings: DriverSettings = { locale, theme, brightness, driverId: driverId.trim() === '' ? null : driverId.trim(), extras: presets };
-    if (await run((api) => api.saveDriverSettings(settings))) {
-      useUi.getState().showToast(t('settings.saved'));
-    }
+    // Saved: lock and close, so the settings never stay open on a passenger's screen.
+    if (await run((api) => api.saveDriverSettings(settings))) props.onClose();
   };
 
   return (
     <form className="settings-form" onSubmit={(event) => { event.preventDefault(); void save(); }}>
       <h2 id="settings-title">{t('settings.title')}</h2>
+      <div className="settings-column">
       <fieldset>
         <legend>{t('settings.language')}</legend>
         <div className="segmented">
@@ -176,6 +177,7 @@ function SettingsForm(props: { onClose(): void }) {
       <div className="settings-row">
         <label htmlFor="settings-driver-id">{t('settings.driverId')}</label>
         <input id="settings-driver-id" data-testid="settings-driver-id" type="text" maxLength={40} autoComplete="off" value={driverId} onChange={(e) => setDriverId(e.target.value)} />
+      </div>
       </div>
       <fieldset>
         <legend>{t('settings.extras')}</legend>
