@@ -6,7 +6,8 @@
  * - event to UI: a signed scan hook posted to the relay until "passenger ready" is painted,
  *   and its cancel until it is gone (a MutationObserver plus the next animation frame, timed
  *   in the page on the same wall clock as the POST).
- * Prints a table and one JSON line; writes bench/results/<time>-kiosk.json.
+ * Prints one JSON line; writes bench/results/<time>-kiosk.json.
+ * BENCH_PREVIEW_CPU_PROF_DIR=<dir> profiles the preview process (node --cpu-prof).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { z } from 'zod';
 import { startService, type Service } from '../scripts/lib/service.js';
 import { QR_HOOK_PATH, createSigner, qrCodeOf, signHook } from './hooks.js';
 import { provisionCabs } from './provision.js';
+import { startServer } from './server-process.js';
 import { REPO_ROOT } from './spawn.js';
 import { percentile } from './stats.js';
 
@@ -121,12 +123,12 @@ export async function runKioskBench(events: number, log: (line: string) => void)
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 
     const spawnedAt = now();
-    const preview = await startService({
-      name: 'preview',
-      entry: 'electron/preview/main.ts',
-      env: { KIOSK_CONFIG: configFile, PREVIEW_PORT: '0', PREVIEW_STATIC_DIR: path.join(dir, 'renderer') },
-      logFile: path.join(dir, 'preview.log'),
-    });
+    const previewEnv = { KIOSK_CONFIG: configFile, PREVIEW_PORT: '0', PREVIEW_STATIC_DIR: path.join(dir, 'renderer') };
+    const profileDir = process.env.BENCH_PREVIEW_CPU_PROF_DIR;
+    // Profiling needs node flags (NODE_OPTIONS refuses --cpu-prof), so that run goes through the bench's own spawner.
+    const preview: Service = profileDir
+      ? await profiledPreview(previewEnv, path.join(dir, 'preview.log'), profileDir)
+      : await startService({ name: 'preview', entry: 'electron/preview/main.ts', env: previewEnv, logFile: path.join(dir, 'preview.log') });
     services.push(preview);
     const listeningAt = now();
     const navigatedAt = now();
@@ -176,6 +178,17 @@ export async function runKioskBench(events: number, log: (line: string) => void)
     await browser.close();
     for (const s of services.reverse()) await s.stop();
   }
+}
+
+async function profiledPreview(env: Record<string, string>, logFile: string, profileDir: string): Promise<Service> {
+  const server = await startServer('electron/preview/main.ts', env, logFile, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+  return {
+    name: 'preview',
+    url: server.url,
+    child: server.child,
+    stop: async () => void (await server.stop()),
+    kill: () => server.kill9(),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
