@@ -2,6 +2,7 @@
  * One benchmark target (the relay or the baseline) through the phases: connect N cabs,
  * steady load, the throughput search, and (relay only) the reconnect storm.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchArgs } from './args.js';
 import type { HookFactory, PreparedHook } from './hooks.js';
@@ -63,6 +64,8 @@ export interface TargetResult {
   storm?: StormFigures;
   redeliveries: number;
   gaps: number;
+  /** Commits over 100 ms the relay logged (its event loop waits for the disk meanwhile). */
+  slowCommits?: { count: number; maxMs: number; totalMs: number };
 }
 
 export interface TargetContext {
@@ -171,6 +174,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     ledger.add([]);
     result.redeliveries = final.redeliveries;
     result.gaps = final.gaps;
+    if (target === 'relay') result.slowCommits = slowCommitsIn(logFile);
     return result;
   } finally {
     releaseAgent(server.url);
@@ -181,6 +185,18 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
     });
     if (code !== 0) log(`${target}: exited with code ${code} on SIGTERM (log ${logFile})`);
   }
+}
+
+function slowCommitsIn(logFile: string): { count: number; maxMs: number; totalMs: number } {
+  const out = { count: 0, maxMs: 0, totalMs: 0 };
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('slow SQLite commit')) continue;
+    const { commitMs } = JSON.parse(line) as { commitMs: number };
+    out.count++;
+    out.totalMs += commitMs;
+    out.maxMs = Math.max(out.maxMs, commitMs);
+  }
+  return out;
 }
 
 function relayNodeArgs(ctx: TargetContext): string[] {
