@@ -100,7 +100,11 @@ export class KioskHandle {
     for (;;) {
       await this.start();
       const child = this.child;
-      if (!child?.connected) continue;
+      if (!child?.connected) {
+        // Dying but its exit not seen yet: let the event loop deliver it before trying again.
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
       const id = this.nextId++;
       const answer = new Promise<Result<null>>((r) => this.pending.set(id, r));
       child.send({ type: 'command', id, command } satisfies ToKiosk);
