@@ -28,6 +28,12 @@ export function driverLocale(snapshot: KioskSnapshot): Locale {
   return snapshot.driver?.locale ?? snapshot.locale;
 }
 
+/** The translator for the driver's side, wherever it is called from (the screens build both panes). */
+export function useDriverT(): Translate {
+  const locale = useUi((ui) => (ui.snapshot ? driverLocale(ui.snapshot) : 'en'));
+  return useMemo(() => translator(locale), [locale]);
+}
+
 export function useT(): Translate {
   const locale = useLocale();
   return useMemo(() => translator(locale), [locale]);

@@ -5,12 +5,13 @@ import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { vatByRate } from '../fare.js';
 import { formatPercent, formatTime, money } from '../i18n/index.js';
-import { useLocale, useSnapshot, useT } from '../hooks.js';
+import { useLocale, useSnapshot, useDriverT, useT } from '../hooks.js';
 
 /** The passenger has the order in their app: the itemized fare, and what they may add as tip. */
 export function AwaitingPaymentScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
@@ -25,16 +26,16 @@ export function AwaitingPaymentScreen() {
       screen="awaiting_payment"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{t('awaiting.title')}</h1>
+          <h1 className="screen-title">{dt('awaiting.title')}</h1>
           <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
             {status}
           </div>
           <div className="amount-block">
-            <span className="amount-label">{t('awaiting.orderAmount')}</span>
+            <span className="amount-label">{dt('awaiting.orderAmount')}</span>
             <Money amount={orderAmount} currency={currency} className="amount-large" />
           </div>
           {snapshot.session?.state === 'in_use' ? (
-            <p className="hint">{t('awaiting.validUntil', { time: formatTime(snapshot.session.expiresAt, locale) })}</p>
+            <p className="hint">{dt('awaiting.validUntil', { time: formatTime(snapshot.session.expiresAt, locale) })}</p>
           ) : null}
           <div className="grow" />
           <StartNextRide />

@@ -2,17 +2,18 @@ import { run } from '../commands.js';
 import { CabIdentity } from '../components/CabIdentity.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useT } from '../hooks.js';
+import { useDriverT, useT } from '../hooks.js';
 
 export function CanceledScreen() {
   const t = useT();
+  const dt = useDriverT();
   return (
     <ScreenLayout
       screen="canceled"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{t('canceled.title')}</h1>
-          <p className="hint">{t('canceled.body')}</p>
+          <h1 className="screen-title">{dt('canceled.title')}</h1>
+          <p className="hint">{dt('canceled.body')}</p>
           <div className="grow" />
           <button
             type="button"
@@ -20,7 +21,7 @@ export function CanceledScreen() {
             data-testid="dismiss"
             onClick={() => void run((api) => api.dismiss())}
           >
-            {t('common.done')}
+            {dt('common.done')}
           </button>
           <StartNextRide />
         </div>

@@ -4,13 +4,14 @@ import { CancelRide } from '../components/CancelRide.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useSnapshot, useT } from '../hooks.js';
+import { useSnapshot, useDriverT, useT } from '../hooks.js';
 import { failureKey, sessionProblem } from '../screen.js';
 
 /** The ride is over and the fare set; the passenger has yet to scan (or must scan again). */
 export function EndedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   const ride = snapshot.ride;
   if (!ride) return null;
   const problem = sessionProblem(snapshot);
@@ -20,26 +21,26 @@ export function EndedScreen() {
       screen="ended"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{t('ended.title')}</h1>
+          <h1 className="screen-title">{dt('ended.title')}</h1>
           {ride.failure || problem ? (
             <div className="notice notice-warning" data-testid="session-problem" role="status">
               {ride.failure ? (
                 // The reason, worded here from the core's code, already says what to do.
                 <p data-testid="failure-reason" data-failure-code={ride.failure.code}>
-                  {key ? t(key) : ride.failure.message}
+                  {key ? dt(key) : ride.failure.message}
                 </p>
               ) : (
                 <>
-                  <strong>{problem ? t(`session.${problem}`) : ''}</strong>
-                  <p>{t('session.scanAgain')}</p>
+                  <strong>{problem ? dt(`session.${problem}`) : ''}</strong>
+                  <p>{dt('session.scanAgain')}</p>
                 </>
               )}
             </div>
           ) : (
-            <p className="hint">{t('ended.waiting')}</p>
+            <p className="hint">{dt('ended.waiting')}</p>
           )}
           <div className="amount-block">
-            <span className="amount-label">{t('ended.toPay')}</span>
+            <span className="amount-label">{dt('ended.toPay')}</span>
             <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-large" />
           </div>
           <div className="grow" />
@@ -49,8 +50,8 @@ export function EndedScreen() {
             data-testid="mark-paid-otherwise"
             onClick={() => void run((api) => api.markPaidOtherwise())}
           >
-            <span>{t('failed.paidOtherwise')}</span>
-            <small className="button-sub">{t('failed.paidOtherwiseHint')}</small>
+            <span>{dt('failed.paidOtherwise')}</span>
+            <small className="button-sub">{dt('failed.paidOtherwiseHint')}</small>
           </button>
           <div className="button-row">
             <CancelRide />

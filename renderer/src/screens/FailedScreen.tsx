@@ -3,13 +3,14 @@ import { CabIdentity } from '../components/CabIdentity.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useSnapshot, useT } from '../hooks.js';
+import { useSnapshot, useDriverT, useT } from '../hooks.js';
 import { failureKey } from '../screen.js';
 
 /** The order failed or expired: the reason, and the ways on. */
 export function FailedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   const ride = snapshot.ride;
   if (!ride) return null;
   const key = ride.failure ? failureKey(ride.failure.code) : null;
@@ -18,15 +19,15 @@ export function FailedScreen() {
       screen="failed"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{t('failed.title')}</h1>
+          <h1 className="screen-title">{dt('failed.title')}</h1>
           <div className="notice notice-warning">
             <p data-testid="failure-reason" data-failure-code={ride.failure?.code ?? ''}>
-              {key ? t(key) : (ride.failure?.message ?? t('failed.unknown'))}
+              {key ? dt(key) : (ride.failure?.message ?? dt('failed.unknown'))}
             </p>
           </div>
           <div className="option">
-            <strong>{t('failed.scanAgain')}</strong>
-            <p className="hint">{t('failed.scanAgainHint')}</p>
+            <strong>{dt('failed.scanAgain')}</strong>
+            <p className="hint">{dt('failed.scanAgainHint')}</p>
           </div>
           <div className="grow" />
           <button
@@ -35,8 +36,8 @@ export function FailedScreen() {
             data-testid="mark-paid-otherwise"
             onClick={() => void run((api) => api.markPaidOtherwise())}
           >
-            <span>{t('failed.paidOtherwise')}</span>
-            <small className="button-sub">{t('failed.paidOtherwiseHint')}</small>
+            <span>{dt('failed.paidOtherwise')}</span>
+            <small className="button-sub">{dt('failed.paidOtherwiseHint')}</small>
           </button>
           <StartNextRide />
         </div>

@@ -2,20 +2,21 @@ import { run } from '../commands.js';
 import { CabIdentity } from '../components/CabIdentity.js';
 import { PassengerReady } from '../components/PassengerReady.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
-import { useSnapshot, useT } from '../hooks.js';
+import { useSnapshot, useDriverT, useT } from '../hooks.js';
 import { passengerWaiting } from '../screen.js';
 
 export function IdleScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   return (
     <ScreenLayout
       screen="idle"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{t('idle.title')}</h1>
+          <h1 className="screen-title">{dt('idle.title')}</h1>
           {passengerWaiting(snapshot) ? <PassengerReady /> : null}
-          <p className="hint">{t('idle.driverHint')}</p>
+          <p className="hint">{dt('idle.driverHint')}</p>
           <div className="grow" />
           <button
             type="button"
@@ -23,7 +24,7 @@ export function IdleScreen() {
             data-testid="start-ride"
             onClick={() => void run((api) => api.startRide())}
           >
-            {t('idle.startRide')}
+            {dt('idle.startRide')}
           </button>
         </div>
       }

@@ -8,7 +8,7 @@ import { PassengerReady } from '../components/PassengerReady.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { extraLines, runningTotal } from '../fare.js';
 import { money } from '../i18n/index.js';
-import { useLocale, useSnapshot, useT } from '../hooks.js';
+import { useLocale, useSnapshot, useDriverT, useT } from '../hooks.js';
 import { digitsToMinor } from '../keypad.js';
 import { passengerWaiting } from '../screen.js';
 import { useUi } from '../state.js';
@@ -16,6 +16,7 @@ import { useUi } from '../state.js';
 export function OnRideScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   const locale = useLocale();
   const digits = useUi((ui) => ui.keypadDigits);
   const [ending, setEnding] = useState(false);
@@ -34,21 +35,21 @@ export function OnRideScreen() {
       driver={
         <div className="driver-stack on-ride">
           <div className="fare-row">
-            <span className="fare-label">{t('ride.fare')}</span>
+            <span className="fare-label">{dt('ride.fare')}</span>
             <Money amount={fare} currency={currency} testId="fare-display" className={`fare-display ${fare === 0 ? 'is-empty' : ''}`} />
           </div>
           <Keypad />
           {presets.length > 0 ? (
-            <div className="extras" role="group" aria-label={t('ride.extras')}>
+            <div className="extras" role="group" aria-label={dt('ride.extras')}>
               {presets.map(({ kind, amountMinor: amount }) => {
-                const label = t(`line.${kind}`);
+                const label = dt(`line.${kind}`);
                 return (
                   <button
                     key={kind}
                     type="button"
                     className="button button-extra"
                     data-testid={`extra-${kind}`}
-                    aria-label={t('ride.addExtra', { label, amount: money(amount, currency, locale) })}
+                    aria-label={dt('ride.addExtra', { label, amount: money(amount, currency, locale) })}
                     onClick={() => void run((api) => api.addExtra({ kind, amountMinor: amount, label }))}
                   >
                     <span className="extra-label">{label}</span>
@@ -73,12 +74,12 @@ export function OnRideScreen() {
                   void endRideWithFare(fare).finally(() => setEnding(false));
                 }}
               >
-                {t('ride.endRide')}
+                {dt('ride.endRide')}
               </button>
             </div>
           </div>
           {fare === 0 ? (
-            <p className="hint end-hint" id="end-ride-hint">{t('ride.endHint')}</p>
+            <p className="hint end-hint" id="end-ride-hint">{dt('ride.endHint')}</p>
           ) : null}
         </div>
       }

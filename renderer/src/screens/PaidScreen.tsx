@@ -4,13 +4,14 @@ import { CabQr } from '../components/CabQr.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { formatTime } from '../i18n/index.js';
-import { useLocale, useSnapshot, useT } from '../hooks.js';
+import { useLocale, useSnapshot, useDriverT, useT } from '../hooks.js';
 import { paidOtherwise } from '../screen.js';
 
 /** Confirmed by the PSP (or marked as paid another way): fare + tip = total, large. */
 export function PaidScreen() {
   const snapshot = useSnapshot();
   const t = useT();
+  const dt = useDriverT();
   const locale = useLocale();
   const ride = snapshot.ride;
   if (!ride) return null;
@@ -25,8 +26,8 @@ export function PaidScreen() {
       screen="paid"
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{otherwise ? t('paid.otherwise') : t('paid.title')}</h1>
-          {payment ? <p className="hint">{t('paid.at', { time: formatTime(payment.paidAt, locale) })}</p> : null}
+          <h1 className="screen-title">{otherwise ? dt('paid.otherwise') : dt('paid.title')}</h1>
+          {payment ? <p className="hint">{dt('paid.at', { time: formatTime(payment.paidAt, locale) })}</p> : null}
           <div className="grow" />
           <button
             type="button"
@@ -34,7 +35,7 @@ export function PaidScreen() {
             data-testid="dismiss"
             onClick={() => void run((api) => api.dismiss())}
           >
-            {t('paid.newRide')}
+            {dt('paid.newRide')}
           </button>
           <StartNextRide />
         </div>
