@@ -6,7 +6,7 @@ import type { TargetResult } from './target.js';
 export interface BenchSummary {
   cabs: number;
   offeredRate: number;
-  /** The relay's maximum sustained rate when the throughput search ran, else its steady rate. */
+  /** The relay's maximum sustained rate when the throughput search ran (null when no step held), else its steady rate. */
   webhooksPerSec: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
@@ -22,9 +22,11 @@ export interface BenchSummary {
 const round = (n: number | undefined, digits = 1): number | null =>
   n === undefined || !Number.isFinite(n) ? null : Number(n.toFixed(digits));
 
+/** The maximum sustained rate when the search ran (null if no step held), else the steady rate. */
 function throughput(t: TargetResult | null): number | undefined {
   if (!t) return undefined;
-  return t.maxSustained?.webhooksPerSec ?? t.steady?.webhooksPerSec;
+  if (t.steps) return t.maxSustained?.webhooksPerSec;
+  return t.steady?.webhooksPerSec;
 }
 
 /** The relay's lost and duplicated hooks over every phase. */
