@@ -35,6 +35,8 @@ const WRITES = [
  */
 const isLazy = (name: string, args: unknown[]) => name === 'markAcked' || (name === 'markSeen' && args[2] !== undefined);
 export const LAZY_FLUSH_MS = 20;
+/** A commit this slow held every webhook in its batch; worth a log line (the disk's fsync). */
+export const SLOW_COMMIT_MS = 100;
 
 interface QueuedWrite {
   run: () => Promise<unknown>;
@@ -47,9 +49,12 @@ export class GroupCommit {
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | null = null;
   /** Transactions committed and writes they carried, for metrics and tests. */
-  readonly stats = { commits: 0, writes: 0 };
+  readonly stats = { commits: 0, writes: 0, slowCommits: 0, maxCommitMs: 0 };
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onSlowCommit: (ms: number, writes: number) => void = reportSlowCommit,
+  ) {}
 
   /**
    * Queues a write. `run` must do its database work synchronously (better-sqlite3 does) and
@@ -77,6 +82,7 @@ export class GroupCommit {
     this.queue = [];
     if (batch.length === 0) return;
     const outcomes: Promise<unknown>[] = [];
+    const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const write of batch) {
@@ -95,10 +101,26 @@ export class GroupCommit {
       for (const write of batch) write.reject(err);
       return;
     }
+    const ms = performance.now() - started;
     this.stats.commits++;
     this.stats.writes += batch.length;
+    this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, ms);
+    if (ms >= SLOW_COMMIT_MS) {
+      this.stats.slowCommits++;
+      this.onSlowCommit(ms, batch.length);
+    }
     batch.forEach((write, i) => write.resolve(outcomes[i]!));
   }
+}
+
+/**
+ * The store has no logger; this line has the relay's pino shape (level 40 = warn) so log
+ * tooling and the benchmark pick it up from the same output.
+ */
+function reportSlowCommit(ms: number, writes: number): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 40, time: new Date().toISOString(), service: 'relay', commitMs: Math.round(ms), writes, msg: 'slow SQLite commit: the disk held every write in this batch' })}\n`,
+  );
 }
 
 /**

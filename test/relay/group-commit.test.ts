@@ -32,7 +32,7 @@ describe('GroupCommit', () => {
     );
     expect((reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(0);
     expect(await Promise.all(writes)).toEqual(Array(50).fill(1));
-    expect(group.stats).toEqual({ commits: 1, writes: 50 });
+    expect(group.stats).toMatchObject({ commits: 1, writes: 50 });
     expect(new Set(seenByReaderAtResolve)).toEqual(new Set([50]));
   });
 
