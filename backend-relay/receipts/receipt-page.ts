@@ -19,6 +19,9 @@ export interface ReceiptCab {
   label: string;
 }
 
+/** How the providers write their own names. */
+const PSP_NAMES: Record<string, string> = { hips: 'Hips', vipps: 'Vipps MobilePay', hitpay: 'HitPay' };
+
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -103,7 +106,7 @@ export function receiptPageHtml(receipt: ReceiptPayload, cab: ReceiptCab, issuer
         <td>${percent(g.rate)}</td><td>${money(g.net)}</td><td data-testid="receipt-vat-amount">${money(g.vat)}</td><td>${money(g.gross)}</td></tr>`,
     )
     .join('\n');
-  const method = receipt.method === 'psp' ? t.methodPsp(receipt.psp ?? 'PSP') : t.methodOther;
+  const method = receipt.method === 'psp' ? t.methodPsp(PSP_NAMES[receipt.psp ?? ''] ?? receipt.psp ?? 'PSP') : t.methodOther;
 
   return page(
     locale,
