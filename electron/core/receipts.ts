@@ -14,15 +14,19 @@ export function newReceiptToken(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Builds (or rebuilds, keeping its token) the receipt of a paid ride. Caller holds the transaction. */
-export function saveReceiptFor(store: KioskStore, rideId: string, now: string): void {
+/**
+ * Builds (or rebuilds, keeping its token) the receipt of a paid ride. Caller holds the
+ * transaction. Never throws: a receipt that cannot be made must not hold up the paid state
+ * (it returns the reason instead, and the ride simply has no receipt URL).
+ */
+export function saveReceiptFor(store: KioskStore, rideId: string, now: string): string | null {
   const ride = store.getRide(rideId);
   const payment = store.getPayment(rideId);
-  if (!ride || !payment || ride.lines.length === 0) return;
+  if (!ride || !payment || ride.lines.length === 0) return 'the ride has no payment or no lines';
   const existing = store.getReceipt(rideId);
   const session = ride.sessionId ? store.getSession(ride.sessionId) : null;
   const locale = localeName.safeParse(store.getSetting('locale'));
-  const payload: ReceiptPayload = receiptPayload.parse({
+  const parsed = receiptPayload.safeParse({
     rideId,
     merchantOrderId: ride.merchantOrderId,
     token: existing?.token ?? newReceiptToken(),
@@ -40,7 +44,10 @@ export function saveReceiptFor(store: KioskStore, rideId: string, now: string): 
     pspReference: payment.pspOrderId,
     locale: locale.success ? locale.data : 'en',
   });
+  if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  const payload: ReceiptPayload = parsed.data;
   store.saveReceipt(rideId, payload.token, JSON.stringify(payload), now);
+  return null;
 }
 
 export function receiptUrlFor(store: KioskStore, rideId: string, baseUrl: string): string | null {
