@@ -50,6 +50,7 @@ export interface Reconciliation {
     paid: number;
     paidOther: number;
     paidOffScreen: number;
+    failedOffScreen: number;
     canceled: number;
     lost: number;
     duplicateOrders: number;
@@ -240,6 +241,7 @@ export function reconcile(
       paid: records.filter((r) => r.outcome === 'paid_psp').length,
       paidOther: records.filter((r) => r.outcome === 'paid_other').length,
       paidOffScreen: records.filter((r) => r.outcome === 'paid_psp' && r.offScreen).length,
+      failedOffScreen: records.filter((r) => r.outcome === 'failed_off_screen').length,
       canceled: records.filter((r) => r.outcome === 'canceled').length,
       lost,
       duplicateOrders,

@@ -25,7 +25,7 @@ export interface RideRecord {
   cabId: string;
   rideId: string | null;
   merchantOrderId: string | null;
-  outcome: 'paid_psp' | 'paid_other' | 'canceled' | 'stuck' | 'error';
+  outcome: 'paid_psp' | 'paid_other' | 'canceled' | 'failed_off_screen' | 'stuck' | 'error';
   /** The PSP payment the passenger made, as the phone saw it. */
   expected: ExpectedPayment | null;
   /** The payment the tablet showed when it said paid. */
@@ -119,6 +119,12 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
           const paid = await phone.pay(phoneSession!, tip, 'approve');
           if (paid.ok) record.expected = { pspOrderId: phoneState.order.id, orderAmount: phoneState.order.order_amount, tipAmount: tip };
           await step('paid');
+        } else if (!record.expected && TERMINAL_PHONE_STATES.has(phoneState.state)) {
+          // The passenger never paid (here: the order expired while the tablet restarted). The ride
+          // fails in the store, but the driver, already on the next ride, is not told: a known gap.
+          record.outcome = 'failed_off_screen';
+          record.problem = `payment ${phoneState.state} after the driver had moved on to the next ride`;
+          return record;
         } else if (record.expected && s?.pendingRides === 0 && s.connectivity.relay === 'online') {
           record.outcome = 'paid_psp'; // the store check compares it with the PSP's ledger
           return record;
@@ -184,8 +190,9 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     }
     record.outcome = 'stuck';
     const last = kiosk.snapshot?.ride;
-    record.reasonShown = last?.failure?.message ?? null;
-    record.problem = `not finished after ${RIDE_DEADLINE_MS / 1000} s: ${last?.state}/${last?.order}`;
+    const onScreen = last?.rideId === rideId;
+    record.reasonShown = onScreen ? (last?.failure?.message ?? null) : null;
+    record.problem = `not finished after ${RIDE_DEADLINE_MS / 1000} s: ${onScreen ? `${last?.state}/${last?.order}` : 'off screen, payment still pending'}`;
     return record;
   } catch (err) {
     record.outcome = 'error';

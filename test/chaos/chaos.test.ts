@@ -50,7 +50,7 @@ describe('npm run chaos', () => {
     });
     expect(code).toBe(0);
     // Every ride ended one way or another, and the faults really happened.
-    expect((summary.paid as number) + (summary.paidOther as number) + (summary.canceled as number)).toBe(300);
+    expect((summary.paid as number) + (summary.paidOther as number) + (summary.canceled as number) + (summary.failedOffScreen as number)).toBe(300);
     expect(summary.paid).toBeGreaterThan(150);
     expect(summary.offlineWindows).toBeGreaterThan(0);
     expect(summary.kioskKills).toBeGreaterThan(0);

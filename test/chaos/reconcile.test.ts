@@ -88,6 +88,12 @@ describe('chaos reconciliation', () => {
     expect(explained.counts).toMatchObject({ stuck: 0, stuckWithReason: 1 });
   });
 
+  it('reports a ride that failed off screen apart, as the known gap it is, not as a violation', () => {
+    const r = reconcile([record({ outcome: 'failed_off_screen', offScreen: true, expected: null, shown: null })], ledger({ orders: [], payments: [] }), relay(), [kiosk({ payments: new Map() })]);
+    expect(r.counts).toMatchObject({ failedOffScreen: 1, stuck: 0, errors: 0 });
+    expect(r.violations).toEqual([]);
+  });
+
   it('catches a ride the store still holds as unfinished, and store invariant breaks', () => {
     const r = reconcile([record()], ledger(), relay(), [kiosk({ unfinished: new Map([[RIDE, 'awaiting_payment/created']]), invariantProblems: ['outbox entry 3 belongs to no ride'] })]);
     expect(r.counts).toMatchObject({ stuck: 1, invariantViolations: 1 });
