@@ -6,6 +6,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 import type { CabpayApi, KioskCommand, KioskSnapshot } from '../protocol/kiosk-api.js';
 import type { Result } from '../protocol/result.js';
 import { IPC_COMMAND, IPC_GET_STATE, IPC_STATE } from './ipc-channels.js';
+import { commandMethods } from '../protocol/kiosk-commands.js';
 
 let latest: KioskSnapshot | null = null;
 const listeners = new Set<(snapshot: KioskSnapshot) => void>();
@@ -37,19 +38,7 @@ async function getState(): Promise<KioskSnapshot> {
 }
 
 const cabpay = {
-  startRide: () => command({ name: 'startRide' }),
-  setFare: (amountMinor) => command({ name: 'setFare', amountMinor }),
-  addExtra: (extra) => command({ name: 'addExtra', extra }),
-  removeExtra: (lineId) => command({ name: 'removeExtra', lineId }),
-  endRide: () => command({ name: 'endRide' }),
-  cancelRide: () => command({ name: 'cancelRide' }),
-  dismiss: () => command({ name: 'dismiss' }),
-  markPaidOtherwise: () => command({ name: 'markPaidOtherwise' }),
-  setLocale: (locale) => command({ name: 'setLocale', locale }),
-  setTheme: (theme) => command({ name: 'setTheme', theme }),
-  unlockSettings: (pin) => command({ name: 'unlockSettings', pin }),
-  lockSettings: () => command({ name: 'lockSettings' }),
-  saveDriverSettings: (settings) => command({ name: 'saveDriverSettings', settings }),
+  ...commandMethods(command),
   getState,
   onState: (listener) => {
     listeners.add(listener);

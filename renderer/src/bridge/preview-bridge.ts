@@ -6,6 +6,7 @@
 import type { CabpayApi, KioskCommand, KioskSnapshot } from '../../../protocol/kiosk-api.js';
 import type { BridgeMessage, BridgeRequest } from '../../../protocol/preview-bridge.js';
 import type { Result } from '../../../protocol/result.js';
+import { commandMethods } from '../../../protocol/kiosk-commands.js';
 
 /** The part of the browser WebSocket the bridge uses (also met by the `ws` package in tests). */
 export interface BridgeSocket {
@@ -121,19 +122,7 @@ export function createPreviewBridge(opts: PreviewBridgeOptions): PreviewBridge {
   }
 
   const api = {
-    startRide: () => command({ name: 'startRide' }),
-    setFare: (amountMinor) => command({ name: 'setFare', amountMinor }),
-    addExtra: (extra) => command({ name: 'addExtra', extra }),
-    removeExtra: (lineId) => command({ name: 'removeExtra', lineId }),
-    endRide: () => command({ name: 'endRide' }),
-    cancelRide: () => command({ name: 'cancelRide' }),
-    dismiss: () => command({ name: 'dismiss' }),
-    markPaidOtherwise: () => command({ name: 'markPaidOtherwise' }),
-    setLocale: (locale) => command({ name: 'setLocale', locale }),
-    setTheme: (theme) => command({ name: 'setTheme', theme }),
-    unlockSettings: (pin) => command({ name: 'unlockSettings', pin }),
-    lockSettings: () => command({ name: 'lockSettings' }),
-    saveDriverSettings: (settings) => command({ name: 'saveDriverSettings', settings }),
+    ...commandMethods(command),
     getState: () =>
       new Promise<KioskSnapshot>((resolve) => {
         // Resolved by the next state: the reply to this request, or the push on (re)connect.
