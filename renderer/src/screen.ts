@@ -89,6 +89,7 @@ const FAILURE_KEYS = {
   order_key_rejected: 'failure.order_key_rejected',
   order_rejected: 'failure.order_rejected',
   payment_failed: 'failure.payment_failed',
+  payment_unconfirmed: 'failure.payment_unconfirmed',
 } as const satisfies Record<string, MessageKey>;
 
 export function failureKey(code: string): MessageKey | null {

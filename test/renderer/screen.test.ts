@@ -9,6 +9,7 @@ import {
   screenNames,
   screenTestId,
   sessionProblem,
+  failureKey,
 } from '../../renderer/src/screen.js';
 import { idleSnapshot, ride } from './fixtures.js';
 
@@ -115,5 +116,26 @@ describe('failureLeadKey', () => {
   it('has none for other failures, whose reason comes from the PSP', () => {
     expect(failureLeadKey('payment_failed')).toBeNull();
     expect(failureLeadKey('')).toBeNull();
+  });
+});
+
+describe('failureKey', () => {
+  // Every failure code the kiosk core can put on a ride (ride-machine.ts, psp/hips-client.ts).
+  const coreFailureCodes = [
+    'session_expired',
+    'session_canceled',
+    'session_timed_out',
+    'session_not_waiting',
+    'session_unknown',
+    'order_key_rejected',
+    'order_rejected',
+    'payment_failed',
+    'payment_unconfirmed',
+  ];
+  it.each(coreFailureCodes)('words %s in the driver’s language', (code) => {
+    expect(failureKey(code)).toBe(`failure.${code}`);
+  });
+  it('falls back to the core’s message for codes it does not know', () => {
+    expect(failureKey('something_new')).toBeNull();
   });
 });

@@ -101,6 +101,7 @@ export const da: Catalog = {
   'failure.order_key_rejected': "Betalingstjenesten afviste scanningens nøgle. Bed passageren scanne koden igen.",
   'failure.order_rejected': "Betalingstjenesten afviste ordren. Tjek pris og tillæg, eller tag betaling på anden måde.",
   'failure.payment_failed': "Betalingen gik ikke igennem. Bed passageren scanne igen, eller tag betaling på anden måde.",
+  'failure.payment_unconfirmed': "Der er ikke kommet nogen betalingsbekræftelse. Tjek passagerens app: viser den betalt, vælg »Betalt på anden vis«; ellers bed passageren scanne QR-koden igen.",
   'conn.unauthorized': "Betalingstjenesten godkender ikke denne vogn. Bed kontoret om at sætte vognen op igen.",
   'paid.receipt': "Scan for din kvittering",
   'paid.receiptHint': "Betalingskvittering, ikke taxameterkvittering",

@@ -102,6 +102,7 @@ export const en = {
   'failure.order_key_rejected': "The payment service refused this scan’s key. Ask the passenger to scan the QR again.",
   'failure.order_rejected': "The payment service refused the order. Check the fare and extras, or take payment another way.",
   'failure.payment_failed': "The payment did not go through. Ask the passenger to scan again, or take payment another way.",
+  'failure.payment_unconfirmed': "No payment confirmation has arrived. Check the passenger’s app: if it shows paid, choose “Paid another way”; otherwise ask them to scan the QR again.",
   'conn.unauthorized': "The payment service does not accept this cab. Ask the fleet office to re-provision this cab.",
   'paid.receipt': "Scan for your receipt",
   'paid.receiptHint': "Payment receipt, not the taximeter receipt",

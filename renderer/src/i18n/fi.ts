@@ -101,6 +101,7 @@ export const fi: Catalog = {
   'failure.order_key_rejected': "Maksupalvelu hylkäsi skannauksen avaimen. Pyydä matkustajaa skannaamaan koodi uudelleen.",
   'failure.order_rejected': "Maksupalvelu hylkäsi tilauksen. Tarkista hinta ja lisät tai ota maksu muulla tavalla.",
   'failure.payment_failed': "Maksu ei mennyt läpi. Pyydä matkustajaa skannaamaan uudelleen tai ota maksu muulla tavalla.",
+  'failure.payment_unconfirmed': "Maksuvahvistusta ei ole tullut. Tarkista matkustajan sovellus: jos siinä lukee maksettu, valitse ”Maksettu muulla tavoin”; muuten pyydä matkustajaa skannaamaan QR-koodi uudelleen.",
   'conn.unauthorized': "Maksupalvelu ei hyväksy tätä autoa. Pyydä toimistoa määrittämään auto uudelleen.",
   'paid.receipt': "Skannaa kuitti",
   'paid.receiptHint': "Maksukuitti, ei taksamittarin kuitti",

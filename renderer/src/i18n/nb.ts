@@ -101,6 +101,7 @@ export const nb: Catalog = {
   'failure.order_key_rejected': "Betalingstjenesten avviste nøkkelen for skanningen. Be passasjeren skanne koden på nytt.",
   'failure.order_rejected': "Betalingstjenesten avviste ordren. Sjekk pris og tillegg, eller ta betalt på en annen måte.",
   'failure.payment_failed': "Betalingen gikk ikke gjennom. Be passasjeren skanne på nytt, eller ta betalt på en annen måte.",
+  'failure.payment_unconfirmed': "Ingen betalingsbekreftelse har kommet. Sjekk passasjerens app: viser den betalt, velg «Betalt på annen måte»; ellers be passasjeren skanne QR-koden på nytt.",
   'conn.unauthorized': "Betalingstjenesten godtar ikke denne bilen. Be kontoret om å sette opp bilen på nytt.",
   'paid.receipt': "Skann for kvittering",
   'paid.receiptHint': "Betalingskvittering, ikke taksameterkvittering",

@@ -101,6 +101,7 @@ export const sv: Catalog = {
   'failure.order_key_rejected': "Betaltjänsten nekade skanningens nyckel. Be passageraren skanna koden igen.",
   'failure.order_rejected': "Betaltjänsten nekade ordern. Kontrollera avgift och tillägg, eller ta betalt på annat sätt.",
   'failure.payment_failed': "Betalningen gick inte igenom. Be passageraren skanna igen, eller ta betalt på annat sätt.",
+  'failure.payment_unconfirmed': "Ingen betalningsbekräftelse har kommit. Titta i passagerarens app: visar den betalt, välj ”Betald på annat sätt”; annars be passageraren skanna QR-koden igen.",
   'conn.unauthorized': "Betaltjänsten godkänner inte den här bilen. Be åkerikontoret att konfigurera om bilen.",
   'paid.receipt': "Skanna för ditt kvitto",
   'paid.receiptHint': "Betalningskvitto, inte taxameterkvitto",
