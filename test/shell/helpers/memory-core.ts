@@ -5,29 +5,15 @@
 import type { KioskCore } from '../../../electron/core/kiosk-core.js';
 import { kioskCommand, type KioskCommand, type KioskSnapshot } from '../../../protocol/kiosk-api.js';
 import { fail, ok, type Result } from '../../../protocol/result.js';
+import { idleSnapshot } from '../../renderer/fixtures.js';
 
+/** The renderer tests' idle snapshot, as cab 7 in Swedish. */
 export function baseSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnapshot {
-  return {
+  return idleSnapshot({
     cab: { cabId: 'cab-7', plate: 'ABC123', label: 'Cab 7', psp: 'hips', qrContent: 'https://qr.example/cab-7' },
     locale: 'sv',
-    theme: 'auto',
-    currency: 'SEK',
-    connectivity: { relay: 'online', offlineSince: null, problem: null },
-    outboxDepth: 0,
-    pendingRides: 0,
-    ride: null,
-    session: null,
-    payment: null,
-    driver: { locale: null, brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
-    extras: [
-      { kind: 'toll', amountMinor: 4500, vatRate: 0 },
-      { kind: 'airport_fee', amountMinor: 9500, vatRate: 6 },
-      { kind: 'luggage', amountMinor: 2000, vatRate: 6 },
-      { kind: 'booking_fee', amountMinor: 3000, vatRate: 6 },
-    ],
-    location: null,
     ...overrides,
-  };
+  });
 }
 
 export class MemoryCore implements KioskCore {
