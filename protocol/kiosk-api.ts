@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { minorAmount } from './money.js';
 import { type OrderLine, type PspName, type RideStateName } from './relay-protocol.js';
+import type { PspCapabilities } from './psp-capabilities.js';
 import type { Result } from './result.js';
 
 export const locales = ['en', 'sv', 'nb', 'da', 'fi'] as const;
@@ -67,6 +68,17 @@ export const kioskCommand = z.discriminatedUnion('name', [
   z.object({ name: z.literal('unlockSettings'), pin: pinInput }),
   z.object({ name: z.literal('lockSettings') }),
   z.object({ name: z.literal('saveDriverSettings'), settings: driverSettings }),
+  /** The passenger's tip, picked on the tablet (PSPs with tipOnTablet); 0 is "no tip". */
+  z.object({ name: z.literal('chooseTip'), tipAmountMinor: minorAmount }),
+  /** After a failed or expired relay-made payment: send a fresh request (a new dynamic QR). */
+  z.object({ name: z.literal('retryPayment') }),
+  /** Refunds a paid ride in full or in part; only while the driver settings are unlocked. */
+  z.object({
+    name: z.literal('refundRide'),
+    rideId: z.string().min(1).max(100),
+    amountMinor: minorAmount.positive(),
+    reason: z.string().trim().min(1).max(200).optional(),
+  }),
 ]);
 export type KioskCommand = z.infer<typeof kioskCommand>;
 
@@ -84,8 +96,12 @@ export interface RideView {
   /** Fare plus extras: the order amount and the tip base. */
   orderAmount: number;
   currency: string;
-  /** Where the create-order call stands. */
+  /** Where the create-order call (or the relay's payment.request) stands. */
   order: 'none' | 'queued' | 'created';
+  /** The tip picked on the tablet (PSPs with tipOnTablet); null until picked, or when the passenger tips in their app. */
+  tipAmount: number | null;
+  /** The dynamic QR to pay this ride (PSPs with dynamicQr), once the relay has sent it. */
+  paymentQr: { qrData: string; amount: number; currency: string; expiresAt: string } | null;
   /** `code` is stable and translated by the renderer; `message` is the core's English text. */
   failure: { code: string; message: string } | null;
 }
@@ -114,8 +130,24 @@ export interface PaymentView {
   paidAt: string;
 }
 
+/** A paid ride the driver may refund from the PIN menu (newest first, the last 20). */
+export interface RecentPaymentView {
+  rideId: string;
+  merchantOrderId: string;
+  method: 'psp' | 'other';
+  paidAt: string;
+  totalAmount: number;
+  currency: string;
+  /** Refunded so far, as the PSP confirmed it. */
+  refundedAmount: number;
+  /** What may still be refunded: total − refunded − pending; 0 for method 'other'. */
+  refundableAmount: number;
+  /** The latest refund asked for on this ride. */
+  refund: { refundId: string; amount: number; state: 'queued' | 'refunded' | 'failed'; failure: { code: string; message: string } | null; requestedAt: string } | null;
+}
+
 export interface KioskSnapshot {
-  cab: { cabId: string; plate: string; label: string; psp: PspName; qrContent: string | null };
+  cab: { cabId: string; plate: string; label: string; psp: PspName; qrContent: string | null; capabilities: PspCapabilities };
   locale: Locale;
   theme: ThemeSetting;
   currency: string;
@@ -131,6 +163,8 @@ export interface KioskSnapshot {
   ride: RideView | null;
   session: SessionView | null;
   payment: PaymentView | null;
+  /** Paid rides for the refund menu. */
+  recentPayments: RecentPaymentView[];
   /** The driver's settings (the PIN itself never leaves the core). */
   driver: DriverView;
   /** The fleet's one-tap extras, from the driver settings. */
@@ -165,6 +199,9 @@ export interface CabpayApi {
   unlockSettings(pin: string): CommandResult;
   lockSettings(): CommandResult;
   saveDriverSettings(settings: DriverSettings): CommandResult;
+  chooseTip(tipAmountMinor: number): CommandResult;
+  retryPayment(): CommandResult;
+  refundRide(rideId: string, amountMinor: number, reason?: string): CommandResult;
   getState(): Promise<KioskSnapshot>;
   /** Calls the listener with every new snapshot; returns the unsubscribe function. */
   onState(listener: (snapshot: KioskSnapshot) => void): () => void;

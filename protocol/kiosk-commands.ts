@@ -22,5 +22,8 @@ export function commandMethods(send: (command: KioskCommand) => CommandResult): 
     unlockSettings: (pin) => send({ name: 'unlockSettings', pin }),
     lockSettings: () => send({ name: 'lockSettings' }),
     saveDriverSettings: (settings) => send({ name: 'saveDriverSettings', settings }),
+    chooseTip: (tipAmountMinor) => send({ name: 'chooseTip', tipAmountMinor }),
+    retryPayment: () => send({ name: 'retryPayment' }),
+    refundRide: (rideId, amountMinor, reason) => send(reason === undefined ? { name: 'refundRide', rideId, amountMinor } : { name: 'refundRide', rideId, amountMinor, reason }),
   };
 }

@@ -3,7 +3,7 @@
  * Defined once here and imported by the relay and the kiosk core.
  */
 import { z } from 'zod';
-import { currencyCode, minorAmount } from './money.js';
+import { currencyCode, maxTip, minorAmount } from './money.js';
 import type { Result } from './result.js';
 
 export const CAB_NAMESPACE = '/cab';
@@ -41,6 +41,10 @@ export const qrSessionStarted = z.object({
 });
 export const paymentQr = z.object({
   rideId: z.string().min(1).max(100),
+  /** The payment.request attempt this QR belongs to; a QR of an older attempt is ignored. */
+  attempt: z.number().int().positive().optional(),
+  /** The PSP's id for the payment request (HitPay `id`). */
+  paymentRequestId: z.string().min(1).max(200).optional(),
   qrData: z.string().min(1).max(4000),
   amount: minorAmount,
   currency: currencyCode,
@@ -55,15 +59,36 @@ export const orderPaid = z.object({
   tipAmount: minorAmount,
   totalAmount: minorAmount,
 });
+/** Stable failure codes the relay sends with `order.failed` for relay-made payments. */
+export const paymentFailureCode = z.enum([
+  /** The passenger said no in the app (Vipps ABORTED, HitPay failed). */
+  'payment_rejected',
+  /** Nobody paid before the request's expiry (Vipps EXPIRED, HitPay expiry). */
+  'payment_expired',
+  /** The PSP or the merchant ended the payment (Vipps TERMINATED, a canceled request). */
+  'payment_canceled',
+  /** The Vipps customer token (check-in) is no longer valid: the passenger must scan again. */
+  'customer_token_expired',
+  /** The PSP reported an amount or currency other than the one requested. */
+  'amount_mismatch',
+]);
+export type PaymentFailureCode = z.infer<typeof paymentFailureCode>;
+
 export const orderFailed = z.object({
   merchantOrderId: z.string().min(1).max(200),
   pspOrderId: z.string().max(200),
   reason: z.string().min(1).max(500),
+  /** Set by relay-made payments (Vipps, HitPay); Hips failures carry only `reason`. */
+  code: paymentFailureCode.optional(),
+  /** The payment.request attempt that failed; a failure of an older attempt is ignored. */
+  attempt: z.number().int().positive().optional(),
 });
 export const orderRefunded = z.object({
   merchantOrderId: z.string().min(1).max(200),
   amount: minorAmount,
   currency: currencyCode,
+  /** The tablet's refund id when the tablet asked for it (refund.request). */
+  refundId: z.string().min(1).max(100).optional(),
 });
 
 const envelope = <T extends string, D extends z.ZodType>(type: T, data: D) =>
@@ -121,20 +146,66 @@ export const orderLine = z.object({
 });
 export type OrderLine = z.infer<typeof orderLine>;
 
-export const paymentRequest = z.object({
-  psp: pspName,
-  sessionId: z.string().min(1).max(200).optional(),
-  rideId: z.string().min(1).max(100),
-  orderLines: z.array(orderLine).min(1).max(50),
-  orderAmount: minorAmount,
-  tipAmount: minorAmount,
-  currency: currencyCode,
-});
+/**
+ * For PSPs whose calls the relay makes (Vipps, HitPay). Idempotent per (cab, rideId, attempt):
+ * a repeat gets the first answer. A higher attempt for the same ride (a regenerated QR, a retry
+ * after a failure) first cancels every older attempt that is still live at the PSP, so a ride
+ * never has two payable requests.
+ */
+export const paymentRequest = z
+  .object({
+    psp: pspName,
+    /** Vipps: the relay-side session of the passenger's check-in (qr.session.started). */
+    sessionId: z.string().min(1).max(200).optional(),
+    rideId: z.string().min(1).max(100),
+    attempt: z.number().int().positive().max(1000).default(1),
+    orderLines: z.array(orderLine).min(1).max(50),
+    orderAmount: minorAmount.positive(),
+    tipAmount: minorAmount,
+    currency: currencyCode,
+  })
+  .refine((r) => r.orderLines.reduce((sum, l) => sum + l.amount, 0) === r.orderAmount, {
+    message: 'orderAmount must equal the sum of orderLines',
+    path: ['orderAmount'],
+  })
+  .refine((r) => r.tipAmount <= maxTip(r.orderAmount), {
+    message: 'tipAmount is over 20% of orderAmount',
+    path: ['tipAmount'],
+  });
+export type PaymentRequest = z.infer<typeof paymentRequest>;
+
+/**
+ * The ack of payment.request. `ok` means the PSP holds the payment request; the outcome
+ * follows as events (payment.qr, order.paid, order.failed). Error codes:
+ * - `unavailable`: the PSP or the relay could not be reached; send the same attempt again later;
+ * - any other code (`invalid`, `session_unknown`, `customer_token_expired`, `psp_refused`,
+ *   `unsupported`, `wrong_psp`): final for this attempt; the message is for the driver.
+ */
+export type PaymentRequestAck = Result<{ pspReference: string }>;
+export const RETRYABLE_RELAY_ERRORS: ReadonlySet<string> = new Set(['unavailable']);
+
+/**
+ * A refund of a paid ride, asked for by the driver (PIN menu), for any PSP. Idempotent per
+ * refundId. The relay calls the PSP (Hips revoke, Vipps refund, HitPay refund), records who asked
+ * and when, and also appends `order.refunded {refundId}` to the cab's event log.
+ */
 export const refundRequest = z.object({
+  refundId: z.string().min(1).max(100),
   rideId: z.string().min(1).max(100),
+  merchantOrderId: z.string().min(1).max(200),
+  psp: pspName,
+  /** The PSP's id of the paid order or payment, as order.paid carried it. */
+  pspOrderId: z.string().min(1).max(200),
   amount: minorAmount.positive(),
+  currency: currencyCode,
   reason: z.string().min(1).max(500),
+  /** The driver id from the driver settings, or "driver" when the fleet uses none. */
+  requestedBy: z.string().min(1).max(60),
+  requestedAt: isoTime,
 });
+export type RefundRequest = z.infer<typeof refundRequest>;
+/** `ok`: the PSP refunded it. Errors as for payment.request (`refund_refused` is final). */
+export type RefundRequestAck = Result<{ refundedAmount: number }>;
 
 /** Socket.IO event names in the /cab namespace. */
 export const SOCKET_EVENTS = {

@@ -1,0 +1,46 @@
+/**
+ * The relay-made half of a PSP (Vipps, HitPay, and Hips for refunds): the calls the relay makes
+ * to the PSP with the merchant credentials it alone holds. The webhook half stays in
+ * `psp/psp-adapter.ts`. The payment service (`payment-service.ts`) owns idempotency, storage and
+ * the events; a provider only talks to its PSP and never throws for a PSP answer.
+ */
+import type { PaymentRequest, PspName, RefundRequest } from '../../protocol/relay-protocol.js';
+import type { CabRecord } from '../store/relay-store.js';
+
+/** One attempt of one ride, as the payment service hands it to the provider. */
+export interface PaymentAttempt {
+  cab: CabRecord;
+  request: PaymentRequest;
+  /** `<cabId>-<rideId>-<attempt>` squeezed into the PSP's reference rules (Vipps: [A-Za-z0-9-]{8,50}). */
+  reference: string;
+  /** Stable per attempt, so a retried call is a replay at the PSP. */
+  idempotencyKey: string;
+  /** What the PSP must call back (Vipps: registered once; HitPay: per request). */
+  webhookUrl: string;
+  /** Vipps: the customer token of the check-in, looked up by the service; never sent to a tablet. */
+  customerToken?: string;
+}
+
+export type PspCallOutcome<T> =
+  | { kind: 'ok'; value: T }
+  /** Worth the same call again later (network, timeout, 429, 5xx). */
+  | { kind: 'retry'; reason: string }
+  /** The PSP said no for good; `code` goes to the tablet in the ack, `message` is for the driver. */
+  | { kind: 'refused'; code: string; message: string };
+
+export interface CreatedPayment {
+  /** The PSP's id for this payment (Vipps `reference`, HitPay payment request `id`). */
+  pspReference: string;
+  /** Dynamic-QR PSPs: what the tablet shows, sent to it as `payment.qr`. */
+  qr?: { qrData: string; expiresAt: string; paymentRequestId: string };
+}
+
+export interface PaymentProvider {
+  psp: PspName;
+  /** Creates the payment for one attempt (idempotent by `attempt.idempotencyKey`). */
+  createPayment(attempt: PaymentAttempt): Promise<PspCallOutcome<CreatedPayment>>;
+  /** Cancels a still-live payment (an older attempt, an expiry); ok when already final. */
+  cancelPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null>>;
+  /** Refunds part or all of a paid payment (idempotent by `request.refundId`). */
+  refund(request: RefundRequest, cab: CabRecord): Promise<PspCallOutcome<{ pspRefundId: string }>>;
+}
