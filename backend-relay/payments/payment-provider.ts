@@ -39,6 +39,11 @@ export interface PaymentProvider {
   psp: PspName;
   /** Creates the payment for one attempt (idempotent by `attempt.idempotencyKey`). */
   createPayment(attempt: PaymentAttempt): Promise<PspCallOutcome<CreatedPayment>>;
+  /**
+   * PSPs that authorize first (Vipps): captures `amount` (the whole fare and tip, or less after a
+   * pre-authorization; the payment service then cancels the rest). Idempotent per reference+amount.
+   */
+  capturePayment?(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
   /** Cancels a still-live payment (an older attempt, an expiry); ok when already final. */
   cancelPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null>>;
   /** Refunds part or all of a paid payment (idempotent by `request.refundId`). */
