@@ -40,6 +40,8 @@ export interface PaymentUpdate {
   reason?: string;
   /** The PSP's id of the money movement (HitPay payment_id), for order.paid's pspOrderId. */
   pspPaymentId?: string;
+  /** The merchant reference the PSP echoes (HitPay reference_number), checked against the attempt's. */
+  reference?: string;
 }
 
 /** A Vipps check-in: the secret the relay keeps so that the tablet never sees it. */
