@@ -19,6 +19,8 @@ import { SessionFlow } from './session-flow.js';
 import { loadOrCreateSigner } from './signing.js';
 import { SandboxStore } from './store.js';
 import { defaultDeliveryOptions, WebhookDeliverer, type DeliveryOptions } from './webhook-delivery.js';
+import { registerHitpaySandbox } from './hitpay/index.js';
+import { registerVippsSandbox } from './vipps/index.js';
 
 export const DEMO_MERCHANT_KEY = 'sk_sandbox_demo_0123456789abcdef';
 
@@ -111,6 +113,8 @@ export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
   registerMerchantRoutes(app, { store, config, orders, faults, shutdown: shutdown.signal });
   registerPayerRoutes(app, { store, config, sessions, orders });
   registerSandboxRoutes(app, { store, faults, signer });
+  registerHitpaySandbox(app, { store, config, log, webhook: opts.webhook });
+  registerVippsSandbox(app, { store, config, log });
   app.get('/healthz', async () => ({ ok: true }));
 
   const host = opts.host ?? '127.0.0.1';
