@@ -1,0 +1,168 @@
+/**
+ * Vipps MobilePay (DESIGN.md §4.3, §7): merchant-callback QRs on the cabs, one HMAC-signed
+ * webhook at `/webhooks/vipps` for check-ins and ePayment events, and relay-made payments.
+ * With only a webhook secret configured (registered out of band) the adapter verifies hooks
+ * and makes no calls; with the API keys it also registers the webhook, provisions QRs and pays.
+ */
+import { createVippsClient, describeProblem, type VippsClient } from '../payments/vipps-client.js';
+import { createVippsProvider } from '../payments/vipps-provider.js';
+import { z } from 'zod';
+import type { PspAdapter } from './psp-adapter.js';
+import type { PspDeps } from './psp-deps.js';
+import { mapVippsHook } from './vipps-events.js';
+import { verifyVippsHmac } from './vipps-hmac.js';
+import { ensureVippsWebhook, type StoredVippsWebhook } from './vipps-webhook-registration.js';
+
+export const VIPPS_WEBHOOK_PATH = '/webhooks/vipps';
+/** What the Vipps app shows after a scan; the QR API refuses longer text. */
+export const VIPPS_LOCATION_MAX = 36;
+/** Waits between registration attempts after a failed start; the last repeats. */
+const REGISTER_RETRY_MS = [5_000, 15_000, 60_000, 300_000];
+
+/** The full API group, or only the secret of a webhook registered out of band (verify only). */
+export interface VippsAdapterConfig {
+  baseUrl?: string;
+  clientId?: string;
+  clientSecret?: string;
+  subscriptionKey?: string;
+  msn?: string;
+  webhookSecret?: string;
+  preauthorize?: boolean;
+}
+
+export type VippsAdapterDeps = Pick<PspDeps, 'logger' | 'publicUrl' | 'fetch'> & {
+  meta: { get(key: string): Promise<string | null> | string | null; set(key: string, value: string): Promise<void> | void };
+};
+
+const qrAnswer = z.object({ qrContent: z.string().min(1) });
+
+export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapterDeps): PspAdapter {
+  const logger = deps.logger.child({ psp: 'vipps' });
+  const { baseUrl, clientId, clientSecret, subscriptionKey, msn } = config;
+  const client: VippsClient | null =
+    baseUrl && clientId && clientSecret && subscriptionKey && msn
+      ? createVippsClient({ baseUrl, clientId, clientSecret, subscriptionKey, msn }, { fetch: deps.fetch })
+      : null;
+  let registered: StoredVippsWebhook | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+
+  async function register(hookUrl: string, attempt: number): Promise<void> {
+    if (!client) return;
+    try {
+      const { webhook, reused, deleted } = await ensureVippsWebhook(client, deps.meta, hookUrl);
+      registered = webhook;
+      // The id and URL only: the secret is never logged.
+      logger.info({ webhookId: webhook.id, url: hookUrl, reused, deletedStale: deleted }, reused ? 'vipps webhook reused' : 'vipps webhook registered');
+    } catch (err) {
+      const waitMs = REGISTER_RETRY_MS[Math.min(attempt, REGISTER_RETRY_MS.length - 1)]!;
+      logger.error(
+        { err: (err as Error).message, url: hookUrl, retryInMs: waitMs, acceptingHooks: config.webhookSecret !== undefined || registered !== null },
+        'vipps webhook registration failed; retrying in the background (hooks get 401 until then unless VIPPS_WEBHOOK_SECRET is set)',
+      );
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        void register(hookUrl, attempt + 1);
+      }, waitMs);
+      retryTimer.unref();
+    }
+  }
+
+  return {
+    name: 'vipps',
+    webhooks: [
+      {
+        kind: 'events',
+        path: VIPPS_WEBHOOK_PATH,
+        verify: async (request, now) => {
+          let base: URL;
+          try {
+            base = new URL(deps.publicUrl());
+          } catch {
+            return { verdict: 'unauthenticated', message: 'RELAY_PUBLIC_URL is not set, so Vipps signatures (which cover its host) cannot be checked' };
+          }
+          const secrets = [config.webhookSecret, registered?.secret].filter((s): s is string => typeof s === 'string' && s.length > 0);
+          // Vipps signs the path it called; a public URL with a path prefix (behind a proxy) is part of it.
+          const prefix = base.pathname.replace(/\/+$/, '');
+          const check = verifyVippsHmac({ ...request, pathAndQuery: prefix + request.pathAndQuery }, secrets, base.host, now);
+          if (!check.ok) return { verdict: 'unauthenticated', message: check.message };
+          // The verified bytes themselves, whatever content type they came with.
+          let body: unknown;
+          try {
+            body = JSON.parse(request.rawBody.toString('utf8'));
+          } catch {
+            return { verdict: 'malformed', message: 'the Vipps webhook body is not JSON' };
+          }
+          return mapVippsHook(body, msn);
+        },
+      },
+    ],
+    ...(client
+      ? {
+          provider: createVippsProvider(client, { preauthorize: config.preauthorize ?? false }),
+          provisionCab: (cab: { cabId: string; plate: string; qrCodes: string[] }) => provisionCab(client, cab, logger),
+          start: async (relayPublicUrl: string) => {
+            if (retryTimer) clearTimeout(retryTimer);
+            await register(`${relayPublicUrl.replace(/\/+$/, '')}${VIPPS_WEBHOOK_PATH}`, 0);
+          },
+        }
+      : {}),
+  };
+}
+
+/** Thrown by provisionCab with words for the admin: what failed and what to do. */
+export class VippsProvisionError extends Error {
+  override name = 'VippsProvisionError';
+  constructor(
+    message: string,
+    /** 502: Vipps refused or is unreachable; 400: the input cannot work. */
+    readonly statusCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Creates or updates each merchant-callback QR (`merchantQrId` = the cab's QR code) with the
+ * plate as its location text, and returns the first one's `qrContent` for the tablet to show.
+ */
+export async function provisionCab(
+  client: VippsClient,
+  cab: { cabId: string; plate: string; qrCodes: string[] },
+  logger?: { warn(obj: object, msg: string): void },
+): Promise<{ qrContent: string | null }> {
+  const location = vippsLocationDescription(cab.plate);
+  if (location !== cab.plate.trim() && logger) {
+    logger.warn({ cabId: cab.cabId, plate: cab.plate, locationDescription: location }, `plate cut to ${VIPPS_LOCATION_MAX} characters for the Vipps QR`);
+  }
+  let first: string | null = null;
+  for (const qrId of cab.qrCodes) {
+    const path = `/qr/v1/merchant-callback/${encodeURIComponent(qrId)}`;
+    const put = await client.call('PUT', path, { body: { locationDescription: location } });
+    if (put.kind !== 'answered' || put.status < 200 || put.status >= 300) throw provisionFailure(`create the Vipps QR ${qrId} for cab ${cab.cabId}`, put);
+    const got = await client.call('GET', path);
+    if (got.kind !== 'answered' || got.status !== 200) throw provisionFailure(`read back the Vipps QR ${qrId}`, got);
+    const parsed = qrAnswer.safeParse(got.body);
+    if (!parsed.success) throw new VippsProvisionError(`Vipps returned no qrContent for QR ${qrId}`, 502);
+    first ??= parsed.data.qrContent;
+  }
+  return { qrContent: first };
+}
+
+/** The plate as the QR's location text: trimmed, and cut to 36 UTF-16 units (never inside a character). */
+export function vippsLocationDescription(plate: string): string {
+  const trimmed = plate.trim();
+  if (trimmed.length === 0) throw new VippsProvisionError('the plate is empty; Vipps shows it after a scan, so give the cab one', 400);
+  let out = '';
+  for (const ch of trimmed) {
+    if (out.length + ch.length > VIPPS_LOCATION_MAX) break;
+    out += ch;
+  }
+  return out.trim();
+}
+
+function provisionFailure(what: string, answer: Awaited<ReturnType<VippsClient['call']>>): VippsProvisionError {
+  if (answer.kind === 'answered') {
+    return new VippsProvisionError(`could not ${what}: Vipps answered ${answer.status} (${describeProblem(answer.body)})`, 502);
+  }
+  return new VippsProvisionError(`could not ${what}: ${answer.reason}; try again`, 502);
+}
