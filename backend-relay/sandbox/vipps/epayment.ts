@@ -22,8 +22,10 @@ const orderLine = z.object({
   totalAmount: minor.min(0),
   totalAmountExcludingTax: minor.min(0),
   totalTaxAmount: minor.min(0),
-  taxPercentage: z.number().int().min(0).max(100),
-});
+  // The API takes either: taxRate in basis points (2500 = 25%), or the deprecated whole-percent taxPercentage.
+  taxPercentage: z.number().int().min(0).max(100).optional(),
+  taxRate: z.number().int().min(0).max(10_000).optional(),
+}).refine((l) => l.taxRate !== undefined || l.taxPercentage !== undefined, { message: 'set taxRate (basis points, 2500 = 25%) or taxPercentage', path: ['taxRate'] });
 
 export const createPaymentRequest = z.object({
   amount: amountSchema,
