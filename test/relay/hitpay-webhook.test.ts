@@ -48,7 +48,7 @@ function jsonRequest(raw: string, headers: Record<string, string | undefined>): 
   };
 }
 
-const signedForm = (f: Record<string, string> = fields, salt = SALT) => ({ ...f, hmac: legacySignature(f, salt) });
+const signedForm = (f: Record<string, string> = fields, salt = SALT): Record<string, string> => ({ ...f, hmac: legacySignature(f, salt) });
 
 function verified(v: HookVerdict) {
   if (v.verdict !== 'verified') throw new Error(`expected verified, got ${v.verdict}: ${v.message}`);
