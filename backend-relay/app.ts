@@ -15,9 +15,10 @@ import { registerOpsRoutes } from './http/ops-routes.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createPspAdapters } from './psp/index.js';
+import { createPspAdapters, type PspAdapter } from './psp/index.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
+import { PaymentStore } from './store/payment-store.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
 
@@ -43,14 +44,25 @@ export interface RelayApp {
 export interface RelayAppOptions {
   /** Use this logger instead of pino to stdout (tests). */
   logger?: Logger;
+  /** The fetch PSP adapters call their PSPs with (tests). */
+  fetch?: typeof fetch;
 }
 
 export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
   const config = resolveRelayConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
-  const adapters = await createPspAdapters(config);
   const db = openRelayDatabase(config.dbPath);
   const store = openSqliteRelayStore(db);
+  const paymentStore = new PaymentStore(db);
+  let listeningUrl = `http://127.0.0.1:${config.port}`;
+  const publicUrl = () => (config.publicUrl ?? listeningUrl).replace(/\/+$/, '');
+  let adapters: PspAdapter[];
+  try {
+    adapters = await createPspAdapters(config, { logger, meta: paymentStore, publicUrl, fetch: options.fetch });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   // The gauges read the hub at scrape time, after it exists.
   const metrics = createMetrics(
@@ -77,14 +89,13 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   });
   registerOpsRoutes(fastify, { store, hub, metrics });
   const updates = registerUpdates(fastify, { db, store, logger, config });
-  let listeningUrl = `http://127.0.0.1:${config.port}`;
   receipts = registerReceipts(fastify, {
     db,
     store,
     logger,
     issuer: { fleetName: config.fleetName, orgNumber: config.fleetOrgNumber ?? null, timeZone: config.timeZone },
     locale: config.locale,
-    baseUrl: () => config.publicUrl ?? listeningUrl,
+    baseUrl: publicUrl,
   });
   registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab, updateTargets: (ids) => updates.targets(ids) });
   registerWebhookRoutes(fastify, adapters, {
@@ -120,6 +131,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       listeningUrl = url;
+      for (const adapter of adapters) {
+        // A PSP that cannot be set up now (Vipps webhook registration) must not keep the relay
+        // from serving the others; it is tried again at the next start.
+        await adapter.start?.(publicUrl()).catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
+      }
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();

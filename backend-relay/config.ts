@@ -28,7 +28,52 @@ export const relayEnvSchema = z.object({
   RELAY_FLEET_ORG_NUMBER: z.string().trim().min(1).max(40).optional(),
   /** Receipt times are shown in this IANA time zone. */
   RELAY_TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
+  // Vipps MobilePay: all five (plus RELAY_PUBLIC_URL) to make payments; the secret alone verifies hooks.
+  VIPPS_BASE_URL: z.url('must be an absolute URL such as https://apitest.vipps.no').optional(),
+  VIPPS_CLIENT_ID: z.string().min(1).optional(),
+  VIPPS_CLIENT_SECRET: z.string().min(1).optional(),
+  VIPPS_SUBSCRIPTION_KEY: z.string().min(1).optional(),
+  VIPPS_MSN: z.string().min(1).optional(),
+  VIPPS_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** `true`: authorize first and capture the fare after the ride (Vipps pre-authorization). */
+  VIPPS_PREAUTHORIZE: z.enum(['true', 'false', '1', '0']).optional(),
+  // HitPay: all three (plus RELAY_PUBLIC_URL) or none.
+  HITPAY_BASE_URL: z.url('must be an absolute URL such as https://api.sandbox.hit-pay.com').optional(),
+  HITPAY_API_KEY: z.string().min(1).optional(),
+  HITPAY_SALT: z.string().min(1).optional(),
+  HITPAY_QR_TTL_S: intFromEnv(60, 86_400).optional(),
+  // Hips refunds (order revoke): both or none.
+  HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
+  HIPS_MERCHANT_KEY: z.string().min(1).optional(),
 });
+
+export const vippsConfigSchema = z.object({
+  baseUrl: z.url(),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  subscriptionKey: z.string().min(1),
+  /** Merchant serial number. */
+  msn: z.string().min(1),
+  /** Set when the webhook was registered out of band; otherwise start() registers one. */
+  webhookSecret: z.string().min(1).optional(),
+  preauthorize: z.boolean().optional(),
+});
+export type VippsConfig = z.output<typeof vippsConfigSchema>;
+
+export const hitpayConfigSchema = z.object({
+  baseUrl: z.url(),
+  apiKey: z.string().min(1),
+  salt: z.string().min(1),
+  /** How long a dynamic PayNow QR stays payable. */
+  qrTtlSeconds: z.number().int().min(60).max(86_400).default(600),
+});
+export type HitpayConfig = z.output<typeof hitpayConfigSchema>;
+
+export const hipsMerchantConfigSchema = z.object({
+  apiUrl: z.url(),
+  merchantKey: z.string().min(1),
+});
+export type HipsMerchantConfig = z.output<typeof hipsMerchantConfigSchema>;
 
 /** The typed configuration the app is built from. Tests construct it directly. */
 export const relayConfigSchema = z.object({
@@ -61,6 +106,13 @@ export const relayConfigSchema = z.object({
       }
     }, 'must be an IANA time zone such as Europe/Stockholm')
     .default('Europe/Stockholm'),
+  vipps: vippsConfigSchema.optional(),
+  /** Vipps hooks can be verified with the secret alone (registered out of band) even without `vipps`. */
+  vippsWebhookSecret: z.string().min(1).optional(),
+  hitpay: hitpayConfigSchema.optional(),
+  hipsMerchant: hipsMerchantConfigSchema.optional(),
+  /** Relay-made payments: how often expired payment requests are looked for. */
+  paymentSweepMs: z.number().int().positive().default(5000),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -92,7 +144,14 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
       throw new RelayConfigError(`RELAY_UPDATES_DIR cannot be created (${(err as Error).message}): point it at a writable folder for published releases`);
     }
   }
+  const psps = pspGroups(e);
+  if ((psps.vipps || psps.hitpay) && !e.RELAY_PUBLIC_URL) {
+    throw new RelayConfigError(
+      `Invalid relay configuration: RELAY_PUBLIC_URL is required when ${psps.vipps ? 'Vipps MobilePay' : 'HitPay'} is configured: its webhooks must reach the relay at that address`,
+    );
+  }
   return resolveRelayConfig({
+    ...psps,
     port: e.RELAY_PORT,
     host: e.RELAY_HOST,
     dbPath: e.RELAY_DB,
@@ -110,6 +169,48 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
   });
 }
 
+/** A group of variables must be set as a whole; a partial group names what is missing. */
+function group<K extends string>(env: Record<string, unknown>, names: readonly K[], what: string): Record<K, string> | undefined {
+  const set = names.filter((n) => env[n] !== undefined);
+  if (set.length === 0) return undefined;
+  const missing = names.filter((n) => env[n] === undefined);
+  if (missing.length > 0) {
+    throw new RelayConfigError(
+      `Invalid relay configuration: ${what} needs ${names.join(', ')}; ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing. Set ${missing.length === 1 ? 'it' : 'them'}, or unset the others.`,
+    );
+  }
+  return Object.fromEntries(names.map((n) => [n, env[n] as string])) as Record<K, string>;
+}
+
+const VIPPS_VARS = ['VIPPS_BASE_URL', 'VIPPS_CLIENT_ID', 'VIPPS_CLIENT_SECRET', 'VIPPS_SUBSCRIPTION_KEY', 'VIPPS_MSN'] as const;
+const HITPAY_VARS = ['HITPAY_BASE_URL', 'HITPAY_API_KEY', 'HITPAY_SALT'] as const;
+const HIPS_MERCHANT_VARS = ['HIPS_API_URL', 'HIPS_MERCHANT_KEY'] as const;
+
+function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps' | 'vippsWebhookSecret' | 'hitpay' | 'hipsMerchant'> {
+  const vipps = group(e, VIPPS_VARS, 'Vipps MobilePay');
+  const hitpay = group(e, HITPAY_VARS, 'HitPay');
+  const hips = group(e, HIPS_MERCHANT_VARS, 'Hips refunds');
+  return {
+    vipps: vipps && {
+      baseUrl: vipps.VIPPS_BASE_URL,
+      clientId: vipps.VIPPS_CLIENT_ID,
+      clientSecret: vipps.VIPPS_CLIENT_SECRET,
+      subscriptionKey: vipps.VIPPS_SUBSCRIPTION_KEY,
+      msn: vipps.VIPPS_MSN,
+      webhookSecret: e.VIPPS_WEBHOOK_SECRET,
+      preauthorize: e.VIPPS_PREAUTHORIZE === 'true' || e.VIPPS_PREAUTHORIZE === '1',
+    },
+    vippsWebhookSecret: e.VIPPS_WEBHOOK_SECRET,
+    hitpay: hitpay && {
+      baseUrl: hitpay.HITPAY_BASE_URL,
+      apiKey: hitpay.HITPAY_API_KEY,
+      salt: hitpay.HITPAY_SALT,
+      qrTtlSeconds: e.HITPAY_QR_TTL_S,
+    },
+    hipsMerchant: hips && { apiUrl: hips.HIPS_API_URL, merchantKey: hips.HIPS_MERCHANT_KEY },
+  };
+}
+
 /** Validates a config built in code (tests, scripts) with the same rules. */
 export function resolveRelayConfig(config: RelayConfig): ResolvedRelayConfig {
   const parsed = relayConfigSchema.safeParse(config);
@@ -118,5 +219,9 @@ export function resolveRelayConfig(config: RelayConfig): ResolvedRelayConfig {
     const hint = parsed.error.issues.some((i) => i.path[0] === 'hipsPublicKeyPem') ? ' (HIPS_PUBLIC_KEY_FILE)' : '';
     throw new RelayConfigError(`Invalid relay configuration${hint}: ${problems}`);
   }
-  return parsed.data;
+  const c = parsed.data;
+  // The secret inside `vipps` is the one hooks are verified with; keep both spellings in step.
+  if (c.vipps && !c.vipps.webhookSecret && c.vippsWebhookSecret) c.vipps.webhookSecret = c.vippsWebhookSecret;
+  if (c.vipps?.webhookSecret && !c.vippsWebhookSecret) c.vippsWebhookSecret = c.vipps.webhookSecret;
+  return c;
 }

@@ -19,8 +19,8 @@ export async function createHipsAdapter(publicKeyPem: string): Promise<PspAdapte
       {
         kind: 'qr',
         path: '/webhooks/hips/qr',
-        verify: async (body, now) => {
-          const claim = await verifiedDataClaim(body, key, now);
+        verify: async (request, now) => {
+          const claim = await verifiedDataClaim(request.body, key, now);
           if (claim.verdict !== 'ok') return claim;
           const parsed = hipsQrHookData.safeParse(claim.data);
           if (!parsed.success) return malformed('the verified data claim is not a Hips QR hook', parsed.error);
@@ -31,8 +31,8 @@ export async function createHipsAdapter(publicKeyPem: string): Promise<PspAdapte
       {
         kind: 'order',
         path: '/webhooks/hips/orders',
-        verify: async (body, now) => {
-          const claim = await verifiedDataClaim(body, key, now);
+        verify: async (request, now) => {
+          const claim = await verifiedDataClaim(request.body, key, now);
           if (claim.verdict !== 'ok') return claim;
           const parsed = hipsOrderHookData.safeParse(claim.data);
           if (!parsed.success) return malformed('the verified data claim is not a Hips order hook', parsed.error);

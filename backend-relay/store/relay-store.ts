@@ -11,9 +11,12 @@ export interface CabInput {
   plate: string;
   label: string;
   enabled: boolean;
+  /** What a PSP's provisioning gave the cab's QR (Vipps merchant-callback QR); unchanged when omitted. */
+  qrContent?: string | null;
 }
 
 export interface CabRecord extends CabInput {
+  qrContent: string | null;
   tokenHash: string;
   createdAt: string;
   lastSeenAt: string | null;

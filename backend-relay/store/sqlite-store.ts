@@ -16,6 +16,7 @@ import type {
   UnroutedHook,
 } from './relay-store.js';
 import { installGroupCommit } from './group-commit.js';
+import { PAYMENTS_MIGRATION } from './payment-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -68,6 +69,7 @@ const MIGRATIONS: string[] = [
   `,
   ROLLOUT_MIGRATION,
   RECEIPTS_MIGRATION,
+  PAYMENTS_MIGRATION,
 ];
 
 interface CabRow {
@@ -84,6 +86,7 @@ interface CabRow {
   outbox_depth: number | null;
   last_seq: number;
   acked_seq: number;
+  qr_content: string | null;
   qr_codes: string | null;
   backlog: number;
 }
@@ -121,6 +124,7 @@ function toCab(row: CabRow): CabRecord {
     lastSeq: row.last_seq,
     ackedSeq: row.acked_seq,
     backlog: row.backlog,
+    qrContent: row.qr_content ?? null,
   };
 }
 
@@ -185,6 +189,7 @@ class SqliteRelayStore implements RelayStore {
       updateCab: db.prepare(
         `UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`,
       ),
+      setQrContent: db.prepare(`UPDATE cabs SET qr_content = ? WHERE cab_id = ?`),
       cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
       clearQrs: db.prepare(`DELETE FROM cab_qr_codes WHERE cab_id = ?`),
       insertQr: db.prepare(`INSERT INTO cab_qr_codes (qr_code, cab_id) VALUES (?, ?)`),
@@ -250,6 +255,8 @@ class SqliteRelayStore implements RelayStore {
       } else {
         this.s.insertCab.run({ ...row, tokenHash, createdAt: nowIso });
       }
+      // Written with the cab, so a provisioned QR and its cab are never apart.
+      if (cab.qrContent !== undefined) this.s.setQrContent.run(cab.qrContent, cab.cabId);
       this.s.clearQrs.run(cab.cabId);
       for (const qr of new Set(cab.qrCodes)) this.s.insertQr.run(qr, cab.cabId);
       return { status: exists ? 'updated' : 'created' };

@@ -168,7 +168,7 @@ describe('relay ↔ tablet', () => {
     await connectError(afterDelete);
   });
 
-  it('records tablet:status for GET /admin/cabs and acks other messages as unsupported or invalid', async () => {
+  it('records tablet:status for GET /admin/cabs and acks a refund the relay cannot make as unsupported, and bad messages as invalid', async () => {
     const { url } = await setup();
     const t = tablet(url, 'cab-s', await addCab(url, 'cab-s'));
     await waitForConnect(t);
@@ -177,7 +177,19 @@ describe('relay ↔ tablet', () => {
     const bad = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion: '', rideState: 'flying' });
     expect(bad.ok).toBe(false);
     expect(bad.error.code).toBe('invalid');
-    const refund = await t.socket.timeout(2000).emitWithAck('refund.request', { rideId: 'r1', amount: 100, reason: 'x' });
+    const refund = await t.socket.timeout(2000).emitWithAck('refund.request', {
+      refundId: 'rf-1',
+      rideId: 'r1',
+      merchantOrderId: 'cab-s.r1',
+      psp: 'hips',
+      pspOrderId: 'ord-1',
+      amount: 100,
+      currency: 'SEK',
+      reason: 'x',
+      requestedBy: 'driver',
+      requestedAt: new Date().toISOString(),
+    });
+    // No HIPS_API_URL/HIPS_MERCHANT_KEY on this relay: refunds of Hips orders are not set up.
     expect(refund).toMatchObject({ ok: false, error: { code: 'unsupported' } });
     const badRefund = await t.socket.timeout(2000).emitWithAck('refund.request', { rideId: 'r1', amount: -1 });
     expect(badRefund).toMatchObject({ ok: false, error: { code: 'invalid' } });

@@ -1,0 +1,300 @@
+/**
+ * Relay-made payments, check-ins, refunds and the adapters' key/value table (migration 4).
+ * Each method commits before it resolves (plain better-sqlite3 transactions on the relay's
+ * connection; a group-commit batch runs synchronously, so they never interleave with one).
+ */
+import type Database from 'better-sqlite3';
+import type { OrderLine, PspName } from '../../protocol/relay-protocol.js';
+import type { CheckIn } from '../psp/psp-adapter.js';
+
+export type PaymentStatus = 'pending' | 'created' | 'authorized' | 'captured' | 'paid' | 'failed' | 'canceled' | 'expired' | 'refunded';
+/** No further PSP update changes these. */
+export const FINAL_PAYMENT_STATUSES: ReadonlySet<PaymentStatus> = new Set(['paid', 'failed', 'canceled', 'expired', 'refunded']);
+
+export interface PaymentRecord {
+  cabId: string;
+  rideId: string;
+  attempt: number;
+  psp: PspName;
+  reference: string;
+  pspReference: string | null;
+  sessionId: string | null;
+  orderAmount: number;
+  tipAmount: number;
+  currency: string;
+  lines: OrderLine[];
+  status: PaymentStatus;
+  /** The first final answer to payment.request, replayed to repeats. */
+  ack: unknown;
+  qr: { qrData: string; expiresAt: string; paymentRequestId: string } | null;
+  expiresAt: string | null;
+  captureDue: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewPayment = Pick<
+  PaymentRecord,
+  'cabId' | 'rideId' | 'attempt' | 'psp' | 'reference' | 'sessionId' | 'orderAmount' | 'tipAmount' | 'currency' | 'lines'
+>;
+
+export interface PaymentPatch {
+  status?: PaymentStatus;
+  pspReference?: string;
+  ack?: unknown;
+  qr?: PaymentRecord['qr'];
+  expiresAt?: string | null;
+  captureDue?: boolean;
+}
+
+export type RefundStatus = 'pending' | 'refunded' | 'refused';
+
+export interface RefundRecord {
+  refundId: string;
+  cabId: string;
+  rideId: string;
+  merchantOrderId: string;
+  psp: PspName;
+  pspOrderId: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  status: RefundStatus;
+  pspRefundId: string | null;
+  ack: unknown;
+  updatedAt: string;
+}
+
+interface PaymentRow {
+  cab_id: string;
+  ride_id: string;
+  attempt: number;
+  psp: string;
+  reference: string;
+  psp_reference: string | null;
+  session_id: string | null;
+  order_amount: number;
+  tip_amount: number;
+  currency: string;
+  lines_json: string;
+  status: string;
+  ack_json: string | null;
+  qr_json: string | null;
+  expires_at: string | null;
+  capture_due: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface RefundRow {
+  refund_id: string;
+  cab_id: string;
+  ride_id: string;
+  merchant_order_id: string;
+  psp: string;
+  psp_order_id: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  requested_by: string;
+  requested_at: string;
+  status: string;
+  psp_refund_id: string | null;
+  ack_json: string | null;
+  updated_at: string;
+}
+
+const parse = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
+
+function toPayment(r: PaymentRow): PaymentRecord {
+  return {
+    cabId: r.cab_id,
+    rideId: r.ride_id,
+    attempt: r.attempt,
+    psp: r.psp as PspName,
+    reference: r.reference,
+    pspReference: r.psp_reference,
+    sessionId: r.session_id,
+    orderAmount: r.order_amount,
+    tipAmount: r.tip_amount,
+    currency: r.currency,
+    lines: JSON.parse(r.lines_json) as OrderLine[],
+    status: r.status as PaymentStatus,
+    ack: parse(r.ack_json),
+    qr: parse(r.qr_json) as PaymentRecord['qr'],
+    expiresAt: r.expires_at,
+    captureDue: r.capture_due === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toRefund(r: RefundRow): RefundRecord {
+  return {
+    refundId: r.refund_id,
+    cabId: r.cab_id,
+    rideId: r.ride_id,
+    merchantOrderId: r.merchant_order_id,
+    psp: r.psp as PspName,
+    pspOrderId: r.psp_order_id,
+    amount: r.amount,
+    currency: r.currency,
+    reason: r.reason,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    status: r.status as RefundStatus,
+    pspRefundId: r.psp_refund_id,
+    ack: parse(r.ack_json),
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Durable key/value pairs for adapters (e.g. the Vipps webhook id and secret). */
+export interface MetaStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export class PaymentStore implements MetaStore {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      metaGet: db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`),
+      metaSet: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      payment: db.prepare<[string, string, number], PaymentRow>(`SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND attempt = ?`),
+      paymentByReference: db.prepare<[string], PaymentRow>(`SELECT * FROM payments WHERE reference = ?`),
+      paymentByPspReference: db.prepare<[string, string], PaymentRow>(
+        `SELECT * FROM (SELECT * FROM payments WHERE psp_reference = ? UNION ALL SELECT * FROM payments WHERE reference = ?) LIMIT 1`,
+      ),
+      olderAttempts: db.prepare<[string, string, number], PaymentRow>(
+        `SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND attempt < ? ORDER BY attempt`,
+      ),
+      paidOfRide: db.prepare<[string, string], PaymentRow>(`SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND status IN ('paid', 'refunded') LIMIT 1`),
+      insertPayment: db.prepare(
+        `INSERT INTO payments (cab_id, ride_id, attempt, psp, reference, session_id, order_amount, tip_amount, currency, lines_json, status, created_at, updated_at)
+         VALUES (@cabId, @rideId, @attempt, @psp, @reference, @sessionId, @orderAmount, @tipAmount, @currency, @linesJson, 'pending', @now, @now)
+         ON CONFLICT DO NOTHING`,
+      ),
+      expired: db.prepare<[string], PaymentRow>(`SELECT * FROM payments WHERE status = 'created' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 100`),
+      captureDue: db.prepare<[], PaymentRow>(`SELECT * FROM payments WHERE capture_due = 1 ORDER BY updated_at LIMIT 100`),
+      putCheckIn: db.prepare(
+        `INSERT INTO checkins (session_id, cab_id, merchant_qr_id, customer_token, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(session_id) DO UPDATE SET cab_id = excluded.cab_id, merchant_qr_id = excluded.merchant_qr_id,
+           customer_token = excluded.customer_token, expires_at = excluded.expires_at`,
+      ),
+      checkIn: db.prepare<[string, string], { session_id: string; merchant_qr_id: string; customer_token: string; expires_at: string }>(
+        `SELECT * FROM checkins WHERE session_id = ? AND cab_id = ?`,
+      ),
+      refund: db.prepare<[string], RefundRow>(`SELECT * FROM refunds WHERE refund_id = ?`),
+      insertRefund: db.prepare(
+        `INSERT INTO refunds (refund_id, cab_id, ride_id, merchant_order_id, psp, psp_order_id, amount, currency, reason, requested_by, requested_at, status, updated_at)
+         VALUES (@refundId, @cabId, @rideId, @merchantOrderId, @psp, @pspOrderId, @amount, @currency, @reason, @requestedBy, @requestedAt, 'pending', @now)
+         ON CONFLICT DO NOTHING`,
+      ),
+      finishRefund: db.prepare(`UPDATE refunds SET status = ?, psp_refund_id = ?, ack_json = ?, updated_at = ? WHERE refund_id = ?`),
+    };
+  }
+
+  // ---- meta -----------------------------------------------------------------------------
+
+  async get(key: string): Promise<string | null> {
+    return this.s.metaGet.get(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    this.s.metaSet.run(key, value);
+  }
+
+  // ---- payments ---------------------------------------------------------------------------
+
+  async payment(cabId: string, rideId: string, attempt: number): Promise<PaymentRecord | null> {
+    const row = this.s.payment.get(cabId, rideId, attempt);
+    return row ? toPayment(row) : null;
+  }
+
+  async paymentByReference(reference: string): Promise<PaymentRecord | null> {
+    const row = this.s.paymentByReference.get(reference);
+    return row ? toPayment(row) : null;
+  }
+
+  /** By the PSP's id (HitPay's request id), or by our reference (Vipps uses ours). */
+  async paymentByPspReference(pspReference: string): Promise<PaymentRecord | null> {
+    const row = this.s.paymentByPspReference.get(pspReference, pspReference);
+    return row ? toPayment(row) : null;
+  }
+
+  async olderAttempts(cabId: string, rideId: string, attempt: number): Promise<PaymentRecord[]> {
+    return this.s.olderAttempts.all(cabId, rideId, attempt).map(toPayment);
+  }
+
+  async paidAttemptOfRide(cabId: string, rideId: string): Promise<PaymentRecord | null> {
+    const row = this.s.paidOfRide.get(cabId, rideId);
+    return row ? toPayment(row) : null;
+  }
+
+  /** Inserts a pending row unless the attempt exists; returns the row as stored. */
+  async insertPayment(p: NewPayment, nowIso: string): Promise<PaymentRecord> {
+    this.s.insertPayment.run({ ...p, linesJson: JSON.stringify(p.lines), now: nowIso });
+    return toPayment(this.s.payment.get(p.cabId, p.rideId, p.attempt)!);
+  }
+
+  /**
+   * Applies `patch` when the row's status is one of `from` (all when omitted); false when the
+   * row was not in such a state (someone else moved it on first).
+   */
+  async updatePayment(reference: string, patch: PaymentPatch, nowIso: string, from?: readonly PaymentStatus[]): Promise<boolean> {
+    const sets: string[] = ['updated_at = @now'];
+    const params: Record<string, unknown> = { reference, now: nowIso };
+    if (patch.status !== undefined) (sets.push('status = @status'), (params.status = patch.status));
+    if (patch.pspReference !== undefined) (sets.push('psp_reference = @pspReference'), (params.pspReference = patch.pspReference));
+    if (patch.ack !== undefined) (sets.push('ack_json = @ack'), (params.ack = JSON.stringify(patch.ack)));
+    if (patch.qr !== undefined) (sets.push('qr_json = @qr'), (params.qr = patch.qr === null ? null : JSON.stringify(patch.qr)));
+    if (patch.expiresAt !== undefined) (sets.push('expires_at = @expiresAt'), (params.expiresAt = patch.expiresAt));
+    if (patch.captureDue !== undefined) (sets.push('capture_due = @captureDue'), (params.captureDue = patch.captureDue ? 1 : 0));
+    let where = 'reference = @reference';
+    if (from) {
+      from.forEach((s, i) => (params[`from${i}`] = s));
+      where += ` AND status IN (${from.map((_, i) => `@from${i}`).join(', ')})`;
+    }
+    return this.db.prepare(`UPDATE payments SET ${sets.join(', ')} WHERE ${where}`).run(params).changes > 0;
+  }
+
+  async expiredPayments(nowIso: string): Promise<PaymentRecord[]> {
+    return this.s.expired.all(nowIso).map(toPayment);
+  }
+
+  async capturesDue(): Promise<PaymentRecord[]> {
+    return this.s.captureDue.all().map(toPayment);
+  }
+
+  // ---- check-ins --------------------------------------------------------------------------
+
+  async putCheckIn(cabId: string, c: CheckIn): Promise<void> {
+    this.s.putCheckIn.run(c.sessionId, cabId, c.merchantQrId, c.customerToken, c.expiresAt);
+  }
+
+  async checkIn(cabId: string, sessionId: string): Promise<CheckIn | null> {
+    const r = this.s.checkIn.get(sessionId, cabId);
+    return r ? { sessionId: r.session_id, merchantQrId: r.merchant_qr_id, customerToken: r.customer_token, expiresAt: r.expires_at } : null;
+  }
+
+  // ---- refunds ----------------------------------------------------------------------------
+
+  async refund(refundId: string): Promise<RefundRecord | null> {
+    const row = this.s.refund.get(refundId);
+    return row ? toRefund(row) : null;
+  }
+
+  /** Records the request (who asked, when) unless the refund id is known; returns the row. */
+  async insertRefund(r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt'>, nowIso: string): Promise<RefundRecord> {
+    this.s.insertRefund.run({ ...r, now: nowIso });
+    return toRefund(this.s.refund.get(r.refundId)!);
+  }
+
+  async finishRefund(refundId: string, status: RefundStatus, pspRefundId: string | null, ack: unknown, nowIso: string): Promise<void> {
+    this.s.finishRefund.run(status, pspRefundId, JSON.stringify(ack), nowIso, refundId);
+  }
+}
