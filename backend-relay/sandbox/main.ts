@@ -7,6 +7,8 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { buildSandbox, DEMO_MERCHANT_KEY } from './app.js';
+import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from './hitpay/index.js';
+import { VIPPS_DEMO_CREDENTIALS } from './vipps/settings.js';
 
 const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -49,6 +51,8 @@ log.info(
     merchantKey: sandbox.merchantKey,
     publicKey: `${sandbox.url}/sandbox/public-key.pem`,
     db: env.SANDBOX_DB,
+    hitpay: { apiKey: HITPAY_DEMO_API_KEY, salt: HITPAY_DEMO_SALT, baseUrl: sandbox.url },
+    vipps: VIPPS_DEMO_CREDENTIALS,
   },
   'listening',
 );
