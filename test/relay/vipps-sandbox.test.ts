@@ -47,6 +47,7 @@ const cab = (over: Partial<CabRecord> = {}): CabRecord => ({
   plate: 'AB 12345',
   label: 'Taxi 1',
   enabled: true,
+  qrContent: null,
   tokenHash: 'x',
   createdAt: new Date().toISOString(),
   lastSeenAt: null,
