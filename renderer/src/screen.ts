@@ -90,6 +90,13 @@ const FAILURE_KEYS = {
   order_rejected: 'failure.order_rejected',
   payment_failed: 'failure.payment_failed',
   payment_unconfirmed: 'failure.payment_unconfirmed',
+  // Relay-made payments (order.failed codes) and refunds (RefundRequestAck).
+  payment_rejected: 'failure.payment_rejected',
+  payment_expired: 'failure.payment_expired',
+  payment_canceled: 'failure.payment_canceled',
+  customer_token_expired: 'failure.customer_token_expired',
+  amount_mismatch: 'failure.amount_mismatch',
+  refund_refused: 'failure.refund_refused',
 } as const satisfies Record<string, MessageKey>;
 
 export function failureKey(code: string): MessageKey | null {

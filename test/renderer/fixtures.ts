@@ -1,10 +1,17 @@
 /** Snapshots for renderer tests: a valid idle snapshot and builders for each ride state. */
-import type { KioskSnapshot, RideView } from '../../protocol/kiosk-api.js';
-import type { RideStateName } from '../../protocol/relay-protocol.js';
+import type { KioskSnapshot, RecentPaymentView, RideView } from '../../protocol/kiosk-api.js';
+import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
+import type { PspName, RideStateName } from '../../protocol/relay-protocol.js';
+
+/** The cab as each PSP provisions it: static QR content only where the PSP has one. */
+export function cabFor(psp: PspName, overrides: Partial<KioskSnapshot['cab']> = {}): KioskSnapshot['cab'] {
+  const qrContent = { hips: 'HIPS-QR-42', vipps: 'https://qr.vipps.no/28/2/01/031/4799999999', hitpay: null }[psp];
+  return { cabId: 'cab-42', plate: 'ABC 123', label: 'Taxi 42', psp, qrContent, capabilities: PSP_CAPABILITIES[psp], ...overrides };
+}
 
 export function idleSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnapshot {
   return {
-    cab: { cabId: 'cab-42', plate: 'ABC 123', label: 'Taxi 42', psp: 'hips', qrContent: 'HIPS-QR-42' },
+    cab: cabFor('hips'),
     locale: 'en',
     theme: 'auto',
     currency: 'SEK',
@@ -14,6 +21,7 @@ export function idleSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnaps
     ride: null,
     session: null,
     payment: null,
+    recentPayments: [],
     driver: { locale: null, brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
     extras: [
       { kind: 'toll', amountMinor: 4500, vatRate: 0 },
@@ -37,7 +45,24 @@ export function ride(state: RideStateName, overrides: Partial<RideView> = {}): R
     orderAmount: 0,
     currency: 'SEK',
     order: 'none',
+    tipAmount: null,
+    paymentQr: null,
     failure: null,
+    ...overrides,
+  };
+}
+
+export function recentPayment(overrides: Partial<RecentPaymentView> = {}): RecentPaymentView {
+  return {
+    rideId: '0190f0aa-0000-7000-8000-000000000009',
+    merchantOrderId: 'cab-42.0190f0aa-0000-7000-8000-000000000009',
+    method: 'psp',
+    paidAt: '2026-11-21T09:40:00.000Z',
+    totalAmount: 29_400,
+    currency: 'NOK',
+    refundedAmount: 0,
+    refundableAmount: 29_400,
+    refund: null,
     ...overrides,
   };
 }

@@ -131,6 +131,13 @@ describe('failureKey', () => {
     'order_rejected',
     'payment_failed',
     'payment_unconfirmed',
+    // Relay-made payments (protocol paymentFailureCode) and refunds.
+    'payment_rejected',
+    'payment_expired',
+    'payment_canceled',
+    'customer_token_expired',
+    'amount_mismatch',
+    'refund_refused',
   ];
   it.each(coreFailureCodes)('words %s in the driver’s language', (code) => {
     expect(failureKey(code)).toBe(`failure.${code}`);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskSnapshot, SessionView } from '../../protocol/kiosk-api.js';
 import type { OrderLine } from '../../protocol/relay-protocol.js';
 import { calls, chromiumPath, haveChromium, openKiosk, plain, push, rootThemeAndLang, startHarness, type Harness } from './browser-harness.js';
-import { idleSnapshot, ride } from './fixtures.js';
+import { cabFor, idleSnapshot, ride } from './fixtures.js';
 
 if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium at ${chromiumPath} (apt-get install -y chromium).`);
 
@@ -30,7 +30,7 @@ const session = (state: SessionView['state']): SessionView => ({
   state,
 });
 const sv = (overrides: Partial<KioskSnapshot> = {}) =>
-  idleSnapshot({ locale: 'sv', theme: 'day', cab: { cabId: 'cab-42', plate: 'ABC 123', label: 'Taxi 42', psp: 'hips', qrContent: 'https://hips.example/qr/m-8841/cab-42' }, ...overrides });
+  idleSnapshot({ locale: 'sv', theme: 'day', cab: cabFor('hips', { qrContent: 'https://hips.example/qr/m-8841/cab-42' }), ...overrides });
 
 describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   let harness: Harness;

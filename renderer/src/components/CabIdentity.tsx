@@ -2,13 +2,48 @@ import type { ReactNode } from 'react';
 import { useSnapshot, useT } from '../hooks.js';
 import { CabQr } from './CabQr.js';
 
+/** The cab's label, id and plate as text: typed by hand, or checked against the sticker. */
+export function CabIds() {
+  const { cab } = useSnapshot();
+  const t = useT();
+  return (
+    <p className="cab-ids">
+      {cab.label && cab.label !== cab.cabId ? <span className="cab-label">{cab.label}</span> : null}
+      <span className="cab-id" data-testid="cab-id">{cab.cabId}</span>
+      <span className="cab-plate-wrap">
+        <span className="visually-hidden">{t('idle.plate')} </span>
+        <span className="cab-plate" data-testid="cab-plate">{cab.plate}</span>
+      </span>
+    </p>
+  );
+}
+
 /**
  * The QR with the cab's id and plate as text under it: a passenger can type the id by hand
- * and check that the code belongs to this cab.
+ * and check that the code belongs to this cab. A PSP without a static QR (a fresh QR per fare)
+ * shows the cab's identity and says the QR comes at the end of the ride.
  */
 export function CabIdentity(props: { heading: string; children?: ReactNode }) {
   const { cab } = useSnapshot();
   const t = useT();
+  if (!cab.capabilities.staticQr) {
+    return (
+      <div className="cab-identity pay-at-end" data-testid="pay-at-end">
+        {props.children}
+        <div className="pay-at-end-note">
+          <svg className="icon icon-xl" viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3z" fill="none" stroke="currentColor" strokeWidth="2" />
+            <path d="M14 14h3v3h-3zM18 18h3v3h-3zM14 19h2M19 14h2" stroke="currentColor" strokeWidth="2" />
+          </svg>
+          <div>
+            <strong>{t('qr.payAtEnd')}</strong>
+            <p>{t('qr.payAtEndHint', { app: cab.capabilities.displayName })}</p>
+          </div>
+        </div>
+        <CabIds />
+      </div>
+    );
+  }
   return (
     <div className="cab-identity">
       {cab.qrContent ? (
@@ -23,14 +58,18 @@ export function CabIdentity(props: { heading: string; children?: ReactNode }) {
           <p className="no-qr">{t('idle.noQr')}</p>
         </>
       )}
-      <p className="cab-ids">
-        {cab.label && cab.label !== cab.cabId ? <span className="cab-label">{cab.label}</span> : null}
-        <span className="cab-id" data-testid="cab-id">{cab.cabId}</span>
-        <span className="cab-plate-wrap">
-          <span className="visually-hidden">{t('idle.plate')} </span>
-          <span className="cab-plate" data-testid="cab-plate">{cab.plate}</span>
-        </span>
-      </p>
+      <CabIds />
     </div>
   );
+}
+
+/**
+ * Under a static QR: when the relay makes the payment, the QR is a check-in that only the PSP's
+ * own app reads, so the caption names it; otherwise any payment app or camera will do.
+ */
+export function ScanCaption() {
+  const { cab } = useSnapshot();
+  const t = useT();
+  const text = cab.capabilities.relayMakesPayment ? t('qr.scanWithApp', { app: cab.capabilities.displayName }) : t('idle.scanHint');
+  return <p className="scan-hint" data-testid="scan-caption">{text}</p>;
 }

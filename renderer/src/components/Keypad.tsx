@@ -10,13 +10,21 @@ const rows: KeypadKey[][] = [
   ['00', '0', 'back'],
 ];
 
-/** The fare keypad: its buffer is local UI state until the driver ends the ride. */
-export function Keypad() {
-  const press = useUi((ui) => ui.pressKey);
+/**
+ * The keypad. By default it types the fare (its buffer is local UI state until the driver ends
+ * the ride); with `onPress` it types into the caller's buffer (a custom tip, a refund amount),
+ * with its own test-id prefix so two keypads never share ids.
+ */
+export function Keypad(props: { onPress?: (key: KeypadKey) => void; testIdPrefix?: string; keyboard?: boolean; className?: string } = {}) {
+  const pressFare = useUi((ui) => ui.pressKey);
+  const press = props.onPress ?? pressFare;
+  const prefix = props.testIdPrefix ?? 'key-';
+  const keyboard = props.keyboard ?? true;
   const t = useT();
 
   // A hardware keyboard works too; handy on the bench and in tests.
   useEffect(() => {
+    if (!keyboard) return;
     const onKey = (event: KeyboardEvent) => {
       if (event.target instanceof HTMLInputElement) return;
       const key = keyFromKeyboard(event.key);
@@ -27,23 +35,23 @@ export function Keypad() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [press]);
+  }, [press, keyboard]);
 
   return (
-    <div className="keypad" role="group">
+    <div className={`keypad ${props.className ?? ''}`} role="group">
       {rows.flat().map((key) => (
         <button
           key={key}
           type="button"
           className={`key key-${key}`}
-          data-testid={`key-${key}`}
+          data-testid={`${prefix}${key}`}
           aria-label={key === 'back' ? t('key.back') : key}
           onClick={() => press(key)}
         >
           {key === 'back' ? <BackspaceIcon /> : key}
         </button>
       ))}
-      <button type="button" className="key key-clear" data-testid="key-clear" onClick={() => press('clear')}>
+      <button type="button" className="key key-clear" data-testid={`${prefix}clear`} onClick={() => press('clear')}>
         {t('key.clear')}
       </button>
     </div>

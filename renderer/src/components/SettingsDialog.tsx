@@ -1,10 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { DriverSettings, ExtraPreset, ThemeSetting } from '../../../protocol/kiosk-api.js';
 import { currencyDigits } from '../../../protocol/money.js';
 import { run } from '../commands.js';
 import { driverLocale, PaneLocale, useLocale, useSnapshot, useT } from '../hooks.js';
 import { formatTime, localeChoices } from '../i18n/index.js';
 import { useUi } from '../state.js';
+import { RefundsPanel } from './RefundsPanel.js';
 
 /**
  * The driver's settings behind the PIN. The PIN goes to the core, which checks it and opens the
@@ -21,7 +22,7 @@ export function SettingsDialog() {
     <PaneLocale.Provider value={locale}>
       <div className="dialog-backdrop" lang={locale}>
         <div className="dialog settings-dialog" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-dialog">
-          {snapshot.driver.settings === 'unlocked' ? <SettingsForm onClose={close} /> : <PinPad onClose={close} />}
+          {snapshot.driver.settings === 'unlocked' ? <Unlocked onClose={close} /> : <PinPad onClose={close} />}
         </div>
       </div>
     </PaneLocale.Provider>
@@ -92,6 +93,46 @@ function PinPad(props: { onClose(): void }) {
   );
 }
 
+type Tab = 'settings' | 'refunds';
+
+/** Unlocked: the settings form, or the refunds of recent rides; one tab at a time. */
+function Unlocked(props: { onClose(): void }) {
+  const [tab, setTab] = useState<Tab>('settings');
+  const t = useT();
+  const tabs = (
+    <div className="segmented settings-tabs" role="tablist">
+      {(['settings', 'refunds'] as const).map((name) => (
+        <button
+          key={name}
+          type="button"
+          role="tab"
+          aria-selected={tab === name}
+          aria-pressed={tab === name}
+          data-testid={`settings-tab-${name}`}
+          onClick={() => setTab(name)}
+        >
+          {name === 'settings' ? t('settings.tabSettings') : t('settings.tabRefunds')}
+        </button>
+      ))}
+    </div>
+  );
+  if (tab === 'settings') return <SettingsForm onClose={props.onClose} tabs={tabs} />;
+  return (
+    <div className="settings-form settings-refunds">
+      <div className="settings-head">
+        <h2 id="settings-title">{t('settings.tabRefunds')}</h2>
+        {tabs}
+      </div>
+      <RefundsPanel />
+      <div className="dialog-actions dialog-actions-single">
+        <button type="button" className="button button-secondary" data-testid="settings-lock" onClick={props.onClose}>
+          {t('settings.lock')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 const EXTRA_KINDS = ['toll', 'airport_fee', 'luggage', 'booking_fee'] as const;
 const THEMES: ThemeSetting[] = ['auto', 'day', 'night'];
 
@@ -106,7 +147,7 @@ function parseMajor(text: string, digits: number): number | null {
   return minor > 0 ? minor : null;
 }
 
-function SettingsForm(props: { onClose(): void }) {
+function SettingsForm(props: { onClose(): void; tabs: ReactNode }) {
   const snapshot = useSnapshot();
   const t = useT();
   const paneLocale = useLocale();
@@ -143,7 +184,10 @@ function SettingsForm(props: { onClose(): void }) {
 
   return (
     <form className="settings-form" onSubmit={(event) => { event.preventDefault(); void save(); }}>
-      <h2 id="settings-title">{t('settings.title')}</h2>
+      <div className="settings-head">
+        <h2 id="settings-title">{t('settings.title')}</h2>
+        {props.tabs}
+      </div>
       <div className="settings-column">
       <fieldset>
         <legend>{t('settings.language')}</legend>

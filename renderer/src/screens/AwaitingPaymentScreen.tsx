@@ -1,5 +1,6 @@
 import { maxTip } from '../../../protocol/money.js';
 import { Money } from '../components/Money.js';
+import { DriverPaymentNotice, isWideView, PassengerPayment, usePassengerView } from '../components/PassengerPayment.js';
 import { OrderLines } from '../components/OrderLines.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
@@ -13,9 +14,12 @@ export function AwaitingPaymentScreen() {
   const t = useT();
   const dt = useDriverT();
   const locale = useLocale();
+  const view = usePassengerView();
   const ride = snapshot.ride;
   if (!ride) return null;
   const { currency, orderAmount } = ride;
+  // A tip picked on the tablet is part of the request; otherwise the passenger may add one in the app.
+  const tipPicked = snapshot.cab.capabilities.tipOnTablet && ride.tipAmount !== null ? ride.tipAmount : null;
   const allowTip = snapshot.session?.allowTip ?? true;
   const online = snapshot.connectivity.relay === 'online';
   // "Queued" is only worth a warning while offline; online it is about to go out.
@@ -24,15 +28,20 @@ export function AwaitingPaymentScreen() {
   return (
     <ScreenLayout
       screen="awaiting_payment"
+      wide={isWideView(view)}
       driver={
         <div className="driver-stack">
           <h1 className="screen-title">{dt('awaiting.title')}</h1>
-          <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
-            {status}
-          </div>
+          {view === 'approve_in_app' || view === 'scan_static' ? (
+            <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
+              {status}
+            </div>
+          ) : (
+            <DriverPaymentNotice view={view} />
+          )}
           <div className="amount-block">
             <span className="amount-label">{dt('awaiting.orderAmount')}</span>
-            <Money amount={orderAmount} currency={currency} className="amount-large" />
+            <Money amount={orderAmount + (tipPicked ?? 0)} currency={currency} className="amount-large" />
           </div>
           {snapshot.session?.state === 'in_use' ? (
             <p className="hint">{dt('awaiting.validUntil', { time: formatTime(snapshot.session.expiresAt, locale) })}</p>
@@ -43,7 +52,11 @@ export function AwaitingPaymentScreen() {
       }
       passenger={
         <div className="passenger-stack">
-          <h2 className="passenger-title">{t('ended.toPay')}</h2>
+          <PassengerPayment
+            view={view}
+            fallback={
+        <>
+          <h2 className="passenger-title">{tipPicked === null ? t('ended.toPay') : t('pay.approve')}</h2>
           <div className="bill">
             <OrderLines lines={ride.lines} currency={currency} />
             <div className="bill-total">
@@ -57,17 +70,35 @@ export function AwaitingPaymentScreen() {
               </div>
             ))}
           </div>
-          <p className="tip-note" data-testid="tip-note">
-            {allowTip
-              ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
-              : t('awaiting.noTip')}
-          </p>
-          {allowTip ? (
-            <p className="tip-cap">
-              {t('awaiting.maxTip')}: <Money amount={maxTip(orderAmount)} currency={currency} testId="max-tip" />
-            </p>
-          ) : null}
+          {tipPicked !== null ? (
+            <div className="bill bill-tip">
+              <div className="bill-vat">
+                <span>{t('paid.tip')}</span>
+                <Money amount={tipPicked} currency={currency} testId="pay-tip" />
+              </div>
+              <div className="bill-total">
+                <span>{t('ride.total')}</span>
+                <Money amount={orderAmount + tipPicked} currency={currency} testId="pay-total" className="total-amount" />
+              </div>
+            </div>
+          ) : (
+            <>
+              <p className="tip-note" data-testid="tip-note">
+                {allowTip
+                  ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
+                  : t('awaiting.noTip')}
+              </p>
+              {allowTip ? (
+                <p className="tip-cap">
+                  {t('awaiting.maxTip')}: <Money amount={maxTip(orderAmount)} currency={currency} testId="max-tip" />
+                </p>
+              ) : null}
+            </>
+          )}
           <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
+        </>
+            }
+          />
         </div>
       }
     />

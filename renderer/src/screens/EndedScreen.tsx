@@ -4,7 +4,9 @@ import { CancelRide } from '../components/CancelRide.js';
 import { Money } from '../components/Money.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
-import { useSnapshot, useDriverT, useT } from '../hooks.js';
+import { DriverPaymentNotice, isWideView, PassengerPayment, usePassengerView } from '../components/PassengerPayment.js';
+import { useLocale, useSnapshot, useDriverT, useT } from '../hooks.js';
+import { money } from '../i18n/index.js';
 import { failureKey, sessionProblem } from '../screen.js';
 
 /** The ride is over and the fare set; the passenger has yet to scan (or must scan again). */
@@ -12,13 +14,23 @@ export function EndedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
   const dt = useDriverT();
+  const locale = useLocale();
+  const view = usePassengerView();
   const ride = snapshot.ride;
   if (!ride) return null;
   const problem = sessionProblem(snapshot);
   const key = ride.failure ? failureKey(ride.failure.code) : null;
+  // With a tip picked on the tablet, the QR asks for fare plus tip.
+  const toPay = ride.orderAmount + (ride.tipAmount ?? 0);
+  const caps = snapshot.cab.capabilities;
+  const heading = caps.tipOnTablet && ride.tipAmount !== null
+    ? t('pay.scanToPay', { app: caps.displayName, amount: money(toPay, ride.currency, locale) })
+    : t('ended.scanToPay');
+  const notice = <DriverPaymentNotice view={view} />;
   return (
     <ScreenLayout
       screen="ended"
+      wide={isWideView(view)}
       driver={
         <div className="driver-stack">
           <h1 className="screen-title">{dt('ended.title')}</h1>
@@ -36,12 +48,14 @@ export function EndedScreen() {
                 </>
               )}
             </div>
-          ) : (
+          ) : view === 'scan_static' ? (
             <p className="hint">{dt('ended.waiting')}</p>
+          ) : (
+            notice
           )}
           <div className="amount-block">
             <span className="amount-label">{dt('ended.toPay')}</span>
-            <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-large" />
+            <Money amount={toPay} currency={ride.currency} testId="order-amount" className="amount-large" />
           </div>
           <div className="grow" />
           <button
@@ -61,9 +75,16 @@ export function EndedScreen() {
       }
       passenger={
         <div className="passenger-stack">
-          <CabIdentity heading={t('ended.scanToPay')}>
-            <Money amount={ride.orderAmount} currency={ride.currency} className="amount-under-qr" />
-          </CabIdentity>
+          <PassengerPayment
+            view={view}
+            fallback={
+              <CabIdentity heading={heading}>
+                {caps.tipOnTablet && ride.tipAmount !== null ? null : (
+                  <Money amount={toPay} currency={ride.currency} className="amount-under-qr" />
+                )}
+              </CabIdentity>
+            }
+          />
         </div>
       }
     />

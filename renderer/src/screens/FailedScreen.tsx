@@ -1,9 +1,12 @@
+import { useState } from 'react';
 import { run } from '../commands.js';
 import { CabIdentity } from '../components/CabIdentity.js';
 import { Money } from '../components/Money.js';
+import { isWideView, PassengerPayment, usePassengerView } from '../components/PassengerPayment.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { useSnapshot, useDriverT, useT } from '../hooks.js';
+import { canRetryPayment } from '../payment.js';
 import { failureKey } from '../screen.js';
 
 /** The order failed or expired: the reason, and the ways on. */
@@ -11,12 +14,17 @@ export function FailedScreen() {
   const snapshot = useSnapshot();
   const t = useT();
   const dt = useDriverT();
+  const view = usePassengerView();
+  const [retrying, setRetrying] = useState(false);
   const ride = snapshot.ride;
   if (!ride) return null;
   const key = ride.failure ? failureKey(ride.failure.code) : null;
+  const caps = snapshot.cab.capabilities;
+  const retry = canRetryPayment(snapshot);
   return (
     <ScreenLayout
       screen="failed"
+      wide={isWideView(view)}
       driver={
         <div className="driver-stack">
           <h1 className="screen-title">{dt('failed.title')}</h1>
@@ -25,14 +33,32 @@ export function FailedScreen() {
               {key ? dt(key) : (ride.failure?.message ?? dt('failed.unknown'))}
             </p>
           </div>
-          <div className="option">
-            <strong>{dt('failed.scanAgain')}</strong>
-            <p className="hint">{dt('failed.scanAgainHint')}</p>
-          </div>
+          {caps.staticQr && !retry ? (
+            <div className="option">
+              <strong>{dt('failed.scanAgain')}</strong>
+              <p className="hint">{dt('failed.scanAgainHint')}</p>
+            </div>
+          ) : null}
           <div className="grow" />
+          {retry ? (
+            <button
+              type="button"
+              className="button button-primary button-huge"
+              data-testid="retry-payment"
+              disabled={retrying}
+              onClick={() => {
+                // One tap, one new attempt: a second tap would only start yet another.
+                setRetrying(true);
+                void run((api) => api.retryPayment()).finally(() => setRetrying(false));
+              }}
+            >
+              <span>{caps.dynamicQr ? dt('failed.retryQr') : dt('failed.retrySend')}</span>
+              <small className="button-sub">{caps.dynamicQr ? dt('failed.retryQrHint') : dt('failed.retrySendHint')}</small>
+            </button>
+          ) : null}
           <button
             type="button"
-            className="button button-primary"
+            className={`button ${retry ? 'button-secondary' : 'button-primary'}`}
             data-testid="mark-paid-otherwise"
             onClick={() => void run((api) => api.markPaidOtherwise())}
           >
@@ -44,9 +70,14 @@ export function FailedScreen() {
       }
       passenger={
         <div className="passenger-stack">
-          <CabIdentity heading={t('ended.scanToPay')}>
-            <Money amount={ride.orderAmount} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
-          </CabIdentity>
+          <PassengerPayment
+            view={view}
+            fallback={
+              <CabIdentity heading={t('ended.scanToPay')}>
+                <Money amount={ride.orderAmount + (ride.tipAmount ?? 0)} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
+              </CabIdentity>
+            }
+          />
         </div>
       }
     />

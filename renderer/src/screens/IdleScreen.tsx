@@ -1,5 +1,5 @@
 import { run } from '../commands.js';
-import { CabIdentity } from '../components/CabIdentity.js';
+import { CabIdentity, ScanCaption } from '../components/CabIdentity.js';
 import { PassengerReady } from '../components/PassengerReady.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { useSnapshot, useDriverT, useT } from '../hooks.js';
@@ -31,7 +31,7 @@ export function IdleScreen() {
       passenger={
         <div className="passenger-stack">
           <CabIdentity heading={t('idle.scanToPay')} />
-          {snapshot.cab.qrContent ? <p className="scan-hint">{t('idle.scanHint')}</p> : null}
+          {snapshot.cab.capabilities.staticQr && snapshot.cab.qrContent ? <ScanCaption /> : null}
         </div>
       }
     />

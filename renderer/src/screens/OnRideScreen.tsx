@@ -102,6 +102,11 @@ export function OnRideScreen() {
               <Money amount={total} currency={currency} testId="running-total" className="total-amount" />
             </div>
           </div>
+          {snapshot.cab.capabilities.staticQr ? null : (
+            <p className="pay-at-end-inline" data-testid="pay-at-end">
+              {t('qr.payAtEnd')} · {snapshot.cab.capabilities.displayName}
+            </p>
+          )}
         </div>
       }
     />
