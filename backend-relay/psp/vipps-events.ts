@@ -107,7 +107,9 @@ export function mapPaymentEvent(d: VippsPaymentEventBody, ourMsn: string | undef
 
 /** null: nothing for the payment service to do (CREATED, or an operation that did not succeed). */
 export function paymentUpdateFor(d: VippsPaymentEventBody): PaymentUpdate | undefined {
-  const base = { pspReference: d.reference, amount: { value: d.amount.value, currency: d.amount.currency }, pspPaymentId: d.pspReference };
+  // No pspPaymentId: Vipps' pspReference names one operation (a capture, a refund), while the
+  // payment (for order.paid's pspOrderId and later refunds) is known by its reference.
+  const base = { pspReference: d.reference, reference: d.reference, amount: { value: d.amount.value, currency: d.amount.currency } };
   // `success: false` reports an operation that did not happen (e.g. a failed capture): the
   // payment is still where it was, and the relay's own call already got the answer.
   if (!d.success) return undefined;

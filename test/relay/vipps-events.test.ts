@@ -97,6 +97,8 @@ describe('ePayment events', () => {
     } else {
       expect(v.paymentUpdate).toMatchObject({ pspReference: 'cab-1-ride-7-1', amount: { value: 35000, currency: 'NOK' }, ...expected });
       if (!('failureCode' in expected)) expect(v.paymentUpdate?.failureCode).toBeUndefined();
+      // The payment is known by its reference; the event's pspReference names one operation only.
+      expect(v.paymentUpdate?.pspPaymentId).toBeUndefined();
     }
   });
 
