@@ -111,6 +111,38 @@ describe('HitPay through the relay', () => {
     });
   });
 
+  it('refund.request refunds part of a paid ride at HitPay, refuses an over-refund, and logs order.refunded', async () => {
+    const rideId = uuidv7();
+    const ack = await send(paymentRequest(rideId));
+    await qrFor(rideId);
+    const paid = await control('POST', `/sandbox/hitpay/payment-requests/${ack.value.pspReference}/pay`);
+    const order = await eventOf('order.paid', (e) => e.data.merchantOrderId === `${CAB}.${rideId}`);
+    const refund = (refundId: string, amount: number) =>
+      tablet.socket.timeout(15_000).emitWithAck('refund.request', {
+        refundId,
+        rideId,
+        merchantOrderId: order.data.merchantOrderId,
+        psp: 'hitpay',
+        pspOrderId: order.data.pspOrderId,
+        amount,
+        currency: 'SGD',
+        reason: 'detour',
+        requestedBy: 'driver',
+        requestedAt: new Date().toISOString(),
+      });
+
+    const refundId = uuidv7();
+    expect(await refund(refundId, 300)).toEqual({ ok: true, value: { refundedAmount: 300 } });
+    const refunded = await eventOf('order.refunded', (e) => e.data.refundId === refundId);
+    expect(refunded.data).toMatchObject({ merchantOrderId: order.data.merchantOrderId, amount: 300, currency: 'SGD' });
+
+    const over = await refund(uuidv7(), 1000);
+    expect(over).toMatchObject({ ok: false, error: { code: 'refund_refused' } });
+
+    const payment = ((await ledger()).payments as any[]).find((x) => x.id === paid.body.payment_id);
+    expect(payment.refunded_minor).toBe(300);
+  });
+
   it('refuses forged and tampered hooks in both styles (401) and delivers nothing', async () => {
     const rideId = uuidv7();
     const ack = await send(paymentRequest(rideId));
