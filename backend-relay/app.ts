@@ -18,6 +18,9 @@ import { createMetrics } from './metrics.js';
 import { createPspAdapters, type PspAdapter } from './psp/index.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
+import { eventEmitter } from './payments/emit.js';
+import { PaymentService } from './payments/payment-service.js';
+import { RefundService } from './payments/refund-service.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
@@ -29,6 +32,8 @@ export interface RelayApp {
   io: SocketServer;
   store: RelayStore;
   hub: DeliveryHub;
+  /** Relay-made payments (payment.request, PSP updates, captures, expiries). */
+  payments: PaymentService;
   /** Releases, rollout and the per-cab update feed. */
   updates: FleetUpdates;
   config: ResolvedRelayConfig;
@@ -46,6 +51,8 @@ export interface RelayAppOptions {
   logger?: Logger;
   /** The fetch PSP adapters call their PSPs with (tests). */
   fetch?: typeof fetch;
+  /** Adapters used instead of the configured ones of the same PSP (tests: in-test providers). */
+  extraAdapters?: PspAdapter[];
 }
 
 export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
@@ -59,6 +66,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   let adapters: PspAdapter[];
   try {
     adapters = await createPspAdapters(config, { logger, meta: paymentStore, publicUrl, fetch: options.fetch });
+    // Test adapters replace the built-in one of the same PSP.
+    for (const extra of options.extraAdapters ?? []) adapters = [...adapters.filter((a) => a.name !== extra.name), extra];
   } catch (err) {
     await store.close();
     throw err;
@@ -76,7 +85,19 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.
   let receipts: RelayReceipts | null = null;
-  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts });
+  const providers = new Map(adapters.flatMap((a) => (a.provider ? [[a.name, a.provider] as const] : [])));
+  const emit = eventEmitter(store, hub);
+  const payments = new PaymentService({
+    store,
+    payments: paymentStore,
+    emit,
+    logger,
+    providers,
+    webhookUrl: (psp) => `${publicUrl()}${adapters.find((a) => a.name === psp)?.webhooks[0]?.path ?? `/webhooks/${psp}`}`,
+    sweepMs: config.paymentSweepMs,
+  });
+  const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
+  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds });
 
   const disconnectCab = (cabId: string) => {
     hub.disconnect(cabId);
@@ -97,7 +118,15 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     locale: config.locale,
     baseUrl: publicUrl,
   });
-  registerAdminRoutes(fastify, { store, hub, logger, adminToken: config.adminToken, disconnectCab, updateTargets: (ids) => updates.targets(ids) });
+  registerAdminRoutes(fastify, {
+    store,
+    hub,
+    logger,
+    adminToken: config.adminToken,
+    disconnectCab,
+    updateTargets: (ids) => updates.targets(ids),
+    provisionCab: (psp, cab) => adapters.find((a) => a.name === psp)?.provisionCab?.(cab) ?? Promise.resolve(null),
+  });
   registerWebhookRoutes(fastify, adapters, {
     store,
     hub,
@@ -105,6 +134,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     logger,
     locale: config.locale,
     cabStaleSeconds: config.cabStaleSeconds,
+    payments,
   });
 
   const prune = async () => {
@@ -120,6 +150,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     io,
     store,
     hub,
+    payments,
     updates,
     config,
     logger,
@@ -136,6 +167,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         // from serving the others; it is tried again at the next start.
         await adapter.start?.(publicUrl()).catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
       }
+      // Expired payment requests and captures a restart interrupted are picked up now.
+      payments.start();
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();
@@ -145,6 +178,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        payments.stop();
         await hub.stopAll();
         nsp.disconnectSockets(true);
         io.engine.close();

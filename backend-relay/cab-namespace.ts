@@ -5,15 +5,11 @@
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
-import {
-  SOCKET_EVENTS,
-  handshakeAuth,
-  paymentRequest,
-  refundRequest,
-  tabletStatus,
-} from '../protocol/relay-protocol.js';
+import { SOCKET_EVENTS, handshakeAuth, tabletStatus } from '../protocol/relay-protocol.js';
 import type { Result } from '../protocol/result.js';
 import type { DeliveryHub } from './delivery.js';
+import type { PaymentService } from './payments/payment-service.js';
+import type { RefundService } from './payments/refund-service.js';
 import type { RelayReceipts } from './receipts/index.js';
 import { tokenMatchesHash } from './secrets.js';
 import type { RelayStore } from './store/relay-store.js';
@@ -34,7 +30,14 @@ function connectError(code: string, message: string): Error & { data: { code: st
 
 export function wireCabNamespace(
   nsp: Namespace,
-  deps: { store: RelayStore; hub: DeliveryHub; logger: Logger; receipts?: () => RelayReceipts | null },
+  deps: {
+    store: RelayStore;
+    hub: DeliveryHub;
+    logger: Logger;
+    receipts?: () => RelayReceipts | null;
+    payments?: Pick<PaymentService, 'request'>;
+    refunds?: Pick<RefundService, 'request'>;
+  },
 ): void {
   const { store, hub, logger } = deps;
 
@@ -126,19 +129,23 @@ export function wireCabNamespace(
         reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
       }
     });
-    const notYet: [string, z.ZodType][] = [
-      [SOCKET_EVENTS.paymentRequest, paymentRequest],
-      [SOCKET_EVENTS.refundRequest, refundRequest],
+    // Relay-made payments and refunds: every message gets an ack; a failure is `unavailable`.
+    const services: [string, ((cabId: string, payload: unknown) => Promise<Result<unknown>>) | undefined][] = [
+      [SOCKET_EVENTS.paymentRequest, deps.payments && ((id, p) => deps.payments!.request(id, p))],
+      [SOCKET_EVENTS.refundRequest, deps.refunds && ((id, p) => deps.refunds!.request(id, p))],
     ];
-    for (const [name, schema] of notYet) {
+    for (const [name, handle] of services) {
       socket.on(name, (payload: unknown, ack?: unknown) => {
-        const parsed = schema.safeParse(payload);
-        reply(
-          ack,
-          parsed.success
-            ? { ok: false, error: { code: 'unsupported', message: `${name} is not supported by this relay yet` } }
-            : invalid(name, parsed.error),
-        );
+        if (!handle) {
+          reply(ack, { ok: false, error: { code: 'unsupported', message: `${name} is not supported by this relay` } });
+          return;
+        }
+        handle(cabId, payload)
+          .then((result) => reply(ack, result))
+          .catch((err: unknown) => {
+            logger.error({ err, cabId, message: name }, 'tablet request failed');
+            reply(ack, { ok: false, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } });
+          });
       });
     }
   }

@@ -145,17 +145,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
       const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
       const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
       const { status, json } = await call(conn, 'PUT', route, body);
-      if (status === 201) return out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}`);
+      // A PSP that provisions QR codes (Vipps) gives the content to print on the cab's QR.
+      const qr = json.qrContent ? `\nQR content (print this on the cab's QR): ${json.qrContent}` : '';
+      if (status === 201) return out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}${qr}`);
       return json.deviceToken
-        ? out(json, `cab ${json.cabId} updated.\nnew device token (shown once; the old one no longer works): ${json.deviceToken}`)
-        : out(json, `cab ${json.cabId} updated; its device token is unchanged.`);
+        ? out(json, `cab ${json.cabId} updated.\nnew device token (shown once; the old one no longer works): ${json.deviceToken}${qr}`)
+        : out(json, `cab ${json.cabId} updated; its device token is unchanged.${qr}`);
     }
     case 'list': {
       const { json } = await call(conn, 'GET', '/admin/cabs');
       const cabs = json.cabs as Array<Record<string, unknown>>;
       const rows = cabs.map(
         (c) =>
-          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}\ttarget=${c.targetVersion ?? '-'}${c.enabled ? '' : '\tDISABLED'}`,
+          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}${c.qrContent ? `\tqrContent=${c.qrContent}` : ''}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}\ttarget=${c.targetVersion ?? '-'}${c.enabled ? '' : '\tDISABLED'}`,
       );
       return out(json, rows.length ? rows.join('\n') : 'no cabs registered');
     }

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { cabId, pspName } from '../../protocol/relay-protocol.js';
+import { cabId, pspName, type PspName } from '../../protocol/relay-protocol.js';
 import type { DeliveryHub } from '../delivery.js';
 import { hashToken, newDeviceToken, secretsEqual } from '../secrets.js';
 import type { RelayStore } from '../store/relay-store.js';
@@ -55,6 +55,11 @@ interface AdminDeps {
   disconnectCab(cabId: string): void;
   logger: Logger;
   adminToken: string;
+  /**
+   * The cab's PSP sets up its QR codes (Vipps: merchant-callback QRs); null when the PSP has
+   * nothing to provision. Throws when the PSP could not do it.
+   */
+  provisionCab?(psp: PspName, cab: { cabId: string; plate: string; qrCodes: string[] }): Promise<{ qrContent: string | null } | null>;
 }
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -79,25 +84,41 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (!query.success) return reply.code(400).send(errorBody('invalid_query', `keepToken must be true or false`));
       const keepToken = query.data.keepToken === 'true' || query.data.keepToken === '1';
       const token = newDeviceToken();
-      const result = await store.putCab({ cabId: id, ...body.data }, hashToken(token), new Date().toISOString(), { keepToken });
-      if (result.status === 'qr_conflict') {
-        return reply
-          .code(409)
-          .send(errorBody('qr_code_taken', `QR code "${result.qrCode}" belongs to cab ${result.ownerCabId}; remove it there first`));
+      const conflict = (qrCode: string, owner: string) =>
+        reply.code(409).send(errorBody('qr_code_taken', `QR code "${qrCode}" belongs to cab ${owner}; remove it there first`));
+      // Checked before the PSP is asked, so a refused cab never touches another cab's QR there.
+      for (const qr of body.data.qrCodes) {
+        const owner = await store.findCabByQrCode(qr);
+        if (owner && owner.cabId !== id) return conflict(qr, owner.cabId);
       }
+      let provisioned: { qrContent: string | null } | null = null;
+      if (deps.provisionCab) {
+        try {
+          provisioned = await deps.provisionCab(body.data.psp, { cabId: id, plate: body.data.plate, qrCodes: body.data.qrCodes });
+        } catch (err) {
+          // Nothing is written: the PUT can simply be sent again.
+          logger.error({ err, cabId: id, psp: body.data.psp }, 'the PSP could not provision the cab');
+          return reply
+            .code(502)
+            .send(errorBody('psp_provisioning_failed', `${body.data.psp} could not set up this cab's QR codes (${(err as Error).message}); the cab was not changed, try the PUT again`));
+        }
+      }
+      const extra = provisioned ? { qrContent: provisioned.qrContent } : {};
+      const result = await store.putCab({ cabId: id, ...body.data, ...extra }, hashToken(token), new Date().toISOString(), { keepToken });
+      if (result.status === 'qr_conflict') return conflict(result.qrCode, result.ownerCabId);
       if (result.status === 'updated' && keepToken) {
         logger.info({ cabId: id }, 'cab updated; device token kept');
-        return reply.code(200).send({ cabId: id, updated: true });
+        return reply.code(200).send({ cabId: id, updated: true, ...extra });
       }
       if (result.status === 'updated') {
         // The old token is stored only as a hash, so the PUT contract ({cabId, deviceToken})
         // can only be met with a new one; the tablet holding the old one is disconnected.
         deps.disconnectCab(id);
         logger.info({ cabId: id }, 'cab updated; new device token issued, live connection closed');
-        return reply.code(200).send({ cabId: id, deviceToken: token, updated: true });
+        return reply.code(200).send({ cabId: id, deviceToken: token, updated: true, ...extra });
       }
       logger.info({ cabId: id }, 'cab registered');
-      return reply.code(201).send({ cabId: id, deviceToken: token });
+      return reply.code(201).send({ cabId: id, deviceToken: token, ...extra });
     });
 
     admin.get('/admin/cabs', async () => {
@@ -108,6 +129,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           cabId: c.cabId,
           psp: c.psp,
           qrCodes: c.qrCodes,
+          qrContent: c.qrContent,
           plate: c.plate,
           label: c.label,
           enabled: c.enabled,
