@@ -3,22 +3,26 @@
  * written back. Callers wrap both in one transaction.
  */
 import type { KioskCommand } from '../../protocol/kiosk-api.js';
-import type { RelayEvent } from '../../protocol/relay-protocol.js';
+import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
+import type { PspName, RelayEvent } from '../../protocol/relay-protocol.js';
 import { ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import { idempotencyKeyFor, type OutboxEntry } from './model.js';
-import type { CreateOrderResult } from './psp/psp-client.js';
+import type { DeliveryResult } from './psp/psp-client.js';
 import {
   decideCommand,
   decideDelivery,
   decideEvent,
   decideExpiry,
+  decideRefund,
   decideSilence,
   DEFAULT_PAYMENT_SILENCE_MS,
   decideUnsendable,
+  settleRefund,
   type Effect,
   type EventLookups,
   type MachineContext,
+  type PayContext,
   type Waiting,
 } from './ride-machine.js';
 import { isPastExpiry } from './session-clock.js';
@@ -27,15 +31,21 @@ import { saveReceiptFor } from './receipts.js';
 import { currentLocale } from './snapshot.js';
 import type { KioskStore } from './store.js';
 
+/** The cab's PSP and its capabilities (Hips when the caller does not say: the first PSP). */
+export function payContext(psp: PspName = 'hips'): PayContext {
+  return { psp, capabilities: PSP_CAPABILITIES[psp] };
+}
+
 export function machineContext(
   store: KioskStore,
-  config: Pick<KioskConfig, 'cabId' | 'currency' | 'locale'>,
+  config: Pick<KioskConfig, 'cabId' | 'currency' | 'locale'> & { psp?: PspName },
   now: string,
   inFlightRideId: string | null,
 ): MachineContext {
   const screenRideId = store.getSetting('screenRideId');
   const sessionId = store.getSetting('currentSessionId');
   return {
+    ...payContext(config.psp),
     now,
     cabId: config.cabId,
     currency: config.currency,
@@ -49,10 +59,11 @@ export function machineContext(
 }
 
 /** The ride on screen and the passenger's latest session, for deciding a re-send. */
-export function waitingPassenger(store: KioskStore, now: string): Waiting {
+export function waitingPassenger(store: KioskStore, now: string, psp?: PspName): Waiting {
   const screenRideId = store.getSetting('screenRideId');
   const sessionId = store.getSetting('currentSessionId');
   return {
+    ...payContext(psp),
     now,
     screenRide: screenRideId ? store.getRide(screenRideId) : null,
     currentSession: sessionId ? store.getSession(sessionId) : null,
@@ -64,6 +75,7 @@ export function eventLookups(store: KioskStore): EventLookups {
     ride: (id) => store.getRide(id),
     rideByMerchantOrderId: (id) => store.getRideByMerchantOrderId(id),
     session: (id) => store.getSession(id),
+    refund: (id) => store.getRefund(id),
   };
 }
 
@@ -83,9 +95,11 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string):
       case 'setCurrentSession':
         store.setSetting('currentSessionId', effect.sessionId);
         break;
-      case 'enqueue':
-        store.enqueue(effect.job, now);
+      case 'enqueue': {
+        const { type: _type, ...job } = effect;
+        store.enqueue(job, now);
         break;
+      }
       case 'dropOutbox':
         store.deleteOutboxForRide(effect.rideId);
         break;
@@ -97,6 +111,12 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string):
       case 'addRefund':
         store.addRefund(effect.rideId, effect.amount);
         break;
+      case 'saveRefund':
+        store.saveRefund(effect.refund);
+        break;
+      case 'dropRefundOutbox':
+        store.deleteOutboxForRefund(effect.refundId);
+        break;
       case 'setSetting':
         store.setSetting(effect.key, effect.value);
         break;
@@ -105,53 +125,75 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string):
 }
 
 
-export type PreparedDelivery = { kind: 'send'; apiKey: string } | { kind: 'skip'; reason: 'stale' | 'session_over' };
+/** `apiKey` is the session's one-time order key for a create-order; null for relay requests. */
+export type PreparedDelivery = { kind: 'send'; apiKey: string | null } | { kind: 'skip'; reason: 'stale' | 'session_over' };
 
 /**
- * Just before sending the head of the outbox: drop it if its ride moved on; fail the ride if
- * its session can no longer take an order (never send into a dead session).
+ * Just before sending the head of the outbox: drop it if its ride (or refund) moved on; fail the
+ * ride if its session can no longer take an order (never send into a dead session).
  */
-export function prepareDelivery(store: KioskStore, entry: OutboxEntry, now: string): PreparedDelivery {
+export function prepareDelivery(store: KioskStore, entry: OutboxEntry, now: string, psp?: PspName): PreparedDelivery {
   return store.transaction(() => {
+    if (entry.kind === 'refund') {
+      if (store.getRefund(entry.job.refundId)?.state === 'queued') return { kind: 'send', apiKey: null } as const;
+      store.deleteOutboxEntry(entry.id);
+      return { kind: 'skip', reason: 'stale' } as const;
+    }
     const ride = store.getRide(entry.rideId);
     if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== entry.job.idempotencyKey) {
       store.deleteOutboxEntry(entry.id);
       return { kind: 'skip', reason: 'stale' } as const;
     }
-    const session = store.getSession(entry.job.sessionId);
+    const sessionId = entry.job.sessionId;
+    // A relay-made payment without a session (HitPay) needs nothing more.
+    if (entry.kind === 'payment_request' && !sessionId) return { kind: 'send', apiKey: null } as const;
+    const session = sessionId ? store.getSession(sessionId) : null;
     const usable = session && (session.state === 'in_use' || session.state === 'ready') && !isPastExpiry(session, now);
-    if (!usable || !session.oneTimeOrderApiKey) {
-      applyEffects(store, decideUnsendable(ride, session, waitingPassenger(store, now)), now);
+    const key = entry.kind === 'create_order' ? (session?.oneTimeOrderApiKey ?? null) : '';
+    if (!usable || key === null) {
+      applyEffects(store, decideUnsendable(ride, session, waitingPassenger(store, now, psp)), now);
       return { kind: 'skip', reason: 'session_over' } as const;
     }
-    return { kind: 'send', apiKey: session.oneTimeOrderApiKey } as const;
+    return { kind: 'send', apiKey: entry.kind === 'create_order' ? key : null } as const;
   });
 }
 
-/** The PSP's final answer for an entry: remove it and apply what it means to the ride. */
+/** The final answer for an entry (PSP or relay): remove it and apply what it means. */
 export function settleDelivery(
   store: KioskStore,
   entry: OutboxEntry,
-  result: Exclude<CreateOrderResult, { kind: 'retry' }>,
+  result: Exclude<DeliveryResult, { kind: 'retry' }>,
   now: string,
+  psp?: PspName,
 ): void {
   store.transaction(() => {
     store.deleteOutboxEntry(entry.id);
+    if (entry.kind === 'refund') {
+      const outcome = result.kind === 'success' ? ({ kind: 'refunded' } as const) : ({ kind: 'failed', failure: result.failure } as const);
+      applyEffects(store, settleRefund(store.getRefund(entry.job.refundId), outcome, now), now);
+      return;
+    }
     const outcome =
       result.kind === 'success'
-        ? ({ kind: 'created', pspOrderId: result.pspOrderId } as const)
+        ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '' } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
-    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now)), now);
+    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp)), now);
   });
 }
 
+export interface AppliedEvent {
+  applied: boolean;
+  note?: string;
+}
+
 /** One relay event (already known to be the next seq): its effect and the new lastSeq, together. */
-export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: RelayEvent): string | undefined {
+export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: RelayEvent): AppliedEvent {
   return store.transaction(() => {
     const decision = decideEvent(ctx, eventLookups(store), event);
     applyEffects(store, decision.effects, ctx.now);
+    // Recorded even when stale, so the seq moves on.
     store.recordEvent(event.id, event.seq, event.type, ctx.now);
-    return decision.note;
+    return { applied: decision.applied ?? true, ...(decision.note ? { note: decision.note } : {}) };
   });
 }
 
@@ -179,6 +221,28 @@ export function applyCommand(
     const decision = decideCommand(ctx, command, newRideId);
     if (!decision.ok) return decision;
     applyEffects(store, decision.value, ctx.now);
+    return ok(null);
+  });
+}
+
+/** `refundRide`, after the core checked the PIN unlock: decided and written in one transaction. */
+export function applyRefundCommand(
+  store: KioskStore,
+  command: Extract<KioskCommand, { name: 'refundRide' }>,
+  input: { now: string; psp: PspName; refundId: string; requestedBy: string },
+): Result<null> {
+  return store.transaction(() => {
+    const decision = decideRefund(
+      {
+        ...input,
+        ride: store.getRide(command.rideId),
+        payment: store.getPayment(command.rideId),
+        refunds: store.listRefunds(command.rideId),
+      },
+      command,
+    );
+    if (!decision.ok) return decision;
+    applyEffects(store, decision.value, input.now);
     return ok(null);
   });
 }

@@ -16,20 +16,23 @@ import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
   applyCommand,
+  applyRefundCommand,
   applyRelayEvent,
   expireSessions,
   machineContext,
   prepareDelivery,
   settleDelivery,
 } from './commit.js';
+import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import type { BackoffLimits } from './backoff.js';
 import { checkStoreInvariants } from './invariants.js';
 import type { OutboxEntry } from './model.js';
 import { OutboxWorker } from './outbox.js';
 import { createHipsClient } from './psp/hips-client.js';
-import type { CreateOrderResult, PspClient } from './psp/psp-client.js';
+import type { DeliveryResult, PspClient } from './psp/psp-client.js';
+import { createRelayPaymentClient } from './psp/relay-payment-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
-import { confirmationDeadline, DEFAULT_PAYMENT_SILENCE_MS, type MachineContext } from './ride-machine.js';
+import { DEFAULT_PAYMENT_SILENCE_MS, paymentDeadline, type MachineContext } from './ride-machine.js';
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
 import { KioskStore } from './store.js';
@@ -41,7 +44,7 @@ export interface KioskCoreOptions {
   now?: () => Date;
   logger?: Logger;
   random?: () => number;
-  /** Replaces the PSP adapter chosen from config.psp (tests, future PSPs). */
+  /** Replaces the create-order adapter (Hips) for PSPs the tablet calls itself (tests). */
   pspClient?: PspClient;
   /** Outbox retry waits (default 1 s base, 60 s cap); the chaos run shortens them. */
   backoff?: BackoffLimits;
@@ -90,7 +93,26 @@ class Core implements KioskCore {
     if (this.store) return;
     if (!this.config.dataDir)
       throw new Error('The kiosk config has no dataDir: set it to a writable directory for kiosk.db (Electron passes its userData path).');
-    const psp = this.options.pspClient ?? this.pspFromConfig();
+    // Made on first use: a cab whose PSP the relay pays through never calls a PSP itself.
+    let psp: PspClient | null = this.options.pspClient ?? null;
+    const relayPayments = createRelayPaymentClient(
+      {
+        request: (event, payload) =>
+          this.relay?.request(event, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } }),
+      },
+      this.logger.child({ part: 'relay-payments' }),
+    );
+    const send = (entry: OutboxEntry, apiKey: string | null): Promise<DeliveryResult> => {
+      switch (entry.kind) {
+        case 'create_order':
+          psp ??= this.hipsClient();
+          return psp.createOrder(entry.job, apiKey ?? '');
+        case 'payment_request':
+          return relayPayments.requestPayment(entry.job);
+        case 'refund':
+          return relayPayments.requestRefund(entry.job);
+      }
+    };
     const store = KioskStore.open(this.config.dataDir);
     this.store = store;
     this.relayState = 'connecting';
@@ -100,7 +122,7 @@ class Core implements KioskCore {
       store,
       {
         prepare: (entry) => this.prepareDelivery(entry),
-        send: (entry, apiKey) => psp.createOrder(entry.job, apiKey),
+        send,
         settle: (entry, result) => this.settleDelivery(entry, result),
         changed: () => this.afterChange(),
       },
@@ -133,7 +155,7 @@ class Core implements KioskCore {
     );
     const pruned = store.pruneAppliedEvents(new Date(this.now().getTime() - APPLIED_EVENTS_KEEP_MS).toISOString());
     if (pruned > 0) this.logger.info({ pruned }, 'pruned old applied-event records');
-    const problems = checkStoreInvariants(store);
+    const problems = checkStoreInvariants(store, PSP_CAPABILITIES[this.config.psp]);
     if (problems.length > 0) this.logger.error({ problems }, 'the kiosk store is inconsistent; report this with kiosk.db attached');
     this.afterChange();
     this.outbox.start();
@@ -163,7 +185,7 @@ class Core implements KioskCore {
   }
 
   async execute(command: KioskCommand): Promise<Result<null>> {
-    const rideId = uuidv7(); // before any I/O, as DESIGN.md §3 asks
+    const newId = uuidv7(); // a new ride's (or refund's) id, before any I/O, as DESIGN.md §3 asks
     const parsed = kioskCommand.safeParse(command);
     if (!parsed.success)
       return fail('invalid_command', `The command was not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')}`);
@@ -175,7 +197,16 @@ class Core implements KioskCore {
       return gate;
     }
     try {
-      const decision = applyCommand(store, this.context(store), parsed.data, rideId);
+      const now = this.now().toISOString();
+      const decision =
+        parsed.data.name === 'refundRide'
+          ? applyRefundCommand(store, parsed.data, {
+              now,
+              psp: this.config.psp,
+              refundId: newId,
+              requestedBy: readDriverSettings(store, this.config.currency).driverId ?? 'driver',
+            })
+          : applyCommand(store, this.context(store), parsed.data, newId);
       if (!decision.ok) return decision;
       this.logger.info({ command: parsed.data.name, rideId: store.getSetting('screenRideId') }, 'command applied');
     } catch (err) {
@@ -196,7 +227,7 @@ class Core implements KioskCore {
       this.relock();
       return ok(null);
     }
-    if (command.name === 'saveDriverSettings') {
+    if (command.name === 'saveDriverSettings' || command.name === 'refundRide') {
       if (now.getTime() >= this.unlockedUntil)
         return fail('settings_locked', 'The driver settings are locked. Enter the PIN first.');
       return null;
@@ -259,7 +290,14 @@ class Core implements KioskCore {
   getState(): KioskSnapshot {
     if (this.snapshot) return this.snapshot;
     return {
-      cab: { cabId: this.config.cabId, plate: this.config.plate, label: this.config.label ?? this.config.cabId, psp: this.config.psp, qrContent: this.config.qrContent },
+      cab: {
+        cabId: this.config.cabId,
+        plate: this.config.plate,
+        label: this.config.label ?? this.config.cabId,
+        psp: this.config.psp,
+        qrContent: this.config.qrContent,
+        capabilities: PSP_CAPABILITIES[this.config.psp],
+      },
       locale: this.config.locale,
       theme: 'auto',
       currency: this.config.currency,
@@ -269,6 +307,7 @@ class Core implements KioskCore {
       ride: null,
       session: null,
       payment: null,
+      recentPayments: [],
       driver: { locale: null, brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
       extras: defaultExtras(this.config.currency),
       location: this.location(),
@@ -303,15 +342,17 @@ class Core implements KioskCore {
       log.warn({ lastSeq }, 'gap in relay events; leaving unacked so the relay redelivers in order');
       return null;
     }
+    let applied: boolean;
     try {
-      const note = applyRelayEvent(store, this.context(store), event);
-      log.info(note ? { note } : {}, 'relay event applied');
+      const result = applyRelayEvent(store, this.context(store), event);
+      applied = result.applied;
+      log.info({ applied, ...(result.note ? { note: result.note } : {}) }, 'relay event applied');
     } catch (err) {
       log.error({ err }, 'relay event failed to commit; leaving unacked for redelivery');
       return null;
     }
     this.afterChange();
-    return ok({ applied: true });
+    return ok({ applied });
   }
 
   private setConnectivity(state: RelayConnectivity, problem: 'unauthorized' | null = null): void {
@@ -331,16 +372,16 @@ class Core implements KioskCore {
     this.publish();
   }
 
-  private prepareDelivery(entry: OutboxEntry): { apiKey: string } | null {
-    const prepared = prepareDelivery(this.store!, entry, this.now().toISOString());
+  private prepareDelivery(entry: OutboxEntry): { apiKey: string | null } | null {
+    const prepared = prepareDelivery(this.store!, entry, this.now().toISOString(), this.config.psp);
     if (prepared.kind === 'send') return { apiKey: prepared.apiKey };
     if (prepared.reason === 'session_over')
-      this.logger.warn({ rideId: entry.rideId, sessionId: entry.job.sessionId }, 'order not sent: the passenger session is over');
+      this.logger.warn({ rideId: entry.rideId, kind: entry.kind }, 'payment not sent: the passenger session is over');
     return null;
   }
 
-  private settleDelivery(entry: OutboxEntry, result: Exclude<CreateOrderResult, { kind: 'retry' }>): void {
-    settleDelivery(this.store!, entry, result, this.now().toISOString());
+  private settleDelivery(entry: OutboxEntry, result: Exclude<DeliveryResult, { kind: 'retry' }>): void {
+    settleDelivery(this.store!, entry, result, this.now().toISOString(), this.config.psp);
   }
 
   // ---- state out ------------------------------------------------------------------------
@@ -356,7 +397,8 @@ class Core implements KioskCore {
       if (expired > 0) this.logger.info({ effects: expired }, 'passenger sessions expired or payments unconfirmed');
       const confirmations = store.listRidesAwaitingConfirmation().flatMap((ride) => {
         const session = ride.sessionId ? store.getSession(ride.sessionId) : null;
-        return session ? [new Date(confirmationDeadline(session, silenceMs)).toISOString()] : [];
+        const deadline = paymentDeadline(ride, session, silenceMs);
+        return deadline === null ? [] : [new Date(deadline).toISOString()];
       });
       this.expiry.arm(
         [...store.listExpirableSessions().map((s) => s.expiresAt), ...confirmations].filter((e) => Date.parse(e) > now.getTime()),
@@ -410,9 +452,8 @@ class Core implements KioskCore {
     return d?.latitude !== undefined && d.longitude !== undefined ? { latitude: d.latitude, longitude: d.longitude } : null;
   }
 
-  private pspFromConfig(): PspClient {
-    if (this.config.psp !== 'hips')
-      throw new Error(`The kiosk core has no adapter for psp "${this.config.psp}" yet. Use psp "hips" in the kiosk config.`);
+  /** The create-order adapter for PSPs the tablet calls itself (capabilities.relayMakesPayment false). */
+  private hipsClient(): PspClient {
     return createHipsClient({
       pspUrl: this.config.pspUrl,
       webhookUrl: this.config.orderWebhookUrl ?? `${this.config.relayUrl.replace(/\/+$/, '')}/webhooks/hips/orders`,

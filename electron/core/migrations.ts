@@ -83,6 +83,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX receipts_unpublished ON receipts(created_at) WHERE published_at IS NULL AND refused_reason IS NULL;
   `,
+  // 4: the tip picked on the tablet, the relay's dynamic QR, and refunds asked for by the driver
+  `
+  ALTER TABLE rides ADD COLUMN tip_amount INTEGER CHECK (tip_amount IS NULL OR tip_amount >= 0);
+  ALTER TABLE rides ADD COLUMN payment_qr_json TEXT;
+  CREATE TABLE refunds (
+    refund_id TEXT PRIMARY KEY,
+    ride_id TEXT NOT NULL REFERENCES rides(ride_id),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','refunded','failed')),
+    failure_code TEXT,
+    failure_message TEXT,
+    settled_at TEXT
+  );
+  CREATE INDEX refunds_by_ride ON refunds(ride_id, requested_at);
+  CREATE INDEX payments_by_paid_at ON payments(paid_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
 /** The kiosk's stored records, as the store reads and writes them. */
-import type { PspName, OrderLine, RideStateName } from '../../protocol/relay-protocol.js';
+import type { PspName, OrderLine, RefundRequest, RideStateName } from '../../protocol/relay-protocol.js';
 import type { SessionView } from '../../protocol/kiosk-api.js';
 
 export type OrderStatus = 'none' | 'queued' | 'created';
@@ -20,6 +20,20 @@ export interface Ride {
   sessionId: string | null;
   pspOrderId: string | null;
   failure: Failure | null;
+  /** The tip picked on the tablet (PSPs with tipOnTablet); null until picked, or when tipped in the app. */
+  tipAmount: number | null;
+  /** The dynamic QR of the current attempt (PSPs with dynamicQr), once the relay sent it. */
+  paymentQr: PaymentQr | null;
+}
+
+export interface PaymentQr {
+  qrData: string;
+  amount: number;
+  currency: string;
+  expiresAt: string;
+  /** The payment.request attempt it belongs to, when the relay said. */
+  attempt: number | null;
+  paymentRequestId: string | null;
 }
 
 export type SessionState = SessionView['state'];
@@ -47,15 +61,60 @@ export interface CreateOrderJob {
   idempotencyKey: string;
 }
 
-export interface OutboxEntry {
+/** `payment.request` to the relay, for PSPs whose calls the relay makes (relayMakesPayment). */
+export interface PaymentRequestJob {
+  rideId: string;
+  merchantOrderId: string;
+  psp: PspName;
+  /** The passenger's session (Vipps check-in); null for PSPs that need none (HitPay). */
+  sessionId: string | null;
+  attempt: number;
+  currency: string;
+  lines: OrderLine[];
+  orderAmount: number;
+  tipAmount: number;
+  /** `<rideId>` or `<rideId>.<attempt>`, as for create-order: the outbox's unique key. */
+  idempotencyKey: string;
+}
+
+/** `refund.request` to the relay; idempotent per refundId. */
+export type RefundJob = RefundRequest & { idempotencyKey: string };
+
+/** What the outbox sends, by kind. */
+export type OutboxJob =
+  | { kind: 'create_order'; job: CreateOrderJob }
+  | { kind: 'payment_request'; job: PaymentRequestJob }
+  | { kind: 'refund'; job: RefundJob };
+export type OutboxKind = OutboxJob['kind'];
+/** The jobs that pay for a ride (one attempt at a time); refunds are separate. */
+export type PaymentJob = Extract<OutboxJob, { kind: 'create_order' | 'payment_request' }>;
+
+export type OutboxEntry = OutboxJob & {
   id: number;
   rideId: string;
-  kind: 'create_order';
-  job: CreateOrderJob;
   tries: number;
   nextAttemptAt: string;
   lastError: string | null;
   createdAt: string;
+};
+
+export type RefundState = 'queued' | 'refunded' | 'failed';
+
+export interface RefundRecord {
+  refundId: string;
+  rideId: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  requestedBy: string;
+  requestedAt: string;
+  state: RefundState;
+  failure: Failure | null;
+  settledAt: string | null;
+}
+
+export function refundIdempotencyKey(refundId: string): string {
+  return `refund.${refundId}`;
 }
 
 export interface PaymentRecord {

@@ -1,22 +1,23 @@
 /**
- * Delivers the durable outbox: FIFO, one request at a time, with backoff on transient errors.
+ * Delivers the durable outbox (create-order to the PSP, payment.request and refund.request to
+ * the relay): FIFO, one request at a time, with backoff on transient errors.
  * The worker only decides when to send; the core commits what each answer means.
  */
 import type { Logger } from 'pino';
 import { DEFAULT_BACKOFF, nextDelay, type BackoffLimits } from './backoff.js';
 import type { OutboxEntry } from './model.js';
-import type { CreateOrderResult } from './psp/psp-client.js';
+import type { DeliveryResult } from './psp/psp-client.js';
 import type { KioskStore } from './store.js';
 
 /** A safety net: look at the queue at least this often even if nothing kicked it. */
 export const OUTBOX_POLL_MS = 30_000;
 
 export interface OutboxHandlers {
-  /** Checks the entry can still go out; returns false after committing why not (e.g. dead session). */
-  prepare(entry: OutboxEntry): { apiKey: string } | null;
-  send(entry: OutboxEntry, apiKey: string): Promise<CreateOrderResult>;
+  /** Checks the entry can still go out; returns null after committing why not (e.g. dead session). */
+  prepare(entry: OutboxEntry): { apiKey: string | null } | null;
+  send(entry: OutboxEntry, apiKey: string | null): Promise<DeliveryResult>;
   /** Commits a final answer (success or definitive), removing the entry. */
-  settle(entry: OutboxEntry, result: Exclude<CreateOrderResult, { kind: 'retry' }>): void;
+  settle(entry: OutboxEntry, result: Exclude<DeliveryResult, { kind: 'retry' }>): void;
   /** Called after any change to the queue, so the snapshot can be pushed. */
   changed(): void;
 }
@@ -97,7 +98,7 @@ export class OutboxWorker {
       return;
     }
     this.inFlightRideId = entry.rideId;
-    let result: CreateOrderResult;
+    let result: DeliveryResult;
     try {
       result = await this.handlers.send(entry, ready.apiKey);
     } finally {
@@ -108,12 +109,12 @@ export class OutboxWorker {
       const nextAt = new Date(this.clock.now().getTime() + delay).toISOString();
       this.store.scheduleRetry(entry.id, entry.tries + 1, nextAt, result.reason);
       this.logger.warn(
-        { rideId: entry.rideId, idempotencyKey: entry.job.idempotencyKey, tries: entry.tries + 1, retryInMs: delay, reason: result.reason },
-        'create-order will be retried',
+        { kind: entry.kind, rideId: entry.rideId, idempotencyKey: entry.job.idempotencyKey, tries: entry.tries + 1, retryInMs: delay, reason: result.reason },
+        `${entry.kind} will be retried`,
       );
     } else {
       this.handlers.settle(entry, result);
-      this.logger.info({ rideId: entry.rideId, idempotencyKey: entry.job.idempotencyKey, result: result.kind }, 'create-order settled');
+      this.logger.info({ kind: entry.kind, rideId: entry.rideId, idempotencyKey: entry.job.idempotencyKey, result: result.kind }, `${entry.kind} settled`);
     }
     this.handlers.changed();
   }

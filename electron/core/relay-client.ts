@@ -12,6 +12,7 @@ import {
   type TabletStatus,
 } from '../../protocol/relay-protocol.js';
 import type { ReceiptPayload, ReceiptPublishAck } from '../../protocol/receipt.js';
+import type { Result } from '../../protocol/result.js';
 import { nextDelay } from './backoff.js';
 
 export type RelayConnectivity = 'connecting' | 'online' | 'offline';
@@ -114,13 +115,22 @@ export class RelayClient {
   }
 
   /** `receipt.publish`, acked by the relay with `{ok, value: {url}}`; a timeout is a transient error. */
-  async publishReceipt(payload: ReceiptPayload): Promise<ReceiptPublishAck> {
+  publishReceipt(payload: ReceiptPayload): Promise<ReceiptPublishAck> {
+    return this.request(SOCKET_EVENTS.receiptPublish, payload) as Promise<ReceiptPublishAck>;
+  }
+
+  /**
+   * One tablet → relay message with an ack (`{ok, value} | {ok: false, error}`). Never throws:
+   * not connected is `offline`, no ack in time `timeout`, an ack without a result `bad_answer`
+   * (all three worth another try). The caller validates `value`.
+   */
+  async request(event: string, payload: unknown): Promise<Result<unknown>> {
     const socket = this.socket;
     if (!socket?.connected) return { ok: false, error: { code: 'offline', message: 'not connected to the relay' } };
     try {
-      const answer = (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(SOCKET_EVENTS.receiptPublish, payload)) as unknown;
-      if (answer && typeof answer === 'object' && 'ok' in answer) return answer as ReceiptPublishAck;
-      return { ok: false, error: { code: 'bad_answer', message: 'the relay answered receipt.publish without a result' } };
+      const answer = (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) as unknown;
+      if (answer && typeof answer === 'object' && 'ok' in answer) return answer as Result<unknown>;
+      return { ok: false, error: { code: 'bad_answer', message: `the relay answered ${event} without a result` } };
     } catch (err) {
       return { ok: false, error: { code: 'timeout', message: (err as Error).message } };
     }

@@ -5,18 +5,25 @@
  * idle → on_ride → ended (no passenger session yet) → awaiting_payment → paid
  *                 ↘ awaiting_payment (a live session exists)        ↘ failed → (new session) → awaiting_payment
  * on_ride / ended / failed / queued → canceled;  paid / failed / canceled → (dismiss) idle
+ *
+ * What a payment needs comes from the PSP's capabilities, never its name: a payment attempt
+ * starts once the ride is ended (or failed) AND the tip is picked (tipOnTablet) AND a live
+ * passenger session exists (needsScanSession), in whatever order those arrive.
  */
 import type { ExtraPreset, KioskCommand, Locale } from '../../protocol/kiosk-api.js';
-import { minorAmount } from '../../protocol/money.js';
-import type { OrderLine, RelayEvent } from '../../protocol/relay-protocol.js';
+import { formatMoney, maxTip, minorAmount } from '../../protocol/money.js';
+import type { PspCapabilities } from '../../protocol/psp-capabilities.js';
+import type { OrderLine, PspName, RelayEvent } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import { DEFAULT_VAT_RATE, defaultLabel } from './line-defaults.js';
 import {
   idempotencyKeyFor,
   orderAmountOf,
-  type CreateOrderJob,
+  refundIdempotencyKey,
   type Failure,
+  type OutboxJob,
   type PaymentRecord,
+  type RefundRecord,
   type Ride,
   type Session,
 } from './model.js';
@@ -27,13 +34,21 @@ export type Effect =
   | { type: 'setScreenRide'; rideId: string | null }
   | { type: 'saveSession'; session: Session }
   | { type: 'setCurrentSession'; sessionId: string | null }
-  | { type: 'enqueue'; job: CreateOrderJob }
+  | ({ type: 'enqueue' } & OutboxJob)
   | { type: 'dropOutbox'; rideId: string }
   | { type: 'recordPayment'; payment: PaymentRecord }
   | { type: 'addRefund'; rideId: string; amount: number }
+  | { type: 'saveRefund'; refund: RefundRecord }
+  | { type: 'dropRefundOutbox'; refundId: string }
   | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings'; value: string };
 
-export interface MachineContext {
+/** The PSP this cab pays with and what it asks of the tablet. */
+export interface PayContext {
+  psp: PspName;
+  capabilities: PspCapabilities;
+}
+
+export interface MachineContext extends PayContext {
   now: string;
   cabId: string;
   currency: string;
@@ -74,17 +89,24 @@ export const FAILURES = {
   }),
 } as const;
 
+/** The default reason sent with a refund when the driver gives none. */
+export const DEFAULT_REFUND_REASON = 'Refund requested by the driver';
+
 const MAX_LINES = 50;
 
 // ---- helpers ------------------------------------------------------------------------------
 
-/** A ride on screen that is waiting for a passenger session to (re)send its order. */
+/** A ride on screen whose payment has not started or has failed: it may start a new attempt. */
 export function needsSession(ride: Ride | null): ride is Ride {
   return ride !== null && (ride.state === 'ended' || ride.state === 'failed');
 }
 
-/** Binds a live session to the ride and queues a fresh create-order attempt. */
-export function startOrderAttempt(ride: Ride, session: Session, now: string): Effect[] {
+/**
+ * Queues a fresh payment attempt for the ride: a create-order in the session (the tablet calls
+ * the PSP), or a payment.request to the relay (relayMakesPayment), bound to the session when the
+ * PSP needs one. Any older queued attempt is dropped first, so a ride never has two.
+ */
+export function startOrderAttempt(ride: Ride, session: Session | null, now: string, pay: PayContext): Effect[] {
   const attempt = ride.attempt + 1;
   const next: Ride = {
     ...ride,
@@ -92,27 +114,59 @@ export function startOrderAttempt(ride: Ride, session: Session, now: string): Ef
     endedAt: ride.endedAt ?? now,
     order: 'queued',
     attempt,
-    sessionId: session.sessionId,
+    sessionId: session?.sessionId ?? null,
     pspOrderId: null,
     failure: null,
+    paymentQr: null,
   };
+  const idempotencyKey = idempotencyKeyFor(ride.rideId, attempt);
+  const job: OutboxJob = pay.capabilities.relayMakesPayment
+    ? {
+        kind: 'payment_request',
+        job: {
+          rideId: ride.rideId,
+          merchantOrderId: ride.merchantOrderId,
+          psp: pay.psp,
+          sessionId: session?.sessionId ?? null,
+          attempt,
+          currency: ride.currency,
+          lines: ride.lines,
+          orderAmount: orderAmountOf(ride.lines),
+          tipAmount: ride.tipAmount ?? 0,
+          idempotencyKey,
+        },
+      }
+    : {
+        kind: 'create_order',
+        job: {
+          rideId: ride.rideId,
+          merchantOrderId: ride.merchantOrderId,
+          currency: ride.currency,
+          lines: ride.lines,
+          // The caller only starts a create-order with a live session (needsScanSession).
+          sessionId: session?.sessionId ?? '',
+          idempotencyKey,
+        },
+      };
   return [
     { type: 'dropOutbox', rideId: ride.rideId },
-    { type: 'saveSession', session: { ...session, state: 'in_use', rideId: ride.rideId } },
+    ...(session ? [{ type: 'saveSession', session: { ...session, state: 'in_use', rideId: ride.rideId } } as const] : []),
     { type: 'saveRide', ride: next },
-    { type: 'setCurrentSession', sessionId: session.sessionId },
-    {
-      type: 'enqueue',
-      job: {
-        rideId: ride.rideId,
-        merchantOrderId: ride.merchantOrderId,
-        currency: ride.currency,
-        lines: ride.lines,
-        sessionId: session.sessionId,
-        idempotencyKey: idempotencyKeyFor(ride.rideId, attempt),
-      },
-    },
+    ...(session ? [{ type: 'setCurrentSession', sessionId: session.sessionId } as const] : []),
+    { type: 'enqueue', ...job },
   ];
+}
+
+/**
+ * The attempt for a ride whose payment may start, if all it needs is there: the tip (when the
+ * tablet asks for it) and a live session (when the PSP needs one). Null: keep waiting.
+ */
+function attemptIfReady(pay: PayContext, ride: Ride, session: Session | null, now: string): Effect[] | null {
+  const caps = pay.capabilities;
+  if (caps.tipOnTablet && ride.tipAmount === null) return null;
+  if (!caps.needsScanSession) return startOrderAttempt(ride, null, now, pay);
+  if (session && isSessionLive(session, now)) return startOrderAttempt(ride, session, now, pay);
+  return null;
 }
 
 function failRide(ride: Ride, failure: Failure): Effect[] {
@@ -123,10 +177,19 @@ function failRide(ride: Ride, failure: Failure): Effect[] {
 }
 
 /** Who is in the car now: enough to decide whether a failed order can be re-sent at once. */
-export type Waiting = Pick<MachineContext, 'now' | 'screenRide' | 'currentSession'>;
+export type Waiting = Pick<MachineContext, 'now' | 'screenRide' | 'currentSession' | 'psp' | 'capabilities'>;
 
 /** Failures a new scan cures (the PSP has nothing against the order itself). */
-const CURED_BY_RESCAN = new Set(['session_expired', 'session_canceled', 'session_timed_out', 'session_not_waiting', 'session_unknown', 'order_key_rejected']);
+export const CURED_BY_RESCAN: ReadonlySet<string> = new Set([
+  'session_expired',
+  'session_canceled',
+  'session_timed_out',
+  'session_not_waiting',
+  'session_unknown',
+  'order_key_rejected',
+  // Vipps: the check-in's customer token is no longer valid.
+  'customer_token_expired',
+]);
 
 /**
  * Fails the ride, unless the passenger has already scanned again: then the fresh session gets a
@@ -134,8 +197,14 @@ const CURED_BY_RESCAN = new Set(['session_expired', 'session_canceled', 'session
  */
 function failOrResend(ride: Ride, failure: Failure, waiting: Waiting): Effect[] {
   const session = waiting.currentSession;
-  if (CURED_BY_RESCAN.has(failure.code) && waiting.screenRide?.rideId === ride.rideId && session && isSessionLive(session, waiting.now))
-    return startOrderAttempt({ ...ride, state: 'failed', failure }, session, waiting.now);
+  if (
+    waiting.capabilities.needsScanSession &&
+    CURED_BY_RESCAN.has(failure.code) &&
+    waiting.screenRide?.rideId === ride.rideId &&
+    session &&
+    isSessionLive(session, waiting.now)
+  )
+    return startOrderAttempt({ ...ride, state: 'failed', failure }, session, waiting.now, waiting);
   return failRide(ride, failure);
 }
 
@@ -182,6 +251,8 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
         sessionId: null,
         pspOrderId: null,
         failure: null,
+        tipAmount: null,
+        paymentQr: null,
       };
       const effects: Effect[] = [
         { type: 'saveRide', ride },
@@ -244,9 +315,14 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       if (!fare || fare.amount <= 0) return fail('fare_missing', 'Enter the fare before ending the ride.');
       const ended: Ride = { ...ride, endedAt: ctx.now };
       const session = ctx.currentSession;
-      if (session && isSessionLive(session, ctx.now)) return ok(startOrderAttempt(ended, session, ctx.now));
-      // No usable session: wait for a scan. Say so when the passenger's scan has gone stale.
-      const stale = session !== null && session.rideId === null && (session.state === 'expired' || isPastExpiry(session, ctx.now));
+      const started = attemptIfReady(ctx, ended, session, ctx.now);
+      if (started) return ok(started);
+      // Waiting for the tip or a scan. Say so when the passenger's scan has gone stale.
+      const stale =
+        ctx.capabilities.needsScanSession &&
+        session !== null &&
+        session.rideId === null &&
+        (session.state === 'expired' || isPastExpiry(session, ctx.now));
       return ok([{ type: 'saveRide', ride: { ...ended, state: 'ended', failure: stale ? FAILURES.sessionExpired : null } }]);
     }
 
@@ -325,10 +401,77 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
         { type: 'setSetting', key: 'theme', value: theme },
       ]);
     }
+    case 'chooseTip': {
+      const found = rideOnScreen(ctx, 'pick a tip');
+      if (!found.ok) return found;
+      const ride = found.value;
+      if (!ctx.capabilities.tipOnTablet)
+        return fail('tip_in_app', `With ${ctx.capabilities.displayName} the passenger picks the tip in their own app, not on the tablet.`);
+      if (ride.state !== 'ended' && ride.state !== 'failed')
+        return fail(
+          'cannot_choose_tip',
+          ride.state === 'on_ride'
+            ? 'End the ride first; then the passenger picks the tip.'
+            : 'The payment is already under way or finished, so the tip can no longer change.',
+        );
+      if (ctx.inFlightRideId === ride.rideId)
+        return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
+      const max = maxTip(orderAmountOf(ride.lines));
+      if (command.tipAmountMinor > max)
+        return fail(
+          'tip_too_high',
+          `The tip can be at most ${formatMoney(max, ride.currency, 'en')} (20% of the fare and extras). Pick a smaller tip.`,
+        );
+      const tipped: Ride = { ...ride, tipAmount: command.tipAmountMinor };
+      return ok(attemptIfReady(ctx, tipped, ctx.currentSession, ctx.now) ?? [{ type: 'saveRide', ride: tipped }]);
+    }
+
+    case 'retryPayment': {
+      const found = rideOnScreen(ctx, 'try the payment again');
+      if (!found.ok) return found;
+      const ride = found.value;
+      if (!ctx.capabilities.relayMakesPayment)
+        return fail('retry_not_supported', 'Ask the passenger to scan the QR again: a new scan sends the order again by itself.');
+      if (ride.state !== 'failed')
+        return fail('nothing_to_retry', 'Only a failed payment can be tried again.');
+      if (ctx.inFlightRideId === ride.rideId)
+        return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
+      if (ctx.capabilities.tipOnTablet && ride.tipAmount === null)
+        return fail('tip_missing', 'Let the passenger pick a tip (or no tip) first.');
+      let session: Session | null = null;
+      if (ctx.capabilities.needsScanSession) {
+        session = retrySession(ctx, ride);
+        if (!session)
+          return fail(
+            'scan_needed',
+            "The passenger's check-in is no longer valid. Ask the passenger to scan the QR again; the payment is then sent by itself.",
+          );
+      }
+      return ok(startOrderAttempt(ride, session, ctx.now, ctx));
+    }
+
     case 'unlockSettings':
     case 'lockSettings':
-      return fail('not_a_ride_command', 'The driver settings lock is handled by the kiosk core, not the ride.');
+    case 'refundRide':
+      return fail('not_a_ride_command', 'The driver settings lock and refunds are handled by the kiosk core, not the ride.');
   }
+}
+
+/**
+ * The session a retry may use: a fresh scan, or the ride's own check-in while it still lives
+ * (unless the failure said that check-in is no good).
+ */
+function retrySession(ctx: MachineContext, ride: Ride): Session | null {
+  const session = ctx.currentSession;
+  if (!session) return null;
+  if (isSessionLive(session, ctx.now)) return session;
+  const own =
+    session.sessionId === ride.sessionId &&
+    session.rideId === ride.rideId &&
+    session.state === 'in_use' &&
+    !isPastExpiry(session, ctx.now) &&
+    !CURED_BY_RESCAN.has(ride.failure?.code ?? '');
+  return own ? session : null;
 }
 
 function resetPassengerLocale(ctx: MachineContext): Effect[] {
@@ -341,13 +484,18 @@ export interface EventLookups {
   ride(rideId: string): Ride | null;
   rideByMerchantOrderId(merchantOrderId: string): Ride | null;
   session(sessionId: string): Session | null;
+  refund?(refundId: string): RefundRecord | null;
 }
 
 export interface EventDecision {
   effects: Effect[];
   /** Why nothing happened, or what is odd, for the log. */
   note?: string;
+  /** False when the event was stale (an older attempt, an unknown ride): acked `{applied: false}`. */
+  applied?: boolean;
 }
+
+const ignored = (note: string): EventDecision => ({ effects: [], note, applied: false });
 
 export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: RelayEvent): EventDecision {
   switch (event.type) {
@@ -369,8 +517,9 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
         // Replayed after a long time offline: never send an order into a dead session.
         return { effects: [{ type: 'saveSession', session: { ...session, state: 'expired' } }], note: 'session arrived already expired' };
       }
-      if (needsSession(ctx.screenRide)) {
-        return { effects: [{ type: 'saveSession', session }, ...startOrderAttempt(ctx.screenRide, session, ctx.now)] };
+      if (ctx.capabilities.needsScanSession && needsSession(ctx.screenRide)) {
+        const started = attemptIfReady(ctx, ctx.screenRide, session, ctx.now);
+        if (started) return { effects: [{ type: 'saveSession', session }, ...started] };
       }
       return {
         effects: [
@@ -402,7 +551,9 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
           ? `paid order amount ${d.orderAmount} differs from the ride's ${orderAmountOf(ride.lines)}`
           : ride.state === 'paid'
             ? 'ride was already marked paid; the PSP payment replaces that record'
-            : undefined;
+            : ride.tipAmount !== null && ride.tipAmount !== d.tipAmount
+              ? `paid tip ${d.tipAmount} differs from the tip picked on the tablet (${ride.tipAmount})`
+              : undefined;
       return {
         effects: [
           { type: 'dropOutbox', rideId: ride.rideId },
@@ -430,21 +581,147 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const ride = lookups.rideByMerchantOrderId(d.merchantOrderId);
       if (!ride) return { effects: [], note: 'failure for an order this tablet does not know' };
       if (ride.state === 'paid') return { effects: [], note: 'ride already paid' };
-      if (ride.pspOrderId && d.pspOrderId && ride.pspOrderId !== d.pspOrderId)
+      // Relay-made payments name their attempt; Hips failures are told apart by the PSP's order id.
+      if (d.attempt !== undefined) {
+        if (d.attempt !== ride.attempt) return ignored(`failure of attempt ${d.attempt}; the ride is at attempt ${ride.attempt}`);
+      } else if (ride.pspOrderId && d.pspOrderId && ride.pspOrderId !== d.pspOrderId)
         return { effects: [], note: 'failure of an earlier attempt' };
       if (ride.state !== 'awaiting_payment') return { effects: [], note: `ride is ${ride.state}` };
-      return { effects: failRide(ride, FAILURES.paymentFailed(d.reason)) };
+      if (!d.code) return { effects: failRide(ride, FAILURES.paymentFailed(d.reason)) };
+      const failure: Failure = { code: d.code, message: d.reason };
+      const effects: Effect[] = [];
+      // A dead check-in must not be offered to retryPayment again.
+      const session = d.code === 'customer_token_expired' && ride.sessionId ? lookups.session(ride.sessionId) : null;
+      if (session && (session.state === 'in_use' || session.state === 'ready'))
+        effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
+      return { effects: [...effects, ...failOrResend(ride, failure, ctx)] };
     }
 
     case 'order.refunded': {
-      const ride = lookups.rideByMerchantOrderId(event.data.merchantOrderId);
+      const d = event.data;
+      const ride = lookups.rideByMerchantOrderId(d.merchantOrderId);
       if (!ride) return { effects: [], note: 'refund for an order this tablet does not know' };
-      return { effects: [{ type: 'addRefund', rideId: ride.rideId, amount: event.data.amount }] };
+      const refund = d.refundId ? (lookups.refund?.(d.refundId) ?? null) : null;
+      if (refund && refund.rideId === ride.rideId) {
+        // The ack of refund.request may have settled it already: count it once.
+        if (refund.state === 'refunded') return ignored(`refund ${refund.refundId} already recorded`);
+        return {
+          effects: settleRefund(refund, { kind: 'refunded' }, event.occurredAt),
+          ...(d.amount !== refund.amount ? { note: `refunded ${d.amount}, asked for ${refund.amount}` } : {}),
+        };
+      }
+      return { effects: [{ type: 'addRefund', rideId: ride.rideId, amount: d.amount }] };
     }
 
-    case 'payment.qr':
-      return { effects: [], note: 'dynamic payment QRs are not supported by this kiosk yet' };
+    case 'payment.qr': {
+      const d = event.data;
+      const ride = lookups.ride(d.rideId);
+      if (!ride) return ignored('payment QR for a ride this tablet does not know');
+      if (d.attempt !== undefined && d.attempt !== ride.attempt)
+        return ignored(`payment QR of attempt ${d.attempt}; the ride is at attempt ${ride.attempt}`);
+      if (ride.state !== 'awaiting_payment') return ignored(`payment QR for a ride that is ${ride.state}`);
+      const paymentQr = {
+        qrData: d.qrData,
+        amount: d.amount,
+        currency: d.currency,
+        expiresAt: d.expiresAt,
+        attempt: d.attempt ?? null,
+        paymentRequestId: d.paymentRequestId ?? null,
+      };
+      const expected = orderAmountOf(ride.lines) + (ride.tipAmount ?? 0);
+      return {
+        effects: [{ type: 'saveRide', ride: { ...ride, paymentQr } }],
+        ...(d.amount !== expected ? { note: `payment QR amount ${d.amount} differs from fare + tip ${expected}` } : {}),
+      };
+    }
   }
+}
+
+// ---- refunds ------------------------------------------------------------------------------
+
+/** What the driver may still refund: total − refunded − refunds on their way; 0 if paid another way. */
+export function refundableAmount(payment: PaymentRecord & { refundedAmount: number }, refunds: RefundRecord[]): number {
+  if (payment.method !== 'psp') return 0;
+  const queued = refunds.filter((r) => r.state === 'queued').reduce((sum, r) => sum + r.amount, 0);
+  return Math.max(0, payment.totalAmount - payment.refundedAmount - queued);
+}
+
+export interface RefundContext {
+  now: string;
+  psp: PspName;
+  /** uuid made by the caller before any I/O. */
+  refundId: string;
+  requestedBy: string;
+  ride: Ride | null;
+  payment: (PaymentRecord & { refundedAmount: number }) | null;
+  refunds: RefundRecord[];
+}
+
+/** `refundRide` (the core has checked the PIN unlock): a refund row and its refund.request job. */
+export function decideRefund(ctx: RefundContext, command: Extract<KioskCommand, { name: 'refundRide' }>): Result<Effect[]> {
+  const { ride, payment } = ctx;
+  if (!ride || !payment || ride.state !== 'paid')
+    return fail('ride_not_paid', 'That ride is not a paid ride on this tablet. Pick it from the list of recent payments.');
+  if (payment.method !== 'psp' || !payment.pspOrderId)
+    return fail('not_refundable', 'This ride was paid another way (not through the payment app), so refund it the same way.');
+  const refundable = refundableAmount(payment, ctx.refunds);
+  if (command.amountMinor > refundable)
+    return fail(
+      'refund_too_large',
+      refundable === 0
+        ? 'Nothing is left to refund on this ride (refunds already made or on their way count).'
+        : `At most ${formatMoney(refundable, payment.currency, 'en')} can still be refunded on this ride. Enter a smaller amount.`,
+    );
+  const refund: RefundRecord = {
+    refundId: ctx.refundId,
+    rideId: ride.rideId,
+    amount: command.amountMinor,
+    currency: payment.currency,
+    reason: command.reason ?? DEFAULT_REFUND_REASON,
+    requestedBy: ctx.requestedBy,
+    requestedAt: ctx.now,
+    state: 'queued',
+    failure: null,
+    settledAt: null,
+  };
+  return ok([
+    { type: 'saveRefund', refund },
+    {
+      type: 'enqueue',
+      kind: 'refund',
+      job: {
+        refundId: refund.refundId,
+        rideId: ride.rideId,
+        merchantOrderId: ride.merchantOrderId,
+        psp: ctx.psp,
+        pspOrderId: payment.pspOrderId,
+        amount: refund.amount,
+        currency: refund.currency,
+        reason: refund.reason,
+        requestedBy: refund.requestedBy,
+        requestedAt: refund.requestedAt,
+        idempotencyKey: refundIdempotencyKey(refund.refundId),
+      },
+    },
+  ]);
+}
+
+export type RefundOutcome = { kind: 'refunded' } | { kind: 'failed'; failure: Failure };
+
+/** The relay's answer (ack or order.refunded) for a refund; only a queued refund changes. */
+export function settleRefund(refund: RefundRecord | null, outcome: RefundOutcome, now: string): Effect[] {
+  if (!refund || refund.state === 'refunded') return [];
+  if (outcome.kind === 'refunded')
+    return [
+      { type: 'dropRefundOutbox', refundId: refund.refundId },
+      { type: 'saveRefund', refund: { ...refund, state: 'refunded', failure: null, settledAt: now } },
+      { type: 'addRefund', rideId: refund.rideId, amount: refund.amount },
+    ];
+  if (refund.state !== 'queued') return [];
+  return [
+    { type: 'dropRefundOutbox', refundId: refund.refundId },
+    { type: 'saveRefund', refund: { ...refund, state: 'failed', failure: outcome.failure, settledAt: now } },
+  ];
 }
 
 // ---- time and the outbox --------------------------------------------------------------------
@@ -490,14 +767,24 @@ export function confirmationDeadline(session: Session, silenceMs: number): numbe
   return Date.parse(session.expiresAt) + silenceMs;
 }
 
+/**
+ * The same for any payment: the dynamic QR's expiry (dynamicQr) or else the session's, plus
+ * the silence allowed. Null while neither is known (no deadline yet).
+ */
+export function paymentDeadline(ride: Ride, session: Session | null, silenceMs: number): number | null {
+  if (ride.paymentQr) return Date.parse(ride.paymentQr.expiresAt) + silenceMs;
+  return session ? confirmationDeadline(session, silenceMs) : null;
+}
+
 /** Rides whose order went out but whose payment outcome never came: fail them with what to do. */
 export function decideSilence(ctx: Pick<MachineContext, 'now'>, lookups: EventLookups, rides: Ride[], silenceMs: number): Effect[] {
   const now = Date.parse(ctx.now);
   const effects: Effect[] = [];
   for (const ride of rides) {
-    if (ride.state !== 'awaiting_payment' || ride.order !== 'created' || !ride.sessionId) continue;
-    const session = lookups.session(ride.sessionId);
-    if (session && now >= confirmationDeadline(session, silenceMs)) effects.push(...failRide(ride, FAILURES.paymentUnconfirmed));
+    if (ride.state !== 'awaiting_payment' || ride.order !== 'created') continue;
+    const session = ride.sessionId ? lookups.session(ride.sessionId) : null;
+    const deadline = paymentDeadline(ride, session, silenceMs);
+    if (deadline !== null && now >= deadline) effects.push(...failRide(ride, FAILURES.paymentUnconfirmed));
   }
   return effects;
 }
@@ -506,8 +793,8 @@ export type DeliveryOutcome =
   | { kind: 'created'; pspOrderId: string }
   | { kind: 'refused'; failure: Failure };
 
-/** The PSP answered the create-order call for `job` for good (success or a definitive no). */
-export function decideDelivery(ride: Ride | null, job: CreateOrderJob, outcome: DeliveryOutcome, waiting: Waiting): Effect[] {
+/** The PSP (or the relay) answered the payment attempt `job` for good (success or a definitive no). */
+export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string }, outcome: DeliveryOutcome, waiting: Waiting): Effect[] {
   // The ride moved on meanwhile (paid, canceled, or a newer attempt): the answer is stale.
   if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey)
     return [];

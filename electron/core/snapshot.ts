@@ -1,16 +1,54 @@
 /** The one place the screen state is built: from the store, after every change. */
-import { localeName, themeSetting, type DriverView, type KioskSnapshot, type Locale, type ThemeSetting } from '../../protocol/kiosk-api.js';
+import {
+  localeName,
+  themeSetting,
+  type DriverView,
+  type KioskSnapshot,
+  type Locale,
+  type RecentPaymentView,
+  type ThemeSetting,
+} from '../../protocol/kiosk-api.js';
+import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { readDriverSettings } from './driver-settings.js';
 import { receiptUrlFor } from './receipts.js';
 import type { KioskConfig } from './config.js';
 import { orderAmountOf } from './model.js';
 import type { RelayConnectivity } from './relay-client.js';
+import { refundableAmount } from './ride-machine.js';
 import { displayedSessionState } from './session-clock.js';
 import type { KioskStore } from './store.js';
 
 export function currentLocale(store: KioskStore, config: Pick<KioskConfig, 'locale'>): Locale {
   const parsed = localeName.safeParse(store.getSetting('locale'));
   return parsed.success ? parsed.data : config.locale;
+}
+
+/** How many paid rides the refund menu lists. */
+export const RECENT_PAYMENTS = 20;
+
+/** The refund menu: the last paid rides, newest first, with what may still be refunded. */
+export function recentPayments(store: KioskStore): RecentPaymentView[] {
+  return store.listRecentPayments(RECENT_PAYMENTS).flatMap((payment) => {
+    const ride = store.getRide(payment.rideId);
+    if (!ride) return [];
+    const refunds = store.listRefunds(payment.rideId);
+    const latest = refunds[0];
+    return [
+      {
+        rideId: payment.rideId,
+        merchantOrderId: ride.merchantOrderId,
+        method: payment.method,
+        paidAt: payment.paidAt,
+        totalAmount: payment.totalAmount,
+        currency: payment.currency,
+        refundedAmount: payment.refundedAmount,
+        refundableAmount: refundableAmount(payment, refunds),
+        refund: latest
+          ? { refundId: latest.refundId, amount: latest.amount, state: latest.state, failure: latest.failure, requestedAt: latest.requestedAt }
+          : null,
+      },
+    ];
+  });
 }
 
 export function currentTheme(store: KioskStore): ThemeSetting {
@@ -52,6 +90,7 @@ export function buildSnapshot(
       label: config.label ?? config.cabId,
       psp: config.psp,
       qrContent: config.qrContent,
+      capabilities: PSP_CAPABILITIES[config.psp],
     },
     locale: currentLocale(store, config),
     theme: currentTheme(store),
@@ -73,6 +112,13 @@ export function buildSnapshot(
       orderAmount: orderAmountOf(ride.lines),
       currency: ride.currency,
       order: ride.order,
+      tipAmount: ride.tipAmount,
+      paymentQr: ride.paymentQr && {
+        qrData: ride.paymentQr.qrData,
+        amount: ride.paymentQr.amount,
+        currency: ride.paymentQr.currency,
+        expiresAt: ride.paymentQr.expiresAt,
+      },
       failure: ride.failure,
     },
     session: session && {
@@ -97,6 +143,7 @@ export function buildSnapshot(
             paidAt: payment.paidAt,
           }
         : null,
+    recentPayments: recentPayments(store),
     driver: extras.driver,
     extras: readDriverSettings(store, config.currency).extras,
     location: extras.location,

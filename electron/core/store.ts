@@ -8,7 +8,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { orderLine } from '../../protocol/relay-protocol.js';
 import { MIGRATIONS } from './migrations.js';
-import type { CreateOrderJob, OutboxEntry, PaymentRecord, Ride, Session } from './model.js';
+import type { Failure, OutboxEntry, OutboxJob, PaymentQr, PaymentRecord, RefundRecord, Ride, Session } from './model.js';
+import { refundIdempotencyKey } from './model.js';
 
 export const DB_FILE_NAME = 'kiosk.db';
 
@@ -48,6 +49,18 @@ export function openDatabase(file: string): Database.Database {
 }
 
 const linesSchema = z.array(orderLine);
+const paymentQrSchema = z.object({
+  qrData: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  expiresAt: z.string(),
+  attempt: z.number().int().nullable(),
+  paymentRequestId: z.string().nullable(),
+});
+
+function failureFrom(code: unknown, message: unknown): Failure | null {
+  return code == null ? null : { code: code as string, message: (message as string | null) ?? '' };
+}
 
 function rideFromRow(row: Row): Ride {
   return {
@@ -62,10 +75,9 @@ function rideFromRow(row: Row): Ride {
     attempt: row.attempt as number,
     sessionId: (row.session_id as string | null) ?? null,
     pspOrderId: (row.psp_order_id as string | null) ?? null,
-    failure:
-      row.failure_code == null
-        ? null
-        : { code: row.failure_code as string, message: (row.failure_message as string | null) ?? '' },
+    failure: failureFrom(row.failure_code, row.failure_message),
+    tipAmount: (row.tip_amount as number | null) ?? null,
+    paymentQr: row.payment_qr_json == null ? null : (paymentQrSchema.parse(JSON.parse(row.payment_qr_json as string)) as PaymentQr),
   };
 }
 
@@ -84,11 +96,12 @@ function sessionFromRow(row: Row): Session {
 }
 
 function outboxFromRow(row: Row): OutboxEntry {
+  // The kind column was always 'create_order' before relay-made payments and refunds.
+  const job = { kind: row.kind, job: JSON.parse(row.job_json as string) } as OutboxJob;
   return {
+    ...job,
     id: row.id as number,
     rideId: row.ride_id as string,
-    kind: 'create_order',
-    job: JSON.parse(row.job_json as string) as CreateOrderJob,
     tries: row.tries as number,
     nextAttemptAt: row.next_attempt_at as string,
     lastError: (row.last_error as string | null) ?? null,
@@ -131,6 +144,21 @@ export interface StoredReceipt {
   createdAt: string;
   publishedAt: string | null;
   refusedReason: string | null;
+}
+
+function refundFromRow(row: Row): RefundRecord {
+  return {
+    refundId: row.refund_id as string,
+    rideId: row.ride_id as string,
+    amount: row.amount as number,
+    currency: row.currency as string,
+    reason: row.reason as string,
+    requestedBy: row.requested_by as string,
+    requestedAt: row.requested_at as string,
+    state: row.state as RefundRecord['state'],
+    failure: failureFrom(row.failure_code, row.failure_message),
+    settledAt: (row.settled_at as string | null) ?? null,
+  };
 }
 
 function receiptFromRow(row: Row): StoredReceipt {
@@ -213,13 +241,14 @@ export class KioskStore {
     this.db
       .prepare(
         `INSERT INTO rides (ride_id, merchant_order_id, state, started_at, ended_at, currency, lines_json,
-           order_status, attempt, session_id, psp_order_id, failure_code, failure_message)
+           order_status, attempt, session_id, psp_order_id, failure_code, failure_message, tip_amount, payment_qr_json)
          VALUES (@rideId, @merchantOrderId, @state, @startedAt, @endedAt, @currency, @linesJson,
-           @order, @attempt, @sessionId, @pspOrderId, @failureCode, @failureMessage)
+           @order, @attempt, @sessionId, @pspOrderId, @failureCode, @failureMessage, @tipAmount, @paymentQrJson)
          ON CONFLICT(ride_id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
            lines_json = excluded.lines_json, order_status = excluded.order_status, attempt = excluded.attempt,
            session_id = excluded.session_id, psp_order_id = excluded.psp_order_id,
-           failure_code = excluded.failure_code, failure_message = excluded.failure_message`,
+           failure_code = excluded.failure_code, failure_message = excluded.failure_message,
+           tip_amount = excluded.tip_amount, payment_qr_json = excluded.payment_qr_json`,
       )
       .run({
         rideId: ride.rideId,
@@ -235,6 +264,9 @@ export class KioskStore {
         pspOrderId: ride.pspOrderId,
         failureCode: ride.failure?.code ?? null,
         failureMessage: ride.failure?.message ?? null,
+        // Older callers (and test fixtures) may leave these out.
+        tipAmount: ride.tipAmount ?? null,
+        paymentQrJson: ride.paymentQr ? JSON.stringify(ride.paymentQr) : null,
       });
   }
   /** Rides whose order is at the PSP and whose payment outcome has not arrived yet. */
@@ -296,20 +328,21 @@ export class KioskStore {
   }
 
   // ---- outbox ----
-  enqueue(job: CreateOrderJob, now: string): void {
+  enqueue(item: OutboxJob, now: string): void {
     this.db
       .prepare(
         `INSERT INTO outbox (ride_id, kind, job_json, idempotency_key, next_attempt_at, created_at)
-         VALUES (?, 'create_order', ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?)`,
       )
-      .run(job.rideId, JSON.stringify(job), job.idempotencyKey, now, now);
+      .run(item.job.rideId, item.kind, JSON.stringify(item.job), item.job.idempotencyKey, now, now);
   }
   outboxHead(): OutboxEntry | null {
     const row = this.db.prepare('SELECT * FROM outbox ORDER BY id LIMIT 1').get() as Row | undefined;
     return row ? outboxFromRow(row) : null;
   }
+  /** The ride's queued payment job (create-order or payment.request), if any. */
   outboxEntryForRide(rideId: string): OutboxEntry | null {
-    const row = this.db.prepare('SELECT * FROM outbox WHERE ride_id = ? ORDER BY id LIMIT 1').get(rideId) as
+    const row = this.db.prepare(`SELECT * FROM outbox WHERE ride_id = ? AND kind != 'refund' ORDER BY id LIMIT 1`).get(rideId) as
       | Row
       | undefined;
     return row ? outboxFromRow(row) : null;
@@ -320,8 +353,12 @@ export class KioskStore {
   deleteOutboxEntry(id: number): void {
     this.db.prepare('DELETE FROM outbox WHERE id = ?').run(id);
   }
+  /** Drops the ride's payment jobs; its refunds go out regardless of what the payment does. */
   deleteOutboxForRide(rideId: string): void {
-    this.db.prepare('DELETE FROM outbox WHERE ride_id = ?').run(rideId);
+    this.db.prepare(`DELETE FROM outbox WHERE ride_id = ? AND kind != 'refund'`).run(rideId);
+  }
+  deleteOutboxForRefund(refundId: string): void {
+    this.db.prepare(`DELETE FROM outbox WHERE kind = 'refund' AND idempotency_key = ?`).run(refundIdempotencyKey(refundId));
   }
   scheduleRetry(id: number, tries: number, nextAttemptAt: string, lastError: string): void {
     this.db
@@ -349,8 +386,53 @@ export class KioskStore {
       )
       .run(p.rideId, p.method, p.pspOrderId, p.orderAmount, p.tipAmount, p.totalAmount, p.currency, p.paidAt);
   }
+  /** Never above the amount paid, whatever the events say. */
   addRefund(rideId: string, amount: number): void {
-    this.db.prepare('UPDATE payments SET refunded_amount = refunded_amount + ? WHERE ride_id = ?').run(amount, rideId);
+    this.db
+      .prepare('UPDATE payments SET refunded_amount = MIN(total_amount, refunded_amount + ?) WHERE ride_id = ?')
+      .run(amount, rideId);
+  }
+  /** The last paid rides, newest first (the refund menu). */
+  listRecentPayments(limit: number): (PaymentRecord & { refundedAmount: number })[] {
+    return (
+      this.db.prepare('SELECT * FROM payments ORDER BY paid_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
+    ).map(paymentFromRow);
+  }
+
+  // ---- refunds ----
+  getRefund(refundId: string): RefundRecord | null {
+    const row = this.db.prepare('SELECT * FROM refunds WHERE refund_id = ?').get(refundId) as Row | undefined;
+    return row ? refundFromRow(row) : null;
+  }
+  saveRefund(r: RefundRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO refunds (refund_id, ride_id, amount, currency, reason, requested_by, requested_at, state,
+           failure_code, failure_message, settled_at)
+         VALUES (@refundId, @rideId, @amount, @currency, @reason, @requestedBy, @requestedAt, @state,
+           @failureCode, @failureMessage, @settledAt)
+         ON CONFLICT(refund_id) DO UPDATE SET state = excluded.state, failure_code = excluded.failure_code,
+           failure_message = excluded.failure_message, settled_at = excluded.settled_at`,
+      )
+      .run({
+        refundId: r.refundId,
+        rideId: r.rideId,
+        amount: r.amount,
+        currency: r.currency,
+        reason: r.reason,
+        requestedBy: r.requestedBy,
+        requestedAt: r.requestedAt,
+        state: r.state,
+        failureCode: r.failure?.code ?? null,
+        failureMessage: r.failure?.message ?? null,
+        settledAt: r.settledAt,
+      });
+  }
+  /** The ride's refunds, newest first. */
+  listRefunds(rideId: string): RefundRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]
+    ).map(refundFromRow);
   }
 
   // ---- receipts ----

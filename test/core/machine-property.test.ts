@@ -101,6 +101,7 @@ function runScenario(actions: Action[]): void {
         case 'deliver': {
           const head = store.outboxHead();
           if (!head) break;
+          if (head.kind !== 'create_order') throw new Error(`a Hips cab queued a ${head.kind}`);
           const session = store.getSession(head.job.sessionId);
           const prepared = prepareDelivery(store, head, now());
           if (prepared.kind === 'send') {

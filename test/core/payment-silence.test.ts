@@ -40,6 +40,8 @@ const ride: Ride = {
   sessionId: 's1',
   pspOrderId: 'o1',
   failure: null,
+  tipAmount: null,
+  paymentQr: null,
 };
 const lookups = {
   ride: () => ride,

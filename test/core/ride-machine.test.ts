@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KioskCommand } from '../../protocol/kiosk-api.js';
 import type { Ride, Session } from '../../electron/core/model.js';
+import { payContext } from '../../electron/core/commit.js';
 import {
   decideCommand,
   decideDelivery,
@@ -16,7 +17,7 @@ const NOW = '2026-11-21T12:00:00.000Z';
 const RIDE_ID = '019a0000-0000-7000-8000-000000000001';
 
 function ctx(over: Partial<MachineContext> = {}): MachineContext {
-  return { now: NOW, cabId: 'CAB-7', currency: 'SEK', locale: 'en', defaultLocale: 'en', extras: [], screenRide: null, currentSession: null, inFlightRideId: null, ...over };
+  return { now: NOW, cabId: 'CAB-7', currency: 'SEK', locale: 'en', defaultLocale: 'en', extras: [], screenRide: null, currentSession: null, inFlightRideId: null, ...payContext('hips'), ...over };
 }
 
 function ride(over: Partial<Ride> = {}): Ride {
@@ -33,6 +34,8 @@ function ride(over: Partial<Ride> = {}): Ride {
     sessionId: null,
     pspOrderId: null,
     failure: null,
+    tipAmount: null,
+    paymentQr: null,
     ...over,
   };
 }

@@ -12,3 +12,12 @@ export interface PspClient {
   /** `apiKey` is the session's one-time order key. Never throws. */
   createOrder(job: CreateOrderJob, apiKey: string): Promise<CreateOrderResult>;
 }
+
+/**
+ * Any outbox answer: a create-order, a payment.request or a refund.request ack. Success of a
+ * refund carries no order id.
+ */
+export type DeliveryResult =
+  | { kind: 'success'; pspOrderId?: string }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'definitive'; failure: Failure; status?: number };

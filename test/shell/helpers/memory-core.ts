@@ -4,13 +4,14 @@
  */
 import type { KioskCore } from '../../../electron/core/kiosk-core.js';
 import { kioskCommand, type KioskCommand, type KioskSnapshot } from '../../../protocol/kiosk-api.js';
+import { PSP_CAPABILITIES } from '../../../protocol/psp-capabilities.js';
 import { fail, ok, type Result } from '../../../protocol/result.js';
 import { idleSnapshot } from '../../renderer/fixtures.js';
 
 /** The renderer tests' idle snapshot, as cab 7 in Swedish. */
 export function baseSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnapshot {
   return idleSnapshot({
-    cab: { cabId: 'cab-7', plate: 'ABC123', label: 'Cab 7', psp: 'hips', qrContent: 'https://qr.example/cab-7' },
+    cab: { cabId: 'cab-7', plate: 'ABC123', label: 'Cab 7', psp: 'hips', qrContent: 'https://qr.example/cab-7', capabilities: PSP_CAPABILITIES.hips },
     locale: 'sv',
     ...overrides,
   });
@@ -51,7 +52,7 @@ export class MemoryCore implements KioskCore {
         this.publish({
           ride: {
             rideId: 'r1', merchantOrderId: 'cab-7.r1', state: 'on_ride', startedAt: new Date().toISOString(),
-            endedAt: null, lines: [], orderAmount: 0, currency: 'SEK', order: 'none', failure: null,
+            endedAt: null, lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null,
           },
         });
         return ok(null);
