@@ -162,6 +162,52 @@ describe('Vipps through the relay', () => {
     }, 'the capture at Vipps');
   });
 
+  it('refund.request refunds part of a paid ride at Vipps, refuses an over-refund, and logs order.refunded', async () => {
+    const { started } = await scan();
+    const rideId = uuidv7();
+    const ack = await send(paymentRequest(started.data.sessionId, rideId));
+    expect((await control('POST', `/sandbox/vipps/payments/${ack.value.pspReference}/approve`)).status).toBe(200);
+    const order = await eventOf(tablet, 'order.paid', (e) => e.data.merchantOrderId === `${CAB}.${rideId}`);
+    // Vipps refunds by the payment's reference, so that is what order.paid carries.
+    expect(order.data.pspOrderId).toBe(ack.value.pspReference);
+    const refund = (refundId: string, amount: number): Promise<any> =>
+      tablet.socket.timeout(15_000).emitWithAck('refund.request', {
+        refundId,
+        rideId,
+        merchantOrderId: order.data.merchantOrderId,
+        psp: 'vipps',
+        pspOrderId: order.data.pspOrderId,
+        amount,
+        currency: 'NOK',
+        reason: 'detour',
+        requestedBy: 'driver',
+        requestedAt: new Date().toISOString(),
+      });
+    const refundId = uuidv7();
+    expect(await refund(refundId, 5_000)).toEqual({ ok: true, value: { refundedAmount: 5_000 } });
+    const refunded = await eventOf(tablet, 'order.refunded', (e) => e.data.refundId === refundId);
+    expect(refunded.data).toMatchObject({ merchantOrderId: order.data.merchantOrderId, amount: 5_000, currency: 'NOK' });
+    expect(await refund(uuidv7(), 40_000)).toMatchObject({ ok: false, error: { code: 'refund_refused' } });
+    const p = ((await control('GET', '/sandbox/vipps/ledger')).body.payments as any[]).find((x) => x.reference === ack.value.pspReference);
+    expect(p).toMatchObject({ captured: 35_000, refunded: 5_000 });
+  });
+
+  it('attempt 2 (a new tip) terminates attempt 1 at Vipps first, so only one payment is payable', async () => {
+    const { started } = await scan();
+    const rideId = uuidv7();
+    const first = await send(paymentRequest(started.data.sessionId, rideId, 1));
+    expect(first.ok).toBe(true);
+    const second = await send({ ...paymentRequest(started.data.sessionId, rideId, 2), tipAmount: 0 });
+    expect(second.ok).toBe(true);
+    expect(second.value.pspReference).not.toBe(first.value.pspReference);
+    const ledger = (await control('GET', '/sandbox/vipps/ledger')).body.payments as any[];
+    expect(ledger.find((p) => p.reference === first.value.pspReference)).toMatchObject({ state: 'TERMINATED' });
+    expect(ledger.find((p) => p.reference === second.value.pspReference)).toMatchObject({ state: 'CREATED', amount: 32_000 });
+    expect((await control('POST', `/sandbox/vipps/payments/${second.value.pspReference}/approve`)).status).toBe(200);
+    const paid = await eventOf(tablet, 'order.paid', (e) => e.data.merchantOrderId === `${CAB}.${rideId}`);
+    expect(paid.data).toMatchObject({ totalAmount: 32_000, tipAmount: 0 });
+  });
+
   it('the passenger declines in the app → order.failed payment_rejected', async () => {
     const { started } = await scan();
     const rideId = uuidv7();
