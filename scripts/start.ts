@@ -1,29 +1,37 @@
 /**
- * `npm start`: the whole demo on the embedded default. Starts the PSP sandbox, the relay in
- * sandbox mode (it trusts the sandbox's signing key), registers and connects a demo cab, then
- * opens the kiosk: in Electron where the binary exists, otherwise the browser preview.
+ * `npm start`: the whole demo on the embedded default. Starts the PSP sandbox (Hips, Vipps
+ * MobilePay and HitPay in one process), the relay configured for all three against it, registers
+ * three demo cabs (one per PSP), then opens the kiosks: demo-1 in Electron where the binary
+ * exists, every other cab (and demo-1 without Electron) as a browser preview of its own.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from '../backend-relay/sandbox/hitpay/index.js';
+import { VIPPS_DEMO_CREDENTIALS } from '../backend-relay/sandbox/vipps/settings.js';
 import { hashPin } from '../electron/core/pin.js';
+import { DEMO_CABS, provisionDemoCabs, writeKioskConfig, type ProvisionedDemoCab } from './lib/demo-cabs.js';
 import { findElectronBinary } from './lib/electron-binary.js';
-import { repoRoot, startService, type Service } from './lib/service.js';
+import { freePort } from './lib/free-port.js';
+import { repoRoot, startService, type Service, type StartServiceOptions } from './lib/service.js';
 
+const port = z.coerce.number().int().min(0).max(65535);
 const envSchema = z.object({
   CABPAY_HOME: z.string().min(1).default(join(repoRoot, '.cabpay')),
-  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
-  RELAY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-  PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).default(5173),
+  SANDBOX_PORT: port.default(8788),
+  RELAY_PORT: port.default(8787),
+  /** The first cab's preview; the others take the next ports (0: each its own free port). */
+  PREVIEW_PORT: port.max(65535 - (DEMO_CABS.length - 1), `leaves no room for ${DEMO_CABS.length} previews`).default(5173),
+  /** What PSP webhooks are sent to; default the relay's own URL. */
+  RELAY_PUBLIC_URL: z.url().optional(),
   CABPAY_NO_OPEN: z.enum(['0', '1', '']).default(''),
   CABPAY_FORCE_PREVIEW: z.enum(['0', '1', '']).default(''),
   /** Tests build the renderer once up front. */
   CABPAY_SKIP_BUILD: z.enum(['0', '1', '']).default(''),
 });
 
-const DEMO_CAB = { cabId: 'demo-1', qrCode: 'CABPAY-DEMO-1', plate: 'ABC 123', label: 'Cab 1' } as const;
 /** Printed on the demo's receipts; a real relay sets RELAY_FLEET_NAME and RELAY_FLEET_ORG_NUMBER. */
 const DEMO_FLEET = { name: 'Demo Taxi Stockholm AB', orgNumber: '559999-0001' } as const;
 /** The demo driver-settings PIN (a real cab's config holds only a hash of its own PIN). */
@@ -31,6 +39,17 @@ const DEMO_PIN = process.env.CABPAY_DEMO_PIN ?? '2468';
 
 const services: Service[] = [];
 let stopping = false;
+
+/** One cab as the READY line lists it. */
+interface ReadyCab {
+  cabId: string;
+  psp: string;
+  kioskUrl: string;
+  currency: string;
+  locale: string;
+  qrContent: string | null;
+  passengerUrl?: string;
+}
 
 async function main() {
   const parsed = envSchema.safeParse(process.env);
@@ -68,86 +87,110 @@ async function main() {
   const adminTokenFile = join(home, 'relay-admin-token');
   const adminToken = persistentSecret(adminTokenFile, '');
 
-  const relay = await startService({
+  const relay = await startRelay(env.RELAY_PORT, env.RELAY_PUBLIC_URL, (relayPort, publicUrl) => ({
     name: 'relay',
     entry: 'backend-relay/main.ts',
     env: {
-      RELAY_PORT: String(env.RELAY_PORT),
+      RELAY_PORT: String(relayPort),
       RELAY_DB: join(home, 'relay.db'),
       RELAY_ADMIN_TOKEN: adminToken,
       HIPS_PUBLIC_KEY_FILE: pemFile,
       RELAY_FLEET_NAME: process.env.RELAY_FLEET_NAME ?? DEMO_FLEET.name,
       RELAY_FLEET_ORG_NUMBER: process.env.RELAY_FLEET_ORG_NUMBER ?? DEMO_FLEET.orgNumber,
+      // Vipps signs its hooks over the host, HitPay is told where to send them: both need this.
+      RELAY_PUBLIC_URL: publicUrl,
+      // All three PSPs are the one sandbox, with its demo credentials.
+      VIPPS_BASE_URL: sandbox.url,
+      VIPPS_CLIENT_ID: VIPPS_DEMO_CREDENTIALS.clientId,
+      VIPPS_CLIENT_SECRET: VIPPS_DEMO_CREDENTIALS.clientSecret,
+      VIPPS_SUBSCRIPTION_KEY: VIPPS_DEMO_CREDENTIALS.subscriptionKey,
+      VIPPS_MSN: VIPPS_DEMO_CREDENTIALS.msn,
+      HITPAY_BASE_URL: sandbox.url,
+      HITPAY_API_KEY: HITPAY_DEMO_API_KEY,
+      HITPAY_SALT: HITPAY_DEMO_SALT,
+      HIPS_API_URL: sandbox.url,
+      HIPS_MERCHANT_KEY: merchantKey,
     },
     logFile: join(logDir, 'relay.log'),
     onLine: echoProblems('relay'),
-  });
+  }));
   services.push(relay);
 
-  const demo = await provisionDemoCab({ home, sandboxUrl: sandbox.url, relayUrl: relay.url, merchantKey, adminToken });
+  const cabs = await provisionDemoCabs({ home, sandboxUrl: sandbox.url, relayUrl: relay.url, merchantKey, adminToken });
+  const driverPinHash = hashPin(DEMO_PIN);
+  const configFiles = cabs.map((cab) => writeKioskConfig(home, cab, { relayUrl: relay.url, sandboxUrl: sandbox.url, driverPinHash }));
 
-  const kioskConfigFile = join(home, `kiosk-${DEMO_CAB.cabId}.json`);
-  writeFileSync(
-    kioskConfigFile,
-    JSON.stringify(
-      {
-        relayUrl: relay.url,
-        pspUrl: sandbox.url,
-        cabId: DEMO_CAB.cabId,
-        deviceToken: demo.deviceToken,
-        locale: 'sv',
-        currency: 'SEK',
-        psp: 'hips',
-        plate: DEMO_CAB.plate,
-        label: DEMO_CAB.label,
-        qrContent: demo.qrData,
-        dataDir: join(home, `kiosk-${DEMO_CAB.cabId}`),
-        // Read by electron/core/driver-config.ts: settings PIN, and Stockholm for sunrise/sunset.
-        driverPinHash: hashPin(DEMO_PIN),
-        latitude: 59.33,
-        longitude: 18.07,
-      },
-      null,
-      2,
-    ),
-    { mode: 0o600 },
-  );
-
-  const passengerUrl = `${sandbox.url}/pay?qr=${encodeURIComponent(demo.qrData)}`;
   const electron = findElectronBinary();
   const electronBinary = env.CABPAY_FORCE_PREVIEW === '1' ? null : electron.path;
-  let kioskUrl: string;
+  let staticDir = 'renderer/dist';
   if (electronBinary) {
+    // electron-vite builds the renderer too (to out/renderer); the other cabs' previews serve that.
     runOrThrow('npx', ['electron-vite', 'build']);
-    const child = spawn(electronBinary, ['.'], { cwd: repoRoot, env: { ...process.env, KIOSK_CONFIG: kioskConfigFile }, stdio: 'inherit' });
-    child.once('exit', () => void shutdown(0));
-    kioskUrl = '(Electron window)';
+    staticDir = 'out/renderer';
   } else {
-    console.log(`cabpay: the kiosk runs as the browser preview (${electron.path ? 'CABPAY_FORCE_PREVIEW=1' : electron.reason})`);
+    console.log(`cabpay: the kiosks run as browser previews (${electron.path ? 'CABPAY_FORCE_PREVIEW=1' : electron.reason})`);
     if (env.CABPAY_SKIP_BUILD !== '1') runOrThrow('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
-    const preview = await startService({
-      name: 'preview',
-      entry: 'electron/preview/main.ts',
-      env: { KIOSK_CONFIG: kioskConfigFile, PREVIEW_PORT: String(env.PREVIEW_PORT) },
-      logFile: join(logDir, 'preview.log'),
-      onLine: echoProblems('preview'),
-    });
-    services.push(preview);
-    kioskUrl = preview.url;
-    if (env.CABPAY_NO_OPEN !== '1') openInBrowser(kioskUrl);
   }
 
-  console.log('');
-  console.log(`  Kiosk (driver tablet):  ${kioskUrl}`);
-  console.log(`  Passenger phone page:   ${passengerUrl}`);
-  console.log(`  Demo cab QR content:    ${demo.qrData}`);
-  console.log(`  Relay:                  ${relay.url}   (admin token in ${adminTokenFile})`);
-  console.log(`  PSP sandbox:            ${sandbox.url}   (merchant key ${merchantKey})`);
-  console.log(`  Driver settings PIN:    ${DEMO_PIN}   (demo only; set CABPAY_DEMO_PIN to change)`);
-  console.log('');
-  console.log('  Press Ctrl-C to stop.');
-  // One machine-readable line for scripts and tests.
-  console.log(`CABPAY_READY ${JSON.stringify({ kioskUrl, passengerUrl, qrData: demo.qrData, relayUrl: relay.url, sandboxUrl: sandbox.url, cabId: DEMO_CAB.cabId })}`);
+  // demo-1 (index 0) opens in Electron when it can; every other cab gets a preview.
+  const inPreview = cabs.map((_, i) => !(electronBinary && i === 0));
+  const previews = await Promise.allSettled(
+    cabs.map((cab, i) =>
+      inPreview[i]
+        ? startService({
+            name: `preview-${cab.spec.cabId}`,
+            entry: 'electron/preview/main.ts',
+            env: {
+              KIOSK_CONFIG: configFiles[i],
+              PREVIEW_PORT: String(env.PREVIEW_PORT === 0 ? 0 : env.PREVIEW_PORT + i),
+              PREVIEW_STATIC_DIR: staticDir,
+            },
+            logFile: join(logDir, `preview-${cab.spec.cabId}.log`),
+            onLine: echoProblems(`preview ${cab.spec.cabId}`),
+          })
+        : Promise.resolve(null),
+    ),
+  );
+  for (const p of previews) if (p.status === 'fulfilled' && p.value) services.push(p.value);
+  const failed = previews.flatMap((p, i) =>
+    p.status === 'rejected'
+      ? [`cab ${cabs[i]!.spec.cabId}: its kiosk preview did not start (${(p.reason as Error).message.split('\n')[0]}). ` +
+          `Is port ${env.PREVIEW_PORT + i} taken? Set PREVIEW_PORT (it uses ${DEMO_CABS.length} ports from there) or 0; see logs/preview-${cabs[i]!.spec.cabId}.log`]
+      : [],
+  );
+  if (failed.length > 0) throw new Error(failed.join('\n'));
+  const kioskUrls = previews.map((p) => (p.status === 'fulfilled' && p.value ? p.value.url : '(Electron window)'));
+
+  if (electronBinary) {
+    const child = spawn(electronBinary, ['.'], { cwd: repoRoot, env: { ...process.env, KIOSK_CONFIG: configFiles[0] }, stdio: 'inherit' });
+    child.once('exit', () => void shutdown(0));
+  }
+  if (env.CABPAY_NO_OPEN !== '1') for (const [i, url] of kioskUrls.entries()) if (inPreview[i]) openInBrowser(url);
+
+  const ready: ReadyCab[] = cabs.map((cab, i) => ({
+    cabId: cab.spec.cabId,
+    psp: cab.spec.psp,
+    kioskUrl: kioskUrls[i]!,
+    currency: cab.spec.currency,
+    locale: cab.spec.locale,
+    qrContent: cab.qrContent,
+    ...(cab.passengerUrl ? { passengerUrl: cab.passengerUrl } : {}),
+  }));
+  printSummary(cabs, kioskUrls, { relayUrl: relay.url, sandboxUrl: sandbox.url, adminTokenFile, merchantKey });
+
+  // One machine-readable line for scripts and tests; the top-level fields are demo-1's.
+  const first = cabs[0]!;
+  console.log(
+    `CABPAY_READY ${JSON.stringify({
+      kioskUrl: kioskUrls[0],
+      passengerUrl: first.passengerUrl,
+      qrData: first.qrContent,
+      relayUrl: relay.url,
+      sandboxUrl: sandbox.url,
+      cabId: first.spec.cabId,
+      cabs: ready,
+    })}`,
+  );
 
   for (const service of services) {
     service.child.once('exit', (code, signal) => {
@@ -158,40 +201,48 @@ async function main() {
   }
 }
 
-async function provisionDemoCab(args: { home: string; sandboxUrl: string; relayUrl: string; merchantKey: string; adminToken: string }) {
-  const stateFile = join(args.home, 'demo-cab.json');
-  const merchant = { Authorization: args.merchantKey, 'Content-Type': 'application/json' };
-  const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { codeToken?: string }) : {};
-
-  let qr: { code_token: string | number; qr_data: string } | null = null;
-  if (saved.codeToken !== undefined) {
-    const res = await fetch(`${args.sandboxUrl}/v2/qrs/${saved.codeToken}`, { headers: merchant });
-    if (res.ok) qr = (await res.json()) as typeof qr;
+/**
+ * The relay must know its own public URL before it listens (RELAY_PUBLIC_URL), so port 0 becomes
+ * a free port picked here; should another process take it first, another one is picked.
+ */
+async function startRelay(
+  wanted: number,
+  publicUrl: string | undefined,
+  options: (port: number, publicUrl: string) => StartServiceOptions,
+): Promise<Service> {
+  for (let attempt = 1; ; attempt++) {
+    const relayPort = wanted === 0 ? await freePort() : wanted;
+    try {
+      return await startService(options(relayPort, publicUrl ?? `http://127.0.0.1:${relayPort}`));
+    } catch (err) {
+      const taken = /EADDRINUSE/.test((err as Error).message);
+      if (wanted === 0 && taken && attempt < 3) continue;
+      if (taken) throw new Error(`the relay cannot listen on port ${relayPort}: it is taken. Set RELAY_PORT to a free port (or 0).`);
+      throw err;
+    }
   }
-  if (!qr) {
-    qr = await httpJson(`${args.sandboxUrl}/v2/qrs`, 'POST', merchant, { qr_code: DEMO_CAB.qrCode, allow_tip: true });
+}
+
+function printSummary(
+  cabs: ProvisionedDemoCab[],
+  kioskUrls: string[],
+  s: { relayUrl: string; sandboxUrl: string; adminTokenFile: string; merchantKey: string },
+) {
+  const psp = { hips: 'Hips', vipps: 'Vipps MobilePay', hitpay: 'HitPay' } as const;
+  console.log('');
+  for (const [i, cab] of cabs.entries()) {
+    const { spec } = cab;
+    console.log(`  ${spec.label} ${spec.cabId} — ${psp[spec.psp]}, ${spec.currency}, ${spec.locale}, plate ${spec.plate}`);
+    console.log(`    Kiosk (driver tablet):  ${kioskUrls[i]}`);
+    console.log(`    Passenger:              ${cab.passengerHelp}`);
+    if (cab.qrContent) console.log(`    Cab QR content:         ${cab.qrContent}`);
   }
-  const codeToken = String(qr!.code_token);
-  writeFileSync(stateFile, JSON.stringify({ codeToken }));
-
-  const connected = await httpJson<{ qr_data: string }>(`${args.sandboxUrl}/v2/qrs/${codeToken}`, 'PATCH', merchant, {
-    qr_start_webhook_url: `${args.relayUrl}/webhooks/hips/qr`,
-    allow_tip: true,
-    order_timeout_seconds: 3600,
-    payment_timeout_seconds: 900,
-    asynchronous: false,
-    status: 'online',
-    // The plate travels in the QR's own data, so the passenger's phone page can show it.
-    dynamic: { plate: DEMO_CAB.plate },
-  });
-
-  const cab = await httpJson<{ deviceToken: string }>(
-    `${args.relayUrl}/admin/cabs/${DEMO_CAB.cabId}`,
-    'PUT',
-    { Authorization: `Bearer ${args.adminToken}`, 'Content-Type': 'application/json' },
-    { psp: 'hips', qrCodes: [DEMO_CAB.qrCode], plate: DEMO_CAB.plate, label: DEMO_CAB.label },
-  );
-  return { deviceToken: cab.deviceToken, qrData: connected.qr_data };
+  console.log('');
+  console.log(`  Relay:                  ${s.relayUrl}   (admin token in ${s.adminTokenFile})`);
+  console.log(`  PSP sandbox:            ${s.sandboxUrl}   (Hips merchant key ${s.merchantKey}; Vipps and HitPay demo credentials in backend-relay/sandbox/README.md)`);
+  console.log(`  Driver settings PIN:    ${DEMO_PIN}   (demo only; set CABPAY_DEMO_PIN to change)`);
+  console.log('');
+  console.log('  Press Ctrl-C to stop.');
 }
 
 /** A random secret kept in a file, so restarts of the demo keep working with the same stores. */
@@ -204,13 +255,6 @@ async function httpText(url: string): Promise<string> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return res.text();
-}
-
-async function httpJson<T = any>(url: string, method: string, headers: Record<string, string>, body: unknown): Promise<T> {
-  const res = await fetch(url, { method, headers, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
 }
 
 function runOrThrow(command: string, args: string[]) {

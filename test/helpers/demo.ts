@@ -6,6 +6,21 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../../scripts/lib/service.js';
 
+/** One demo cab as `npm start`'s READY line lists it. */
+export interface DemoCab {
+  cabId: string;
+  psp: 'hips' | 'vipps' | 'hitpay';
+  /** The kiosk preview's URL, or `(Electron window)`. */
+  kioskUrl: string;
+  currency: string;
+  locale: string;
+  /** The cab's static QR content; null where the tablet shows a QR per payment (HitPay). */
+  qrContent: string | null;
+  /** The page a passenger opens instead of scanning (Hips phone page, Vipps app page). */
+  passengerUrl?: string;
+}
+
+/** The top-level URLs and ids are demo-1's (Hips), as before; `cabs` lists all three. */
 export interface DemoStack {
   kioskUrl: string;
   passengerUrl: string;
@@ -13,13 +28,15 @@ export interface DemoStack {
   relayUrl: string;
   sandboxUrl: string;
   cabId: string;
+  cabs: DemoCab[];
   home: string;
   output: string[];
   stop(): Promise<void>;
 }
 
-export async function startDemoStack(extraEnv: Record<string, string> = {}): Promise<DemoStack> {
-  const home = mkdtempSync(join(tmpdir(), 'cabpay-demo-'));
+/** `home`: reuse an earlier stack's CABPAY_HOME (a restart); default a new temp dir. */
+export async function startDemoStack(extraEnv: Record<string, string> = {}, options: { home?: string } = {}): Promise<DemoStack> {
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'cabpay-demo-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/start.ts')], {
     cwd: repoRoot,
     env: {
