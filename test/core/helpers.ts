@@ -72,11 +72,21 @@ export interface AckRecord {
   answer: RelayEventAck;
 }
 
+/** A tablet → relay request with an ack (payment.request, refund.request), as the test relay saw it. */
+export interface TabletRequest {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
 export class TestRelay {
   readonly events: RelayEvent[] = [];
   readonly acks: AckRecord[] = [];
   readonly statuses: TabletStatus[] = [];
   readonly handshakes: unknown[] = [];
+  readonly requests: TabletRequest[] = [];
+  /** How the relay acks payment.request and refund.request; null: no ack at all. */
+  answer: (request: TabletRequest) => unknown = (r) =>
+    r.event === 'payment.request' ? { ok: true, value: { pspReference: `ref-${String(r.payload.rideId)}-${String(r.payload.attempt)}` } } : { ok: true, value: { refundedAmount: r.payload.amount } };
   private http: HttpServer | null = null;
   private io: Server | null = null;
   url = '';
@@ -95,6 +105,13 @@ export class TestRelay {
         this.statuses.push(status);
         ack?.({ ok: true, value: null });
       });
+      for (const event of ['payment.request', 'refund.request'])
+        socket.on(event, (payload: Record<string, unknown>, ack?: (r: unknown) => void) => {
+          const request = { event, payload };
+          this.requests.push(request);
+          const answer = this.answer(request);
+          if (answer !== null) ack?.(answer);
+        });
       const lastSeq = Number(socket.handshake.auth?.lastSeq ?? 0);
       for (const event of this.events.filter((e) => e.seq > lastSeq)) this.deliver(socket, event);
     });
