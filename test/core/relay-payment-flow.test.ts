@@ -169,4 +169,22 @@ describe('kiosk core with a relay-made payment (HitPay)', () => {
     expect(relay.acks.find((a) => a.seq === 2)!.answer).toEqual({ ok: true, value: { applied: false } });
     expect(core.getState().ride).toMatchObject({ state: 'awaiting_payment', failure: null, tipAmount: 150 });
   });
+
+  it('Vipps: the check-in arrives before the tip; the tip sends payment.request in that session', async () => {
+    const relay = await startRelay();
+    const core = await startCore(testConfig({ relayUrl: relay.url, pspUrl: relay.url, psp: 'vipps', currency: 'NOK' }));
+    await waitForState(core, (s) => s.connectivity.relay === 'online', 10_000, 'online');
+    const rideId = await endedRide(core, 10_000);
+    relay.push('qr.session.started', { psp: 'vipps', sessionId: 'vs-1', qrCode: 'MQR-7', allowTip: true, expiresAt: new Date(Date.now() + 600_000).toISOString() });
+    await waitForState(core, (s) => s.session?.sessionId === 'vs-1', 5_000, 'checked in');
+    expect(core.getState().ride).toMatchObject({ state: 'ended', order: 'none' });
+    expect(payments(relay)).toHaveLength(0);
+
+    await must(core, { name: 'chooseTip', tipAmountMinor: 1_000 });
+    await waitForState(core, (s) => s.ride?.order === 'created', 5_000, 'created');
+    expect(payments(relay).map((r) => r.payload)).toEqual([
+      expect.objectContaining({ psp: 'vipps', sessionId: 'vs-1', rideId, attempt: 1, orderAmount: 10_000, tipAmount: 1_000, currency: 'NOK' }),
+    ]);
+    expect(core.getState().session).toMatchObject({ sessionId: 'vs-1', state: 'in_use' });
+  });
 });
