@@ -32,6 +32,8 @@ export interface VippsAdapterConfig {
 
 export type VippsAdapterDeps = Pick<PspDeps, 'logger' | 'publicUrl' | 'fetch'> & {
   meta: { get(key: string): Promise<string | null> | string | null; set(key: string, value: string): Promise<void> | void };
+  /** Waits between registration attempts after a failed start (tests shorten them). */
+  registerRetryMs?: readonly number[];
 };
 
 const qrAnswer = z.object({ qrContent: z.string().min(1) });
@@ -54,7 +56,8 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
       // The id and URL only: the secret is never logged.
       logger.info({ webhookId: webhook.id, url: hookUrl, reused, deletedStale: deleted }, reused ? 'vipps webhook reused' : 'vipps webhook registered');
     } catch (err) {
-      const waitMs = REGISTER_RETRY_MS[Math.min(attempt, REGISTER_RETRY_MS.length - 1)]!;
+      const waits = deps.registerRetryMs ?? REGISTER_RETRY_MS;
+      const waitMs = waits[Math.min(attempt, waits.length - 1)]!;
       logger.error(
         { err: (err as Error).message, url: hookUrl, retryInMs: waitMs, acceptingHooks: config.webhookSecret !== undefined || registered !== null },
         'vipps webhook registration failed; retrying in the background (hooks get 401 until then unless VIPPS_WEBHOOK_SECRET is set)',

@@ -212,14 +212,39 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       expect((await list()).map((w) => w.id)).toEqual([thirdId]);
     });
 
-    it('a failed start logs, keeps the relay going and retries in the background', async () => {
+    it('a failed start logs, keeps the relay going and registers in the background once Vipps answers', async () => {
       const lines: string[] = [];
       const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
-      const adapter = createVippsAdapter({ ...creds(), baseUrl: 'http://127.0.0.1:1' }, { logger, meta: memoryMeta(), publicUrl: () => hookUrl });
-      await expect(adapter.start!(hookUrl)).resolves.toBeUndefined();
+      // Vipps is down for the first two registration attempts.
+      let down = 2;
+      const flaky: typeof fetch = async (input, init) => {
+        const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+        if (path === '/webhooks/v1/webhooks' && (init?.method ?? 'GET') === 'GET' && down > 0) {
+          down--;
+          throw new TypeError('fetch failed (Vipps down)');
+        }
+        return fetch(input, init);
+      };
+      const url = 'http://127.0.0.1:9/relay-b';
+      const meta = memoryMeta();
+      const adapter = createVippsAdapter(creds(), { logger, meta, publicUrl: () => url, fetch: flaky, registerRetryMs: [30] });
+      await expect(adapter.start!(url)).resolves.toBeUndefined();
       const line = JSON.parse(lines.find((l) => l.includes('registration failed'))!) as { level: number; retryInMs: number };
       expect(line.level).toBe(50);
-      expect(line.retryInMs).toBeGreaterThan(0);
+      expect(line.retryInMs).toBe(30);
+      expect(meta.map.has(VIPPS_WEBHOOK_META_KEY)).toBe(false);
+      const deadline = Date.now() + 5_000;
+      const done = () => lines.some((l) => l.includes('vipps webhook registered'));
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(lines.filter((l) => l.includes('registration failed'))).toHaveLength(2);
+      const stored = JSON.parse(meta.map.get(VIPPS_WEBHOOK_META_KEY)!) as { id: string; secret: string };
+      expect(done()).toBe(true);
+      // From now on hooks signed with the registered secret verify (the public URL's path prefix is signed too).
+      const { signVippsRequest } = await import('../../backend-relay/psp/vipps-hmac.js');
+      const body = JSON.stringify({ msn: C.msn, reference: 'abcdefgh-1', pspReference: '1', name: 'CREATED', amount: { currency: 'NOK', value: 100 }, timestamp: new Date().toISOString(), idempotencyKey: 'k', success: true });
+      const headers = signVippsRequest({ secret: stored.secret, pathAndQuery: '/relay-b/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() });
+      const verdict = await adapter.webhooks[0]!.verify({ rawBody: Buffer.from(body), body: null, headers, method: 'POST', pathAndQuery: '/webhooks/vipps' }, new Date());
+      expect(verdict.verdict).toBe('verified');
     });
   });
 
