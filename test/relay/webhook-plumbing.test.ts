@@ -1,5 +1,5 @@
 /** The webhook routes hand adapters the raw bytes, parsed JSON/forms, headers and the exact path. */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES, installErrorHandling } from '../../backend-relay/http/errors.js';
 import { registerWebhookRoutes } from '../../backend-relay/http/webhook-routes.js';
@@ -14,7 +14,7 @@ describe('webhook plumbing', () => {
 
   beforeAll(async () => {
     const logger = createLogger('silent');
-    app = Fastify({ loggerInstance: logger, bodyLimit: BODY_LIMIT_BYTES });
+    app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES }) as unknown as FastifyInstance;
     installErrorHandling(app, logger);
     // An adapter that records what it got and refuses it, so nothing reaches the store.
     const adapter: PspAdapter = {
