@@ -1,5 +1,5 @@
 /** The PSP registry: adding a PSP means adding an adapter here. */
-import type { HitpayConfig, ResolvedRelayConfig, VippsConfig } from '../config.js';
+import type { ResolvedRelayConfig } from '../config.js';
 import { createHipsProvider } from '../payments/hips-provider.js';
 import { createHipsAdapter } from './hips.js';
 import type { PspAdapter } from './psp-adapter.js';
@@ -12,28 +12,15 @@ export async function createPspAdapters(config: ResolvedRelayConfig, deps: PspDe
   const hips = await createHipsAdapter(config.hipsPublicKeyPem);
   if (config.hipsMerchant) hips.provider = createHipsProvider(config.hipsMerchant, { fetch: deps.fetch, logger: deps.logger });
   const adapters: PspAdapter[] = [hips];
-  // Vipps hooks can be verified with the secret alone (registered out of band), so the adapter
-  // is built when either the full group or just the secret is set.
+  // Loaded only when configured. Vipps hooks can be verified with the secret alone (a webhook
+  // registered out of band), so its adapter is built when either the group or the secret is set.
   if (config.vipps || config.vippsWebhookSecret) {
-    const { createVippsAdapter } = (await loadAdapterModule('vipps')) as { createVippsAdapter: AdapterFactory<VippsAdapterConfig> };
-    adapters.push(await createVippsAdapter(config.vipps ?? { webhookSecret: config.vippsWebhookSecret! }, deps));
+    const { createVippsAdapter } = await import('./vipps.js');
+    adapters.push(createVippsAdapter(config.vipps ?? { webhookSecret: config.vippsWebhookSecret }, deps));
   }
   if (config.hitpay) {
-    const { createHitpayAdapter } = (await loadAdapterModule('hitpay')) as { createHitpayAdapter: AdapterFactory<HitpayConfig> };
-    adapters.push(await createHitpayAdapter(config.hitpay, deps));
+    const { createHitpayAdapter } = await import('./hitpay.js');
+    adapters.push(createHitpayAdapter(config.hitpay, { logger: deps.logger, fetch: deps.fetch }));
   }
   return adapters;
-}
-
-type AdapterFactory<C> = (config: C, deps: PspDeps) => PspAdapter | Promise<PspAdapter>;
-/** The full Vipps group, or only the secret of a webhook registered out of band (verify only). */
-export type VippsAdapterConfig = VippsConfig | { webhookSecret: string };
-
-/** Loaded only when configured, so a relay without Vipps or HitPay never loads their code. */
-async function loadAdapterModule(name: 'vipps' | 'hitpay'): Promise<unknown> {
-  // ts-ignore: the Vipps and HitPay adapters are written in parallel; remove once both are committed.
-  // @ts-ignore
-  if (name === 'vipps') return import('./vipps.js');
-  // @ts-ignore
-  return import('./hitpay.js');
 }

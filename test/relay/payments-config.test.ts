@@ -66,3 +66,31 @@ describe('relay payment configuration', () => {
     expect(c.vippsWebhookSecret).toBe('whsec');
   });
 });
+
+describe('PSP registry', () => {
+  it('mounts the HitPay and Vipps webhooks when configured (Vipps with the secret alone)', async () => {
+    const { buildRelayApp } = await import('../../backend-relay/app.js');
+    const { createLogger } = await import('../../backend-relay/logger.js');
+    const { relayConfig } = await import('./helpers.js');
+    const dir = tempDir();
+    const app = await buildRelayApp(
+      relayConfig(dir, await makeSigner(dir), {
+        hitpay: { baseUrl: 'http://127.0.0.1:9', apiKey: 'k', salt: 's' },
+        vippsWebhookSecret: 'whsec',
+        publicUrl: 'https://relay.example.com',
+      }),
+      { logger: createLogger('silent') },
+    );
+    try {
+      await app.fastify.ready();
+      const routes = app.fastify.printRoutes({ commonPrefix: false });
+      expect(routes).toContain('/webhooks/hitpay');
+      expect(routes).toMatch(/\/webhooks\/vipps/);
+      // An unsigned HitPay hook is refused, not a 404.
+      const res = await app.fastify.inject({ method: 'POST', url: '/webhooks/hitpay', headers: { 'content-type': 'application/json' }, payload: '{"id":"x"}' });
+      expect([400, 401]).toContain(res.statusCode);
+    } finally {
+      await app.close();
+    }
+  });
+});
