@@ -75,6 +75,9 @@ export async function openKiosk(
   if (options.clockAt) await page.clock.install({ time: options.clockAt });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
+  // Under tsx (scripts/screenshots.ts) esbuild names functions with a `__name` helper that the
+  // serialized init script would otherwise lack.
+  await page.addInitScript('globalThis.__name = globalThis.__name || ((fn) => fn);');
   await page.addInitScript(
     ({ initial, refuse }) => {
       type Snap = typeof initial;

@@ -60,7 +60,7 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
 
   it('tip picker: presets show their amounts on the stated base, the total follows, the choice is sent once confirmed', async () => {
     const page = await openKiosk(harness, snap('vipps', vippsRide()));
-    expect(plain(await page.getByTestId('tip-base').textContent())).toBe('Tips av 245,00 kr');
+    expect(plain(await page.getByTestId('tip-base').textContent())).toBe('Tips beregnes av 245,00 kr');
     expect(plain(await page.getByTestId('tip-amount-5').textContent())).toBe('12,25 kr');
     expect(plain(await page.getByTestId('tip-amount-10').textContent())).toBe('24,50 kr');
     expect(plain(await page.getByTestId('tip-amount-15').textContent())).toBe('36,75 kr');

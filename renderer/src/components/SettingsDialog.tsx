@@ -120,7 +120,7 @@ function Unlocked(props: { onClose(): void }) {
   return (
     <div className="settings-form settings-refunds">
       <div className="settings-head">
-        <h2 id="settings-title">{t('settings.tabRefunds')}</h2>
+        <h2 id="settings-title">{t('settings.title')}</h2>
         {tabs}
       </div>
       <RefundsPanel />

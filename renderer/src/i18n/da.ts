@@ -142,7 +142,7 @@ export const da: Catalog = {
   'qr.driverPreparing': "Henter en QR-kode fra betalingstjenesten…",
   'qr.driverExpired': "QR-koden er udløbet. Vent på betalingstjenesten, eller tag betaling på anden måde.",
   'tip.title': "Vil du give drikkepenge?",
-  'tip.base': "Drikkepenge af {amount}",
+  'tip.base': "Drikkepenge beregnes af {amount}",
   'tip.none': "Ingen drikkepenge",
   'tip.custom': "Andet beløb",
   'tip.presets': "Tilbage",

@@ -142,7 +142,7 @@ export const nb: Catalog = {
   'qr.driverPreparing': "Henter en QR-kode fra betalingstjenesten…",
   'qr.driverExpired': "QR-koden er utløpt. Vent på betalingstjenesten, eller ta betalt på annen måte.",
   'tip.title': "Vil du gi tips?",
-  'tip.base': "Tips av {amount}",
+  'tip.base': "Tips beregnes av {amount}",
   'tip.none': "Ikke tips",
   'tip.custom': "Annet beløp",
   'tip.presets': "Tilbake",

@@ -142,7 +142,7 @@ export const sv: Catalog = {
   'qr.driverPreparing': "Hämtar en QR-kod från betaltjänsten…",
   'qr.driverExpired': "QR-koden har gått ut. Vänta på betaltjänsten eller ta betalt på annat sätt.",
   'tip.title': "Vill du ge dricks?",
-  'tip.base': "Dricks på {amount}",
+  'tip.base': "Dricks räknas på {amount}",
   'tip.none': "Ingen dricks",
   'tip.custom': "Annat belopp",
   'tip.presets': "Tillbaka",

@@ -31,7 +31,8 @@ export function AwaitingPaymentScreen() {
       wide={isWideView(view)}
       driver={
         <div className="driver-stack">
-          <h1 className="screen-title">{dt('awaiting.title')}</h1>
+          {/* "Passenger ready" is about a scanned passenger; a tip or a dynamic QR is not that. */}
+          <h1 className="screen-title">{view === 'approve_in_app' || view === 'scan_static' ? dt('awaiting.title') : dt('ended.title')}</h1>
           {view === 'approve_in_app' || view === 'scan_static' ? (
             <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
               {status}
