@@ -20,6 +20,8 @@ import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import { eventEmitter } from './payments/emit.js';
 import { PaymentService } from './payments/payment-service.js';
+import { preauthSettings } from './payments/preauth-service.js';
+import { PreauthStore } from './payments/preauth-store.js';
 import { RefundService } from './payments/refund-service.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { RelayStore } from './store/relay-store.js';
@@ -95,6 +97,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     providers,
     webhookUrl: (psp) => `${publicUrl()}${adapters.find((a) => a.name === psp)?.webhooks[0]?.path ?? `/webhooks/${psp}`}`,
     sweepMs: config.paymentSweepMs,
+    preauth: { reservations: new PreauthStore(db), settings: preauthSettings(config.vipps) },
   });
   const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
   wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds });

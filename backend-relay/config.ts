@@ -37,6 +37,10 @@ export const relayEnvSchema = z.object({
   VIPPS_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** `true`: authorize first and capture the fare after the ride (Vipps pre-authorization). */
   VIPPS_PREAUTHORIZE: z.enum(['true', 'false', '1', '0']).optional(),
+  /** With VIPPS_PREAUTHORIZE: what is reserved at check-in, in minor units, the largest fare plus tip (60000 = 600 NOK). */
+  VIPPS_PREAUTH_AMOUNT: intFromEnv(100, 100_000_000).optional(),
+  /** The reservation's currency (the fleet's fare currency); NOK when unset. */
+  VIPPS_PREAUTH_CURRENCY: z.enum(['NOK', 'DKK', 'EUR'], { error: 'must be NOK, DKK or EUR (the currencies Vipps MobilePay takes)' }).optional(),
   // HitPay: all three (plus RELAY_PUBLIC_URL) or none.
   HITPAY_BASE_URL: z.url('must be an absolute URL such as https://api.sandbox.hit-pay.com').optional(),
   HITPAY_API_KEY: z.string().min(1).optional(),
@@ -57,6 +61,12 @@ export const vippsConfigSchema = z.object({
   /** Set when the webhook was registered out of band; otherwise start() registers one. */
   webhookSecret: z.string().min(1).optional(),
   preauthorize: z.boolean().optional(),
+  /** Minor units reserved at check-in when `preauthorize` (required then): the largest fare plus tip. */
+  preauthAmount: z.number().int().min(100, 'must be at least 100 (minor units; Vipps takes no less)').max(100_000_000).optional(),
+  preauthCurrency: z.enum(['NOK', 'DKK', 'EUR']).default('NOK'),
+}).refine((v) => !v.preauthorize || v.preauthAmount !== undefined, {
+  path: ['preauthAmount'],
+  message: 'is required when preauthorize is on: the most a ride may cost, tip included, in minor units (VIPPS_PREAUTH_AMOUNT=60000 for 600 NOK)',
 });
 export type VippsConfig = z.output<typeof vippsConfigSchema>;
 
@@ -144,7 +154,18 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
       throw new RelayConfigError(`RELAY_UPDATES_DIR cannot be created (${(err as Error).message}): point it at a writable folder for published releases`);
     }
   }
+  const preauthOn = e.VIPPS_PREAUTHORIZE === 'true' || e.VIPPS_PREAUTHORIZE === '1';
+  if (preauthOn && e.VIPPS_PREAUTH_AMOUNT === undefined) {
+    throw new RelayConfigError(
+      'Invalid relay configuration: VIPPS_PREAUTH_AMOUNT is required when VIPPS_PREAUTHORIZE=true: set the most a ride may cost, tip included, in minor units (60000 = 600 NOK), or unset VIPPS_PREAUTHORIZE',
+    );
+  }
   const psps = pspGroups(e);
+  if (preauthOn && !psps.vipps) {
+    throw new RelayConfigError(
+      `Invalid relay configuration: VIPPS_PREAUTHORIZE=true needs the Vipps MobilePay API group (${VIPPS_VARS.join(', ')}): the relay makes the reservations`,
+    );
+  }
   if ((psps.vipps || psps.hitpay) && !e.RELAY_PUBLIC_URL) {
     throw new RelayConfigError(
       `Invalid relay configuration: RELAY_PUBLIC_URL is required when ${psps.vipps ? 'Vipps MobilePay' : 'HitPay'} is configured: its webhooks must reach the relay at that address`,
@@ -199,6 +220,8 @@ function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps
       msn: vipps.VIPPS_MSN,
       webhookSecret: e.VIPPS_WEBHOOK_SECRET,
       preauthorize: e.VIPPS_PREAUTHORIZE === 'true' || e.VIPPS_PREAUTHORIZE === '1',
+      preauthAmount: e.VIPPS_PREAUTH_AMOUNT,
+      preauthCurrency: e.VIPPS_PREAUTH_CURRENCY ?? 'NOK',
     },
     vippsWebhookSecret: e.VIPPS_WEBHOOK_SECRET,
     hitpay: hitpay && {

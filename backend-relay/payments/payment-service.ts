@@ -18,6 +18,8 @@ import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type Pa
 import type { CabRecord, RelayStore } from '../store/relay-store.js';
 import type { EmitEvent } from './emit.js';
 import type { PaymentProvider } from './payment-provider.js';
+import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
+import type { PreauthStore } from './preauth-store.js';
 import { paymentReference } from './reference.js';
 import { KeyedSerial } from './serial.js';
 import { zodMessage } from './zod-message.js';
@@ -43,6 +45,8 @@ export interface PaymentServiceDeps {
   /** The URL the PSP calls back for this PSP's payments. */
   webhookUrl(psp: PspName): string;
   sweepMs: number;
+  /** Vipps pre-authorization (preauth-service.ts); without it the relay makes no reservations. */
+  preauth?: { reservations: PreauthStore; settings: PreauthSettings | null };
 }
 
 export class PaymentService implements PaymentHooks {
@@ -51,8 +55,19 @@ export class PaymentService implements PaymentHooks {
   private readonly captureTimers = new Map<string, NodeJS.Timeout>();
   private readonly capturing = new Set<string>();
   private stopped = false;
+  private readonly preauth: Preauthorizations | null;
 
-  constructor(private readonly deps: PaymentServiceDeps) {}
+  constructor(private readonly deps: PaymentServiceDeps) {
+    this.preauth = deps.preauth
+      ? new Preauthorizations({
+          ...deps,
+          ...deps.preauth,
+          underRide: (cabId, rideId, task) => this.serial.run(`${cabId}\u0000${rideId}`, task),
+          settlePaid: (cab, row) => this.settlePaid(cab, row, {}, new Date().toISOString()),
+          emitFailed: (row, code, reason) => this.emitFailed(row, code, reason),
+        })
+      : null;
+  }
 
   // ---- payment.request ------------------------------------------------------------------
 
@@ -89,6 +104,10 @@ export class PaymentService implements PaymentHooks {
 
     const canceled = await this.cancelOlderAttempts(cab, req, provider);
     if (canceled) return canceled;
+
+    // An authorized reservation that covers the fare is used (no check-in token needed then).
+    const reserved = await this.preauth?.atRideEnd(cab, req);
+    if (reserved) return reserved;
 
     let customerToken: string | undefined;
     if (PSP_CAPABILITIES[req.psp].needsScanSession) {
@@ -195,14 +214,18 @@ export class PaymentService implements PaymentHooks {
 
   async cabForPayment(pspReference: string): Promise<CabRecord | null> {
     const row = await this.deps.payments.paymentByPspReference(pspReference);
+    if (!row && this.preauth) return this.preauth.cabForReservation(pspReference);
     return row ? this.deps.store.getCab(row.cabId) : null;
   }
 
   async storeCheckIn(cab: CabRecord, checkIn: CheckIn): Promise<void> {
     await this.deps.payments.putCheckIn(cab.cabId, checkIn);
+    await this.preauth?.onCheckIn(cab, checkIn);
   }
 
   async applyUpdate(cab: CabRecord, update: PaymentUpdate, _now: Date): Promise<'applied' | 'ignored'> {
+    const reservation = await this.preauth?.applyUpdate(cab, update);
+    if (reservation) return reservation;
     const row = await this.deps.payments.paymentByPspReference(update.pspReference);
     if (!row || row.cabId !== cab.cabId) return 'ignored';
     return this.serial.run(`${row.cabId}\u0000${row.rideId}`, () => this.applySerial(cab, row.reference, update));
@@ -351,6 +374,7 @@ export class PaymentService implements PaymentHooks {
   async sweep(now = new Date()): Promise<void> {
     const { payments, store, logger } = this.deps;
     for (const row of await payments.capturesDue()) this.scheduleCapture(row.reference, 0);
+    await this.preauth?.sweep(now);
     for (const row of await payments.expiredPayments(now.toISOString())) {
       if (this.stopped) return;
       const cab = await store.getCab(row.cabId);
@@ -383,6 +407,7 @@ export class PaymentService implements PaymentHooks {
 
   stop(): void {
     this.stopped = true;
+    this.preauth?.stop();
     clearInterval(this.sweepTimer);
     for (const timer of this.captureTimers.values()) clearTimeout(timer);
     this.captureTimers.clear();

@@ -28,6 +28,15 @@ export interface VippsPaymentProvider extends PaymentProvider {
    * is idempotent per amount, so it is not taken twice).
    */
   captureAndRelease(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
+  /** Pre-authorization: pushes a reservation of `amount` (no receipt: the fare is not known yet). Idempotent by `reference`. */
+  reserve(input: VippsReservation, cab: CabRecord): Promise<PspCallOutcome<null>>;
+}
+
+export interface VippsReservation {
+  reference: string;
+  amount: { value: number; currency: string };
+  customerToken: string;
+  description: string;
 }
 
 export function createVippsProvider(client: VippsClient, options: { preauthorize?: boolean } = {}): VippsPaymentProvider {
@@ -90,6 +99,26 @@ export function createVippsProvider(client: VippsClient, options: { preauthorize
         return refused('refund_refused', `Vipps refused the refund: ${describeProblem(answer.body)}`);
       }
       return outcome(answer, 'refund the payment', cab);
+    },
+
+    async reserve(input, cab) {
+      const answer = await client.call('POST', '/epayment/v1/payments', {
+        idempotencyKey: vippsIdempotencyKey(input.reference),
+        body: {
+          amount: input.amount,
+          paymentMethod: { type: 'WALLET' },
+          customer: { customerToken: input.customerToken },
+          customerInteraction: 'CUSTOMER_PRESENT',
+          reference: input.reference,
+          userFlow: 'PUSH_MESSAGE',
+          paymentDescription: input.description.slice(0, DESCRIPTION_MAX),
+        },
+      });
+      if (answer.kind === 'answered' && isSuccess(answer.status)) return { kind: 'ok', value: null };
+      if (answer.kind === 'answered' && isClientError(answer.status) && mentionsCustomerToken(answer.body)) {
+        return refused('customer_token_expired', 'The passenger\'s Vipps check-in has expired, so nothing could be reserved.');
+      }
+      return outcome(answer, 'reserve the fare', cab);
     },
 
     async captureAndRelease(pspReference, amount, cab) {

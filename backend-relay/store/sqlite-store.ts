@@ -17,6 +17,7 @@ import type {
 } from './relay-store.js';
 import { installGroupCommit } from './group-commit.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
+import { PREAUTH_MIGRATION } from './preauth-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -70,6 +71,7 @@ const MIGRATIONS: string[] = [
   ROLLOUT_MIGRATION,
   RECEIPTS_MIGRATION,
   PAYMENTS_MIGRATION,
+  PREAUTH_MIGRATION,
 ];
 
 interface CabRow {
