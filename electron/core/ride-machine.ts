@@ -800,6 +800,13 @@ export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string 
     return [];
   if (outcome.kind === 'created')
     return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId } }];
+  // The relay refuses a dead Vipps check-in in its ack: end that check-in too, as order.failed
+  // does, so neither the screen nor a resend treats it as live.
+  const session = waiting.currentSession;
+  if (outcome.failure.code === 'customer_token_expired' && session && session.sessionId === ride.sessionId && (session.state === 'ready' || session.state === 'in_use')) {
+    const ended: Session = { ...session, state: 'expired' };
+    return [{ type: 'saveSession', session: ended }, ...failOrResend(ride, outcome.failure, { ...waiting, currentSession: ended })];
+  }
   return failOrResend(ride, outcome.failure, waiting);
 }
 

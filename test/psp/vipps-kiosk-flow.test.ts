@@ -131,6 +131,9 @@ describe('Vipps MobilePay: kiosk core + relay + sandbox', () => {
     await kiosk.must({ name: 'chooseTip', tipAmountMinor: 0 });
     const failed = await kiosk.waitFor((s) => s.ride?.state === 'failed', 'the ride failed');
     expect(failed.ride?.failure?.code).toBe('customer_token_expired');
+    // The relay refused the dead token in its ack: the check-in ends on the tablet too.
+    const ended = await kiosk.waitFor((s) => s.session?.state === 'expired', 'the dead check-in shown as expired');
+    expect(ended.session?.sessionId).toBe(failed.session?.sessionId);
     // That check-in is over: a retry without a new scan is refused by the core.
     expect(await kiosk.core.execute({ name: 'retryPayment' })).toMatchObject({ ok: false, error: { code: 'scan_needed' } });
     expect(await pushes(old.token)).toEqual([]);
