@@ -12,28 +12,38 @@ import { parseChaosArgs, type ChaosArgs } from './chaos/args.js';
 import { FaultInjector } from './chaos/faults.js';
 import { Phone } from './chaos/phone.js';
 import { planRides } from './chaos/plan.js';
-import { readKioskFacts, readRelayEvents, reconcile, type Ledger } from './chaos/reconcile.js';
+import { readKioskFacts, readRelayEvents, readRelayPayments, reconcile, type HitpayLedger, type Ledger, type VippsLedger } from './chaos/reconcile.js';
 import { playRide, type RideRecord } from './chaos/ride.js';
 import { http, startChaosStack, type ChaosStack } from './chaos/stack.js';
 
 const DRAIN_TIMEOUT_MS = 90_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the PSP has no hook left to send and every tablet has applied all its events. */
+/**
+ * Waits until no PSP has a hook left to send (nor a Vipps payment still waiting for approval), the
+ * relay has no unacked event and no capture due, and every tablet has applied all its events.
+ */
 async function drain(stack: ChaosStack): Promise<string | null> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   let why = '';
   while (Date.now() < deadline) {
-    const ledger = await http<{ webhooks: { status: string }[] }>('GET', `${stack.sandboxUrl}/sandbox/ledger`);
-    const hooksLeft = ledger.webhooks.filter((w) => w.status === 'pending' || w.status === 'held').length;
+    const [hips, vipps, hitpay] = await Promise.all([
+      http<{ webhooks: { status: string }[] }>('GET', `${stack.sandboxUrl}/sandbox/ledger`),
+      http<{ webhooks: { status: string }[]; payments: { state: string }[] }>('GET', `${stack.sandboxUrl}/sandbox/vipps/ledger`),
+      http<{ webhooks: { status: string }[] }>('GET', `${stack.sandboxUrl}/sandbox/hitpay/ledger`),
+    ]);
+    const hooksLeft = [...hips.webhooks, ...vipps.webhooks, ...hitpay.webhooks].filter((w) => w.status === 'pending' || w.status === 'held').length;
+    // A pushed Vipps payment nobody approves expires (CHAOS_TIMERS.vippsPaymentExpirySeconds).
+    const vippsOpen = vipps.payments.filter((p) => p.state === 'CREATED').length;
     const relay = readRelayEvents(stack.relayDb);
     const unacked = [...relay.values()].reduce((n, c) => n + c.unacked, 0);
+    const capturing = readRelayPayments(stack.relayDb).payments.filter((p) => p.status === 'authorized').length;
     const busy = stack.cabs.filter((c) => {
       const s = c.kiosk.snapshot;
       return !s || s.connectivity.relay !== 'online' || s.outboxDepth > 0;
     });
-    if (hooksLeft === 0 && unacked === 0 && busy.length === 0) return null;
-    why = `${hooksLeft} webhooks unsent, ${unacked} relay events unacked, kiosks not settled: ${busy.map((c) => c.cabId).join(', ') || 'none'}`;
+    if (hooksLeft + vippsOpen + unacked + capturing === 0 && busy.length === 0) return null;
+    why = `${hooksLeft} webhooks unsent, ${vippsOpen} Vipps payments awaiting approval, ${unacked} relay events unacked, ${capturing} captures due, kiosks not settled: ${busy.map((c) => c.cabId).join(', ') || 'none'}`;
     await sleep(500);
   }
   return why;
@@ -43,7 +53,7 @@ async function run(args: ChaosArgs): Promise<number> {
   const started = Date.now();
   const dir = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), 'cabpay-chaos-'));
   mkdirSync(dir, { recursive: true });
-  console.log(`chaos: ${args.rides} rides, seed ${args.seed}, ${args.cabs} cabs, fault rate ${args.faultRate}%, logs in ${dir}`);
+  console.log(`chaos: ${args.rides} rides, seed ${args.seed}, ${args.cabs} cabs over ${args.psps.join(', ')}, fault rate ${args.faultRate}%, logs in ${dir}`);
   const plans = planRides(args);
   const stack = await startChaosStack(args, dir);
   const faults = new FaultInjector(stack);
@@ -78,12 +88,16 @@ async function run(args: ChaosArgs): Promise<number> {
     await faults.settle();
     const undrained = await drain(stack);
     if (undrained) console.log(`chaos: not everything settled within ${DRAIN_TIMEOUT_MS / 1000} s: ${undrained}`);
-    const ledger = await http<Ledger>('GET', `${stack.sandboxUrl}/sandbox/ledger`);
+    const [ledger, vipps, hitpay] = await Promise.all([
+      http<Ledger>('GET', `${stack.sandboxUrl}/sandbox/ledger`),
+      http<VippsLedger>('GET', `${stack.sandboxUrl}/sandbox/vipps/ledger`),
+      http<HitpayLedger>('GET', `${stack.sandboxUrl}/sandbox/hitpay/ledger`),
+    ]);
     await stack.stop();
     stopped = true;
 
     const kiosks = stack.cabs.map((c) => readKioskFacts(c.cabId, c.dataDir));
-    const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks);
+    const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks, { vipps, hitpay, relay: readRelayPayments(stack.relayDb) });
     const c = result.counts;
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const restarts = stack.cabs.reduce((n, cab) => n + cab.kiosk.restarts, 0);
@@ -94,11 +108,16 @@ async function run(args: ChaosArgs): Promise<number> {
       console.log(`Known gap: ${c.failedOffScreen} rides left pending failed after the driver moved on; the store has the reason, the screen does not show it (docs/chaos.md)`);
     console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9, ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
+    for (const [psp, p] of Object.entries(c.byPsp))
+      console.log(`  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`);
+    console.log(`Refunds: ${c.refunds} partial refunds confirmed (${Object.entries(c.refundedByCurrency).map(([cur, n]) => `${n} ${cur} minor units`).join(', ') || 'none'})`);
     console.log(`Relay: ${c.relayEvents} events committed`);
-    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
+    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
     for (const v of result.violations.slice(0, 50)) console.log(`VIOLATION ${v.rule} cab ${v.cabId ?? '-'} ride ${v.rideId ?? '-'}: ${v.detail}`);
     if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);
-    const failed = c.lost + c.duplicateOrders + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.invariantViolations + c.errors > 0 || undrained !== null;
+    const failed =
+      c.lost + c.duplicateOrders + c.duplicatePaidEvents + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.heldPayments + c.refundMismatches + c.invariantViolations + c.errors > 0 ||
+      undrained !== null;
     if (!failed && !args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
     else console.log(`chaos: logs and databases kept in ${dir}`);
 
@@ -120,6 +139,11 @@ async function run(args: ChaosArgs): Promise<number> {
         phantomPayments: c.phantomPayments,
         invariantViolations: c.invariantViolations,
         errors: c.errors,
+        duplicatePaidEvents: c.duplicatePaidEvents,
+        heldPayments: c.heldPayments,
+        refundMismatches: c.refundMismatches,
+        refunds: c.refunds,
+        byPsp: c.byPsp,
         settled: undrained === null,
         offlineWindows: faults.counts.offlineWindows,
         kioskKills: restarts,
@@ -128,6 +152,7 @@ async function run(args: ChaosArgs): Promise<number> {
         webhookFaults: faults.counts.webhookFaults,
         seed: args.seed,
         cabs: args.cabs,
+        psps: args.psps,
         seconds,
       }),
     );

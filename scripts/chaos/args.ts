@@ -1,6 +1,7 @@
 /** `npm run chaos -- --rides N --seed S …`: the flags, validated with zod. */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { pspName, type PspName } from '../../protocol/relay-protocol.js';
 
 const int = (name: string, min: number, max: number) =>
   z.coerce
@@ -22,6 +23,19 @@ export const chaosArgsSchema = z.object({
   orderTimeout: int('order-timeout', 2, 3600).default(12),
   /** Seconds a passenger has to pay once the order exists (payment_timeout_seconds). */
   paymentTimeout: int('payment-timeout', 2, 3600).default(6),
+  /** The PSPs the cabs are spread over (cab i gets psps[i % n]), each with its own currency. */
+  psps: z
+    .string()
+    .default('hips,vipps,hitpay')
+    .transform((text, ctx) => {
+      const names = text.split(',').map((p) => p.trim()).filter(Boolean);
+      const bad = names.filter((n) => !pspName.safeParse(n).success);
+      if (names.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `--psps must be a comma list of hips, vipps, hitpay (got ${bad.join(', ') || 'nothing'})` });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as PspName[];
+    }),
   /** Where logs and databases go; default a new temp directory. */
   dir: z.string().min(1).optional(),
   /** Keep the run's directory even when everything passed. */
@@ -45,13 +59,14 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
         'relay-kill-every': { type: 'string' },
         'order-timeout': { type: 'string' },
         'payment-timeout': { type: 'string' },
+        psps: { type: 'string' },
         dir: { type: 'string' },
         keep: { type: 'boolean' },
         verbose: { type: 'boolean' },
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--fault-rate 35] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
+    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
   }
   const parsed = chaosArgsSchema.safeParse({
     rides: values.rides,
@@ -61,6 +76,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     relayKillEvery: values['relay-kill-every'],
     orderTimeout: values['order-timeout'],
     paymentTimeout: values['payment-timeout'],
+    psps: values.psps,
     dir: values.dir,
     keep: values.keep,
     verbose: values.verbose,

@@ -1,5 +1,5 @@
 /** Turns a ride's planned faults into actions on the stack when the ride reaches each step. */
-import type { RidePlan, Step } from './plan.js';
+import type { PspFault, RidePlan, Step } from './plan.js';
 import { CHAOS_TIMERS, http, type Cab, type ChaosStack } from './stack.js';
 
 export interface FaultCounts {
@@ -18,8 +18,10 @@ export class FaultInjector {
 
   constructor(private readonly stack: ChaosStack) {}
 
-  private sandboxFaults(body: Record<string, unknown>): Promise<unknown> {
-    return http('POST', `${this.stack.sandboxUrl}/sandbox/faults`, body);
+  /** The fault controls of the cab's PSP in the sandbox (each PSP has its own). */
+  private sandboxFaults(body: Record<string, unknown>, psp: Cab['psp'] = 'hips'): Promise<unknown> {
+    const path = psp === 'hips' ? '/sandbox/faults' : `/sandbox/${psp}/faults`;
+    return http('POST', `${this.stack.sandboxUrl}${path}`, body);
   }
 
   async at(step: Step, plan: RidePlan, cab: Cab): Promise<void> {
@@ -43,28 +45,18 @@ export class FaultInjector {
     }
     if (step === 'end' && plan.pspFault) {
       this.counts.pspFaults++;
-      const { kind, count } = plan.pspFault;
-      await this.sandboxFaults(
-        kind === 'createOrder503'
-          ? { createOrder503: count }
-          : kind === 'createOrder429'
-            ? { createOrder429: count }
-            : {
-                createOrderTimeout: count,
-                createOrderHangMs: CHAOS_TIMERS.sandboxHangMs,
-                createOrderAfterHang: kind === 'timeout_process' ? 'process' : 'drop',
-              },
-      );
+      await this.sandboxFaults(createFault(cab.psp, plan.pspFault.kind, plan.pspFault.count), cab.psp);
     }
     if (step === 'pay' && plan.webhookFault) {
       this.counts.webhookFaults++;
-      const kind = plan.webhookFault;
-      if (kind === 'duplicate') await this.sandboxFaults({ duplicateWebhooks: 2 });
+      // Vipps and HitPay have no reorder fault: a duplicate instead.
+      const kind = plan.webhookFault === 'reorder' && cab.psp !== 'hips' ? 'duplicate' : plan.webhookFault;
+      if (kind === 'duplicate') await this.sandboxFaults({ duplicateWebhooks: 2 }, cab.psp);
       else if (kind === 'reorder') await this.sandboxFaults({ reorderWebhooks: 1 });
-      else if (kind === 'fail') await this.sandboxFaults({ failWebhooks: 1 });
+      else if (kind === 'fail') await this.sandboxFaults({ failWebhooks: 1 }, cab.psp);
       else {
-        await this.sandboxFaults({ webhookDelayMs: 1_500 });
-        setTimeout(() => void this.sandboxFaults({ webhookDelayMs: 0 }).catch(() => {}), 3_000);
+        await this.sandboxFaults({ webhookDelayMs: 1_500 }, cab.psp);
+        setTimeout(() => void this.sandboxFaults({ webhookDelayMs: 0 }, cab.psp).catch(() => {}), 3_000);
       }
     }
   }
@@ -76,4 +68,22 @@ export class FaultInjector {
     for (const cab of this.stack.cabs) cab.setOffline(false);
     await this.relayCrash;
   }
+}
+
+/**
+ * A burst of failures on the next create calls of the cab's PSP: the tablet's create-order (Hips),
+ * the relay's create-payment (Vipps) or create-payment-request (HitPay). 429 is Hips-only; the
+ * others get a 500. A hang answers late (the order is made) or drops the socket (nothing is made).
+ */
+function createFault(psp: Cab['psp'], kind: PspFault, count: number): Record<string, unknown> {
+  const hang = kind === 'timeout_process' || kind === 'timeout_drop';
+  const afterHang = kind === 'timeout_process' ? 'process' : 'drop';
+  if (psp === 'hips') {
+    if (kind === 'createOrder503') return { createOrder503: count };
+    if (kind === 'createOrder429') return { createOrder429: count };
+    return { createOrderTimeout: count, createOrderHangMs: CHAOS_TIMERS.sandboxHangMs, createOrderAfterHang: afterHang };
+  }
+  const op = psp === 'vipps' ? 'createPayment' : 'createRequest';
+  if (hang) return { [`${op}Timeout`]: count, [`${op}HangMs`]: CHAOS_TIMERS.sandboxHangMs, [`${op}AfterHang`]: afterHang };
+  return { [`${op}${kind === 'createOrder503' ? '503' : '500'}`]: count };
 }

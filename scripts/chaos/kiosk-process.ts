@@ -1,7 +1,7 @@
 /**
  * One kiosk core as a process, driven over Node IPC by the chaos harness (not Electron: the
  * same core the Electron shell and the preview host run). Env:
- *   CHAOS_KIOSK_CONFIG      the kiosk config as JSON (kioskConfigSchema; dataDir required)
+ *   CHAOS_KIOSK_CONFIG      the kiosk config as JSON (kioskConfigSchema; dataDir required; driverPinHash for refunds)
  *   CHAOS_BACKOFF_BASE_MS   outbox retry base (default 1000), CHAOS_BACKOFF_CAP_MS (default 60000)
  *   CHAOS_PSP_TIMEOUT_MS    create-order answer timeout (default the Hips client's 10 s)
  *   CHAOS_PAYMENT_SILENCE_MS  how long a created order may go unanswered after its session's deadline (default 20 min)
@@ -10,6 +10,7 @@
  */
 import pino from 'pino';
 import { z } from 'zod';
+import { parseDriverConfig } from '../../electron/core/driver-config.js';
 import { createKioskCore, kioskConfigSchema } from '../../electron/core/index.js';
 import { createHipsClient } from '../../electron/core/psp/hips-client.js';
 import { toKiosk, type FromKiosk } from './ipc.js';
@@ -48,9 +49,17 @@ const parsedConfig = kioskConfigSchema.safeParse(rawConfig);
 if (!parsedConfig.success)
   die(`CHAOS_KIOSK_CONFIG is invalid: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 const config = parsedConfig.data;
+// The same JSON carries the driver-settings PIN hash (refunds need the settings unlocked).
+let driver: ReturnType<typeof parseDriverConfig>;
+try {
+  driver = parseDriverConfig(rawConfig, 'CHAOS_KIOSK_CONFIG');
+} catch (err) {
+  die((err as Error).message);
+}
 
 const core = createKioskCore(config, {
   logger,
+  driver,
   backoff: { baseMs: env.data.CHAOS_BACKOFF_BASE_MS, capMs: env.data.CHAOS_BACKOFF_CAP_MS },
   ...(env.data.CHAOS_PAYMENT_SILENCE_MS !== undefined ? { paymentSilenceMs: env.data.CHAOS_PAYMENT_SILENCE_MS } : {}),
   pspClient: createHipsClient({

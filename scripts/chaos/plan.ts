@@ -2,6 +2,7 @@
  * The fault schedule: every ride's script and faults, drawn up front from the seed, so the same
  * seed replays the same schedule (process timing still varies run to run).
  */
+import type { PspName } from '../../protocol/relay-protocol.js';
 import type { ChaosArgs } from './args.js';
 import { seededRng } from './rng.js';
 
@@ -9,6 +10,17 @@ import { seededRng } from './rng.js';
 export const STEPS = ['start', 'scan', 'end', 'order', 'pay', 'paid'] as const;
 export type Step = (typeof STEPS)[number];
 
+/**
+ * What the passenger does. Hips as named; Vipps and HitPay (the relay makes the payment, the tip
+ * is picked on the tablet) read them so:
+ * - `cancel_then_pay`: Vipps rejects the pushed payment once, HitPay's PayNow fails once; then the
+ *   driver retries (Vipps: sometimes after a fresh check-in) and the passenger pays.
+ * - `cancel_before_order`: Vipps: the check-in token runs out before the payment is pushed, the
+ *   passenger checks in again. HitPay: pays.
+ * - `decline`: Vipps rejects, HitPay fails; the driver takes payment another way.
+ * - `never_pay`: Vipps: the pushed payment expires unapproved. HitPay (its QR lives at least a
+ *   minute): fails, as `decline`.
+ */
 export type Passenger =
   | 'pay' // pays with a tip
   | 'cancel_then_pay' // cancels on the phone once the order is there, rescans, pays
@@ -24,6 +36,8 @@ export type WebhookFault = 'duplicate' | 'reorder' | 'delay' | 'fail';
 export interface RidePlan {
   index: number;
   cab: number;
+  /** The cab's PSP (cabs are dealt to --psps round-robin). */
+  psp: PspName;
   fare: number;
   extra: number | null;
   scan: ScanTiming;
@@ -38,6 +52,8 @@ export interface RidePlan {
   relayCrashAt: Step | null;
   /** The driver starts the next ride while this one's payment is still pending. */
   leavePending: boolean;
+  /** Once paid through the PSP: the driver refunds this share of the total (at least 1 minor unit). */
+  refundShare: number | null;
 }
 
 export function planRides(args: ChaosArgs): RidePlan[] {
@@ -56,6 +72,7 @@ export function planRides(args: ChaosArgs): RidePlan[] {
     plans.push({
       index,
       cab: index % args.cabs,
+      psp: args.psps[(index % args.cabs) % args.psps.length]!,
       fare: rng.int(50, 900) * 100 + rng.pick([0, 0, 50]),
       extra: rng.chance(30) ? rng.int(5, 60) * 100 : null,
       scan: rng.chance(8) ? 'early' : rng.chance(30) ? 'after_end' : 'before_end',
@@ -69,6 +86,7 @@ export function planRides(args: ChaosArgs): RidePlan[] {
       webhookFault: rng.chance(rate / 2) ? rng.pick<WebhookFault>(['duplicate', 'reorder', 'delay', 'fail']) : null,
       relayCrashAt: args.relayKillEvery > 0 && index > 0 && index % args.relayKillEvery === 0 ? rng.pick(STEPS) : null,
       leavePending: passenger === 'pay' && rng.chance(10),
+      refundShare: passenger !== 'driver_cancels' && rng.chance(8) ? rng.pick([0.05, 0.1, 0.25, 0.5]) : null,
     });
   }
   return plans;

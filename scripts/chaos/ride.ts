@@ -8,7 +8,8 @@ import { maxTip } from '../../protocol/money.js';
 import type { FaultInjector } from './faults.js';
 import type { Phone } from './phone.js';
 import type { RidePlan, Step } from './plan.js';
-import type { Cab } from './stack.js';
+import { payThroughRelay } from './ride-relay.js';
+import { CHAOS_PIN, type Cab } from './stack.js';
 
 /** A ride not finished by then is reported as stuck (with whatever reason the screen shows). */
 export const RIDE_DEADLINE_MS = 180_000;
@@ -23,6 +24,7 @@ export interface ExpectedPayment {
 export interface RideRecord {
   index: number;
   cabId: string;
+  psp: RidePlan['psp'];
   rideId: string | null;
   merchantOrderId: string | null;
   outcome: 'paid_psp' | 'paid_other' | 'canceled' | 'failed_off_screen' | 'stuck' | 'error';
@@ -36,18 +38,61 @@ export interface RideRecord {
   problem: string | null;
   /** For a stuck ride: the reason on screen, if any. */
   reasonShown: string | null;
+  /** The partial refund the driver asked for (and the tablet accepted) after the ride was paid. */
+  refundAsked: number | null;
   ms: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A ride the script could not finish by the deadline: stuck, with whatever reason the screen shows. */
+function stuckOrError(record: RideRecord, snapshot: KioskSnapshot | null, rideId: string): RideRecord {
+  record.outcome = 'stuck';
+  const last = snapshot?.ride;
+  const onScreen = last?.rideId === rideId;
+  record.reasonShown = onScreen ? (last?.failure?.message ?? null) : null;
+  record.problem = `not finished after ${RIDE_DEADLINE_MS / 1000} s: ${onScreen ? `${last?.state}/${last?.order}` : 'off screen, payment still pending'}`;
+  return record;
+}
 const TERMINAL_PHONE_STATES = new Set(['canceled', 'timed_out', 'down', 'failed', 'paid', 'expired']);
 
 export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: FaultInjector, orderTimeoutMs: number): Promise<RideRecord> {
+  const record = await playRideToTheEnd(plan, cab, phone, faults, orderTimeoutMs);
+  if (plan.refundShare !== null && record.outcome === 'paid_psp' && record.shown && record.rideId) {
+    try {
+      await refund(cab, record.rideId, Math.max(1, Math.floor(record.shown.totalAmount * plan.refundShare)), record);
+    } catch (err) {
+      record.outcome = 'error';
+      record.problem = `refund: ${(err as Error).message}`;
+    }
+  }
+  return record;
+}
+
+/** The driver opens the settings with the PIN and refunds part of the ride just paid. */
+async function refund(cab: Cab, rideId: string, amountMinor: number, record: RideRecord): Promise<void> {
+  const kiosk = cab.kiosk;
+  for (let tries = 1; ; tries++) {
+    const unlocked = await kiosk.execute({ name: 'unlockSettings', pin: CHAOS_PIN });
+    if (!unlocked.ok) throw new Error(`unlockSettings refused: ${unlocked.error.code}: ${unlocked.error.message}`);
+    const asked = await kiosk.execute({ name: 'refundRide', rideId, amountMinor, reason: 'chaos: partial refund' });
+    if (asked.ok) {
+      record.refundAsked = amountMinor;
+      break;
+    }
+    // A restart between the two locks the settings again.
+    if (asked.error.code !== 'settings_locked' || tries >= 3) throw new Error(`refundRide ${amountMinor} refused: ${asked.error.code}: ${asked.error.message}`);
+  }
+  await kiosk.execute({ name: 'lockSettings' });
+}
+
+async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: FaultInjector, orderTimeoutMs: number): Promise<RideRecord> {
   const started = Date.now();
   const kiosk = cab.kiosk;
   const record: RideRecord = {
     index: plan.index,
     cabId: cab.cabId,
+    psp: plan.psp,
     rideId: null,
     merchantOrderId: null,
     outcome: 'error',
@@ -57,6 +102,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     offScreen: false,
     problem: null,
     reasonShown: null,
+    refundAsked: null,
     ms: 0,
   };
   const step = (name: Step) => faults.at(name, plan, cab);
@@ -65,7 +111,19 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
     if (!result.ok) throw new Error(`${command.name} refused: ${result.error.code}: ${result.error.message}`);
   };
   let phoneSession: string | null = null;
+  // Vipps: the passenger's check-in token and when it was made.
+  let customerToken: string | null = null;
+  let checkedInAt = 0;
+  const checkIn = async () => {
+    record.scans++;
+    checkedInAt = Date.now();
+    customerToken = await phone.vippsCheckIn(cab.qrData);
+  };
+  // What "scan the cab's QR" means for this cab's PSP (nothing without a static QR: HitPay).
+  const relayMade = cab.psp !== 'hips';
   const scan = async () => {
+    if (!cab.qrData) return;
+    if (relayMade) return checkIn();
     record.scans++;
     const { sessionId } = await phone.scan(cab.qrData);
     phoneSession = sessionId;
@@ -96,14 +154,34 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
       if (!canceled) record.problem = 'cancelRide was accepted but the ride never showed canceled';
       return record;
     }
-    // Scanned long before the end: the session runs out while the ride goes on.
-    if (plan.scan === 'early') await sleep(orderTimeoutMs + 1_000);
+    // Hips, scanned long before the end: the session runs out while the ride goes on.
+    if (plan.scan === 'early' && !relayMade) await sleep(orderTimeoutMs + 1_000);
     await step('scan');
     if (plan.scan === 'before_end') await scan();
     if (plan.passenger === 'cancel_before_order' && phoneSession) await phone.cancel(phoneSession);
+    // Vipps: the check-in runs out before the payment is pushed; the passenger checks in again.
+    if (plan.passenger === 'cancel_before_order' && customerToken) await phone.vippsExpireToken(customerToken);
     await step('end');
     await must({ name: 'endRide' });
     if (plan.scan === 'after_end') await scan();
+
+    if (relayMade) {
+      await payThroughRelay({
+        plan,
+        cab,
+        phone,
+        record,
+        rideId,
+        deadline: started + RIDE_DEADLINE_MS,
+        step,
+        must,
+        checkIn,
+        token: () => customerToken,
+        lastCheckInAt: () => checkedInAt,
+      });
+      if (record.outcome === 'error') return stuckOrError(record, kiosk.snapshot, rideId);
+      return record;
+    }
 
     let canceledOnce = false;
     let orderStepDone = false;
@@ -188,12 +266,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
       }
       await kiosk.waitFor((next) => next !== s, 250);
     }
-    record.outcome = 'stuck';
-    const last = kiosk.snapshot?.ride;
-    const onScreen = last?.rideId === rideId;
-    record.reasonShown = onScreen ? (last?.failure?.message ?? null) : null;
-    record.problem = `not finished after ${RIDE_DEADLINE_MS / 1000} s: ${onScreen ? `${last?.state}/${last?.order}` : 'off screen, payment still pending'}`;
-    return record;
+    return stuckOrError(record, kiosk.snapshot, rideId);
   } catch (err) {
     record.outcome = 'error';
     record.problem = (err as Error).message;

@@ -1,10 +1,17 @@
 /**
- * The chaos run's processes on loopback: the sandbox, the relay (killable and restartable on
- * the same DB and port), and per cab a kiosk core process behind two cuttable proxies (relay, PSP).
+ * The chaos run's processes on loopback: the sandbox (Hips, Vipps and HitPay in one process), the
+ * relay configured for all three PSPs (killable and restartable on the same DB and port), and per
+ * cab a kiosk core process behind two cuttable proxies (relay, PSP). Cabs are dealt to the PSPs
+ * round-robin, each with its PSP's currency.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from '../../backend-relay/sandbox/hitpay/index.js';
+import { VIPPS_DEMO_CREDENTIALS } from '../../backend-relay/sandbox/vipps/settings.js';
+import { hashPin } from '../../electron/core/pin.js';
+import type { PspName } from '../../protocol/relay-protocol.js';
+import { freePort } from '../lib/free-port.js';
 import { startService, type Service } from '../lib/service.js';
 import type { ChaosArgs } from './args.js';
 import { KioskHandle } from './kiosk-handle.js';
@@ -20,10 +27,24 @@ export const CHAOS_TIMERS = {
   kioskPaymentSilenceMs: 60_000,
   /** A create-order hang longer than the kiosk waits, so the kiosk times out and retries. */
   sandboxHangMs: 3_500,
+  /** Vipps: a pushed payment nobody approves expires after this (the sandbox default is 5 min). */
+  vippsPaymentExpirySeconds: 15,
 } as const;
+
+/** The same hook retries for all three PSPs: about 23 s in all, longer than a relay restart (docs/chaos.md). */
+export const CHAOS_WEBHOOK_BACKOFF_MS = [500, 1_500, 3_000, 6_000, 12_000];
+export const CHAOS_WEBHOOK_ATTEMPT_MS = 3_000;
+
+/** The driver-settings PIN of every chaos cab (refunds need the settings unlocked). */
+export const CHAOS_PIN = '2468';
+
+export const PSP_CURRENCY: Record<PspName, string> = { hips: 'SEK', vipps: 'NOK', hitpay: 'SGD' };
 
 export interface Cab {
   cabId: string;
+  psp: PspName;
+  currency: string;
+  /** What the cab's static QR encodes (Hips qr_data, Vipps qrContent); '' for HitPay (a QR per payment). */
   qrData: string;
   kiosk: KioskHandle;
   dataDir: string;
@@ -74,6 +95,14 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
   const pemFile = join(dir, 'sandbox-public.pem');
   writeFileSync(pemFile, publicKeyPem);
 
+  // Vipps keeps its clocks in memory: hook retries as long as Hips' and HitPay's, quick expiry.
+  await http('POST', `${sandbox.url}/sandbox/vipps/settings`, {
+    webhookAttemptTimeoutMs: CHAOS_WEBHOOK_ATTEMPT_MS,
+    webhookBackoffMs: CHAOS_WEBHOOK_BACKOFF_MS,
+    webhookMaxAttempts: CHAOS_WEBHOOK_BACKOFF_MS.length + 1,
+    paymentExpirySeconds: CHAOS_TIMERS.vippsPaymentExpirySeconds,
+  });
+
   const adminToken = randomBytes(24).toString('hex');
   const relayDb = join(dir, 'relay.db');
   const relayEnv = (port: number) => ({
@@ -84,25 +113,64 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     RELAY_ACK_TIMEOUT_MS: String(CHAOS_TIMERS.relayAckTimeoutMs),
     RELAY_LOCALE: 'en',
     RELAY_LOG_LEVEL: 'info',
+    // Vipps signs its hooks over the relay's host, HitPay is told where to send them.
+    RELAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    VIPPS_BASE_URL: sandbox.url,
+    VIPPS_CLIENT_ID: VIPPS_DEMO_CREDENTIALS.clientId,
+    VIPPS_CLIENT_SECRET: VIPPS_DEMO_CREDENTIALS.clientSecret,
+    VIPPS_SUBSCRIPTION_KEY: VIPPS_DEMO_CREDENTIALS.subscriptionKey,
+    VIPPS_MSN: VIPPS_DEMO_CREDENTIALS.msn,
+    HITPAY_BASE_URL: sandbox.url,
+    HITPAY_API_KEY: HITPAY_DEMO_API_KEY,
+    HITPAY_SALT: HITPAY_DEMO_SALT,
+    HIPS_API_URL: sandbox.url,
+    HIPS_MERCHANT_KEY: merchantKey,
   });
   const relayLog = join(dir, 'logs', 'relay.log');
-  let relay: Service = await startService({ name: 'relay', entry: 'backend-relay/main.ts', env: relayEnv(0), logFile: relayLog });
-  const relayUrl = relay.url;
-  const relayPort = Number(new URL(relayUrl).port);
+  // The relay must know its public URL before it listens, so the port is picked here.
+  let relay: Service | null = null;
+  let relayPort = 0;
+  for (let attempt = 1; !relay; attempt++) {
+    relayPort = await freePort();
+    try {
+      relay = await startService({ name: 'relay', entry: 'backend-relay/main.ts', env: relayEnv(relayPort), logFile: relayLog });
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+  const relayUrl = relay!.url;
+  const driverPinHash = hashPin(CHAOS_PIN);
 
   const cabs: Cab[] = [];
   for (let i = 1; i <= args.cabs; i++) {
     const cabId = `CHAOS-${i}`;
-    const qrCode = `CHAOSQR${i}`;
-    const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: qrCode, allow_tip: true }, merchantKey);
-    await http('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
-      qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
-      allow_tip: true,
-      order_timeout_seconds: args.orderTimeout,
-      payment_timeout_seconds: args.paymentTimeout,
-      status: 'online',
-    }, merchantKey);
-    const { deviceToken } = await http<{ deviceToken: string }>('PUT', `${relayUrl}/admin/cabs/${cabId}`, { psp: 'hips', qrCodes: [qrCode], plate: `CH ${i}`, label: `Chaos ${i}` }, `Bearer ${adminToken}`);
+    const psp = args.psps[(i - 1) % args.psps.length]!;
+    const currency = PSP_CURRENCY[psp];
+    const putCab = (qrCodes: string[]) =>
+      http<{ deviceToken: string; qrContent?: string | null }>('PUT', `${relayUrl}/admin/cabs/${cabId}`, { psp, qrCodes, plate: `CH ${i}`, label: `Chaos ${i}` }, `Bearer ${adminToken}`);
+    let deviceToken: string;
+    let qrData = '';
+    if (psp === 'hips') {
+      const qrCode = `CHAOSQR${i}`;
+      const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: qrCode, allow_tip: true }, merchantKey);
+      await http('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
+        qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
+        allow_tip: true,
+        order_timeout_seconds: args.orderTimeout,
+        payment_timeout_seconds: args.paymentTimeout,
+        status: 'online',
+      }, merchantKey);
+      ({ deviceToken } = await putCab([qrCode]));
+      qrData = qr.qr_data;
+    } else if (psp === 'vipps') {
+      // The relay makes the cab's merchant-callback QR at Vipps and answers its content.
+      const answer = await putCab([`chaos-vipps-${i}`]);
+      if (!answer.qrContent) throw new Error(`the relay registered ${cabId} for Vipps but returned no qrContent: is its VIPPS_* group configured?`);
+      deviceToken = answer.deviceToken;
+      qrData = answer.qrContent;
+    } else {
+      ({ deviceToken } = await putCab([]));
+    }
     const relayProxy = await CuttableProxy.start(relayUrl);
     const pspProxy = await CuttableProxy.start(sandbox.url);
     const dataDir = join(dir, 'kiosks', cabId);
@@ -118,10 +186,12 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
           cabId,
           deviceToken,
           locale: 'en',
-          currency: 'SEK',
+          currency,
+          psp,
           plate: `CH ${i}`,
-          qrContent: qr.qr_data,
+          qrContent: qrData || null,
           dataDir,
+          driverPinHash,
         }),
         CHAOS_BACKOFF_BASE_MS: String(CHAOS_TIMERS.kioskBackoffBaseMs),
         CHAOS_BACKOFF_CAP_MS: String(CHAOS_TIMERS.kioskBackoffCapMs),
@@ -132,7 +202,9 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     });
     cabs.push({
       cabId,
-      qrData: qr.qr_data,
+      psp,
+      currency,
+      qrData,
       kiosk,
       dataDir,
       relayProxy,
@@ -152,7 +224,7 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     cabs,
     relayRestarts: 0,
     async crashRelay() {
-      await relay.kill();
+      await relay!.kill();
       stack.relayRestarts++;
       // Same DB and port: the QR hook URL at the PSP and the tablets' proxies stay valid.
       for (let attempt = 1; ; attempt++) {
@@ -168,7 +240,7 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     async stop() {
       await Promise.all(cabs.map((c) => c.kiosk.stop()));
       await Promise.all(cabs.flatMap((c) => [c.relayProxy.close(), c.pspProxy.close()]));
-      await relay.stop();
+      await relay!.stop();
       await sandbox.stop();
     },
   };

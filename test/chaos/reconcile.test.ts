@@ -10,6 +10,7 @@ function record(over: Partial<RideRecord> = {}): RideRecord {
   return {
     index: 0,
     cabId: 'CAB-1',
+    psp: 'hips',
     rideId: RIDE,
     merchantOrderId: MOID,
     outcome: 'paid_psp',
@@ -19,6 +20,7 @@ function record(over: Partial<RideRecord> = {}): RideRecord {
     offScreen: false,
     problem: null,
     reasonShown: null,
+    refundAsked: null,
     ms: 1,
     ...over,
   };
