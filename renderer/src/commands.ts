@@ -4,9 +4,8 @@
  */
 import type { CabpayApi } from '../../protocol/kiosk-api.js';
 import type { Result } from '../../protocol/result.js';
-import type { Locale } from '../../protocol/kiosk-api.js';
 import { driverLocale } from './hooks.js';
-import type { MessageKey } from './i18n/en.js';
+import { errorText } from './command-errors.js';
 import { translate } from './i18n/index.js';
 import { useUi } from './state.js';
 
@@ -32,16 +31,4 @@ export async function run(command: (api: CabpayApi) => Promise<Result<null>>): P
 export async function endRideWithFare(fareMinor: number): Promise<boolean> {
   if (!(await run((a) => a.setFare(fareMinor)))) return false;
   return run((a) => a.endRide());
-}
-
-/** Refusals the renderer words itself, in the driver's language; others show the core's text. */
-const ERROR_KEYS = {
-  pin_wrong: 'error.pin_wrong',
-  pin_locked_out: 'error.pin_locked_out',
-  settings_locked: 'error.settings_locked',
-  pin_not_configured: 'error.pin_not_configured',
-} as const satisfies Record<string, MessageKey>;
-
-export function errorText(error: { code: string; message: string }, locale: Locale): string {
-  return Object.hasOwn(ERROR_KEYS, error.code) ? translate(locale, ERROR_KEYS[error.code as keyof typeof ERROR_KEYS]) : error.message;
 }

@@ -129,6 +129,7 @@ export const da: Catalog = {
   'error.pin_locked_out': "For mange forkerte pinkoder. Indstillingerne er låst i et minut.",
   'error.settings_locked': "Indstillingerne er låst igen. Indtast pinkoden.",
   'error.pin_not_configured': "Der er ingen chauffør-pinkode for vognen. Spørg kontoret.",
+  'error.scan_needed': "Passagerens check-in er udløbet. Bed passageren om at scanne QR-koden igen; betalingen sendes så af sig selv.",
   'qr.scanWithApp': "Scan med {app}-appen",
   'qr.payAtEnd': "Betal med QR-kode, når turen er slut",
   'qr.payAtEndHint': "Når turen er slut, vises en QR-kode til {app} her. Scan den med din bankapp.",

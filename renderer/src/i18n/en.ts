@@ -130,6 +130,7 @@ export const en = {
   'error.pin_locked_out': "Too many wrong PINs. The settings are locked for a minute.",
   'error.settings_locked': "The settings have locked again. Enter the PIN.",
   'error.pin_not_configured': "No driver PIN is set for this cab. Ask the fleet office.",
+  'error.scan_needed': "The passenger’s check-in has run out. Ask the passenger to scan the QR again; the payment is then sent by itself.",
   'qr.scanWithApp': "Scan with the {app} app",
   'qr.payAtEnd': "Pay by QR at the end of the ride",
   'qr.payAtEndHint': "When the ride ends, a {app} QR code appears here. Scan it with your banking app.",

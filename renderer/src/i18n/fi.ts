@@ -129,6 +129,7 @@ export const fi: Catalog = {
   'error.pin_locked_out': "Liian monta väärää PIN-koodia. Asetukset on lukittu minuutiksi.",
   'error.settings_locked': "Asetukset lukittuivat uudelleen. Anna PIN-koodi.",
   'error.pin_not_configured': "Autolle ei ole asetettu kuljettajan PIN-koodia. Kysy toimistolta.",
+  'error.scan_needed': "Matkustajan sisäänkirjautuminen on vanhentunut. Pyydä matkustajaa skannaamaan QR-koodi uudelleen; maksu lähtee sitten itsestään.",
   'qr.scanWithApp': "Skannaa sovelluksella {app}",
   'qr.payAtEnd': "Maksa QR-koodilla kyydin lopussa",
   'qr.payAtEndHint': "Kun kyyti päättyy, tähän tulee {app}-QR-koodi. Skannaa se pankkisovelluksellasi.",

@@ -129,6 +129,7 @@ export const nb: Catalog = {
   'error.pin_locked_out': "For mange feil PIN-koder. Innstillingene er låst i ett minutt.",
   'error.settings_locked': "Innstillingene er låst igjen. Skriv inn PIN-koden.",
   'error.pin_not_configured': "Ingen sjåfør-PIN er satt for bilen. Spør kontoret.",
+  'error.scan_needed': "Passasjerens innsjekking er utløpt. Be passasjeren skanne QR-koden på nytt; betalingen sendes da av seg selv.",
   'qr.scanWithApp': "Skann med {app}-appen",
   'qr.payAtEnd': "Betal med QR-kode når turen er ferdig",
   'qr.payAtEndHint': "Når turen er ferdig, vises en QR-kode for {app} her. Skann den med bankappen din.",

@@ -129,6 +129,7 @@ export const sv: Catalog = {
   'error.pin_locked_out': "För många fel PIN-koder. Inställningarna är låsta en minut.",
   'error.settings_locked': "Inställningarna har låsts igen. Ange PIN-koden.",
   'error.pin_not_configured': "Ingen förar-PIN är inställd för bilen. Fråga åkerikontoret.",
+  'error.scan_needed': "Passagerarens incheckning har gått ut. Be passageraren skanna QR-koden igen; betalningen skickas då av sig själv.",
   'qr.scanWithApp': "Skanna med appen {app}",
   'qr.payAtEnd': "Betala med QR-kod när resan är slut",
   'qr.payAtEndHint': "När resan är slut visas en QR-kod för {app} här. Skanna den med din bankapp.",
