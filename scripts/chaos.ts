@@ -97,7 +97,16 @@ async function run(args: ChaosArgs): Promise<number> {
     stopped = true;
 
     const kiosks = stack.cabs.map((c) => readKioskFacts(c.cabId, c.dataDir));
-    const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks, { vipps, hitpay, relay: readRelayPayments(stack.relayDb) });
+    const relayPayments = readRelayPayments(stack.relayDb);
+    const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks, { vipps, hitpay, relay: relayPayments });
+    // How the relay-made payments went: attempts per PSP and how they ended.
+    const attempts: Record<string, { attempts: number; retries: number; outcomes: Record<string, number> }> = {};
+    for (const p of relayPayments.payments) {
+      const a = (attempts[p.psp] ??= { attempts: 0, retries: 0, outcomes: {} });
+      a.attempts++;
+      if (p.attempt > 1) a.retries++;
+      a.outcomes[p.status] = (a.outcomes[p.status] ?? 0) + 1;
+    }
     const c = result.counts;
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const restarts = stack.cabs.reduce((n, cab) => n + cab.kiosk.restarts, 0);
@@ -110,6 +119,8 @@ async function run(args: ChaosArgs): Promise<number> {
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
     for (const [psp, p] of Object.entries(c.byPsp))
       console.log(`  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`);
+    for (const [psp, a] of Object.entries(attempts))
+      console.log(`  ${psp} payments made by the relay: ${a.attempts} attempts (${a.retries} of them retries): ${Object.entries(a.outcomes).map(([k, n]) => `${n} ${k}`).join(', ')}`);
     console.log(`Refunds: ${c.refunds} partial refunds confirmed (${Object.entries(c.refundedByCurrency).map(([cur, n]) => `${n} ${cur} minor units`).join(', ') || 'none'})`);
     console.log(`Relay: ${c.relayEvents} events committed`);
     console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
@@ -144,6 +155,7 @@ async function run(args: ChaosArgs): Promise<number> {
         refundMismatches: c.refundMismatches,
         refunds: c.refunds,
         byPsp: c.byPsp,
+        relayPayments: attempts,
         settled: undrained === null,
         offlineWindows: faults.counts.offlineWindows,
         kioskKills: restarts,

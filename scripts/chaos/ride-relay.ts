@@ -28,8 +28,8 @@ export interface RelayRideContext {
   must(command: KioskCommand): Promise<void>;
   /** Vipps: the passenger checks in at the cab's QR (a new customer token). */
   checkIn(): Promise<void>;
-  /** The passenger's latest customer token, if any. */
-  token(): string | null;
+  /** The passenger's customer tokens this ride, oldest first (a retry may still use an earlier live check-in). */
+  tokens(): string[];
   lastCheckInAt(): number;
 }
 
@@ -95,7 +95,7 @@ export async function payThroughRelay(ctx: RelayRideContext): Promise<void> {
         await kiosk.execute({ name: 'retryPayment' });
       }
     } else if (ride.state === 'awaiting_payment' && ride.order === 'created') {
-      const target = await payable(phone, ctx.token(), ride.paymentQr?.qrData ?? null, caps.dynamicQr, decided);
+      const target = await payable(phone, ctx.tokens(), ride.paymentQr?.qrData ?? null, caps.dynamicQr, decided);
       if (target) {
         if (!orderStepDone) {
           orderStepDone = true;
@@ -132,18 +132,20 @@ export async function payThroughRelay(ctx: RelayRideContext): Promise<void> {
 
 /**
  * What the passenger can pay now that they have not acted on: the newest Vipps payment pushed to
- * their check-in and still CREATED, or the request in the tablet's PayNow QR.
+ * any of their check-ins this ride and still CREATED, or the request in the tablet's PayNow QR.
  */
-async function payable(phone: Phone, token: string | null, qrData: string | null, dynamicQr: boolean, decided: Set<string>): Promise<string | null> {
+async function payable(phone: Phone, tokens: string[], qrData: string | null, dynamicQr: boolean, decided: Set<string>): Promise<string | null> {
   if (dynamicQr) {
     if (!qrData) return null;
     const id = Phone.hitpayRequestId(qrData);
     return decided.has(id) ? null : id;
   }
-  if (!token) return null;
-  const { payments } = await phone.vippsPushes(token);
-  const open = payments.filter((p) => p.state === 'CREATED' && !decided.has(p.reference));
-  return open.at(-1)?.reference ?? null;
+  for (const token of [...tokens].reverse()) {
+    const { payments } = await phone.vippsPushes(token);
+    const open = payments.filter((p) => p.state === 'CREATED' && !decided.has(p.reference));
+    if (open.length > 0) return open.at(-1)!.reference;
+  }
+  return null;
 }
 
 /** Pays or fails it; `pspOrderId` is what the tablet should hold (Vipps reference, HitPay payment id). */

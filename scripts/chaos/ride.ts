@@ -113,11 +113,13 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
   let phoneSession: string | null = null;
   // Vipps: the passenger's check-in token and when it was made.
   let customerToken: string | null = null;
+  const customerTokens: string[] = [];
   let checkedInAt = 0;
   const checkIn = async () => {
     record.scans++;
     checkedInAt = Date.now();
     customerToken = await phone.vippsCheckIn(cab.qrData);
+    customerTokens.push(customerToken);
   };
   // What "scan the cab's QR" means for this cab's PSP (nothing without a static QR: HitPay).
   const relayMade = cab.psp !== 'hips';
@@ -176,7 +178,7 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
         step,
         must,
         checkIn,
-        token: () => customerToken,
+        tokens: () => customerTokens,
         lastCheckInAt: () => checkedInAt,
       });
       if (record.outcome === 'error') return stuckOrError(record, kiosk.snapshot, rideId);

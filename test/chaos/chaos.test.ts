@@ -1,7 +1,7 @@
 /**
  * The chaos run as CI runs it: `npm run chaos -- --rides 300 --seed 20261122` as a child
- * process (sandbox, relay and kiosk cores as real processes on loopback), judged by its exit
- * code and its final JSON line.
+ * process (sandbox, relay and kiosk cores as real processes on loopback; the 8 cabs spread over
+ * Hips, Vipps and HitPay), judged by its exit code and its final JSON line.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,11 +29,11 @@ function runChaos(args: string[], timeoutMs: number): Promise<{ code: number | n
 }
 
 describe('npm run chaos', () => {
-  it('plays 300 rides under faults with nothing lost, doubled, mistotalled or stuck', async () => {
+  it('plays 300 rides over Hips, Vipps and HitPay under faults with nothing lost, doubled, mistotalled or stuck', async () => {
     // No --dir: the run works in a fresh temp dir, removed when it passes and printed when it fails.
     const { code, lines } = await runChaos(['--rides', '300', '--seed', '20261122'], 540_000);
     const last = lines.at(-1) ?? '';
-    const summary = JSON.parse(last) as Record<string, number | boolean>;
+    const summary = JSON.parse(last) as Record<string, number | boolean> & { byPsp: Record<string, { rides: number; paid: number; paidOther: number }> };
     expect(summary, lines.filter((l) => l.startsWith('VIOLATION')).join('\n')).toMatchObject({
       rides: 300,
       lost: 0,
@@ -44,6 +44,9 @@ describe('npm run chaos', () => {
       phantomPayments: 0,
       invariantViolations: 0,
       errors: 0,
+      duplicatePaidEvents: 0,
+      heldPayments: 0,
+      refundMismatches: 0,
       settled: true,
     });
     expect(code).toBe(0);
@@ -55,6 +58,14 @@ describe('npm run chaos', () => {
     expect(summary.relayKills).toBeGreaterThan(0);
     expect(summary.pspFaults).toBeGreaterThan(0);
     expect(summary.webhookFaults).toBeGreaterThan(0);
+    // Every PSP really played its share, paid by the passenger and another way, and refunds went through.
+    expect(Object.keys(summary.byPsp).sort()).toEqual(['hips', 'hitpay', 'vipps']);
+    for (const [psp, p] of Object.entries(summary.byPsp)) {
+      expect(p.rides, psp).toBeGreaterThanOrEqual(60);
+      expect(p.paid, psp).toBeGreaterThan(p.rides / 2);
+      expect(p.paidOther, psp).toBeGreaterThan(0);
+    }
+    expect(summary.refunds).toBeGreaterThan(5);
   }, 600_000);
 
   it('refuses bad flags with exit code 2 and says which flag is wrong', async () => {

@@ -15,6 +15,15 @@ describe('chaos flags', () => {
     expect(() => parseChaosArgs(['--rides', '2.5'])).toThrow(/--rides must be a whole number/);
     expect(() => parseChaosArgs(['--fault-rate', '101'])).toThrow(/--fault-rate must be at most 100/);
     expect(() => parseChaosArgs(['--bogus', '1'])).toThrow(/Usage: npm run chaos/);
+    expect(() => parseChaosArgs(['--psps', 'hips,stripe'])).toThrow(/--psps must be a comma list of hips, vipps, hitpay \(got stripe\)/);
+  });
+
+  it('spreads the cabs over all three PSPs by default, or over the ones named', () => {
+    expect(parseChaosArgs([]).psps).toEqual(['hips', 'vipps', 'hitpay']);
+    const plans = planRides(parseChaosArgs(['--rides', '12', '--cabs', '4', '--psps', 'vipps,hitpay']));
+    // Cab i has psps[i % n], so every ride of a cab has the cab's PSP.
+    expect(plans.map((p) => [p.cab, p.psp])).toEqual(plans.map((p) => [p.cab, p.cab % 2 === 0 ? 'vipps' : 'hitpay']));
+    expect(new Set(planRides(parseChaosArgs(['--rides', '30'])).map((p) => p.psp))).toEqual(new Set(['hips', 'vipps', 'hitpay']));
   });
 });
 
@@ -38,6 +47,8 @@ describe('the fault schedule', () => {
     expect(plans.filter((p) => p.relayCrashAt !== null)).toHaveLength(Math.floor(1999 / 60));
     expect(plans.some((p) => p.leavePending)).toBe(true);
     expect(plans.every((p) => !p.leavePending || p.passenger === 'pay')).toBe(true);
+    expect(plans.some((p) => p.refundShare !== null)).toBe(true);
+    expect(plans.every((p) => p.refundShare === null || p.passenger !== 'driver_cancels')).toBe(true);
   });
 
   it('turns faults off at fault rate 0', () => {

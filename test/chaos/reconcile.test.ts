@@ -1,6 +1,6 @@
 /** The chaos reconciliation must catch each kind of violation it reports, and pass a clean run. */
 import { describe, expect, it } from 'vitest';
-import { reconcile, type KioskFacts, type Ledger } from '../../scripts/chaos/reconcile.js';
+import { reconcile, type HitpayLedger, type KioskFacts, type Ledger, type RelayMadeFacts, type RelayPayment, type VippsLedger } from '../../scripts/chaos/reconcile.js';
 import type { RideRecord } from '../../scripts/chaos/ride.js';
 
 const RIDE = '01a2000000000000000000000000000a';
@@ -99,5 +99,105 @@ describe('chaos reconciliation', () => {
   it('catches a ride the store still holds as unfinished, and store invariant breaks', () => {
     const r = reconcile([record()], ledger(), relay(), [kiosk({ unfinished: new Map([[RIDE, 'awaiting_payment/created']]), invariantProblems: ['outbox entry 3 belongs to no ride'] })]);
     expect(r.counts).toMatchObject({ stuck: 1, invariantViolations: 1 });
+  });
+
+  it('passes partial refunds that agree, and catches a refund the PSP and the tablet disagree on or never settled', () => {
+    const refunded = kiosk({ refunds: new Map([[RIDE, { refunded: 1_000, queued: 0, failed: 0 }]]) });
+    const ok = reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 1_000 }] }), relay(), [refunded]);
+    expect(ok.violations).toEqual([]);
+    expect(ok.counts.refunds).toBe(1);
+    expect(reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 600 }] }), relay(), [refunded]).counts.refundMismatches).toBe(1);
+    const queued = kiosk({ refunds: new Map([[RIDE, { refunded: 0, queued: 500, failed: 0 }]]) });
+    expect(reconcile([record()], ledger(), relay(), [queued]).violations[0]).toMatchObject({ rule: 'refundMismatch', rideId: RIDE });
+  });
+});
+
+describe('chaos reconciliation of relay-made payments (Vipps, HitPay)', () => {
+  const VRIDE = '01a2000000000000000000000000000b';
+  const HRIDE = '01a2000000000000000000000000000c';
+  const relayRow = (over: Partial<RelayPayment>): RelayPayment => ({
+    cabId: 'CAB-V',
+    rideId: VRIDE,
+    attempt: 1,
+    psp: 'vipps',
+    reference: 'CAB-V-ref-1',
+    pspReference: 'psp-v-1',
+    orderAmount: 20_000,
+    tipAmount: 2_000,
+    currency: 'NOK',
+    status: 'paid',
+    ...over,
+  });
+  const vippsPayment = (over: Partial<VippsLedger['payments'][number]> = {}): VippsLedger['payments'][number] => ({
+    reference: 'CAB-V-ref-1',
+    pspReference: 'psp-v-1',
+    state: 'AUTHORIZED',
+    currency: 'NOK',
+    amount: 22_000,
+    authorized: 22_000,
+    captured: 22_000,
+    cancelled: 0,
+    refunded: 0,
+    events: [{ name: 'CREATED', value: 22_000 }, { name: 'AUTHORIZED', value: 22_000 }, { name: 'CAPTURED', value: 22_000 }],
+    ...over,
+  });
+  const hitpay = (over: Partial<HitpayLedger> = {}): HitpayLedger => ({
+    payment_requests: [{ id: 'hpr-1', reference_number: 'CAB-H-ref-1', status: 'completed', currency: 'SGD', amount_minor: 1_100 }],
+    payments: [{ id: 'hpp-1', payment_request_id: 'hpr-1', status: 'succeeded', currency: 'SGD', amount_minor: 1_100, refunded_minor: 0 }],
+    ...over,
+  });
+  const relayFacts = (extra: RelayPayment[] = [], paid = new Map([[`CAB-V.${VRIDE}`, 1], [`CAB-H.${HRIDE}`, 1]])): RelayMadeFacts['relay'] => ({
+    payments: [relayRow({}), relayRow({ cabId: 'CAB-H', rideId: HRIDE, psp: 'hitpay', reference: 'CAB-H-ref-1', pspReference: 'hpr-1', orderAmount: 1_000, tipAmount: 100, currency: 'SGD' }), ...extra],
+    paidEvents: paid,
+  });
+  const tablets = (over: { v?: Partial<KioskFacts>; h?: Partial<KioskFacts> } = {}): KioskFacts[] => [
+    kiosk({ cabId: 'CAB-V', payments: new Map([[VRIDE, { method: 'psp', pspOrderId: 'CAB-V-ref-1', orderAmount: 20_000, tipAmount: 2_000, totalAmount: 22_000 }]]), ...over.v }),
+    kiosk({ cabId: 'CAB-H', payments: new Map([[HRIDE, { method: 'psp', pspOrderId: 'hpp-1', orderAmount: 1_000, tipAmount: 100, totalAmount: 1_100 }]]), ...over.h }),
+  ];
+  const empty = ledger({ orders: [], payments: [] });
+  const run = (facts: Partial<RelayMadeFacts> = {}, kiosks = tablets()) =>
+    reconcile([], empty, new Map(), kiosks, { vipps: { payments: [vippsPayment()] }, hitpay: hitpay(), relay: relayFacts(), ...facts });
+
+  it('passes a captured Vipps payment and a completed HitPay payment the tablets show', () => {
+    const r = run();
+    expect(r.violations).toEqual([]);
+    expect(r.counts.ledgerPayments).toBe(2);
+  });
+
+  it('catches money taken that the tablet does not show, or shows with another tip', () => {
+    expect(run({}, tablets({ v: { payments: new Map() } })).violations).toMatchObject([{ rule: 'unshownPayment', cabId: 'CAB-V', rideId: VRIDE }]);
+    const wrongTip = tablets({ h: { payments: new Map([[HRIDE, { method: 'psp', pspOrderId: 'hpp-1', orderAmount: 1_000, tipAmount: 0, totalAmount: 1_000 }]]) } });
+    expect(run({}, wrongTip).violations).toMatchObject([{ rule: 'wrongTotals', cabId: 'CAB-H', rideId: HRIDE }]);
+    // A payment the relay never made is money nobody can tie to a ride.
+    expect(run({ relay: { payments: [], paidEvents: new Map() } }).counts.unshownPayments).toBe(2);
+  });
+
+  it('catches two captures for one ride, an authorization left held, and two order.paid events', () => {
+    const second = vippsPayment({ reference: 'CAB-V-ref-2', pspReference: 'psp-v-2' });
+    const r = run({ vipps: { payments: [vippsPayment(), second] }, relay: relayFacts([relayRow({ attempt: 2, reference: 'CAB-V-ref-2', pspReference: 'psp-v-2' })]) });
+    expect(r.counts.duplicateOrders).toBe(1);
+    const held = run({ vipps: { payments: [vippsPayment(), vippsPayment({ reference: 'x-3', pspReference: 'p3', captured: 0, events: [] })] } });
+    expect(held.counts.heldPayments).toBe(1);
+    const twice = run({ relay: relayFacts([], new Map([[`CAB-V.${VRIDE}`, 2]])) });
+    expect(twice.violations).toMatchObject([{ rule: 'duplicatePaidEvents', rideId: VRIDE }]);
+  });
+
+  it('catches two completed HitPay payments for one ride, and a live request beside a completed one', () => {
+    const two = hitpay({
+      payment_requests: [...hitpay().payment_requests, { id: 'hpr-2', reference_number: 'CAB-H-ref-2', status: 'completed', currency: 'SGD', amount_minor: 1_100 }],
+      payments: [...hitpay().payments, { id: 'hpp-2', payment_request_id: 'hpr-2', status: 'succeeded', currency: 'SGD', amount_minor: 1_100, refunded_minor: 0 }],
+    });
+    const attempt2 = relayRow({ cabId: 'CAB-H', rideId: HRIDE, psp: 'hitpay', attempt: 2, reference: 'CAB-H-ref-2', pspReference: 'hpr-2', orderAmount: 1_000, tipAmount: 100, currency: 'SGD' });
+    expect(run({ hitpay: two, relay: relayFacts([attempt2]) }).counts.duplicateOrders).toBe(1);
+    const live = hitpay({ payment_requests: [...hitpay().payment_requests, { id: 'hpr-2', reference_number: 'CAB-H-ref-2', status: 'pending', currency: 'SGD', amount_minor: 1_100 }] });
+    expect(run({ hitpay: live, relay: relayFacts([attempt2]) }).violations).toMatchObject([{ rule: 'duplicateOrders', cabId: 'CAB-H', rideId: HRIDE }]);
+  });
+
+  it('compares refunds per ride with the Vipps and HitPay ledgers', () => {
+    const refundedV = vippsPayment({ refunded: 2_200 });
+    const kiosks = tablets({ v: { refunds: new Map([[VRIDE, { refunded: 2_200, queued: 0, failed: 0 }]]) }, h: { refunds: new Map([[HRIDE, { refunded: 100, queued: 0, failed: 0 }]]) } });
+    expect(run({ vipps: { payments: [refundedV] } }, kiosks).violations).toMatchObject([{ rule: 'refundMismatch', cabId: 'CAB-H', rideId: HRIDE }]);
+    const refundedH = hitpay({ payments: [{ ...hitpay().payments[0]!, status: 'partially_refunded', refunded_minor: 100 }] });
+    expect(run({ vipps: { payments: [refundedV] }, hitpay: refundedH }, kiosks).violations).toEqual([]);
   });
 });
