@@ -79,8 +79,8 @@ export function eventLookups(store: KioskStore): EventLookups {
   };
 }
 
-/** Applies effects to the store; the caller holds the transaction. */
-export function applyEffects(store: KioskStore, effects: Effect[], now: string): void {
+/** Applies effects to the store; the caller holds the transaction. `psp`: the cab's, for receipts. */
+export function applyEffects(store: KioskStore, effects: Effect[], now: string, psp?: PspName): void {
   for (const effect of effects) {
     switch (effect.type) {
       case 'saveRide':
@@ -106,7 +106,7 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string):
       case 'recordPayment':
         store.recordPayment(effect.payment);
         // The receipt is part of the paid state: same transaction, published later.
-        saveReceiptFor(store, effect.payment.rideId, now);
+        saveReceiptFor(store, effect.payment.rideId, now, psp ?? null);
         break;
       case 'addRefund':
         store.addRefund(effect.rideId, effect.amount);
@@ -190,7 +190,7 @@ export interface AppliedEvent {
 export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: RelayEvent): AppliedEvent {
   return store.transaction(() => {
     const decision = decideEvent(ctx, eventLookups(store), event);
-    applyEffects(store, decision.effects, ctx.now);
+    applyEffects(store, decision.effects, ctx.now, ctx.psp);
     // Recorded even when stale, so the seq moves on.
     store.recordEvent(event.id, event.seq, event.type, ctx.now);
     return { applied: decision.applied ?? true, ...(decision.note ? { note: decision.note } : {}) };
@@ -220,7 +220,7 @@ export function applyCommand(
   return store.transaction(() => {
     const decision = decideCommand(ctx, command, newRideId);
     if (!decision.ok) return decision;
-    applyEffects(store, decision.value, ctx.now);
+    applyEffects(store, decision.value, ctx.now, ctx.psp);
     return ok(null);
   });
 }

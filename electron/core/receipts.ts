@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { localeName } from '../../protocol/kiosk-api.js';
+import type { PspName } from '../../protocol/relay-protocol.js';
 import { receiptPayload, receiptUrl, type ReceiptPayload } from '../../protocol/receipt.js';
 import { readDriverSettings } from './driver-settings.js';
 import type { KioskStore } from './store.js';
@@ -17,9 +18,10 @@ export function newReceiptToken(): string {
 /**
  * Builds (or rebuilds, keeping its token) the receipt of a paid ride. Caller holds the
  * transaction. Never throws: a receipt that cannot be made must not hold up the paid state
- * (it returns the reason instead, and the ride simply has no receipt URL).
+ * (it returns the reason instead, and the ride simply has no receipt URL). `cabPsp` is the cab's
+ * configured PSP: a payment without a scan session (HitPay's dynamic QR) names its PSP from it.
  */
-export function saveReceiptFor(store: KioskStore, rideId: string, now: string): string | null {
+export function saveReceiptFor(store: KioskStore, rideId: string, now: string, cabPsp: PspName | null = null): string | null {
   const ride = store.getRide(rideId);
   const payment = store.getPayment(rideId);
   if (!ride || !payment || ride.lines.length === 0) return 'the ride has no payment or no lines';
@@ -40,7 +42,7 @@ export function saveReceiptFor(store: KioskStore, rideId: string, now: string): 
     tipAmount: payment.tipAmount,
     totalAmount: payment.totalAmount,
     method: payment.method,
-    psp: payment.method === 'psp' ? (session?.psp ?? null) : null,
+    psp: payment.method === 'psp' ? (session?.psp ?? cabPsp) : null,
     pspReference: payment.pspOrderId,
     locale: locale.success ? locale.data : 'en',
   });
