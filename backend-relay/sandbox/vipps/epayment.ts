@@ -327,7 +327,8 @@ export class EPaymentFlow {
   private expireIfDue(msn: string, reference: string): void {
     this.commit(() => {
       const p = this.deps.store.payment(msn, reference);
-      if (!p || p.state !== 'CREATED' || Date.now() < p.expires_at_ms) return;
+      if (!p || p.state !== 'CREATED') return;
+      if (Date.now() < p.expires_at_ms) return this.armExpiry(p); // a timer can fire a millisecond early (as order-flow.ts re-arms)
       this.deps.store.updatePayment(msn, reference, { state: 'EXPIRED' });
       this.event(p, 'EXPIRED', p.amount, p.idempotency_key);
     });
