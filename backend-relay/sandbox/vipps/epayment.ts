@@ -328,7 +328,7 @@ export class EPaymentFlow {
     this.commit(() => {
       const p = this.deps.store.payment(msn, reference);
       if (!p || p.state !== 'CREATED') return;
-      if (Date.now() < p.expires_at_ms) return this.armExpiry(p); // a timer can fire a millisecond early (as order-flow.ts re-arms)
+      if (Date.now() < p.expires_at_ms) return this.armExpiry(p); // timers count from the loop's cached clock, so they can fire early (order-flow.ts re-arms too)
       this.deps.store.updatePayment(msn, reference, { state: 'EXPIRED' });
       this.event(p, 'EXPIRED', p.amount, p.idempotency_key);
     });
