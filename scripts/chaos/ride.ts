@@ -139,13 +139,16 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
     await step('start');
     // A ride the driver already started while the previous payment was pending is this one.
     const preStarted = before?.state === 'on_ride' ? before : null;
+    // Vipps, early: the passenger checks in before the ride starts (the tablet keeps it as "passenger ready").
+    const readyBeforeStart = relayMade && plan.scan === 'early' && plan.passenger !== 'driver_cancels' && !preStarted;
+    if (readyBeforeStart) await scan();
     if (!preStarted) await must({ name: 'startRide' });
     const onRide = await kiosk.waitFor((s) => s.ride?.state === 'on_ride' && (preStarted ? s.ride.rideId === preStarted.rideId : s.ride.rideId !== before?.rideId), 30_000);
     if (!onRide?.ride) throw new Error('the new ride never showed on the tablet');
     const rideId = onRide.ride.rideId;
     record.rideId = rideId;
     record.merchantOrderId = onRide.ride.merchantOrderId;
-    if (plan.scan === 'early' && plan.passenger !== 'driver_cancels') await scan();
+    if (plan.scan === 'early' && plan.passenger !== 'driver_cancels' && !readyBeforeStart) await scan();
     await must({ name: 'setFare', amountMinor: plan.fare });
     if (plan.extra) await must({ name: 'addExtra', extra: { kind: 'toll', amountMinor: plan.extra } });
 
@@ -161,11 +164,11 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
     await step('scan');
     if (plan.scan === 'before_end') await scan();
     if (plan.passenger === 'cancel_before_order' && phoneSession) await phone.cancel(phoneSession);
-    // Vipps: the check-in runs out before the payment is pushed; the passenger checks in again.
-    if (plan.passenger === 'cancel_before_order' && customerToken) await phone.vippsExpireToken(customerToken);
     await step('end');
     await must({ name: 'endRide' });
     if (plan.scan === 'after_end') await scan();
+    // Vipps: the check-in runs out before the payment is pushed; the passenger checks in again.
+    if (plan.passenger === 'cancel_before_order' && customerToken) await phone.vippsExpireToken(customerToken);
 
     if (relayMade) {
       await payThroughRelay({
