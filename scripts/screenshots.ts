@@ -121,6 +121,7 @@ function pspScenes(): Scene[] {
       },
     },
     { name: 'vipps-scan-total', snapshot: vipps(vippsRide({ tipAmount: 2_450 })) },
+    { name: 'vipps-approve', snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created' }, 'awaiting_payment')) },
     {
       name: 'hitpay-qr',
       clock: true,
@@ -137,6 +138,10 @@ function pspScenes(): Scene[] {
     {
       name: 'hitpay-retry',
       snapshot: hitpay(hitpayRide({ failure: { code: 'payment_expired', message: 'The payment request expired.' } }, 'failed')),
+    },
+    {
+      name: 'hitpay-declined',
+      snapshot: hitpay(hitpayRide({ failure: { code: 'payment_rejected', message: 'The payment was declined.' } }, 'failed')),
     },
     {
       name: 'refunds',

@@ -5,6 +5,7 @@
  * the ride), so the ride state decides the screen.
  */
 import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
+import type { PspCapabilities } from '../../protocol/psp-capabilities.js';
 import type { MessageKey } from './i18n/en.js';
 
 export const screenNames = [
@@ -99,6 +100,17 @@ const FAILURE_KEYS = {
   refund_refused: 'failure.refund_refused',
 } as const satisfies Record<string, MessageKey>;
 
-export function failureKey(code: string): MessageKey | null {
+/** Failures that happen in the passenger's app: with a dynamic QR that app is their banking app. */
+const BANKING_APP_KEYS = {
+  payment_rejected: 'failure.payment_rejected_bank',
+  amount_mismatch: 'failure.amount_mismatch_bank',
+} as const satisfies Record<string, MessageKey>;
+
+/**
+ * The message for a failure code; `caps` (the cab's capabilities) words the app the passenger
+ * used: their banking app where the PSP shows a dynamic QR, the PSP's own app otherwise.
+ */
+export function failureKey(code: string, caps?: Pick<PspCapabilities, 'dynamicQr'>): MessageKey | null {
+  if (caps?.dynamicQr && Object.hasOwn(BANKING_APP_KEYS, code)) return BANKING_APP_KEYS[code as keyof typeof BANKING_APP_KEYS];
   return Object.hasOwn(FAILURE_KEYS, code) ? FAILURE_KEYS[code as keyof typeof FAILURE_KEYS] : null;
 }

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskSnapshot, RideView } from '../../protocol/kiosk-api.js';
 import type { PspName } from '../../protocol/relay-protocol.js';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { decodeQrFromPng } from '../helpers/qr.js';
 import { calls, chromiumPath, haveChromium, openKiosk, plain, push, startHarness, type Harness } from './browser-harness.js';
 import { cabFor, idleSnapshot, recentPayment, ride } from './fixtures.js';
@@ -23,6 +25,11 @@ const vippsRide = (overrides: Partial<RideView> = {}, state: RideView['state'] =
   ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 24_500, vatRate: 12 }], orderAmount: 24_500, currency: 'NOK', ...overrides });
 const hitpayRide = (overrides: Partial<RideView> = {}, state: RideView['state'] = 'awaiting_payment') =>
   ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 2_500, vatRate: 9 }], orderAmount: 2_500, currency: 'SGD', tipAmount: 250, order: 'created', ...overrides });
+/** Whether a camera finds any QR at all in a PNG, even one holding nothing (jsQR's data ""). */
+function anyQrIn(png: Buffer): boolean {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height) !== null;
+}
 const smallButtons = (page: import('@playwright/test').Page) =>
   page.$$eval('button', (buttons) =>
     buttons
@@ -46,6 +53,14 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
     expect(await page.getByTestId('pay-at-end').innerText()).toContain('Pay by QR at the end of the ride');
     expect(await page.getByTestId('pay-at-end').innerText()).toContain('PayNow');
     expect(await page.getByTestId('cab-plate').textContent()).toBe('ABC 123');
+    // Nothing a camera could try to read: not even an empty code in the icon beside the note.
+    expect(anyQrIn(await page.screenshot())).toBe(false);
+    // And a camera held close: the icon drawn at the size of a real QR.
+    for (const size of [120, 240, 360]) {
+      await page.locator('.pay-at-end-note svg').evaluate((svg, px) => svg.setAttribute('style', `width:${px}px;height:${px}px`), size);
+      expect(anyQrIn(await page.getByTestId('pay-at-end').screenshot()), `icon at ${size} px`).toBe(false);
+    }
+    await page.locator('.pay-at-end-note svg').evaluate((svg) => svg.removeAttribute('style'));
     await push(page, snap('hitpay', ride('on_ride', { currency: 'SGD' })));
     expect(await page.getByTestId('pay-at-end').innerText()).toContain('Pay by QR at the end of the ride');
     await page.close();
@@ -109,7 +124,14 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
     expect(await page.getByTestId('cab-qr').isVisible()).toBe(true);
     await push(page, snap('vipps', vippsRide({ tipAmount: 2_450, order: 'created' }, 'awaiting_payment'), { locale: 'en' }));
     expect(await page.locator('.pane-passenger').innerText()).toContain('Approve the payment in your app');
+    expect(plain(await page.getByTestId('order-amount').textContent())).toBe('NOK 245.00');
+    expect(plain(await page.getByTestId('pay-tip').textContent())).toBe('NOK 24.50');
     expect(plain(await page.getByTestId('pay-total').textContent())).toBe('NOK 269.50');
+    // What the passenger approves dominates: the total is drawn well above the fare and the tip.
+    const fontPx = (id: string) => page.getByTestId(id).evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    const total = await fontPx('pay-total');
+    expect(total).toBeGreaterThanOrEqual(1.5 * (await fontPx('order-amount')));
+    expect(total).toBeGreaterThanOrEqual(1.5 * (await fontPx('pay-tip')));
     await page.close();
   });
 
@@ -162,6 +184,17 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
     expect(await smallButtons(page)).toEqual([]);
     await page.getByTestId('retry-payment').click();
     await expect.poll(() => calls(page)).toEqual([['retryPayment']]);
+    await page.close();
+  });
+
+  it('a declined payment names the app the passenger declined in: the banking app with a dynamic QR, their app otherwise', async () => {
+    const failure = { code: 'payment_rejected', message: 'declined' };
+    const page = await openKiosk(harness, snap('hitpay', hitpayRide({ failure }, 'failed')));
+    expect(await page.getByTestId('failure-reason').textContent()).toBe('The passenger declined the payment in their banking app. Try again, or take payment another way.');
+    await push(page, snap('hitpay', hitpayRide({ failure }, 'failed'), { locale: 'fi' }));
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toContain('pankkisovelluksessaan');
+    await push(page, snap('vipps', vippsRide({ tipAmount: 0, failure }, 'failed'), { locale: 'en' }));
+    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('The passenger declined the payment in their app. Try again, or take payment another way.');
     await page.close();
   });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionView } from '../../protocol/kiosk-api.js';
+import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { rideStateName } from '../../protocol/relay-protocol.js';
+import { catalogs } from '../../renderer/src/i18n/index.js';
 import {
   failureLeadKey,
   paidOtherwise,
@@ -144,5 +146,21 @@ describe('failureKey', () => {
   });
   it('falls back to the core’s message for codes it does not know', () => {
     expect(failureKey('something_new')).toBeNull();
+    expect(failureKey('something_new', { dynamicQr: true })).toBeNull();
+  });
+  it('with a dynamic QR, failures in the passenger’s app name their banking app; other codes are unchanged', () => {
+    expect(failureKey('payment_rejected', PSP_CAPABILITIES.hitpay)).toBe('failure.payment_rejected_bank');
+    expect(failureKey('amount_mismatch', PSP_CAPABILITIES.hitpay)).toBe('failure.amount_mismatch_bank');
+    expect(failureKey('payment_expired', PSP_CAPABILITIES.hitpay)).toBe('failure.payment_expired');
+    expect(failureKey('payment_rejected', PSP_CAPABILITIES.vipps)).toBe('failure.payment_rejected');
+    expect(failureKey('amount_mismatch', PSP_CAPABILITIES.vipps)).toBe('failure.amount_mismatch');
+  });
+  it('the banking-app wording says "bank" in every language, the PSP-app wording does not', () => {
+    for (const [locale, catalog] of Object.entries(catalogs)) {
+      for (const key of ['failure.payment_rejected_bank', 'failure.amount_mismatch_bank'] as const) {
+        expect(String(catalog[key]).toLowerCase(), `${locale} ${key}`).toMatch(/bank|pankki/);
+        expect(String(catalog[key.replace('_bank', '') as keyof typeof catalog]).toLowerCase(), `${locale} ${key}`).not.toMatch(/bank|pankki/);
+      }
+    }
   });
 });

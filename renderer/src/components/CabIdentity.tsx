@@ -31,9 +31,13 @@ export function CabIdentity(props: { heading: string; children?: ReactNode }) {
       <div className="cab-identity pay-at-end" data-testid="pay-at-end">
         {props.children}
         <div className="pay-at-end-note">
-          <svg className="icon icon-xl" viewBox="0 0 24 24" aria-hidden="true">
-            <path d="M3 3h7v7H3zM14 3h7v7h-7zM3 14h7v7H3z" fill="none" stroke="currentColor" strokeWidth="2" />
-            <path d="M14 14h3v3h-3zM18 18h3v3h-3zM14 19h2M19 14h2" stroke="currentColor" strokeWidth="2" />
+          {/* A phone with a bank on its screen: never squares a camera could take for a QR's finder patterns. */}
+          <svg className="icon icon-xl" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" strokeLinecap="round" strokeLinejoin="round">
+            <rect x="5.5" y="1.5" width="13" height="21" rx="2.5" strokeWidth="1.8" />
+            <path d="M10.5 4.5h3" strokeWidth="1.5" />
+            <path d="M8 11l4-3 4 3z M8 16.5h8" strokeWidth="1.4" />
+            <path d="M9.5 12v3M12 12v3M14.5 12v3" strokeWidth="1.4" />
+            <circle cx="12" cy="19.5" r="0.9" fill="currentColor" stroke="none" />
           </svg>
           <div>
             <strong>{t('qr.payAtEnd')}</strong>

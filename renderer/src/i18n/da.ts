@@ -164,6 +164,8 @@ export const da: Catalog = {
   'failure.payment_canceled': "Betalingstjenesten annullerede betalingen. Prøv igen, eller tag betaling på anden måde.",
   'failure.customer_token_expired': "Passagerens scanning er udløbet. Bed passageren om at scanne QR-koden igen.",
   'failure.amount_mismatch': "Betalingstjenesten meldte et andet beløb end det, der blev bedt om. Tjek passagerens app, eller tag betaling på anden måde.",
+  'failure.payment_rejected_bank': "Passageren afviste betalingen i sin bankapp. Prøv igen, eller tag betaling på anden måde.",
+  'failure.amount_mismatch_bank': "Betalingstjenesten meldte et andet beløb end det, der blev bedt om. Tjek passagerens bankapp, eller tag betaling på anden måde.",
   'failure.refund_refused': "Betalingstjenesten afviste tilbagebetalingen. Tjek beløbet, eller kontakt vognmandskontoret.",
   'settings.tabSettings': "Indstillinger",
   'settings.tabRefunds': "Tilbagebetalinger",

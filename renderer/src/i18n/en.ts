@@ -165,6 +165,8 @@ export const en = {
   'failure.payment_canceled': "The payment service canceled the payment. Try again, or take payment another way.",
   'failure.customer_token_expired': "The passenger’s scan has run out. Ask the passenger to scan the QR again.",
   'failure.amount_mismatch': "The payment service reported another amount than the one asked for. Check the passenger’s app, or take payment another way.",
+  'failure.payment_rejected_bank': "The passenger declined the payment in their banking app. Try again, or take payment another way.",
+  'failure.amount_mismatch_bank': "The payment service reported another amount than the one asked for. Check the passenger’s banking app, or take payment another way.",
   'failure.refund_refused': "The payment service refused the refund. Check the amount, or contact the fleet office.",
   'settings.tabSettings': "Settings",
   'settings.tabRefunds': "Refunds",

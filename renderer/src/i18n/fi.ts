@@ -164,6 +164,8 @@ export const fi: Catalog = {
   'failure.payment_canceled': "Maksupalvelu perui maksun. Yritä uudelleen tai ota maksu muulla tavoin.",
   'failure.customer_token_expired': "Matkustajan skannaus vanheni. Pyydä matkustajaa skannaamaan QR-koodi uudelleen.",
   'failure.amount_mismatch': "Maksupalvelu ilmoitti eri summan kuin pyydettiin. Tarkista matkustajan sovellus tai ota maksu muulla tavoin.",
+  'failure.payment_rejected_bank': "Matkustaja hylkäsi maksun pankkisovelluksessaan. Yritä uudelleen tai ota maksu muulla tavoin.",
+  'failure.amount_mismatch_bank': "Maksupalvelu ilmoitti eri summan kuin pyydettiin. Tarkista matkustajan pankkisovellus tai ota maksu muulla tavoin.",
   'failure.refund_refused': "Maksupalvelu hylkäsi palautuksen. Tarkista summa tai ota yhteys taksiyhtiön toimistoon.",
   'settings.tabSettings': "Asetukset",
   'settings.tabRefunds': "Palautukset",

@@ -164,6 +164,8 @@ export const nb: Catalog = {
   'failure.payment_canceled': "Betalingstjenesten avbrøt betalingen. Prøv igjen, eller ta betalt på annen måte.",
   'failure.customer_token_expired': "Passasjerens skanning er utløpt. Be passasjeren skanne QR-koden på nytt.",
   'failure.amount_mismatch': "Betalingstjenesten meldte et annet beløp enn det som ble bedt om. Sjekk passasjerens app, eller ta betalt på annen måte.",
+  'failure.payment_rejected_bank': "Passasjeren avviste betalingen i bankappen. Prøv igjen, eller ta betalt på annen måte.",
+  'failure.amount_mismatch_bank': "Betalingstjenesten meldte et annet beløp enn det som ble bedt om. Sjekk passasjerens bankapp, eller ta betalt på annen måte.",
   'failure.refund_refused': "Betalingstjenesten avviste tilbakebetalingen. Sjekk beløpet, eller kontakt løyvehaverens kontor.",
   'settings.tabSettings': "Innstillinger",
   'settings.tabRefunds': "Tilbakebetalinger",

@@ -164,6 +164,8 @@ export const sv: Catalog = {
   'failure.payment_canceled': "Betaltjänsten avbröt betalningen. Försök igen eller ta betalt på annat sätt.",
   'failure.customer_token_expired': "Passagerarens skanning har gått ut. Be passageraren skanna QR-koden igen.",
   'failure.amount_mismatch': "Betaltjänsten rapporterade ett annat belopp än det begärda. Kontrollera passagerarens app eller ta betalt på annat sätt.",
+  'failure.payment_rejected_bank': "Passageraren avböjde betalningen i sin bankapp. Försök igen eller ta betalt på annat sätt.",
+  'failure.amount_mismatch_bank': "Betaltjänsten rapporterade ett annat belopp än det begärda. Kontrollera passagerarens bankapp eller ta betalt på annat sätt.",
   'failure.refund_refused': "Betaltjänsten nekade återbetalningen. Kontrollera beloppet eller kontakta åkerikontoret.",
   'settings.tabSettings': "Inställningar",
   'settings.tabRefunds': "Återbetalningar",

@@ -1,3 +1,4 @@
+import type { RideView } from '../../../protocol/kiosk-api.js';
 import { maxTip } from '../../../protocol/money.js';
 import { Money } from '../components/Money.js';
 import { DriverPaymentNotice, isWideView, PassengerPayment, usePassengerView } from '../components/PassengerPayment.js';
@@ -24,7 +25,8 @@ export function AwaitingPaymentScreen() {
   const online = snapshot.connectivity.relay === 'online';
   // "Queued" is only worth a warning while offline; online it is about to go out.
   const held = ride.order !== 'created' && !online;
-  const status = ride.order === 'created' ? t('awaiting.waiting') : held ? t('awaiting.queued') : t('awaiting.sending');
+  const statusKey = ride.order === 'created' ? 'awaiting.waiting' : held ? 'awaiting.queued' : 'awaiting.sending';
+  const status = t(statusKey);
   return (
     <ScreenLayout
       screen="awaiting_payment"
@@ -35,7 +37,7 @@ export function AwaitingPaymentScreen() {
           <h1 className="screen-title">{view === 'approve_in_app' || view === 'scan_static' ? dt('awaiting.title') : dt('ended.title')}</h1>
           {view === 'approve_in_app' || view === 'scan_static' ? (
             <div className={`notice ${held ? 'notice-warning' : 'notice-info'}`} role="status" data-testid="payment-status">
-              {status}
+              {dt(statusKey)}
             </div>
           ) : (
             <DriverPaymentNotice view={view} />
@@ -56,52 +58,73 @@ export function AwaitingPaymentScreen() {
           <PassengerPayment
             view={view}
             fallback={
-        <>
-          <h2 className="passenger-title">{tipPicked === null ? t('ended.toPay') : t('pay.approve')}</h2>
-          <div className="bill">
-            <OrderLines lines={ride.lines} currency={currency} />
-            <div className="bill-total">
-              <span>{t('awaiting.orderAmount')}</span>
-              <Money amount={orderAmount} currency={currency} testId="order-amount" className="total-amount" />
-            </div>
-            {vatByRate(ride.lines).map((vat) => (
-              <div key={vat.ratePercent} className="bill-vat">
-                <span>{t('awaiting.vat', { rate: formatPercent(vat.ratePercent, locale) })}</span>
-                <Money amount={vat.vatMinor} currency={currency} />
-              </div>
-            ))}
-          </div>
-          {tipPicked !== null ? (
-            <div className="bill bill-tip">
-              <div className="bill-vat">
-                <span>{t('paid.tip')}</span>
-                <Money amount={tipPicked} currency={currency} testId="pay-tip" />
-              </div>
-              <div className="bill-total">
-                <span>{t('ride.total')}</span>
-                <Money amount={orderAmount + tipPicked} currency={currency} testId="pay-total" className="total-amount" />
-              </div>
-            </div>
-          ) : (
-            <>
-              <p className="tip-note" data-testid="tip-note">
-                {allowTip
-                  ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) })
-                  : t('awaiting.noTip')}
-              </p>
-              {allowTip ? (
-                <p className="tip-cap">
-                  {t('awaiting.maxTip')}: <Money amount={maxTip(orderAmount)} currency={currency} testId="max-tip" />
-                </p>
-              ) : null}
-            </>
-          )}
-          <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
-        </>
+              tipPicked === null ? (
+                <>
+                  <h2 className="passenger-title">{t('ended.toPay')}</h2>
+                  <div className="bill">
+                    <OrderLines lines={ride.lines} currency={currency} />
+                    <div className="bill-total">
+                      <span>{t('awaiting.orderAmount')}</span>
+                      <Money amount={orderAmount} currency={currency} testId="order-amount" className="total-amount" />
+                    </div>
+                    <VatLines ride={ride} />
+                  </div>
+                  <p className="tip-note" data-testid="tip-note">
+                    {allowTip ? t('awaiting.tipNote', { amount: money(orderAmount, currency, locale) }) : t('awaiting.noTip')}
+                  </p>
+                  {allowTip ? (
+                    <p className="tip-cap">
+                      {t('awaiting.maxTip')}: <Money amount={maxTip(orderAmount)} currency={currency} testId="max-tip" />
+                    </p>
+                  ) : null}
+                  <p className="waiting-approval">{ride.order === 'created' ? t('awaiting.waiting') : status}</p>
+                </>
+              ) : (
+                // The tip is part of the request: the total is what the passenger approves, so it
+                // dominates; the fare and the tip are the smaller lines that add up to it.
+                <>
+                  <h2 className="passenger-title passenger-title-strong">{t('pay.approve')}</h2>
+                  <div className="bill">
+                    {/* A fare alone would only repeat the line under it. */}
+                    {ride.lines.length > 1 ? <OrderLines lines={ride.lines} currency={currency} /> : null}
+                    <div className="bill-subtotal">
+                      <span>{t('paid.fare')}</span>
+                      <Money amount={orderAmount} currency={currency} testId="order-amount" />
+                    </div>
+                    <VatLines ride={ride} />
+                    <div className="bill-subtotal">
+                      <span>{t('paid.tip')}</span>
+                      <Money amount={tipPicked} currency={currency} testId="pay-tip" />
+                    </div>
+                    <div className="bill-total bill-grand-total">
+                      <span>{t('ride.total')}</span>
+                      <Money amount={orderAmount + tipPicked} currency={currency} testId="pay-total" className="total-amount" />
+                    </div>
+                  </div>
+                  {/* The heading already asks for the approval; only a held or outgoing request needs saying. */}
+                  {ride.order === 'created' ? null : <p className="waiting-approval">{status}</p>}
+                </>
+              )
             }
           />
         </div>
       }
     />
+  );
+}
+
+/** "of which VAT 12 %" per rate, under the fare. */
+function VatLines(props: { ride: RideView }) {
+  const t = useT();
+  const locale = useLocale();
+  return (
+    <>
+      {vatByRate(props.ride.lines).map((vat) => (
+        <div key={vat.ratePercent} className="bill-vat">
+          <span>{t('awaiting.vat', { rate: formatPercent(vat.ratePercent, locale) })}</span>
+          <Money amount={vat.vatMinor} currency={props.ride.currency} />
+        </div>
+      ))}
+    </>
   );
 }

@@ -19,7 +19,7 @@ export function EndedScreen() {
   const ride = snapshot.ride;
   if (!ride) return null;
   const problem = sessionProblem(snapshot);
-  const key = ride.failure ? failureKey(ride.failure.code) : null;
+  const key = ride.failure ? failureKey(ride.failure.code, snapshot.cab.capabilities) : null;
   // With a tip picked on the tablet, the QR asks for fare plus tip.
   const toPay = ride.orderAmount + (ride.tipAmount ?? 0);
   const caps = snapshot.cab.capabilities;

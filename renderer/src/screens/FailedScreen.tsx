@@ -18,7 +18,7 @@ export function FailedScreen() {
   const [retrying, setRetrying] = useState(false);
   const ride = snapshot.ride;
   if (!ride) return null;
-  const key = ride.failure ? failureKey(ride.failure.code) : null;
+  const key = ride.failure ? failureKey(ride.failure.code, snapshot.cab.capabilities) : null;
   const caps = snapshot.cab.capabilities;
   const retry = canRetryPayment(snapshot);
   return (
