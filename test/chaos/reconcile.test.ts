@@ -193,6 +193,19 @@ describe('chaos reconciliation of relay-made payments (Vipps, HitPay)', () => {
     expect(run({ hitpay: live, relay: relayFacts([attempt2]) }).violations).toMatchObject([{ rule: 'duplicateOrders', cabId: 'CAB-H', rideId: HRIDE }]);
   });
 
+  it('counts a live request the relay lost track of (killed mid-create, attempt made again) apart, as an orphan', () => {
+    const orphan = hitpay({ payment_requests: [{ id: 'hpr-0', reference_number: 'CAB-H-ref-1', status: 'pending', currency: 'SGD', amount_minor: 1_100 }, ...hitpay().payment_requests] });
+    const r = run({ hitpay: orphan });
+    expect(r.violations).toEqual([]);
+    expect(r.counts.orphanRequests).toEqual([`CAB-H.${HRIDE} attempt 1: request hpr-0 (the relay holds hpr-1)`]);
+    // Paid, it is money taken twice for one ride.
+    const paid = hitpay({
+      payment_requests: [{ id: 'hpr-0', reference_number: 'CAB-H-ref-1', status: 'completed', currency: 'SGD', amount_minor: 1_100 }, ...hitpay().payment_requests],
+      payments: [{ id: 'hpp-0', payment_request_id: 'hpr-0', status: 'succeeded', currency: 'SGD', amount_minor: 1_100, refunded_minor: 0 }, ...hitpay().payments],
+    });
+    expect(run({ hitpay: paid }).counts.duplicateOrders).toBe(1);
+  });
+
   it('compares refunds per ride with the Vipps and HitPay ledgers', () => {
     const refundedV = vippsPayment({ refunded: 2_200 });
     const kiosks = tablets({ v: { refunds: new Map([[VRIDE, { refunded: 2_200, queued: 0, failed: 0 }]]) }, h: { refunds: new Map([[HRIDE, { refunded: 100, queued: 0, failed: 0 }]]) } });
