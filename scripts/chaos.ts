@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseChaosArgs, type ChaosArgs } from './chaos/args.js';
-import { FaultInjector } from './chaos/faults.js';
+import { FaultInjector, RELAY_KILL_SPACING_MS } from './chaos/faults.js';
 import { Phone } from './chaos/phone.js';
 import { planRides } from './chaos/plan.js';
 import { readKioskFacts, readRelayEvents, readRelayPayments, reconcile, type HitpayLedger, type Ledger, type VippsLedger } from './chaos/reconcile.js';
@@ -115,7 +115,7 @@ async function run(args: ChaosArgs): Promise<number> {
     console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`);
     if (c.failedOffScreen > 0)
       console.log(`Known gap: ${c.failedOffScreen} rides left pending failed after the driver moved on; the store has the reason, the screen does not show it (docs/chaos.md)`);
-    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9, ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
+    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
     for (const [psp, p] of Object.entries(c.byPsp))
       console.log(`  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`);
@@ -163,6 +163,7 @@ async function run(args: ChaosArgs): Promise<number> {
         offlineWindows: faults.counts.offlineWindows,
         kioskKills: restarts,
         relayKills: stack.relayRestarts,
+        relayKillsSkipped: faults.relayKillsSkipped,
         pspFaults: faults.counts.pspFaults,
         webhookFaults: faults.counts.webhookFaults,
         seed: args.seed,

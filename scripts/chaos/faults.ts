@@ -10,9 +10,19 @@ export interface FaultCounts {
   webhookFaults: number;
 }
 
+/**
+ * Relay kills at least this far apart: the PSPs retry a hook for about 23 s, so back-to-back kills
+ * (cabs of different PSPs run at different speeds, so their kill points can bunch up) would make a
+ * PSP give up on a hook — a fault beyond what the design claims to survive (docs/chaos.md).
+ */
+export const RELAY_KILL_SPACING_MS = 45_000;
+
 export class FaultInjector {
   readonly counts: FaultCounts = { offlineWindows: 0, kioskKills: 0, relayKills: 0, pspFaults: 0, webhookFaults: 0 };
   private relayCrash: Promise<void> | null = null;
+  private lastRelayCrashAt = 0;
+  /** Planned relay kills skipped because the previous one was too recent. */
+  relayKillsSkipped = 0;
   /** Offline windows still open, so the drain phase can close them. */
   private readonly openWindows = new Set<NodeJS.Timeout>();
 
@@ -40,8 +50,15 @@ export class FaultInjector {
       void cab.kiosk.start().catch(() => {}); // the next command waits for it anyway
     }
     if (plan.relayCrashAt === step && !this.relayCrash) {
-      this.counts.relayKills++;
-      this.relayCrash = this.stack.crashRelay().finally(() => (this.relayCrash = null));
+      if (Date.now() - this.lastRelayCrashAt < RELAY_KILL_SPACING_MS) this.relayKillsSkipped++;
+      else {
+        this.counts.relayKills++;
+        this.relayCrash = this.stack.crashRelay().finally(() => {
+          this.relayCrash = null;
+          this.lastRelayCrashAt = Date.now(); // counted from the restart: start-up is slow on a loaded machine
+        });
+        this.lastRelayCrashAt = Date.now();
+      }
     }
     if (step === 'end' && plan.pspFault) {
       this.counts.pspFaults++;
