@@ -47,6 +47,11 @@ export interface KioskFigures {
   eventToUiP50Ms: number;
   eventToUiP99Ms: number;
   eventToUiMaxMs: number;
+  /**
+   * Where the time goes: POST → bridge message in the page (server), → DOM change (render),
+   * → next frame (paint); and POST → the relay's 2xx (answered, overlaps server).
+   */
+  eventToUiStages: Record<'answered' | 'server' | 'render' | 'paint', { p50Ms: number; p99Ms: number; maxMs: number }>;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -68,14 +73,43 @@ export function measureBundle(outDir: string): Pick<KioskFigures, 'rendererJsGzi
 }
 
 /**
- * Runs in Chromium: resolves with the page-side wall-clock time at which the element is
- * painted present (or absent). A string, because tsx's transform would inject helpers that
- * do not exist in the page.
+ * Runs in Chromium before the app: notes when the last bridge message arrived, so an event's
+ * time splits into server side (POST → message in the page), render (message → DOM
+ * mutation) and paint (mutation → next animation frame).
+ */
+const NOTE_MESSAGES = `(() => {
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => { window.__benchMessageAt = performance.timeOrigin + performance.now(); });
+    }
+  };
+})()`;
+
+interface Painted {
+  /** Page-side wall clock: the element painted present (or absent). */
+  paintedAt: number;
+  /** The DOM mutation that made it so. */
+  mutatedAt: number;
+  /** The last bridge message before that mutation (0 when none was noted). */
+  messageAt: number;
+}
+
+/**
+ * Runs in Chromium: resolves with the page-side wall-clock times at which the element is
+ * changed and painted present (or absent). A string, because tsx's transform would inject
+ * helpers that do not exist in the page.
  */
 const PAINTED_AT = `({ testId, present }) => new Promise((resolve) => {
   const selector = '[data-testid="' + testId + '"]';
   const isPresent = () => document.querySelector(selector) !== null;
-  const done = () => requestAnimationFrame(() => resolve(performance.timeOrigin + performance.now()));
+  const clock = () => performance.timeOrigin + performance.now();
+  const done = () => {
+    const mutatedAt = clock();
+    const messageAt = window.__benchMessageAt || 0;
+    requestAnimationFrame(() => resolve({ paintedAt: clock(), mutatedAt, messageAt }));
+  };
   if (isPresent() === present) return done();
   const observer = new MutationObserver(() => {
     if (isPresent() !== present) return;
@@ -85,8 +119,8 @@ const PAINTED_AT = `({ testId, present }) => new Promise((resolve) => {
   observer.observe(document.body, { childList: true, subtree: true });
 })`;
 
-function paintedAt(page: Page, testId: string, present: boolean): Promise<number> {
-  return page.evaluate(`(${PAINTED_AT})(${JSON.stringify({ testId, present })})`) as Promise<number>;
+function painted(page: Page, testId: string, present: boolean): Promise<Painted> {
+  return page.evaluate(`(${PAINTED_AT})(${JSON.stringify({ testId, present })})`) as Promise<Painted>;
 }
 
 export async function runKioskBench(events: number, log: (line: string) => void): Promise<KioskFigures> {
@@ -123,6 +157,7 @@ export async function runKioskBench(events: number, log: (line: string) => void)
       }),
     );
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(NOTE_MESSAGES);
 
     // Built before the clock starts, as a release would be: the cold start runs the bundle.
     const buildStartedAt = now();
@@ -139,12 +174,13 @@ export async function runKioskBench(events: number, log: (line: string) => void)
     const listeningAt = now();
     const navigatedAt = now();
     await page.goto(preview.url, { waitUntil: 'commit' });
-    const qrAt = await paintedAt(page, 'cab-qr', true);
+    const qrAt = (await painted(page, 'cab-qr', true)).paintedAt;
     log(`cold start: preview listening after ${(listeningAt - spawnedAt).toFixed(0)} ms, QR visible ${(qrAt - spawnedAt).toFixed(0)} ms after spawn`);
 
     // Wait until the kiosk is online at the relay, or the first scan would be refused (412).
     await page.getByTestId('screen-idle').waitFor();
     const latencies: number[] = [];
+    const stages = { answered: [] as number[], server: [] as number[], render: [] as number[], paint: [] as number[] };
     for (let i = 0; latencies.length < events; i++) {
       const sessionId = `kiosk-bench-${Date.now()}-${i}`;
       for (const requestType of ['start_qr_session', 'canceled'] as const) {
@@ -160,16 +196,27 @@ export async function runKioskBench(events: number, log: (line: string) => void)
           payment_timeout_seconds: 300,
         };
         const body = JSON.stringify({ ...data, jwt: await signHook(signer.privateKey, data) });
-        const shown = paintedAt(page, 'passenger-ready', requestType === 'start_qr_session');
+        const shown = painted(page, 'passenger-ready', requestType === 'start_qr_session');
         const postedAt = now();
         const res = await fetch(`${relay.url}${QR_HOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        stages.answered.push(now() - postedAt);
         if (res.status !== 200) throw new Error(`the relay answered ${res.status} to a kiosk bench hook: ${await res.text()}`);
-        latencies.push((await shown) - postedAt);
+        const at = await shown;
+        latencies.push(at.paintedAt - postedAt);
+        if (at.messageAt >= postedAt) {
+          stages.server.push(at.messageAt - postedAt);
+          stages.render.push(at.mutatedAt - at.messageAt);
+        }
+        stages.paint.push(at.paintedAt - at.mutatedAt);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
     latencies.sort((a, b) => a - b);
     const r = (n: number) => Number(n.toFixed(1));
+    const split = (xs: number[]) => {
+      xs.sort((a, b) => a - b);
+      return { p50Ms: r(percentile(xs, 50)), p99Ms: r(percentile(xs, 99)), maxMs: r(xs[xs.length - 1] ?? 0) };
+    };
     return {
       ...bundle,
       coldStartToQrMs: r(qrAt - spawnedAt),
@@ -179,6 +226,7 @@ export async function runKioskBench(events: number, log: (line: string) => void)
       eventToUiP50Ms: r(percentile(latencies, 50)),
       eventToUiP99Ms: r(percentile(latencies, 99)),
       eventToUiMaxMs: r(latencies[latencies.length - 1]!),
+      eventToUiStages: { answered: split(stages.answered), server: split(stages.server), render: split(stages.render), paint: split(stages.paint) },
     };
   } finally {
     await browser.close();
