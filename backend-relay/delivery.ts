@@ -16,8 +16,14 @@ const BATCH = 100;
 const FRESH_LIMIT = 100;
 const STOPPED = Symbol('stopped');
 
-/** A tablet's answer that means "applied (or already had it), move on". */
-const positiveAck = z.looseObject({ ok: z.literal(true) });
+/**
+ * A tablet's answer that means "applied (or already had it), move on": an object with
+ * `ok: true`. Checked by hand: it runs once per delivered event (a zod parse was ~2 % of the
+ * relay's CPU per hook in the issue 7 profile).
+ */
+function isPositiveAck(answer: unknown): boolean {
+  return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { ok?: unknown }).ok === true;
+}
 const negativeAck = z.looseObject({ ok: z.literal(false), error: z.looseObject({ code: z.string(), message: z.string() }) });
 
 export interface DeliveryDeps {
@@ -138,7 +144,7 @@ class CabDeliverySession {
         continue;
       }
       if (answer === STOPPED) return false;
-      if (positiveAck.safeParse(answer).success) {
+      if (isPositiveAck(answer)) {
         const now = Date.now();
         // Not awaited: the next event may go as soon as the tablet has this one. The record
         // is bookkeeping (group-committed shortly); if a crash loses it, the tablet's

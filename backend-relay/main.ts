@@ -1,7 +1,24 @@
 /** `npm run relay`: the relay as a process, configured from the environment. */
+import { pino } from 'pino';
 import { buildRelayApp } from './app.js';
 import { RelayConfigError, loadRelayConfig } from './config.js';
 import { createLogger } from './logger.js';
+
+/**
+ * Log lines go out asynchronously: a synchronous write per line held the event loop on every
+ * webhook (issue 7 profile). Lines are never held back (each write starts at once, or joins
+ * the one in flight); only those still in flight are lost if the process is killed.
+ */
+const logOutput = pino.destination({ dest: 1, sync: false });
+
+/** What is still buffered reaches stdout before an exit. */
+function flushLogs(): void {
+  try {
+    logOutput.flushSync();
+  } catch {
+    // stdout already gone (the parent died): nothing left to tell
+  }
+}
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +32,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildRelayApp(config);
+  const app = await buildRelayApp(config, { logger: createLogger(config.logLevel, logOutput) });
   await app.listen();
 
   let stopping = false;
@@ -25,9 +42,13 @@ async function main(): Promise<void> {
     app.logger.info({ signal }, 'shutting down');
     app
       .close()
-      .then(() => process.exit(0))
+      .then(() => {
+        flushLogs();
+        process.exit(0);
+      })
       .catch((err: unknown) => {
         app.logger.error({ err }, 'shutdown failed');
+        flushLogs();
         process.exit(1);
       });
   };
@@ -36,6 +57,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  flushLogs();
   createLogger('info').fatal({ err }, 'the relay failed to start');
   process.exit(1);
 });

@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_BUNDLES, buildNodeBundle } from '../scripts/lib/node-bundle.js';
 import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js';
 import { HookFactory, createSigner } from './hooks.js';
 import { benchCabId } from './provision.js';
@@ -30,6 +31,9 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   log(`cabs ${args.cabs}, rate ${args.rate}/s, duration ${args.duration} s, phases ${args.phases.join(',')}; work dir ${dir}`);
 
+  const builtAt = Date.now();
+  await buildNodeBundle('relay');
+  log(`relay bundle built in ${Date.now() - builtAt} ms (${NODE_BUNDLES.relay.outfile})`);
   const signer = await createSigner(dir);
   const cabIds = Array.from({ length: args.cabs }, (_, i) => benchCabId(i));
   const ctx = {

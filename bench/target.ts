@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { BenchArgs } from './args.js';
 import type { HookFactory, PreparedHook } from './hooks.js';
 import type { CabCredential } from './ipc.js';
+import { NODE_BUNDLES } from '../scripts/lib/node-bundle.js';
 import { offerLoad, releaseAgent, type LoadResult } from './load.js';
 import { provisionCabs } from './provision.js';
 import { startServer, type ServerProcess } from './server-process.js';
@@ -15,6 +16,13 @@ import { ReceiptLedger, phaseFigures, type PhaseFigures } from './stats.js';
 import { TabletFleet } from './tablet-fleet.js';
 
 export type TargetName = 'relay' | 'baseline';
+
+/**
+ * The relay runs from its bundle (`npm run build:relay`, built by the runner first), as a
+ * deployment would: the same code and configuration, without tsx compiling it at every
+ * start, which made the storm's restart take seconds.
+ */
+export const RELAY_BUNDLE = NODE_BUNDLES.relay.outfile;
 
 /** A throughput step passes when nothing is lost or refused, p99 ≤ 50 ms, and the rate was kept. */
 export const MAX_P99_MS = 50;
@@ -101,7 +109,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
   const phases = new Set(args.phases);
   const env = serverEnv(target, ctx, 0);
   const nodeArgs = target === 'relay' ? relayNodeArgs(ctx) : [];
-  const script = target === 'relay' ? 'backend-relay/main.ts' : 'bench/baseline-main.ts';
+  const script = target === 'relay' ? RELAY_BUNDLE : 'bench/baseline-main.ts';
   const logFile = path.join(ctx.dir, `${target}.log`);
   let server = await startServer(script, env, logFile, { nodeArgs });
   log(`${target}: listening at ${server.url} (log ${logFile})`);
@@ -281,7 +289,7 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
   fleet.broadcast({ type: 'dropEvents', on: false });
   fleet.expectSeqs(expected);
   const restartAt = now();
-  const restarted = await startServer('backend-relay/main.ts', serverEnv('relay', ctx, server.port), server.logFile, { nodeArgs: relayNodeArgs(ctx) });
+  const restarted = await startServer(RELAY_BUNDLE, serverEnv('relay', ctx, server.port), server.logFile, { nodeArgs: relayNodeArgs(ctx) });
   const listeningAt = now();
   const counters = await waitFor(
     fleet,

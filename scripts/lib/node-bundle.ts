@@ -1,0 +1,56 @@
+/**
+ * Bundles one of cabpay's Node entry points into a single ES module under out/, so a start
+ * runs plain JavaScript instead of tsx compiling every TypeScript file (issue 7: a cold
+ * preview and a restarted relay each spent seconds there).
+ *
+ * Native and optional modules stay external: better-sqlite3 loads its .node binding from
+ * node_modules; ws' bufferutil/utf-8-validate are optional speed-ups it requires in a try.
+ *
+ * `tsx scripts/lib/node-bundle.ts <preview|relay>` (npm run build:preview / build:relay).
+ */
+import { build } from 'esbuild';
+import path from 'node:path';
+
+export const NODE_BUNDLES = {
+  preview: { entry: 'electron/preview/main.ts', outfile: 'out/preview/main.mjs' },
+  relay: { entry: 'backend-relay/main.ts', outfile: 'out/relay/main.mjs' },
+} as const;
+export type NodeBundleName = keyof typeof NODE_BUNDLES;
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Builds the bundle; resolves with its absolute path. */
+export async function buildNodeBundle(name: NodeBundleName): Promise<string> {
+  const { entry, outfile } = NODE_BUNDLES[name];
+  const out = path.join(root, outfile);
+  await build({
+    entryPoints: [path.join(root, entry)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+    // The bundled CommonJS packages (pino, ws, fastify…) call require(); ESM has none.
+    banner: { js: "import { createRequire as __cabpayCreateRequire } from 'node:module'; const require = __cabpayCreateRequire(import.meta.url);" },
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const name = process.argv[2];
+  if (name !== 'preview' && name !== 'relay') {
+    process.stderr.write(`usage: tsx scripts/lib/node-bundle.ts <${Object.keys(NODE_BUNDLES).join('|')}>\n`);
+    process.exit(2);
+  }
+  buildNodeBundle(name).then(
+    (file) => process.stdout.write(`${name} bundle: ${path.relative(process.cwd(), file)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${name} build failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
