@@ -167,6 +167,8 @@ test('a ride ending offline: banner with the queued order and "pending", then th
 test('a definitive 4xx while offline: the reason and the driver\'s options, never "paid"; paid another way', async ({ browser }) => {
   const kiosk = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await kiosk.goto(kioskUrl);
+  // The previous ride's confirmation may still be up; wait for the first snapshot before deciding.
+  await expect(kiosk.getByTestId('screen-idle').or(kiosk.getByTestId('screen-paid'))).toBeVisible();
   if (await kiosk.getByTestId('screen-paid').isVisible()) await kiosk.getByTestId('dismiss').click();
   await expect(kiosk.getByTestId('screen-idle')).toBeVisible();
 

@@ -107,7 +107,6 @@ function Unlocked(props: { onClose(): void }) {
           type="button"
           role="tab"
           aria-selected={tab === name}
-          aria-pressed={tab === name}
           data-testid={`settings-tab-${name}`}
           onClick={() => setTab(name)}
         >
