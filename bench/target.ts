@@ -55,6 +55,8 @@ export interface StormFigures {
   resyncSeconds: number;
   fromKillSeconds: number;
   resynced: number;
+  /** Cabs resynced by each whole second after the restart: where the tail is. */
+  resyncedBySecond: number[];
   /** Storm hooks the relay did not accept before the kill (should be 0). */
   failed: number;
   lost: number;
@@ -176,7 +178,7 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
       const storm = await stormPhase(ctx, server, fleet, ledger);
       server = storm.server;
       result.storm = storm.figures;
-      log(`${target}: storm ${storm.figures.queued} queued events, resynced in ${storm.figures.resyncSeconds.toFixed(1)} s after restart, lost ${storm.figures.lost}`);
+      log(`${target}: storm ${storm.figures.queued} queued events, resynced in ${storm.figures.resyncSeconds.toFixed(1)} s after restart, lost ${storm.figures.lost}; resynced by second [${storm.figures.resyncedBySecond.join(' ')}]`);
     }
     const final = (await fleet.report()).counters;
     ledger.add([]);
@@ -250,11 +252,13 @@ async function waitFor(
   ledger: ReceiptLedger,
   done: (c: Awaited<ReturnType<TabletFleet['report']>>['counters']) => boolean,
   timeoutMs: number,
+  onReport: (c: Awaited<ReturnType<TabletFleet['report']>>['counters']) => void = () => {},
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const report = await fleet.report();
     ledger.add(report.receipts);
+    onReport(report.counters);
     if (done(report.counters) || Date.now() > deadline) return report.counters;
     await sleep(100);
   }
@@ -291,11 +295,17 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
   const restartAt = now();
   const restarted = await startServer(RELAY_BUNDLE, serverEnv('relay', ctx, server.port), server.logFile, { nodeArgs: relayNodeArgs(ctx) });
   const listeningAt = now();
+  const resyncedBySecond: number[] = [];
   const counters = await waitFor(
     fleet,
     ledger,
     (c) => c.synced >= expected.size && c.connected >= ctx.cabIds.length,
     RESYNC_TIMEOUT_MS,
+    (c) => {
+      const second = Math.floor((now() - restartAt) / 1000);
+      while (resyncedBySecond.length <= second) resyncedBySecond.push(resyncedBySecond.at(-1) ?? 0);
+      resyncedBySecond[second] = c.synced;
+    },
   );
   const syncedAt = now();
   const stored = load.sent.filter((s) => s.stored);
@@ -306,6 +316,7 @@ async function stormPhase(ctx: TargetContext, server: ServerProcess, fleet: Tabl
     resyncSeconds: (syncedAt - restartAt) / 1000,
     fromKillSeconds: (syncedAt - killedAt) / 1000,
     resynced: counters.synced,
+    resyncedBySecond,
     failed: load.sent.length - stored.length,
     lost: stored.filter((s) => !ledger.has(s.key)).length,
     duplicates: ledger.duplicatesAmong(stored.map((s) => s.key)),
