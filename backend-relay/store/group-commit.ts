@@ -37,6 +37,13 @@ const isLazy = (name: string, args: unknown[]) => name === 'markAcked' || (name 
 export const LAZY_FLUSH_MS = 20;
 /** A commit this slow held every webhook in its batch; worth a log line (the disk's fsync). */
 export const SLOW_COMMIT_MS = 100;
+/**
+ * A batch this full commits at the next microtask checkpoint instead of waiting for
+ * setImmediate. Under a flood of I/O (a reconnect storm of thousands of tablets) libuv's poll
+ * phase can run for seconds before the check phase: every handshake then waited for one
+ * giant commit at the end, and no tablet was resynced until all of them were.
+ */
+export const MAX_BATCH_WRITES = 256;
 
 interface QueuedWrite {
   run: () => Promise<unknown>;
@@ -47,6 +54,7 @@ interface QueuedWrite {
 export class GroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
+  private fullBatchScheduled = false;
   private lazyTimer: NodeJS.Timeout | null = null;
   /** Transactions committed and writes they carried, for metrics and tests. */
   readonly stats = { commits: 0, writes: 0, slowCommits: 0, maxCommitMs: 0 };
@@ -69,6 +77,14 @@ export class GroupCommit {
         this.scheduled = true;
         // setImmediate runs after this turn's I/O callbacks: everything they queued shares a commit.
         setImmediate(() => this.flush());
+      }
+      if (this.queue.length >= MAX_BATCH_WRITES && !this.fullBatchScheduled) {
+        this.fullBatchScheduled = true;
+        // A microtask, not a synchronous flush: the caller may be inside a transaction of its own.
+        queueMicrotask(() => {
+          this.fullBatchScheduled = false;
+          this.flush();
+        });
       }
     });
   }

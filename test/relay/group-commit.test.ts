@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, LAZY_FLUSH_MS } from '../../backend-relay/store/group-commit.js';
+import { GroupCommit, LAZY_FLUSH_MS, MAX_BATCH_WRITES } from '../../backend-relay/store/group-commit.js';
 
 function openDb() {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cabpay-gc-')), 'g.db');
@@ -34,6 +34,24 @@ describe('GroupCommit', () => {
     expect(await Promise.all(writes)).toEqual(Array(50).fill(1));
     expect(group.stats).toMatchObject({ commits: 1, writes: 50 });
     expect(new Set(seenByReaderAtResolve)).toEqual(new Set([50]));
+  });
+
+  it('commits a full batch without waiting for the check phase, so a flood of I/O cannot hold every write back', async () => {
+    const { db, reader } = openDb();
+    const group = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const count = () => (reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    const writes = Array.from({ length: MAX_BATCH_WRITES + 10 }, (_, i) => group.enqueue(async () => insert.run(`k${i}`, i).changes));
+    await Promise.resolve(); // one microtask checkpoint: no setImmediate has run yet
+    expect(count()).toBe(MAX_BATCH_WRITES + 10);
+    expect(group.stats).toMatchObject({ commits: 1, writes: MAX_BATCH_WRITES + 10 });
+    // A write below the cap still waits for its turn to end.
+    const late = group.enqueue(async () => insert.run('late', 0).changes);
+    await Promise.resolve();
+    expect(count()).toBe(MAX_BATCH_WRITES + 10);
+    expect(await late).toBe(1);
+    expect(await Promise.all(writes)).toEqual(Array(MAX_BATCH_WRITES + 10).fill(1));
+    expect(group.stats.commits).toBe(2);
   });
 
   it('rolls back a failing write alone (its savepoint) and rejects only its promise', async () => {
