@@ -123,6 +123,10 @@ function pspScenes(): Scene[] {
     { name: 'vipps-scan-total', snapshot: vipps(vippsRide({ tipAmount: 2_450 })) },
     { name: 'vipps-approve', snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created' }, 'awaiting_payment')) },
     {
+      name: 'vipps-declined',
+      snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created', failure: { code: 'payment_rejected', message: 'The payment was declined.' } }, 'failed'), { locale: 'en' }),
+    },
+    {
       name: 'hitpay-qr',
       clock: true,
       snapshot: hitpay(hitpayRide({ paymentQr: { qrData: paynow, amount: 2_728, currency: 'SGD', expiresAt: '2026-11-21T10:34:38.000Z' } })),

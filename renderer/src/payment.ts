@@ -36,7 +36,9 @@ export type PassengerView =
   /** The cab's static QR: scan (again) to pay. */
   | 'scan_static'
   /** A failed dynamic-QR payment: nothing to scan until the driver makes a new QR. */
-  | 'failed_no_qr';
+  | 'failed_no_qr'
+  /** A failed in-app payment the driver can send again to the same check-in: no new scan. */
+  | 'failed_send_again';
 
 /** The passenger's view for a ride that is ended, awaiting payment or failed. */
 export function passengerView(snapshot: KioskSnapshot, nowMs: number): PassengerView {
@@ -44,7 +46,11 @@ export function passengerView(snapshot: KioskSnapshot, nowMs: number): Passenger
   const caps = snapshot.cab.capabilities;
   if (!ride) return 'scan_static';
   if (caps.tipOnTablet && ride.tipAmount === null) return 'pick_tip';
-  if (ride.state === 'failed') return caps.staticQr ? 'scan_static' : 'failed_no_qr';
+  if (ride.state === 'failed') {
+    if (!caps.staticQr) return 'failed_no_qr';
+    // The driver's button sends the request again; "scan to pay" would contradict it.
+    return canRetryPayment(snapshot) ? 'failed_send_again' : 'scan_static';
+  }
   if (ride.paymentQr) return secondsLeft(ride.paymentQr.expiresAt, nowMs) > 0 ? 'dynamic_qr' : 'qr_expired';
   if (caps.dynamicQr) return 'preparing_qr';
   return ride.state === 'awaiting_payment' ? 'approve_in_app' : 'scan_static';

@@ -50,6 +50,10 @@ describe('passengerView', () => {
   it('Vipps after the tip: the static QR without a check-in, the app approval once sent', () => {
     expect(passengerView(vipps({ tipAmount: 2_450 }), now)).toBe('scan_static');
     expect(passengerView(vipps({ tipAmount: 2_450, order: 'created' }, 'awaiting_payment'), now)).toBe('approve_in_app');
+    // Failed: a retryable failure is sent again to the same check-in, so no "scan to pay";
+    // an expired check-in needs a new scan.
+    expect(passengerView(vipps({ tipAmount: 0, failure: { code: 'payment_rejected', message: 'x' } }, 'failed'), now)).toBe('failed_send_again');
+    expect(passengerView(vipps({ tipAmount: 0, failure: { code: 'customer_token_expired', message: 'x' } }, 'failed'), now)).toBe('scan_static');
   });
 
   it('HitPay after the tip: preparing, then the QR until it expires', () => {

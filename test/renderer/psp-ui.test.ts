@@ -203,6 +203,9 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
   it('retry: Vipps says "Send again"; an expired check-in asks for a new scan instead', async () => {
     const page = await openKiosk(harness, snap('vipps', vippsRide({ tipAmount: 0, failure: { code: 'payment_rejected', message: 'x' } }, 'failed'), { locale: 'en' }));
     expect(await page.getByTestId('retry-payment').innerText()).toContain('Send again');
+    // The passenger is told the same thing the driver's button does, not to scan again.
+    expect(await page.getByTestId('cab-qr').count()).toBe(0);
+    expect(await page.getByTestId('payment-not-completed').textContent()).toContain('The driver can send the payment to your app again.');
     await push(page, snap('vipps', vippsRide({ tipAmount: 0, failure: { code: 'customer_token_expired', message: 'x' } }, 'failed'), { locale: 'en' }));
     await expect.poll(() => page.getByTestId('retry-payment').count()).toBe(0);
     expect(await page.getByTestId('failure-reason').textContent()).toContain('Ask the passenger to scan the QR again');

@@ -33,15 +33,16 @@ export function PassengerPayment(props: { view: PassengerView; fallback: ReactNo
     case 'preparing_qr':
       return <PreparingQr />;
     case 'failed_no_qr':
-      return <FailedNoQr />;
+    case 'failed_send_again':
+      return <PaymentNotCompleted view={props.view} />;
     case 'approve_in_app':
     case 'scan_static':
       return <>{props.fallback}</>;
   }
 }
 
-/** A failed dynamic-QR payment: nothing to scan; the driver makes a new QR or takes payment. */
-function FailedNoQr() {
+/** A failed payment the driver can retry: nothing to scan; the driver makes a new QR or sends the request again. */
+function PaymentNotCompleted(props: { view: 'failed_no_qr' | 'failed_send_again' }) {
   const snapshot = useSnapshot();
   const t = useT();
   const ride = snapshot.ride;
@@ -51,7 +52,7 @@ function FailedNoQr() {
     <div className="dynamic-qr is-expired" data-testid="payment-not-completed">
       <p className="scan-heading">{t('failed.title')}</p>
       <Money amount={total} currency={ride.currency} testId="order-amount" className="amount-under-qr" />
-      <p className="qr-expired-hint">{t('qr.expiredHint')}</p>
+      <p className="qr-expired-hint">{props.view === 'failed_no_qr' ? t('qr.expiredHint') : t('failed.sendAgainPassengerHint')}</p>
       <CabIds />
     </div>
   );

@@ -137,6 +137,7 @@ export const da: Catalog = {
   'qr.validFor': "Gyldig i",
   'qr.expired': "QR-koden er udløbet",
   'qr.expiredHint': "Chaufføren kan lave en ny QR-kode.",
+  'failed.sendAgainPassengerHint': "Chaufføren kan sende betalingen til din app igen.",
   'qr.preparing': "QR-koden laves…",
   'qr.preparingOffline': "QR-koden laves, så snart forbindelsen er tilbage.",
   'qr.driverShown': "Passageren har betalings-QR-koden på sin side.",

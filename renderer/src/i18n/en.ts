@@ -138,6 +138,7 @@ export const en = {
   'qr.validFor': "Valid for",
   'qr.expired': "QR expired",
   'qr.expiredHint': "The driver can make a new QR.",
+  'failed.sendAgainPassengerHint': "The driver can send the payment to your app again.",
   'qr.preparing': "Preparing the QR…",
   'qr.preparingOffline': "The QR is made as soon as the connection returns.",
   'qr.driverShown': "The passenger has the payment QR on their side.",

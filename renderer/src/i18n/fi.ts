@@ -137,6 +137,7 @@ export const fi: Catalog = {
   'qr.validFor': "Voimassa",
   'qr.expired': "QR-koodi vanheni",
   'qr.expiredHint': "Kuljettaja voi luoda uuden QR-koodin.",
+  'failed.sendAgainPassengerHint': "Kuljettaja voi lähettää maksun sovellukseesi uudelleen.",
   'qr.preparing': "QR-koodia valmistellaan…",
   'qr.preparingOffline': "QR-koodi luodaan heti, kun yhteys palaa.",
   'qr.driverShown': "Maksun QR-koodi näkyy matkustajan puolella.",

@@ -137,6 +137,7 @@ export const nb: Catalog = {
   'qr.validFor': "Gyldig i",
   'qr.expired': "QR-koden er utløpt",
   'qr.expiredHint': "Sjåføren kan lage en ny QR-kode.",
+  'failed.sendAgainPassengerHint': "Sjåføren kan sende betalingen til appen din på nytt.",
   'qr.preparing': "QR-koden lages…",
   'qr.preparingOffline': "QR-koden lages så snart forbindelsen er tilbake.",
   'qr.driverShown': "Passasjeren har betalings-QR-koden på sin side.",

@@ -137,6 +137,7 @@ export const sv: Catalog = {
   'qr.validFor': "Giltig i",
   'qr.expired': "QR-koden har gått ut",
   'qr.expiredHint': "Föraren kan ta fram en ny QR-kod.",
+  'failed.sendAgainPassengerHint': "Föraren kan skicka betalningen till din app igen.",
   'qr.preparing': "QR-koden förbereds…",
   'qr.preparingOffline': "QR-koden tas fram så snart anslutningen är tillbaka.",
   'qr.driverShown': "Passageraren har betal-QR-koden på sin sida.",
