@@ -181,6 +181,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        for (const adapter of adapters) adapter.stop?.();
         payments.stop();
         await hub.stopAll();
         nsp.disconnectSockets(true);

@@ -99,4 +99,6 @@ export interface PspAdapter {
   provisionCab?(cab: { cabId: string; plate: string; qrCodes: string[] }): Promise<{ qrContent: string | null }>;
   /** Once at start, after listen (Vipps: register the webhook and keep its secret). */
   start?(relayPublicUrl: string): Promise<void>;
+  /** At close, before the store closes: background work (registration retries) ends. */
+  stop?(): void;
 }

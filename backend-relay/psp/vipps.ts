@@ -11,7 +11,7 @@ import type { PspAdapter } from './psp-adapter.js';
 import type { PspDeps } from './psp-deps.js';
 import { mapVippsHook } from './vipps-events.js';
 import { verifyVippsHmac } from './vipps-hmac.js';
-import { ensureVippsWebhook, type StoredVippsWebhook } from './vipps-webhook-registration.js';
+import { ensureVippsWebhook, storedVippsWebhook, type StoredVippsWebhook } from './vipps-webhook-registration.js';
 
 export const VIPPS_WEBHOOK_PATH = '/webhooks/vipps';
 /** What the Vipps app shows after a scan; the QR API refuses longer text. */
@@ -46,7 +46,23 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
       ? createVippsClient({ baseUrl, clientId, clientSecret, subscriptionKey, msn }, { fetch: deps.fetch })
       : null;
   let registered: StoredVippsWebhook | null = null;
+  let storedAtBoot: Promise<StoredVippsWebhook | null> | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  /**
+   * The secret to verify with: the registration start() confirmed, else the one a previous run
+   * stored for this URL. Only Vipps and this relay ever saw it, so hooks arriving while start()
+   * is still talking to Vipps (or retrying) after a restart verify instead of getting 401.
+   */
+  async function knownWebhook(hookUrl: string): Promise<StoredVippsWebhook | null> {
+    if (registered) return registered;
+    storedAtBoot ??= Promise.resolve()
+      .then(() => storedVippsWebhook(deps.meta))
+      .catch(() => null);
+    const stored = await storedAtBoot;
+    return stored && stored.url === hookUrl ? stored : null;
+  }
 
   async function register(hookUrl: string, attempt: number): Promise<void> {
     if (!client) return;
@@ -56,11 +72,13 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
       // The id and URL only: the secret is never logged.
       logger.info({ webhookId: webhook.id, url: hookUrl, reused, deletedStale: deleted }, reused ? 'vipps webhook reused' : 'vipps webhook registered');
     } catch (err) {
+      const acceptingHooks = config.webhookSecret !== undefined || (await knownWebhook(hookUrl)) !== null;
+      if (stopped) return;
       const waits = deps.registerRetryMs ?? REGISTER_RETRY_MS;
       const waitMs = waits[Math.min(attempt, waits.length - 1)]!;
       logger.error(
-        { err: (err as Error).message, url: hookUrl, retryInMs: waitMs, acceptingHooks: config.webhookSecret !== undefined || registered !== null },
-        'vipps webhook registration failed; retrying in the background (hooks get 401 until then unless VIPPS_WEBHOOK_SECRET is set)',
+        { err: (err as Error).message, url: hookUrl, retryInMs: waitMs, acceptingHooks },
+        'vipps webhook registration failed; retrying in the background (until then hooks verify only with a stored registration or VIPPS_WEBHOOK_SECRET)',
       );
       retryTimer = setTimeout(() => {
         retryTimer = null;
@@ -83,7 +101,8 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
           } catch {
             return { verdict: 'unauthenticated', message: 'RELAY_PUBLIC_URL is not set, so Vipps signatures (which cover its host) cannot be checked' };
           }
-          const secrets = [config.webhookSecret, registered?.secret].filter((s): s is string => typeof s === 'string' && s.length > 0);
+          const known = client ? await knownWebhook(`${deps.publicUrl().replace(/\/+$/, '')}${VIPPS_WEBHOOK_PATH}`) : null;
+          const secrets = [config.webhookSecret, known?.secret].filter((s): s is string => typeof s === 'string' && s.length > 0);
           // Vipps signs the path it called; a public URL with a path prefix (behind a proxy) is part of it.
           const prefix = base.pathname.replace(/\/+$/, '');
           const check = verifyVippsHmac({ ...request, pathAndQuery: prefix + request.pathAndQuery }, secrets, base.host, now);
@@ -106,6 +125,12 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
           start: async (relayPublicUrl: string) => {
             if (retryTimer) clearTimeout(retryTimer);
             await register(`${relayPublicUrl.replace(/\/+$/, '')}${VIPPS_WEBHOOK_PATH}`, 0);
+          },
+          stop: () => {
+            // A retry after close would write to a closed store.
+            stopped = true;
+            if (retryTimer) clearTimeout(retryTimer);
+            retryTimer = null;
           },
         }
       : {}),

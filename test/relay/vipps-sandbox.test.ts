@@ -246,6 +246,50 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       const verdict = await adapter.webhooks[0]!.verify({ rawBody: Buffer.from(body), body: null, headers, method: 'POST', pathAndQuery: '/webhooks/vipps' }, new Date());
       expect(verdict.verdict).toBe('verified');
     });
+    it('after a restart, hooks signed with the stored secret verify while Vipps is still unreachable; stop() ends the retries', async () => {
+      const url = 'http://127.0.0.1:9/relay-c';
+      const meta = memoryMeta();
+      await createVippsAdapter(creds(), { logger: silent, meta, publicUrl: () => url }).start!(url);
+      const stored = JSON.parse(meta.map.get(VIPPS_WEBHOOK_META_KEY)!) as { secret: string };
+
+      // The restart: Vipps is down, so start() cannot confirm the registration.
+      const lines: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+      const down: typeof fetch = async () => {
+        throw new TypeError('fetch failed (Vipps down)');
+      };
+      const restarted = createVippsAdapter(creds(), { logger, meta, publicUrl: () => url, fetch: down, registerRetryMs: [30] });
+      await restarted.start!(url);
+      expect(JSON.parse(lines.find((l) => l.includes('registration failed'))!)).toMatchObject({ acceptingHooks: true });
+
+      const { signVippsRequest } = await import('../../backend-relay/psp/vipps-hmac.js');
+      const body = JSON.stringify({ msn: C.msn, reference: 'abcdefgh-2', pspReference: '2', name: 'CREATED', amount: { currency: 'NOK', value: 100 }, timestamp: new Date().toISOString(), idempotencyKey: 'k2', success: true });
+      const verdictFor = (secret: string, adapter = restarted) =>
+        adapter.webhooks[0]!.verify(
+          { rawBody: Buffer.from(body), body: null, headers: signVippsRequest({ secret, pathAndQuery: '/relay-c/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }), method: 'POST', pathAndQuery: '/webhooks/vipps' },
+          new Date(),
+        );
+      expect((await verdictFor(stored.secret)).verdict).toBe('verified');
+      expect((await verdictFor('not-the-secret')).verdict).toBe('unauthenticated');
+      // A registration stored for another public URL is not ours to trust.
+      const moved = createVippsAdapter(creds(), { logger: silent, meta, publicUrl: () => 'http://127.0.0.1:9/relay-d', fetch: down });
+      const movedVerdict = await moved.webhooks[0]!.verify(
+        { rawBody: Buffer.from(body), body: null, headers: signVippsRequest({ secret: stored.secret, pathAndQuery: '/relay-d/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }), method: 'POST', pathAndQuery: '/webhooks/vipps' },
+        new Date(),
+      );
+      expect(movedVerdict.verdict).toBe('unauthenticated');
+
+      // Retries go on in the background until stop().
+      const failures = () => lines.filter((l) => l.includes('registration failed')).length;
+      const deadline = Date.now() + 5_000;
+      while (failures() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(failures()).toBeGreaterThanOrEqual(2);
+      restarted.stop!();
+      const afterStop = failures();
+      await new Promise((r) => setTimeout(r, 200));
+      // Nothing is scheduled after stop(), and an attempt in flight ends quietly.
+      expect(failures()).toBe(afterStop);
+    });
   });
 
   describe('provisionCab', () => {
