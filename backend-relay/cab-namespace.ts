@@ -76,6 +76,14 @@ export function wireCabNamespace(
 
   async function onConnection(socket: Socket): Promise<void> {
     const { cabId, lastSeq, tokenHash } = socket.data as CabSocketData;
+    const now = Date.now();
+    // What the tablet says it has applied counts as acked. Queued together, so both ride one
+    // group commit (one fsync) instead of two in a row: a reconnect storm is thousands of these.
+    await Promise.all([store.markAckedThrough(cabId, lastSeq, now), store.markSeen(cabId, new Date(now).toISOString())]);
+    await socket.join(cabRoom(cabId));
+    // Read after joining: a token rotation or delete from now on finds this socket in the
+    // room; one committed since the handshake's check (while the writes above waited for
+    // their commit) is seen here.
     const cab = await store.getCab(cabId);
     if (!cab || cab.tokenHash !== tokenHash) {
       socket.disconnect(true);
@@ -87,11 +95,6 @@ export function wireCabNamespace(
         'the tablet has seen more events than the relay holds (was the relay database replaced?); delivering from the relay’s end',
       );
     }
-    const now = Date.now();
-    // What the tablet says it has applied counts as acked. Queued together, so both ride one
-    // group commit (one fsync) instead of two in a row: a reconnect storm is thousands of these.
-    await Promise.all([store.markAckedThrough(cabId, lastSeq, now), store.markSeen(cabId, new Date(now).toISOString())]);
-    await socket.join(cabRoom(cabId));
     if (!socket.connected) return; // gone while we were setting up
     socket.on('disconnect', (reason) => {
       logger.info({ cabId, reason }, 'tablet disconnected');

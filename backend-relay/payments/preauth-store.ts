@@ -169,6 +169,6 @@ export class PreauthStore {
         now: nowIso,
       });
       return true;
-    })();
+    }).immediate();
   }
 }

@@ -11,19 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { RelayStore } from './relay-store.js';
-
-/** The RelayStore methods that write; everything else reads committed state directly. */
-const WRITES = [
-  'putCab',
-  'setTokenHash',
-  'deleteCab',
-  'markSeen',
-  'appendEvent',
-  'recordUnrouted',
-  'markAcked',
-  'markAckedThrough',
-  'prune',
-] as const satisfies readonly (keyof RelayStore)[];
+import { WRITE_METHODS } from './store-writer-protocol.js';
 
 /**
  * Bookkeeping nobody waits on: acks (a tablet's handshake lastSeq re-acks anything a crash
@@ -100,6 +88,8 @@ export class GroupCommit {
     const outcomes: Promise<unknown>[] = [];
     const started = performance.now();
     try {
+      // IMMEDIATE: the relay's main connection writes too (payments, rollouts); a deferred
+      // transaction that read first could not take the write lock after its commit.
       this.db.transaction(() => {
         for (const write of batch) {
           let outcome: Promise<unknown>;
@@ -111,7 +101,7 @@ export class GroupCommit {
           outcome.catch(() => {}); // observed below, after the commit
           outcomes.push(outcome);
         }
-      })();
+      }).immediate();
     } catch (err) {
       // The commit itself failed: nothing in the batch is durable.
       for (const write of batch) write.reject(err);
@@ -147,7 +137,7 @@ function reportSlowCommit(ms: number, writes: number): void {
 export function installGroupCommit(db: Database.Database, store: RelayStore): GroupCommit {
   const group = new GroupCommit(db);
   const writable = store as unknown as Record<string, unknown>;
-  for (const name of WRITES) {
+  for (const name of WRITE_METHODS) {
     const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
     writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: isLazy(name, args) });
   }

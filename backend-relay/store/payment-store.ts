@@ -1,7 +1,7 @@
 /**
  * Relay-made payments, check-ins, refunds and the adapters' key/value table (migration 4).
  * Each method commits before it resolves (plain better-sqlite3 transactions on the relay's
- * connection; a group-commit batch runs synchronously, so they never interleave with one).
+ * main connection; SQLite serializes them with the store writer thread's group commits).
  */
 import type Database from 'better-sqlite3';
 import type { OrderLine, PspName } from '../../protocol/relay-protocol.js';

@@ -1,4 +1,8 @@
-/** The embedded RelayStore: SQLite through better-sqlite3, WAL, synchronous=FULL, prepared statements. */
+/**
+ * The embedded RelayStore: SQLite through better-sqlite3, WAL, synchronous=FULL, prepared
+ * statements. For a database file, writes run on a writer thread (writer-thread.ts) and reads
+ * on the caller's connection; an in-memory database keeps both on one connection.
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +20,8 @@ import type {
   UnroutedHook,
 } from './relay-store.js';
 import { installGroupCommit } from './group-commit.js';
+import { WRITE_METHODS } from './store-writer-protocol.js';
+import { WriterThread } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
 
@@ -143,20 +149,28 @@ function toEvent(row: EventRow): StoredEvent {
 }
 
 /** Opens (and migrates) the database; refuses one written by a newer relay. */
-export function openRelayDatabase(path: string): Database.Database {
+export function openRelayDatabase(path: string, options: { migrate?: boolean } = {}): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Two connections write (the writer thread, and this one for payments and rollouts):
+  // each waits for the other's commit instead of failing with SQLITE_BUSY.
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  if (options.migrate ?? true) migrate(db);
   return db;
 }
 
-/** The store owns the database and closes it; pass an open one to share it (rollout store). */
-export function openSqliteRelayStore(pathOrDb: string | Database.Database): RelayStore {
-  return new SqliteRelayStore(typeof pathOrDb === 'string' ? openRelayDatabase(pathOrDb) : pathOrDb);
+/**
+ * The store owns the database and closes it; pass an open one to share it (payment and
+ * rollout stores). `writerThread: false` keeps writes on this connection (the writer thread's
+ * own store; tests).
+ */
+export function openSqliteRelayStore(pathOrDb: string | Database.Database, options: { writerThread?: boolean } = {}): RelayStore {
+  const db = typeof pathOrDb === 'string' ? openRelayDatabase(pathOrDb) : pathOrDb;
+  const writer = (options.writerThread ?? true) && !db.memory ? new WriterThread(db.name) : null;
+  return new SqliteRelayStore(db, writer);
 }
 
 function migrate(db: Database.Database): void {
@@ -176,7 +190,10 @@ class SqliteRelayStore implements RelayStore {
   private readonly s;
   private closed = false;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: WriterThread | null,
+  ) {
     this.s = {
       cabById: db.prepare<[string], CabRow>(`${CAB_SELECT} WHERE c.cab_id = ?`),
       cabByQr: db.prepare<[string], CabRow>(
@@ -239,8 +256,13 @@ class SqliteRelayStore implements RelayStore {
       pruneUnrouted: db.prepare(`DELETE FROM unrouted_hooks WHERE received_at < ?`),
       ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
     };
-    // Writes queued in the same event-loop turn share one transaction (one fsync).
-    installGroupCommit(db, this);
+    if (writer) {
+      const writable = this as unknown as Record<string, unknown>;
+      for (const name of WRITE_METHODS) writable[name] = (...args: unknown[]) => writer.call(name, args);
+    } else {
+      // Writes queued in the same event-loop turn share one transaction (one fsync).
+      installGroupCommit(db, this);
+    }
   }
 
   async putCab(cab: CabInput, tokenHash: string, nowIso: string, options: { keepToken?: boolean } = {}): Promise<PutCabResult> {
@@ -353,12 +375,15 @@ class SqliteRelayStore implements RelayStore {
 
   async ping(): Promise<void> {
     if (this.closed) throw new Error('the relay database is closed');
+    if (this.writer?.error) throw this.writer.error;
     this.s.ping.get();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The writer commits what is queued first; its connection closes before this one.
+    await this.writer?.close();
     this.db.close();
   }
 }

@@ -120,7 +120,7 @@ export class SqliteRolloutStore implements RolloutStore {
       for (const f of release.files) this.s.insertFile.run(release.version, f.name, f.size, f.sha512);
       this.s.log.run(nowIso, 'publish', JSON.stringify({ version: release.version, dir: release.dir, files: release.files.length }));
       return true;
-    })();
+    }).immediate();
   }
 
   async getRelease(version: string): Promise<ReleaseRecord | null> {
@@ -158,7 +158,7 @@ export class SqliteRolloutStore implements RolloutStore {
     this.db.transaction(() => {
       this.s.saveRollout.run({ ...state, namedCabs: JSON.stringify(state.namedCabs), paused: state.paused ? 1 : 0 });
       this.s.log.run(state.updatedAt, action, JSON.stringify(detail));
-    })();
+    }).immediate();
   }
 
   async getPin(cabId: string): Promise<string | null> {
@@ -175,7 +175,7 @@ export class SqliteRolloutStore implements RolloutStore {
       this.s.pin.run(cabId, version, nowIso);
       this.s.log.run(nowIso, 'pin', JSON.stringify({ cabId, version }));
       return true;
-    })();
+    }).immediate();
   }
 
   async unpin(cabId: string, nowIso: string): Promise<boolean> {
@@ -183,7 +183,7 @@ export class SqliteRolloutStore implements RolloutStore {
       const removed = this.s.unpin.run(cabId).changes > 0;
       if (removed) this.s.log.run(nowIso, 'unpin', JSON.stringify({ cabId }));
       return removed;
-    })();
+    }).immediate();
   }
 
   async recordCheck(cabId: string, nowIso: string, offeredVersion: string | null): Promise<void> {

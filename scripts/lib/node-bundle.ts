@@ -12,20 +12,24 @@ import { build } from 'esbuild';
 import path from 'node:path';
 
 export const NODE_BUNDLES = {
-  preview: { entry: 'electron/preview/main.ts', outfile: 'out/preview/main.mjs' },
-  relay: { entry: 'backend-relay/main.ts', outfile: 'out/relay/main.mjs' },
-} as const;
+  preview: { entry: 'electron/preview/main.ts', outfile: 'out/preview/main.mjs', workers: {} },
+  // The relay's store writer thread loads its own bundle beside main.mjs (store/writer-thread.ts).
+  relay: { entry: 'backend-relay/main.ts', outfile: 'out/relay/main.mjs', workers: { 'store-writer': 'backend-relay/store/store-writer.ts' } },
+} as const satisfies Record<string, { entry: string; outfile: string; workers: Record<string, string> }>;
 export type NodeBundleName = keyof typeof NODE_BUNDLES;
 
 const root = path.resolve(import.meta.dirname, '../..');
 
 /** Builds the bundle; resolves with its absolute path. */
 export async function buildNodeBundle(name: NodeBundleName): Promise<string> {
-  const { entry, outfile } = NODE_BUNDLES[name];
+  const { entry, outfile, workers } = NODE_BUNDLES[name];
   const out = path.join(root, outfile);
+  const entryPoints: Record<string, string> = { [path.basename(outfile, '.mjs')]: path.join(root, entry) };
+  for (const [worker, file] of Object.entries(workers)) entryPoints[worker] = path.join(root, file);
   await build({
-    entryPoints: [path.join(root, entry)],
-    outfile: out,
+    entryPoints,
+    outdir: path.dirname(out),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node20',

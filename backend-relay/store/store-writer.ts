@@ -1,0 +1,58 @@
+/**
+ * The store writer thread (see writer-thread.ts): its own connection to the relay database,
+ * the store's write methods group-committed there, one reply per write after its commit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { z } from 'zod';
+import { openRelayDatabase, openSqliteRelayStore } from './sqlite-store.js';
+import { WRITE_METHODS, type WriteMethod, type WriterReply, type WriterReplyBatch, type WriterRequest, type WriterRequestBatch } from './store-writer-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('store-writer runs as a worker thread of the relay (writer-thread.ts)');
+const { dbPath } = z.object({ dbPath: z.string().min(1) }).parse(workerData);
+
+// The main thread has migrated the database already; this connection only writes.
+const store = (() => {
+  try {
+    return openSqliteRelayStore(openRelayDatabase(dbPath, { migrate: false }), { writerThread: false });
+  } catch (err) {
+    // better-sqlite3's SqliteError loses its message crossing threads; a plain Error keeps it.
+    throw new Error(`cannot open ${dbPath}: ${describe(err)}`);
+  }
+})();
+const writes = new Set<string>(WRITE_METHODS);
+
+let replies: WriterReplyBatch = [];
+/** Replies settled in one turn (one group commit's writes) go back as one message. */
+function reply(r: WriterReply): void {
+  replies.push(r);
+  if (replies.length > 1) return;
+  queueMicrotask(() => {
+    const batch = replies;
+    replies = [];
+    port!.postMessage(batch);
+  });
+}
+
+function handle(request: WriterRequest): void {
+  const failed = (err: unknown) => reply({ id: request.id, ok: false, error: { message: describe(err), code: (err as { code?: string }).code } });
+  if (request.method === 'close') {
+    store.close().then(() => reply({ id: request.id, ok: true, value: undefined }), failed);
+    return;
+  }
+  if (!writes.has(request.method)) {
+    failed(new Error(`"${String(request.method)}" is not a relay store write`));
+    return;
+  }
+  const write = store[request.method as WriteMethod] as (...args: unknown[]) => Promise<unknown>;
+  write.apply(store, request.args).then((value) => reply({ id: request.id, ok: true, value }), failed);
+}
+
+port.on('message', (batch: WriterRequestBatch) => {
+  for (const request of batch) handle(request);
+});
+
+function describe(err: unknown): string {
+  const { message, code } = (err ?? {}) as { message?: string; code?: string };
+  return [code, message ?? String(err)].filter(Boolean).join(': ');
+}

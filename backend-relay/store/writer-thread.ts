@@ -1,0 +1,108 @@
+/**
+ * The relay store's writes run on a worker thread with its own SQLite connection
+ * (`store-writer.ts`). With synchronous=FULL every commit waits for an fsync; on the main
+ * thread that wait blocked every webhook, handshake and socket write behind it (a third of
+ * the relay's wall time at 700 hooks/s, issue 7). On the writer thread the main thread keeps
+ * serving while the disk syncs, and the next group commit gathers what arrived meanwhile.
+ *
+ * Durability is unchanged: a write's promise settles only after the writer's commit, so a
+ * 2xx still means committed. Reads stay on the main thread's connection and see a commit
+ * only once it is durable (WAL makes a commit visible after its fsync).
+ */
+import { Worker } from 'node:worker_threads';
+import type { WriterReply, WriterReplyBatch, WriterRequest, WriterRequestBatch, WriteMethod } from './store-writer-protocol.js';
+
+/** Bundled (out/relay/main.mjs): the writer's own bundle beside it. From source: through tsx. */
+function writerEntry(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./store-writer.dev.mjs', import.meta.url) : new URL('./store-writer.mjs', import.meta.url);
+}
+
+export class StoreWriterError extends Error {
+  override name = 'StoreWriterError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class WriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private outgoing: WriterRequestBatch = [];
+  private failure: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(dbPath: string) {
+    this.worker = new Worker(writerEntry(), { workerData: { dbPath } });
+    // Referenced only while a write is in flight: an idle writer must not keep a process alive.
+    this.worker.unref();
+    this.worker.on('message', (replies: WriterReplyBatch) => {
+      for (const reply of replies) this.settle(reply);
+    });
+    this.worker.on('error', (err: unknown) => {
+      const { message, code } = (err ?? {}) as { message?: string; code?: string };
+      this.fail(new StoreWriterError(`the relay store's writer thread failed: ${message ?? code ?? String(err)}`, code));
+    });
+    this.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(new StoreWriterError(`the relay store's writer thread exited (code ${code}); restart the relay`));
+    });
+  }
+
+  /** Null while the writer is healthy; the reason every write now fails otherwise. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  call(method: WriteMethod | 'close', args: unknown[]): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.send({ id, method, args });
+    });
+  }
+
+  /**
+   * Requests made in one event-loop turn go as one message after its I/O callbacks (each
+   * webhook is a callback of its own; a message per write was ~8 % of the main thread).
+   * They would have shared one group commit anyway.
+   */
+  private send(request: WriterRequest): void {
+    this.outgoing.push(request);
+    if (this.outgoing.length > 1) return;
+    setImmediate(() => {
+      const batch = this.outgoing;
+      this.outgoing = [];
+      if (!this.failure) this.worker.postMessage(batch);
+    });
+  }
+
+  /** Commits what is queued, closes the writer's connection and ends the thread. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.failure) await this.call('close', []);
+      await this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  private settle(reply: WriterReply): void {
+    const waiter = this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (reply.ok) waiter.resolve(reply.value);
+    else waiter.reject(new StoreWriterError(reply.error.message, reply.error.code));
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
+    this.worker.unref();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The relay store's writer thread: writes commit on their own connection while the main
+ * connection keeps reading and writing (payments); a write resolves only once committed; a
+ * dead writer fails writes and the health check instead of hanging them.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { NewEvent } from '../../backend-relay/store/relay-store.js';
+import { PaymentStore } from '../../backend-relay/store/payment-store.js';
+import { openRelayDatabase, openSqliteRelayStore } from '../../backend-relay/store/sqlite-store.js';
+import { WriterThread } from '../../backend-relay/store/writer-thread.js';
+import { tempDir } from './helpers.js';
+
+const event = (cabId: string, key: string): NewEvent => ({
+  id: `id-${key}`,
+  cabId,
+  psp: 'hips',
+  dedupeKey: key,
+  type: 'qr.session.canceled',
+  occurredAt: new Date().toISOString(),
+  data: { sessionId: key },
+});
+
+async function openWithCab() {
+  const dbPath = path.join(tempDir(), 'relay.db');
+  const db = openRelayDatabase(dbPath);
+  const store = openSqliteRelayStore(db);
+  await store.putCab({ cabId: 'a', psp: 'hips', qrCodes: ['qr-a'], plate: 'P', label: 'L', enabled: true }, 'h'.repeat(64), new Date().toISOString());
+  return { dbPath, db, store };
+}
+
+describe('relay store writer thread', () => {
+  it('commits store writes on the writer while the main connection writes payments in the same turns', async () => {
+    const { db, store } = await openWithCab();
+    const payments = new PaymentStore(db);
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 300; i++) {
+      writes.push(store.appendEvent(event('a', `k${i}`), Date.now()));
+      writes.push(payments.set(`meta-${i}`, String(i)));
+    }
+    await Promise.all(writes);
+    expect((await store.eventsAfter('a', 0, 1000)).map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(await payments.get('meta-299')).toBe('299');
+    expect((await store.getCab('a'))?.lastSeq).toBe(300);
+    await store.close();
+  });
+
+  it('resolves a write only when another connection can read it', async () => {
+    const { dbPath, store } = await openWithCab();
+    const reader = new Database(dbPath, { readonly: true });
+    const count = reader.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events');
+    for (let i = 1; i <= 20; i++) {
+      const stored = await store.appendEvent(event('a', `v${i}`), Date.now());
+      expect(stored.status).toBe('stored');
+      expect(count.get()?.n).toBe(i);
+    }
+    reader.close();
+    await store.close();
+  });
+
+  it('commits queued writes before closing, lazy acks included', async () => {
+    const { dbPath, store } = await openWithCab();
+    const stored = await store.appendEvent(event('a', 'x1'), Date.now());
+    expect(stored.status).toBe('stored');
+    void store.markAcked('a', 1, Date.now()); // lazy: would wait for the next commit
+    await store.close();
+    const again = openSqliteRelayStore(dbPath);
+    expect(await again.getCab('a')).toMatchObject({ lastSeq: 1, ackedSeq: 1, backlog: 0 });
+    await again.close();
+  });
+
+  it('fails writes with the reason when the writer cannot open the database, instead of hanging them', async () => {
+    const notAFile = path.join(tempDir(), 'a-directory');
+    mkdirSync(notAFile);
+    const writer = new WriterThread(notAFile);
+    await expect(writer.call('markSeen', ['a', new Date().toISOString()])).rejects.toThrow(/writer thread failed: .*(unable to open|directory)/i);
+    expect(writer.error?.message).toMatch(/writer thread/);
+    await expect(writer.call('prune', [0])).rejects.toThrow(/writer thread/);
+    await writer.close();
+  });
+});
