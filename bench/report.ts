@@ -68,7 +68,7 @@ export function renderTable(relay: TargetResult, baseline: TargetResult | null):
     if (t.warmup) phaseRow(t.target, 'warm-up', t.warmup, 'not measured');
     if (t.steady) phaseRow(t.target, 'steady', t.steady);
     for (const s of t.steps ?? []) phaseRow(t.target, 'max-step', s, s.passed ? (s === t.maxSustained ? 'max sustained' : 'sustained') : s.why);
-    if (t.slowCommits) rows.push([t.target, 'disk', '-', '-', '-', '-', String(t.slowCommits.maxMs), '-', '-', '-', `${t.slowCommits.count} commits over 100 ms (${(t.slowCommits.totalMs / 1000).toFixed(1)} s in all): fsync stalls hold the event loop`]);
+    if (t.slowCommits) rows.push([t.target, 'disk', '-', '-', '-', '-', String(t.slowCommits.maxMs), '-', '-', '-', `${t.slowCommits.count} commits over 100 ms (${(t.slowCommits.totalMs / 1000).toFixed(1)} s in all): each held the writes queued behind it`]);
     if (t.storm) {
       const s = t.storm;
       rows.push([t.target, 'storm', '-', '-', '-', '-', '-', String(s.lost), String(s.duplicates), String(s.failed),
