@@ -27,9 +27,17 @@ export interface Rs256Options {
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Throws with what to fix in HIPS_PUBLIC_KEY_FILE when the PEM is unreadable or not RSA. */
 export function importRs256PublicKey(pem: string): KeyObject {
-  const key = createPublicKey(pem);
-  if (key.asymmetricKeyType !== 'rsa') throw new Error(`the Hips public key must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (err) {
+    throw new Error(`the Hips public key is not a readable PEM public key (${(err as Error).message}); point HIPS_PUBLIC_KEY_FILE at Hips' SPKI PEM`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new Error(`the Hips public key must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}: Hips signs with RS256; point HIPS_PUBLIC_KEY_FILE at its RSA key`);
+  }
   return key;
 }
 
@@ -54,7 +62,7 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   const nowS = Math.floor(options.now.getTime() / 1000);
   const tolerance = options.clockToleranceS;
   for (const claim of ['nbf', 'exp'] as const) {
-    if (payload[claim] !== undefined && !isNumericDate(payload[claim])) return invalidClaim(claim, 'must be a number');
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') return invalidClaim(claim, 'must be a number');
   }
   if (payload.exp === undefined) return invalidClaim('exp', 'missing');
   if (typeof payload.iss !== 'string') return invalidClaim('iss', 'missing');
@@ -73,10 +81,6 @@ function decodeJson(part: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
-}
-
-function isNumericDate(value: unknown): boolean {
-  return typeof value === 'number';
 }
 
 function malformed(): JwtResult {

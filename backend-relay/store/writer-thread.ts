@@ -1,8 +1,8 @@
 /**
  * The relay store's writes run on a worker thread with its own SQLite connection
  * (`store-writer.ts`). With synchronous=FULL every commit waits for an fsync; on the main
- * thread that wait blocked every webhook, handshake and socket write behind it (a third of
- * the relay's wall time at 700 hooks/s, issue 7). On the writer thread the main thread keeps
+ * thread that wait blocked every webhook, handshake and socket write behind it (29 % of the
+ * main thread's wall time at 2,000 cabs and 700 hooks/s, issue 7). On the writer thread the main thread keeps
  * serving while the disk syncs, and the next group commit gathers what arrived meanwhile.
  *
  * Durability is unchanged: a write's promise settles only after the writer's commit, so a
@@ -47,7 +47,11 @@ export class WriterThread {
       this.fail(new StoreWriterError(`the relay store's writer thread failed: ${message ?? code ?? String(err)}`, code));
     });
     this.worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new StoreWriterError(`the relay store's writer thread exited (code ${code}); restart the relay`));
+      this.fail(
+        this.closing
+          ? new StoreWriterError('the relay store is closed; this write came after close()')
+          : new StoreWriterError(`the relay store's writer thread exited (code ${code}); restart the relay`),
+      );
     });
   }
 
@@ -58,6 +62,7 @@ export class WriterThread {
 
   call(method: WriteMethod | 'close', args: unknown[]): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closing && method !== 'close') return Promise.reject(new StoreWriterError('the relay store is closed; this write came after close()'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
@@ -68,8 +73,8 @@ export class WriterThread {
 
   /**
    * Requests made in one event-loop turn go as one message after its I/O callbacks (each
-   * webhook is a callback of its own; a message per write was ~8 % of the main thread).
-   * They would have shared one group commit anyway.
+   * webhook is a callback of its own): one wake-up of the writer per turn instead of one per
+   * write. They would have shared one group commit anyway.
    */
   private send(request: WriterRequest): void {
     this.outgoing.push(request);

@@ -117,5 +117,6 @@ describe('RS256 JWT verification (node:crypto) decides as jose does', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
     expect(() => importRs256PublicKey(ec)).toThrow(/must be an RSA key, not ec/);
     expect(() => importRs256PublicKey('not a pem')).toThrow();
+    expect(() => importRs256PublicKey('not a pem')).toThrow(/not a readable PEM public key .*HIPS_PUBLIC_KEY_FILE/);
   });
 });

@@ -71,6 +71,12 @@ describe('relay store writer thread', () => {
     await again.close();
   });
 
+  it('refuses a write after close() with a clear error instead of leaving it unanswered', async () => {
+    const { store } = await openWithCab();
+    await store.close();
+    await expect(store.markSeen('a', new Date().toISOString())).rejects.toThrow(/relay store is closed; this write came after close\(\)/);
+  });
+
   it('fails writes with the reason when the writer cannot open the database, instead of hanging them', async () => {
     const notAFile = path.join(tempDir(), 'a-directory');
     mkdirSync(notAFile);
