@@ -43,6 +43,9 @@ describe('routing and idempotency', () => {
     const tablet = connectTablet(url, cabId, token, lastSeq);
     cleanups.push(() => tablet.close());
     await waitForConnect(tablet);
+    // The client's connect comes before the relay has committed the handshake and started
+    // delivery; a scan in between is (rightly) refused as cab_down.
+    await until(async () => (await admin(url, 'GET', '/admin/cabs')).body.cabs.some((c: { cabId: string; online: boolean }) => c.cabId === cabId && c.online), 'the relay sees the cab online');
     return tablet;
   }
 
