@@ -3,15 +3,15 @@
  * commit → answer. Nothing is stored before verification, and 2xx only after the commit.
  */
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import type { Locale } from '../protocol/kiosk-api.js';
 import type { PspName } from '../protocol/relay-protocol.js';
 import type { DeliveryHub } from './delivery.js';
 import { downResponseText } from './down-text.js';
+import { newEventId } from './event-id.js';
 import type { RelayMetrics } from './metrics.js';
 import { cabIdFromMerchantOrderId } from './merchant-order-id.js';
 import type { CheckIn, HookRoute, PaymentUpdate, WebhookEndpoint, WebhookRequest } from './psp/psp-adapter.js';
-import type { CabRecord, RelayStore } from './store/relay-store.js';
+import type { CabRecord, CabRoute, RelayStore } from './store/relay-store.js';
 
 export interface IngressDeps {
   store: RelayStore;
@@ -61,17 +61,21 @@ export async function handleWebhook(
     return { status: 400, body: { error: { code: 'malformed', message: verdict.message } } };
   }
 
-  if (await store.isKnownHook(psp, verdict.dedupeKey)) {
-    // Checked first: a retry of a stored hook is answered the same way whatever the cab does now.
+  const cab = await findCab(store, verdict.route, deps.payments);
+  const down = verdict.needsLiveCab && (!cab || !(await isLive(deps, cab, now)));
+  // A retry of a stored hook is answered the same way whatever the cab does now, and before a
+  // check-in is stored again. Where the event is simply appended, the append finds the retry
+  // itself (same answer), so the hot path saves this read.
+  const appendFindsRetry = cab !== null && !down && verdict.event !== null && !verdict.checkIn;
+  if (!appendFindsRetry && (await store.isKnownHook(psp, verdict.dedupeKey))) {
     count('duplicate');
     logger.info({ psp, kind: endpoint.kind, dedupeKey: verdict.dedupeKey }, 'duplicate webhook; already stored, not delivered again');
     return { status: 200, body: { status: 'duplicate' } };
   }
-  const cab = await findCab(store, verdict.route, deps.payments);
   const type = verdict.event?.type ?? (verdict.paymentUpdate ? `payment.${verdict.paymentUpdate.status}` : 'none');
   const log = { psp, kind: endpoint.kind, type, dedupeKey: verdict.dedupeKey, cabId: cab?.cabId };
 
-  if (verdict.needsLiveCab && (!cab || !isLive(cab, hub, deps.cabStaleSeconds, now))) {
+  if (down) {
     // The payer is told at once; nothing is stored, so a later retry is judged afresh.
     count('cab_down');
     logger.info({ ...log, known: cab !== null, enabled: cab?.enabled }, 'scan refused: cab unknown, disabled or offline');
@@ -91,13 +95,15 @@ export async function handleWebhook(
     return { status: 200, body: { status: 'unrouted' } };
   }
 
+  // Payment flows work on the cab's whole record; routing needed only its route.
+  const record = verdict.checkIn || verdict.paymentUpdate ? await wholeCab(store, cab) : null;
   if (verdict.checkIn) {
     if (!deps.payments) throw new Error('a check-in arrived but the relay has no payment service');
-    await deps.payments.storeCheckIn(cab, verdict.checkIn);
+    await deps.payments.storeCheckIn(record!, verdict.checkIn);
   }
   if (!verdict.event) {
     // The payment service decides the tablet's events; a repeat or a late hook changes nothing.
-    const applied = verdict.paymentUpdate && deps.payments ? await deps.payments.applyUpdate(cab, verdict.paymentUpdate, now) : 'ignored';
+    const applied = verdict.paymentUpdate && deps.payments ? await deps.payments.applyUpdate(record!, verdict.paymentUpdate, now) : 'ignored';
     count(applied === 'applied' ? 'stored' : 'duplicate');
     logger.info(log, applied === 'applied' ? 'payment update applied' : 'payment update changed nothing (repeat or already final)');
     return { status: 200, body: { status: applied === 'applied' ? 'stored' : 'duplicate' } };
@@ -105,7 +111,7 @@ export async function handleWebhook(
 
   const result = await store.appendEvent(
     {
-      id: uuidv7(),
+      id: newEventId(),
       cabId: cab.cabId,
       psp,
       dedupeKey: verdict.dedupeKey,
@@ -123,15 +129,22 @@ export async function handleWebhook(
   count('stored');
   logger.info({ ...log, seq: result.event.seq, eventId: result.event.id }, 'event stored');
   hub.notify(cab.cabId, result.event);
-  if (verdict.paymentUpdate && deps.payments) await deps.payments.applyUpdate(cab, verdict.paymentUpdate, now);
+  if (verdict.paymentUpdate && deps.payments) await deps.payments.applyUpdate(record!, verdict.paymentUpdate, now);
   return { status: 200, body: { status: 'stored', seq: result.event.seq } };
 }
 
-async function findCab(store: RelayStore, route: HookRoute, payments: PaymentHooks | undefined): Promise<CabRecord | null> {
-  if (route.by === 'qrCode') return store.findCabByQrCode(route.qrCode);
+async function findCab(store: RelayStore, route: HookRoute, payments: PaymentHooks | undefined): Promise<CabRoute | null> {
+  if (route.by === 'qrCode') return store.findRoute({ qrCode: route.qrCode });
   if (route.by === 'payment') return payments ? payments.cabForPayment(route.pspReference) : null;
   const cabId = cabIdFromMerchantOrderId(route.merchantOrderId);
-  return cabId ? store.getCab(cabId) : null;
+  return cabId ? store.findRoute({ cabId }) : null;
+}
+
+async function wholeCab(store: RelayStore, cab: CabRoute): Promise<CabRecord> {
+  const record = await store.getCab(cab.cabId);
+  // Deleted between routing and now: a 500, and the PSP's retry finds no cab (kept as unrouted).
+  if (!record) throw new Error(`cab ${cab.cabId} was deleted while its webhook was handled`);
+  return record;
 }
 
 function describeRoute(route: HookRoute): string {
@@ -141,9 +154,11 @@ function describeRoute(route: HookRoute): string {
 }
 
 /** A connected cab counts as seen now; otherwise its last sighting must be recent enough. */
-export function isLive(cab: CabRecord, hub: DeliveryHub, staleSeconds: number, now: Date): boolean {
+async function isLive(deps: IngressDeps, cab: CabRoute, now: Date): Promise<boolean> {
   if (!cab.enabled) return false;
-  if (hub.isConnected(cab.cabId)) return true;
-  if (!cab.lastSeenAt) return false;
-  return now.getTime() - Date.parse(cab.lastSeenAt) <= staleSeconds * 1000;
+  if (deps.hub.isConnected(cab.cabId)) return true;
+  // Read afresh: every sighting changes it, so it is not part of the cached route.
+  const lastSeenAt = (await deps.store.getCab(cab.cabId))?.lastSeenAt;
+  if (!lastSeenAt) return false;
+  return now.getTime() - Date.parse(lastSeenAt) <= deps.cabStaleSeconds * 1000;
 }

@@ -11,18 +11,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { RelayStore } from './relay-store.js';
-import { WRITE_METHODS } from './store-writer-protocol.js';
+import { isLazyWrite, LAZY_FLUSH_MS, WRITE_METHODS } from './store-writer-protocol.js';
 
-/**
- * Bookkeeping nobody waits on: acks (a tablet's handshake lastSeq re-acks anything a crash
- * forgets), one per delivered event, and the status a tablet reports (`markSeen` with a
- * status; the plain `markSeen` of a new connection stays eager, liveness depends on it).
- * They do not start a commit of their own: they ride along with the next one, or are
- * committed after LAZY_FLUSH_MS at the latest. Their promises still settle only after that
- * commit.
- */
-const isLazy = (name: string, args: unknown[]) => name === 'markAcked' || (name === 'markSeen' && args[2] !== undefined);
-export const LAZY_FLUSH_MS = 20;
 /** A commit this slow held every webhook in its batch; worth a log line (the disk's fsync). */
 export const SLOW_COMMIT_MS = 100;
 /**
@@ -59,6 +49,7 @@ export class GroupCommit {
   enqueue<T>(run: () => Promise<T>, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: Promise<unknown>) => void, reject });
+      // Lazy writes (see isLazyWrite) ride along with the next commit, or wait LAZY_FLUSH_MS.
       if (options.lazy) {
         this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS);
       } else if (!this.scheduled) {
@@ -139,7 +130,7 @@ export function installGroupCommit(db: Database.Database, store: RelayStore): Gr
   const writable = store as unknown as Record<string, unknown>;
   for (const name of WRITE_METHODS) {
     const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: isLazy(name, args) });
+    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: isLazyWrite(name, args) });
   }
   // Closing must not strand queued writes: commit them first.
   const close = store.close.bind(store);

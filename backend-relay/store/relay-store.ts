@@ -15,6 +15,13 @@ export interface CabInput {
   qrContent?: string | null;
 }
 
+/** What routing a webhook needs of its cab: fields only putCab and deleteCab change. */
+export interface CabRoute {
+  cabId: string;
+  psp: PspName;
+  enabled: boolean;
+}
+
 export interface CabRecord extends CabInput {
   qrContent: string | null;
   tokenHash: string;
@@ -80,6 +87,11 @@ export interface RelayStore {
   putCab(cab: CabInput, tokenHash: string, nowIso: string, options?: { keepToken?: boolean }): Promise<PutCabResult>;
   getCab(cabId: string): Promise<CabRecord | null>;
   findCabByQrCode(qrCode: string): Promise<CabRecord | null>;
+  /**
+   * The route of the cab with this id or QR code, for the webhook hot path: kept in memory
+   * after the first read and dropped whenever putCab or deleteCab commits.
+   */
+  findRoute(by: { cabId: string } | { qrCode: string }): Promise<CabRoute | null>;
   listCabs(): Promise<CabRecord[]>;
   /** False when the cab does not exist. */
   setTokenHash(cabId: string, tokenHash: string): Promise<boolean>;

@@ -12,6 +12,7 @@ import type { PspName, RelayEventType, RideStateName } from '../../protocol/rela
 import type {
   CabInput,
   CabRecord,
+  CabRoute,
   NewEvent,
   PutCabResult,
   RelayStore,
@@ -97,6 +98,12 @@ interface CabRow {
   qr_content: string | null;
   qr_codes: string | null;
   backlog: number;
+}
+
+interface RouteRow {
+  cab_id: string;
+  psp: string;
+  enabled: number;
 }
 
 interface EventRow {
@@ -189,6 +196,13 @@ function migrate(db: Database.Database): void {
 class SqliteRelayStore implements RelayStore {
   private readonly s;
   private closed = false;
+  /**
+   * Routes read so far, by "id:<cabId>" and "qr:<qrCode>". Every webhook routes, and after each
+   * of the writer thread's commits this connection's page cache starts cold: the two reads
+   * were 12 % of the relay's main thread at 500 hooks/s (issue 7). Only putCab and deleteCab
+   * change a route, so those clear it once they commit. Unknown cabs are not kept.
+   */
+  private readonly routes = new Map<string, CabRoute>();
 
   constructor(
     private readonly db: Database.Database,
@@ -200,6 +214,10 @@ class SqliteRelayStore implements RelayStore {
         `${CAB_SELECT} WHERE c.cab_id = (SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?)`,
       ),
       allCabs: db.prepare<[], CabRow>(`${CAB_SELECT} ORDER BY c.cab_id`),
+      routeById: db.prepare<[string], RouteRow>(`SELECT cab_id, psp, enabled FROM cabs WHERE cab_id = ?`),
+      routeByQr: db.prepare<[string], RouteRow>(
+        `SELECT c.cab_id, c.psp, c.enabled FROM cab_qr_codes q JOIN cabs c ON c.cab_id = q.cab_id WHERE q.qr_code = ?`,
+      ),
       qrOwner: db.prepare<[string], { cab_id: string }>(`SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?`),
       insertCab: db.prepare(
         `INSERT INTO cabs (cab_id, psp, plate, label, enabled, token_hash, created_at)
@@ -263,6 +281,11 @@ class SqliteRelayStore implements RelayStore {
       // Writes queued in the same event-loop turn share one transaction (one fsync).
       installGroupCommit(db, this);
     }
+    for (const name of ['putCab', 'deleteCab'] as const) {
+      const write = this[name].bind(this) as (...args: unknown[]) => Promise<unknown>;
+      // Cleared once the write has committed (or failed): a read before that saw the old route.
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => write(...args).finally(() => this.routes.clear());
+    }
   }
 
   async putCab(cab: CabInput, tokenHash: string, nowIso: string, options: { keepToken?: boolean } = {}): Promise<PutCabResult> {
@@ -295,6 +318,17 @@ class SqliteRelayStore implements RelayStore {
   async findCabByQrCode(qrCode: string): Promise<CabRecord | null> {
     const row = this.s.cabByQr.get(qrCode);
     return row ? toCab(row) : null;
+  }
+
+  async findRoute(by: { cabId: string } | { qrCode: string }): Promise<CabRoute | null> {
+    const key = 'cabId' in by ? `id:${by.cabId}` : `qr:${by.qrCode}`;
+    const known = this.routes.get(key);
+    if (known) return known;
+    const row = 'cabId' in by ? this.s.routeById.get(by.cabId) : this.s.routeByQr.get(by.qrCode);
+    if (!row) return null;
+    const route: CabRoute = Object.freeze({ cabId: row.cab_id, psp: row.psp as PspName, enabled: row.enabled === 1 });
+    this.routes.set(key, route);
+    return route;
   }
 
   async listCabs(): Promise<CabRecord[]> {

@@ -15,6 +15,17 @@ export const WRITE_METHODS = [
 ] as const satisfies readonly (keyof RelayStore)[];
 export type WriteMethod = (typeof WRITE_METHODS)[number];
 
+/**
+ * Bookkeeping nobody waits on: acks (a tablet's handshake lastSeq re-acks anything a crash
+ * forgets), one per delivered event, and the status a tablet reports (`markSeen` with a
+ * status; the plain `markSeen` of a new connection stays eager, liveness depends on it).
+ * They do not start a commit, nor a message to the writer thread, of their own: they ride
+ * along with the next one, or go after LAZY_FLUSH_MS at the latest. Their promises still
+ * settle only after their commit.
+ */
+export const isLazyWrite = (name: string, args: unknown[]) => name === 'markAcked' || (name === 'markSeen' && args[2] !== undefined);
+export const LAZY_FLUSH_MS = 20;
+
 export interface WriterRequest {
   id: number;
   method: WriteMethod | 'close';

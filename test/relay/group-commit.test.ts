@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, LAZY_FLUSH_MS, MAX_BATCH_WRITES } from '../../backend-relay/store/group-commit.js';
+import { GroupCommit, MAX_BATCH_WRITES } from '../../backend-relay/store/group-commit.js';
+import { LAZY_FLUSH_MS } from '../../backend-relay/store/store-writer-protocol.js';
 
 function openDb() {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cabpay-gc-')), 'g.db');

@@ -72,6 +72,29 @@ describe('SQLite relay store', () => {
     await store.close();
   });
 
+  for (const writer of ['with its writer thread', 'on one in-memory connection'] as const) {
+    it(`serves routes from memory and drops them once putCab or deleteCab commits (${writer})`, async () => {
+      const store = writer === 'with its writer thread' ? (await freshStore()).store : openSqliteRelayStore(':memory:');
+      const cab = { cabId: 'r', psp: 'hips' as const, qrCodes: ['QR-R'], plate: 'P', label: 'L', enabled: true };
+      expect(await store.findRoute({ qrCode: 'QR-R' })).toBeNull(); // an unknown QR is not remembered
+      await store.putCab(cab, 'h'.repeat(64), new Date().toISOString());
+      const route = await store.findRoute({ qrCode: 'QR-R' });
+      expect(route).toEqual({ cabId: 'r', psp: 'hips', enabled: true });
+      expect(await store.findRoute({ cabId: 'r' })).toEqual(route);
+      expect(await store.findRoute({ qrCode: 'QR-R' })).toBe(route); // the same object: from memory
+
+      await store.putCab({ ...cab, enabled: false, qrCodes: ['QR-R2'] }, 'h'.repeat(64), new Date().toISOString(), { keepToken: true });
+      expect(await store.findRoute({ cabId: 'r' })).toEqual({ cabId: 'r', psp: 'hips', enabled: false });
+      expect(await store.findRoute({ qrCode: 'QR-R' })).toBeNull();
+      expect(await store.findRoute({ qrCode: 'QR-R2' })).toMatchObject({ cabId: 'r', enabled: false });
+
+      expect(await store.deleteCab('r')).toBe(true);
+      expect(await store.findRoute({ cabId: 'r' })).toBeNull();
+      expect(await store.findRoute({ qrCode: 'QR-R2' })).toBeNull();
+      await store.close();
+    });
+  }
+
   it('refuses a database written by a newer relay', async () => {
     const { store, dbPath } = await freshStore();
     await store.close();

@@ -71,6 +71,27 @@ describe('relay store writer thread', () => {
     await again.close();
   });
 
+  it('sends a lazy ack with the next write, or on its own after the lazy delay', async () => {
+    const { dbPath, store } = await openWithCab();
+    const reader = new Database(dbPath, { readonly: true });
+    const ackedSeq = () => reader.prepare<[], { acked_seq: number }>(`SELECT acked_seq FROM cabs WHERE cab_id = 'a'`).get()?.acked_seq;
+    await store.appendEvent(event('a', 'l1'), Date.now());
+    await store.appendEvent(event('a', 'l2'), Date.now());
+
+    const alone = store.markAcked('a', 1, Date.now());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ackedSeq()).toBe(0); // not sent, let alone committed, in its own turn
+    await alone; // settles after the lazy delay's commit
+    expect(ackedSeq()).toBe(1);
+
+    const riding = store.markAcked('a', 2, Date.now());
+    await store.markSeen('a', new Date().toISOString()); // an eager write carries it along,
+    expect(ackedSeq()).toBe(2); // into the same commit
+    await riding;
+    reader.close();
+    await store.close();
+  });
+
   it('refuses a write after close() with a clear error instead of leaving it unanswered', async () => {
     const { store } = await openWithCab();
     await store.close();
