@@ -143,6 +143,10 @@ function toCab(row: CabRow): CabRecord {
   };
 }
 
+function toRoute(row: RouteRow): CabRoute {
+  return Object.freeze({ cabId: row.cab_id, psp: row.psp as PspName, enabled: row.enabled === 1 });
+}
+
 function toEvent(row: EventRow): StoredEvent {
   return {
     seq: row.seq,
@@ -197,12 +201,14 @@ class SqliteRelayStore implements RelayStore {
   private readonly s;
   private closed = false;
   /**
-   * Routes read so far, by "id:<cabId>" and "qr:<qrCode>". Every webhook routes, and after each
-   * of the writer thread's commits this connection's page cache starts cold: the two reads
-   * were 12 % of the relay's main thread at 500 hooks/s (issue 7). Only putCab and deleteCab
-   * change a route, so those clear it once they commit. Unknown cabs are not kept.
+   * Every cab's route by "id:<cabId>" and "qr:<qrCode>", loaded whole on first use. Every
+   * webhook routes, and after each of the writer thread's commits this connection's page
+   * cache starts cold: the two reads were 12 % of the relay's main thread at 500 hooks/s, and
+   * a first read per cab still ~90 µs (issue 7). Only putCab and deleteCab change a route:
+   * once they commit, that cab's entries go and are read again on demand. A miss is always
+   * read from the database (unknown QR codes are not remembered).
    */
-  private readonly routes = new Map<string, CabRoute>();
+  private routes: Map<string, CabRoute> | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -214,6 +220,9 @@ class SqliteRelayStore implements RelayStore {
         `${CAB_SELECT} WHERE c.cab_id = (SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?)`,
       ),
       allCabs: db.prepare<[], CabRow>(`${CAB_SELECT} ORDER BY c.cab_id`),
+      allRoutes: db.prepare<[], RouteRow & { qr_code: string | null }>(
+        `SELECT c.cab_id, c.psp, c.enabled, q.qr_code FROM cabs c LEFT JOIN cab_qr_codes q ON q.cab_id = c.cab_id`,
+      ),
       routeById: db.prepare<[string], RouteRow>(`SELECT cab_id, psp, enabled FROM cabs WHERE cab_id = ?`),
       routeByQr: db.prepare<[string], RouteRow>(
         `SELECT c.cab_id, c.psp, c.enabled FROM cab_qr_codes q JOIN cabs c ON c.cab_id = q.cab_id WHERE q.qr_code = ?`,
@@ -282,9 +291,10 @@ class SqliteRelayStore implements RelayStore {
       installGroupCommit(db, this);
     }
     for (const name of ['putCab', 'deleteCab'] as const) {
-      const write = this[name].bind(this) as (...args: unknown[]) => Promise<unknown>;
-      // Cleared once the write has committed (or failed): a read before that saw the old route.
-      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => write(...args).finally(() => this.routes.clear());
+      const write = this[name].bind(this) as (cab: unknown, ...rest: unknown[]) => Promise<unknown>;
+      // Dropped once the write has committed (or failed): a read before that saw the old route.
+      (this as unknown as Record<string, unknown>)[name] = (cab: unknown, ...rest: unknown[]) =>
+        write(cab, ...rest).finally(() => this.forgetRoutes(typeof cab === 'string' ? cab : (cab as CabInput).cabId));
     }
   }
 
@@ -321,14 +331,31 @@ class SqliteRelayStore implements RelayStore {
   }
 
   async findRoute(by: { cabId: string } | { qrCode: string }): Promise<CabRoute | null> {
+    const routes = (this.routes ??= this.loadRoutes());
     const key = 'cabId' in by ? `id:${by.cabId}` : `qr:${by.qrCode}`;
-    const known = this.routes.get(key);
+    const known = routes.get(key);
     if (known) return known;
     const row = 'cabId' in by ? this.s.routeById.get(by.cabId) : this.s.routeByQr.get(by.qrCode);
     if (!row) return null;
-    const route: CabRoute = Object.freeze({ cabId: row.cab_id, psp: row.psp as PspName, enabled: row.enabled === 1 });
-    this.routes.set(key, route);
+    const route = toRoute(row);
+    routes.set(key, route);
     return route;
+  }
+
+  private loadRoutes(): Map<string, CabRoute> {
+    const routes = new Map<string, CabRoute>();
+    for (const row of this.s.allRoutes.iterate()) {
+      const route = routes.get(`id:${row.cab_id}`) ?? toRoute(row);
+      routes.set(`id:${row.cab_id}`, route);
+      if (row.qr_code !== null) routes.set(`qr:${row.qr_code}`, route);
+    }
+    return routes;
+  }
+
+  private forgetRoutes(cabId: string): void {
+    if (!this.routes) return;
+    // O(cabs), once per provisioning change: cheap next to the write itself.
+    for (const [key, route] of this.routes) if (route.cabId === cabId) this.routes.delete(key);
   }
 
   async listCabs(): Promise<CabRecord[]> {

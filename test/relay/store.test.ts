@@ -76,6 +76,9 @@ describe('SQLite relay store', () => {
     it(`serves routes from memory and drops them once putCab or deleteCab commits (${writer})`, async () => {
       const store = writer === 'with its writer thread' ? (await freshStore()).store : openSqliteRelayStore(':memory:');
       const cab = { cabId: 'r', psp: 'hips' as const, qrCodes: ['QR-R'], plate: 'P', label: 'L', enabled: true };
+      await store.putCab({ ...cab, cabId: 'other', qrCodes: ['QR-O'] }, 'h'.repeat(64), new Date().toISOString());
+      const other = await store.findRoute({ qrCode: 'QR-O' }); // loads every route at once
+      expect(other).toEqual({ cabId: 'other', psp: 'hips', enabled: true });
       expect(await store.findRoute({ qrCode: 'QR-R' })).toBeNull(); // an unknown QR is not remembered
       await store.putCab(cab, 'h'.repeat(64), new Date().toISOString());
       const route = await store.findRoute({ qrCode: 'QR-R' });
@@ -91,6 +94,7 @@ describe('SQLite relay store', () => {
       expect(await store.deleteCab('r')).toBe(true);
       expect(await store.findRoute({ cabId: 'r' })).toBeNull();
       expect(await store.findRoute({ qrCode: 'QR-R2' })).toBeNull();
+      expect(await store.findRoute({ qrCode: 'QR-O' })).toBe(other); // another cab's route stayed
       await store.close();
     });
   }
