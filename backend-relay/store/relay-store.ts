@@ -101,7 +101,7 @@ export interface RelayStore {
 
   /** Whether a hook with this dedupe key was already stored (as a cab event or unrouted). */
   isKnownHook(psp: PspName, dedupeKey: string): Promise<boolean>;
-  /** Assigns the next seq and stores the event in one transaction; a known dedupe key is a no-op. */
+  /** Assigns the next seq and stores the event in one transaction; a known dedupe key (isKnownHook) is a no-op. */
   appendEvent(event: NewEvent, committedAtMs: number): Promise<{ status: 'stored'; event: StoredEvent } | { status: 'duplicate' }>;
   /** A verified hook that belongs to no registered cab, kept for reconciliation. */
   recordUnrouted(hook: UnroutedHook, atIso: string): Promise<'stored' | 'duplicate'>;

@@ -245,9 +245,6 @@ class SqliteRelayStore implements RelayStore {
       seenWithStatus: db.prepare(
         `UPDATE cabs SET last_seen_at = ?, app_version = ?, ride_state = ?, outbox_depth = ? WHERE cab_id = ?`,
       ),
-      knownKey: db.prepare<[string, string], { one: number }>(
-        `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?`,
-      ),
       knownAnywhere: db.prepare<[string, string, string, string], { one: number }>(
         `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?
          UNION ALL SELECT 1 FROM unrouted_hooks WHERE psp = ? AND dedupe_key = ? LIMIT 1`,
@@ -381,7 +378,8 @@ class SqliteRelayStore implements RelayStore {
 
   async appendEvent(event: NewEvent, committedAtMs: number) {
     return this.db.transaction(() => {
-      if (this.s.knownKey.get(event.psp, event.dedupeKey)) return { status: 'duplicate' as const };
+      // Known as an event or as unrouted: the same test as isKnownHook, which the ingress skips here.
+      if (this.s.knownAnywhere.get(event.psp, event.dedupeKey, event.psp, event.dedupeKey)) return { status: 'duplicate' as const };
       const next = this.s.nextSeq.get(event.cabId);
       if (!next) throw new Error(`cab ${event.cabId} vanished while storing an event`);
       const data = JSON.stringify(event.data);

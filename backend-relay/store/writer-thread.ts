@@ -77,8 +77,9 @@ export class WriterThread {
    * Requests made in one event-loop turn go as one message after its I/O callbacks (each
    * webhook is a callback of its own): one wake-up of the writer per turn instead of one per
    * write. They would have shared one group commit anyway. Lazy writes (acks) wait for the
-   * next such message, or LAZY_FLUSH_MS: an ack arrives in a turn of its own, and a message
-   * per ack was half of the main thread's postMessage time at 700 hooks/s.
+   * next such message, or LAZY_FLUSH_MS: an ack arrives in a turn of its own, so each cost a
+   * message and a wake-up of the writer, which commits it only later anyway. The writer's
+   * group commit may hold it LAZY_FLUSH_MS more: an ack is durable within ~2 × LAZY_FLUSH_MS.
    */
   private send(request: WriterRequest): void {
     this.outgoing.push(request);

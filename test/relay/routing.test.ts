@@ -174,6 +174,18 @@ describe('routing and idempotency', () => {
     void app;
   });
 
+  it('answers a retry of a hook kept as unrouted as a duplicate, even once its cab exists', async () => {
+    const { signer, url, dbPath } = await setup();
+    const body = await hookBody(signer, orderHook('cab-late.ride-1'));
+    expect((await postJson(url, '/webhooks/hips/orders', body)).body.status).toBe('unrouted');
+    const tablet = await online(url, 'cab-late', await addCab(url, 'cab-late'));
+    const retry = await postJson(url, '/webhooks/hips/orders', body);
+    expect([retry.status, retry.body.status]).toEqual([200, 'duplicate']);
+    await sleep(200);
+    expect(tablet.received).toEqual([]);
+    expect(await storedCounts(dbPath)).toEqual({ events: 0, unrouted: 1 });
+  });
+
   it('refuses a QR code already owned by another cab with 409', async () => {
     const { url } = await setup();
     await addCab(url, 'cab-a', ['SHARED']);

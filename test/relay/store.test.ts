@@ -45,6 +45,15 @@ describe('SQLite relay store', () => {
     await store.close();
   });
 
+  it('treats a dedupe key kept as unrouted as known when appending (the ingress relies on it)', async () => {
+    const { store } = await freshStore();
+    await store.recordUnrouted({ psp: 'hips', kind: 'order', dedupeKey: 'late', reason: 'no cab yet', data: {} }, new Date().toISOString());
+    expect(await store.appendEvent(event('a', 'late'), Date.now())).toEqual({ status: 'duplicate' });
+    expect(await store.appendEvent({ ...event('a', 'late'), psp: 'vipps' }, Date.now())).toMatchObject({ status: 'stored' });
+    expect(await store.eventsAfter('a', 0, 10)).toHaveLength(1);
+    await store.close();
+  });
+
   it('prunes only acked events older than the cut-off, and never reuses a seq', async () => {
     const { store } = await freshStore();
     const old = Date.now() - 8 * DAY;

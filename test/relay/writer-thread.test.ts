@@ -4,12 +4,14 @@
  * dead writer fails writes and the health check instead of hanging them.
  */
 import { mkdirSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../backend-relay/store/relay-store.js';
 import { PaymentStore } from '../../backend-relay/store/payment-store.js';
 import { openRelayDatabase, openSqliteRelayStore } from '../../backend-relay/store/sqlite-store.js';
+import type { WriterRequestBatch } from '../../backend-relay/store/store-writer-protocol.js';
 import { WriterThread } from '../../backend-relay/store/writer-thread.js';
 import { tempDir } from './helpers.js';
 
@@ -71,24 +73,32 @@ describe('relay store writer thread', () => {
     await again.close();
   });
 
-  it('sends a lazy ack with the next write, or on its own after the lazy delay', async () => {
+  it('holds a lazy ack back until the next eager write or the lazy delay, and commits it either way', async () => {
     const { dbPath, store } = await openWithCab();
-    const reader = new Database(dbPath, { readonly: true });
-    const ackedSeq = () => reader.prepare<[], { acked_seq: number }>(`SELECT acked_seq FROM cabs WHERE cab_id = 'a'`).get()?.acked_seq;
     await store.appendEvent(event('a', 'l1'), Date.now());
     await store.appendEvent(event('a', 'l2'), Date.now());
+    const thread = new WriterThread(dbPath);
+    const worker = (thread as unknown as { worker: Worker }).worker;
+    const sent: string[][] = [];
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = ((batch: WriterRequestBatch) => {
+      sent.push(batch.map((r) => r.method));
+      post(batch);
+    }) as Worker['postMessage'];
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-    const alone = store.markAcked('a', 1, Date.now());
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(ackedSeq()).toBe(0); // not sent, let alone committed, in its own turn
-    await alone; // settles after the lazy delay's commit
-    expect(ackedSeq()).toBe(1);
+    const riding = thread.call('markAcked', ['a', 1, Date.now()]);
+    await nextTurn();
+    expect(sent).toEqual([]); // an ack alone does not wake the writer
+    const eager = thread.call('markSeen', ['a', new Date().toISOString()]);
+    await nextTurn();
+    expect(sent).toEqual([['markAcked', 'markSeen']]); // it rides with the next write
+    await Promise.all([riding, eager]);
 
-    const riding = store.markAcked('a', 2, Date.now());
-    await store.markSeen('a', new Date().toISOString()); // an eager write carries it along,
-    expect(ackedSeq()).toBe(2); // into the same commit
-    await riding;
-    reader.close();
+    await thread.call('markAcked', ['a', 2, Date.now()]); // alone: sent after the lazy delay
+    expect(sent).toEqual([['markAcked', 'markSeen'], ['markAcked']]);
+    await thread.close();
+    expect(await store.getCab('a')).toMatchObject({ ackedSeq: 2, backlog: 0 });
     await store.close();
   });
 
