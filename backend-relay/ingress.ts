@@ -26,8 +26,8 @@ export interface IngressDeps {
 
 /** What the ingress needs of the payment service (payments/payment-service.ts). */
 export interface PaymentHooks {
-  /** The cab whose payment has this PSP reference (or our reference); null when unknown. */
-  cabForPayment(pspReference: string): Promise<CabRecord | null>;
+  /** The route of the cab whose payment has this PSP reference (or our reference); null when unknown. */
+  cabForPayment(pspReference: string): Promise<CabRoute | null>;
   /** Committed before the verdict's event. */
   storeCheckIn(cab: CabRecord, checkIn: CheckIn): Promise<void>;
   /** Applies the update to the payment's row; 'ignored' when it changed nothing (a repeat, or a final row). */

@@ -15,7 +15,7 @@ import {
 import type { PaymentHooks } from '../ingress.js';
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
-import type { CabRecord, RelayStore } from '../store/relay-store.js';
+import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
 import type { EmitEvent } from './emit.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
@@ -212,10 +212,10 @@ export class PaymentService implements PaymentHooks {
 
   // ---- from the ingress ---------------------------------------------------------------
 
-  async cabForPayment(pspReference: string): Promise<CabRecord | null> {
+  async cabForPayment(pspReference: string): Promise<CabRoute | null> {
     const row = await this.deps.payments.paymentByPspReference(pspReference);
     if (!row && this.preauth) return this.preauth.cabForReservation(pspReference);
-    return row ? this.deps.store.getCab(row.cabId) : null;
+    return row ? this.deps.store.findRoute({ cabId: row.cabId }) : null;
   }
 
   async storeCheckIn(cab: CabRecord, checkIn: CheckIn): Promise<void> {

@@ -14,7 +14,7 @@ import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import type { PaymentFailureCode, PaymentRequest, PaymentRequestAck, PspName } from '../../protocol/relay-protocol.js';
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStore } from '../store/payment-store.js';
-import type { CabRecord, RelayStore } from '../store/relay-store.js';
+import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { OPEN_RESERVATION_STATUSES, type PreauthStore, type ReservationRecord, type ReservationStatus } from './preauth-store.js';
 import { paymentReference } from './reference.js';
@@ -152,9 +152,9 @@ export class Preauthorizations {
 
   // ---- from the ingress ---------------------------------------------------------------------
 
-  async cabForReservation(reference: string): Promise<CabRecord | null> {
+  async cabForReservation(reference: string): Promise<CabRoute | null> {
     const res = await this.deps.reservations.byReference(reference);
-    return res ? this.deps.store.getCab(res.cabId) : null;
+    return res ? this.deps.store.findRoute({ cabId: res.cabId }) : null;
   }
 
   /**

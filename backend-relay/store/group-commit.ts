@@ -11,7 +11,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { RelayStore } from './relay-store.js';
-import { isLazyWrite, LAZY_FLUSH_MS, WRITE_METHODS } from './store-writer-protocol.js';
+import { FlushSchedule } from './flush-schedule.js';
+import { isLazyWrite, WRITE_METHODS } from './store-writer-protocol.js';
 
 /** A commit this slow held every webhook in its batch; worth a log line (the disk's fsync). */
 export const SLOW_COMMIT_MS = 100;
@@ -31,9 +32,8 @@ interface QueuedWrite {
 
 export class GroupCommit {
   private queue: QueuedWrite[] = [];
-  private scheduled = false;
+  private readonly schedule = new FlushSchedule(() => this.flush());
   private fullBatchScheduled = false;
-  private lazyTimer: NodeJS.Timeout | null = null;
   /** Transactions committed and writes they carried, for metrics and tests. */
   readonly stats = { commits: 0, writes: 0, slowCommits: 0, maxCommitMs: 0 };
 
@@ -49,14 +49,7 @@ export class GroupCommit {
   enqueue<T>(run: () => Promise<T>, options: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (v: Promise<unknown>) => void, reject });
-      // Lazy writes (see isLazyWrite) ride along with the next commit, or wait LAZY_FLUSH_MS.
-      if (options.lazy) {
-        this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS);
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after this turn's I/O callbacks: everything they queued shares a commit.
-        setImmediate(() => this.flush());
-      }
+      this.schedule.queued(options.lazy ?? false);
       if (this.queue.length >= MAX_BATCH_WRITES && !this.fullBatchScheduled) {
         this.fullBatchScheduled = true;
         // A microtask, not a synchronous flush: the caller may be inside a transaction of its own.
@@ -70,9 +63,7 @@ export class GroupCommit {
 
   /** Runs the queued writes in one transaction now. */
   flush(): void {
-    this.scheduled = false;
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.lazyTimer = null;
+    this.schedule.flushing();
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -123,14 +114,15 @@ function reportSlowCommit(ms: number, writes: number): void {
 /**
  * Routes the store's own write methods through a GroupCommit on its connection (installed
  * by the store's constructor). Reads stay direct: they only ever see committed state, since
- * a batch runs synchronously from begin to commit.
+ * a batch runs synchronously from begin to commit. `holdLazyWrites: false` where the sender
+ * already held them (the writer thread's store).
  */
-export function installGroupCommit(db: Database.Database, store: RelayStore): GroupCommit {
+export function installGroupCommit(db: Database.Database, store: RelayStore, options: { holdLazyWrites: boolean } = { holdLazyWrites: true }): GroupCommit {
   const group = new GroupCommit(db);
   const writable = store as unknown as Record<string, unknown>;
   for (const name of WRITE_METHODS) {
     const write = (store[name] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: isLazyWrite(name, args) });
+    writable[name] = (...args: unknown[]) => group.enqueue(() => write(...args), { lazy: options.holdLazyWrites && isLazyWrite(name, args) });
   }
   // Closing must not strand queued writes: commit them first.
   const close = store.close.bind(store);

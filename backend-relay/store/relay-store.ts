@@ -88,8 +88,8 @@ export interface RelayStore {
   getCab(cabId: string): Promise<CabRecord | null>;
   findCabByQrCode(qrCode: string): Promise<CabRecord | null>;
   /**
-   * The route of the cab with this id or QR code, for the webhook hot path: kept in memory
-   * after the first read and dropped whenever putCab or deleteCab commits.
+   * The route of the cab with this id or QR code, for the webhook hot path: served from memory
+   * (every route loaded on first use); a cab's is read again after a putCab or deleteCab of it.
    */
   findRoute(by: { cabId: string } | { qrCode: string }): Promise<CabRoute | null>;
   listCabs(): Promise<CabRecord[]>;

@@ -173,15 +173,21 @@ export function openRelayDatabase(path: string, options: { migrate?: boolean } =
   return db;
 }
 
+export interface SqliteRelayStoreOptions {
+  /** False keeps writes on this connection (the writer thread's own store; tests). */
+  writerThread?: boolean;
+  /** The writer thread's store: its sender already held lazy writes back, so they commit at once. */
+  lazyWritesAlreadyHeld?: boolean;
+}
+
 /**
  * The store owns the database and closes it; pass an open one to share it (payment and
- * rollout stores). `writerThread: false` keeps writes on this connection (the writer thread's
- * own store; tests).
+ * rollout stores).
  */
-export function openSqliteRelayStore(pathOrDb: string | Database.Database, options: { writerThread?: boolean } = {}): RelayStore {
+export function openSqliteRelayStore(pathOrDb: string | Database.Database, options: SqliteRelayStoreOptions = {}): RelayStore {
   const db = typeof pathOrDb === 'string' ? openRelayDatabase(pathOrDb) : pathOrDb;
   const writer = (options.writerThread ?? true) && !db.memory ? new WriterThread(db.name) : null;
-  return new SqliteRelayStore(db, writer);
+  return new SqliteRelayStore(db, writer, { holdLazyWrites: !options.lazyWritesAlreadyHeld });
 }
 
 function migrate(db: Database.Database): void {
@@ -201,18 +207,21 @@ class SqliteRelayStore implements RelayStore {
   private readonly s;
   private closed = false;
   /**
-   * Every cab's route by "id:<cabId>" and "qr:<qrCode>", loaded whole on first use. Every
-   * webhook routes, and after each of the writer thread's commits this connection's page
-   * cache starts cold: the two reads were 12 % of the relay's main thread at 500 hooks/s, and
-   * a first read per cab still ~90 µs (issue 7). Only putCab and deleteCab change a route:
-   * once they commit, that cab's entries go and are read again on demand. A miss is always
-   * read from the database (unknown QR codes are not remembered).
+   * Every cab's route, loaded whole on first use. Every webhook routes, and after each of the
+   * writer thread's commits this connection's page cache starts cold: the two reads were 12 %
+   * of the relay's main thread at 500 hooks/s, and a first read per cab still ~90 µs (issue 7).
+   * Only putCab and deleteCab change a route; once they commit, the cab's entry in `routesById`
+   * goes. A QR code's entry counts only while it is that same object, so the QR codes a cab
+   * dropped need no search. A miss is always read from the database; unknown QR codes are not
+   * remembered.
    */
-  private routes: Map<string, CabRoute> | null = null;
+  private routesById: Map<string, CabRoute> | null = null;
+  private readonly routesByQr = new Map<string, CabRoute>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: WriterThread | null,
+    groupCommit: { holdLazyWrites: boolean },
   ) {
     this.s = {
       cabById: db.prepare<[string], CabRow>(`${CAB_SELECT} WHERE c.cab_id = ?`),
@@ -285,14 +294,13 @@ class SqliteRelayStore implements RelayStore {
       for (const name of WRITE_METHODS) writable[name] = (...args: unknown[]) => writer.call(name, args);
     } else {
       // Writes queued in the same event-loop turn share one transaction (one fsync).
-      installGroupCommit(db, this);
+      installGroupCommit(db, this, groupCommit);
     }
-    for (const name of ['putCab', 'deleteCab'] as const) {
-      const write = this[name].bind(this) as (cab: unknown, ...rest: unknown[]) => Promise<unknown>;
-      // Dropped once the write has committed (or failed): a read before that saw the old route.
-      (this as unknown as Record<string, unknown>)[name] = (cab: unknown, ...rest: unknown[]) =>
-        write(cab, ...rest).finally(() => this.forgetRoutes(typeof cab === 'string' ? cab : (cab as CabInput).cabId));
-    }
+    // A route read before these commit is the old one: dropped once they have (or failed).
+    const putCab = this.putCab.bind(this);
+    this.putCab = (cab, ...rest) => putCab(cab, ...rest).finally(() => this.forgetRoute(cab.cabId));
+    const deleteCab = this.deleteCab.bind(this);
+    this.deleteCab = (cabId) => deleteCab(cabId).finally(() => this.forgetRoute(cabId));
   }
 
   async putCab(cab: CabInput, tokenHash: string, nowIso: string, options: { keepToken?: boolean } = {}): Promise<PutCabResult> {
@@ -328,31 +336,37 @@ class SqliteRelayStore implements RelayStore {
   }
 
   async findRoute(by: { cabId: string } | { qrCode: string }): Promise<CabRoute | null> {
-    const routes = (this.routes ??= this.loadRoutes());
-    const key = 'cabId' in by ? `id:${by.cabId}` : `qr:${by.qrCode}`;
-    const known = routes.get(key);
-    if (known) return known;
-    const row = 'cabId' in by ? this.s.routeById.get(by.cabId) : this.s.routeByQr.get(by.qrCode);
+    const byId = (this.routesById ??= this.loadRoutes());
+    if ('cabId' in by) return byId.get(by.cabId) ?? this.remember(this.s.routeById.get(by.cabId));
+    const known = this.routesByQr.get(by.qrCode);
+    if (known && byId.get(known.cabId) === known) return known;
+    const route = this.remember(this.s.routeByQr.get(by.qrCode));
+    if (route) this.routesByQr.set(by.qrCode, route);
+    else this.routesByQr.delete(by.qrCode);
+    return route;
+  }
+
+  /** The cab's current route: the one already known, else this row's. */
+  private remember(row: RouteRow | undefined): CabRoute | null {
     if (!row) return null;
-    const route = toRoute(row);
-    routes.set(key, route);
+    const byId = this.routesById!;
+    const route = byId.get(row.cab_id) ?? toRoute(row);
+    byId.set(row.cab_id, route);
     return route;
   }
 
   private loadRoutes(): Map<string, CabRoute> {
-    const routes = new Map<string, CabRoute>();
+    const byId = new Map<string, CabRoute>();
     for (const row of this.s.allRoutes.iterate()) {
-      const route = routes.get(`id:${row.cab_id}`) ?? toRoute(row);
-      routes.set(`id:${row.cab_id}`, route);
-      if (row.qr_code !== null) routes.set(`qr:${row.qr_code}`, route);
+      const route = byId.get(row.cab_id) ?? toRoute(row);
+      byId.set(row.cab_id, route);
+      if (row.qr_code !== null) this.routesByQr.set(row.qr_code, route);
     }
-    return routes;
+    return byId;
   }
 
-  private forgetRoutes(cabId: string): void {
-    if (!this.routes) return;
-    // O(cabs), once per provisioning change: cheap next to the write itself.
-    for (const [key, route] of this.routes) if (route.cabId === cabId) this.routes.delete(key);
+  private forgetRoute(cabId: string): void {
+    this.routesById?.delete(cabId);
   }
 
   async listCabs(): Promise<CabRecord[]> {

@@ -14,7 +14,7 @@ const { dbPath } = z.object({ dbPath: z.string().min(1) }).parse(workerData);
 // The main thread has migrated the database already; this connection only writes.
 const store = (() => {
   try {
-    return openSqliteRelayStore(openRelayDatabase(dbPath, { migrate: false }), { writerThread: false });
+    return openSqliteRelayStore(openRelayDatabase(dbPath, { migrate: false }), { writerThread: false, lazyWritesAlreadyHeld: true });
   } catch (err) {
     // better-sqlite3's SqliteError loses its message crossing threads; a plain Error keeps it.
     throw new Error(`cannot open ${dbPath}: ${describe(err)}`);

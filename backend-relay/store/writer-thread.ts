@@ -10,7 +10,8 @@
  * only once it is durable (WAL makes a commit visible after its fsync).
  */
 import { Worker } from 'node:worker_threads';
-import { isLazyWrite, LAZY_FLUSH_MS, type WriterReply, type WriterReplyBatch, type WriterRequest, type WriterRequestBatch, type WriteMethod } from './store-writer-protocol.js';
+import { FlushSchedule } from './flush-schedule.js';
+import { isLazyWrite, type WriterReply, type WriterReplyBatch, type WriterRequest, type WriterRequestBatch, type WriteMethod } from './store-writer-protocol.js';
 
 /** Bundled (out/relay/main.mjs): the writer's own bundle beside it. From source: through tsx. */
 function writerEntry(): URL {
@@ -32,8 +33,7 @@ export class WriterThread {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   private nextId = 1;
   private outgoing: WriterRequestBatch = [];
-  private sendScheduled = false;
-  private lazyTimer: NodeJS.Timeout | null = null;
+  private readonly schedule = new FlushSchedule(() => this.flush());
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
 
@@ -78,23 +78,15 @@ export class WriterThread {
    * webhook is a callback of its own): one wake-up of the writer per turn instead of one per
    * write. They would have shared one group commit anyway. Lazy writes (acks) wait for the
    * next such message, or LAZY_FLUSH_MS: an ack arrives in a turn of its own, so each cost a
-   * message and a wake-up of the writer, which commits it only later anyway. The writer's
-   * group commit may hold it LAZY_FLUSH_MS more: an ack is durable within ~2 × LAZY_FLUSH_MS.
+   * message and a wake-up of the writer. Having waited here, they commit at once there.
    */
   private send(request: WriterRequest): void {
     this.outgoing.push(request);
-    if (isLazyWrite(request.method, request.args)) {
-      this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_FLUSH_MS);
-    } else if (!this.sendScheduled) {
-      this.sendScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule.queued(isLazyWrite(request.method, request.args));
   }
 
   private flush(): void {
-    this.sendScheduled = false;
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.lazyTimer = null;
+    this.schedule.flushing();
     const batch = this.outgoing;
     this.outgoing = [];
     if (batch.length > 0 && !this.failure) this.worker.postMessage(batch);

@@ -108,6 +108,20 @@ describe('SQLite relay store', () => {
     });
   }
 
+  it('routes a QR code that moved to another cab to its new cab, and a disabled cab by id as disabled', async () => {
+    const { store } = await freshStore();
+    const cab = { psp: 'hips' as const, plate: 'P', label: 'L', enabled: true };
+    await store.putCab({ ...cab, cabId: 'm1', qrCodes: ['QR-M'] }, 'h'.repeat(64), new Date().toISOString());
+    expect(await store.findRoute({ qrCode: 'QR-M' })).toMatchObject({ cabId: 'm1' });
+    await store.putCab({ ...cab, cabId: 'm1', qrCodes: [] }, 'h'.repeat(64), new Date().toISOString(), { keepToken: true });
+    await store.putCab({ ...cab, cabId: 'm2', qrCodes: ['QR-M'] }, 'h'.repeat(64), new Date().toISOString());
+    expect(await store.findRoute({ qrCode: 'QR-M' })).toMatchObject({ cabId: 'm2', enabled: true });
+    await store.putCab({ ...cab, cabId: 'm2', qrCodes: ['QR-M'], enabled: false }, 'h'.repeat(64), new Date().toISOString(), { keepToken: true });
+    expect(await store.findRoute({ cabId: 'm2' })).toMatchObject({ enabled: false });
+    expect(await store.findRoute({ qrCode: 'QR-M' })).toMatchObject({ cabId: 'm2', enabled: false });
+    await store.close();
+  });
+
   it('refuses a database written by a newer relay', async () => {
     const { store, dbPath } = await freshStore();
     await store.close();

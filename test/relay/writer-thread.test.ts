@@ -102,6 +102,26 @@ describe('relay store writer thread', () => {
     await store.close();
   });
 
+  it("commits a lazy write at once in the writer's own store (its sender held it back already), and holds it elsewhere", async () => {
+    const { dbPath, store } = await openWithCab();
+    await store.appendEvent(event('a', 'w1'), Date.now());
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const committed = async (options: { lazyWritesAlreadyHeld?: boolean }) => {
+      const direct = openSqliteRelayStore(dbPath, { writerThread: false, ...options });
+      let settled = false;
+      const ack = direct.markAcked('a', 1, Date.now()).then(() => (settled = true));
+      await nextTurn();
+      await nextTurn();
+      const result = settled;
+      await ack;
+      await direct.close();
+      return result;
+    };
+    expect(await committed({ lazyWritesAlreadyHeld: true })).toBe(true);
+    expect(await committed({})).toBe(false); // waits for a commit or the lazy delay
+    await store.close();
+  });
+
   it('refuses a write after close() with a clear error instead of leaving it unanswered', async () => {
     const { store } = await openWithCab();
     await store.close();
