@@ -2,6 +2,7 @@
  * The relay: one Fastify app with Socket.IO on the same HTTP server (namespace /cab).
  * buildRelayApp wires the parts; buildRelay also listens and returns the URL.
  */
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
@@ -26,6 +27,7 @@ import { RefundService } from './payments/refund-service.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
+import { HSTS_VALUE, readTlsMaterial, watchTlsFiles, type TlsReloader } from './tls.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -40,6 +42,14 @@ export interface RelayApp {
   updates: FleetUpdates;
   config: ResolvedRelayConfig;
   logger: Logger;
+  /**
+   * Clients reach the relay over TLS: it serves HTTPS itself, or its public URL is https (a
+   * load balancer terminates TLS). Then every response carries Strict-Transport-Security, and
+   * a cookie the relay sets must be `Secure`.
+   */
+  tlsActive: boolean;
+  /** Reads the certificate files again (SIGHUP); null when the relay serves plain HTTP. */
+  reloadTls(): ReturnType<TlsReloader['reload']> | null;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /** Removes acked events older than the retention; also runs hourly while listening. */
@@ -82,7 +92,21 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   );
   const hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
 
-  const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
+  const tlsMaterial = config.tls ? readTlsMaterial(config.tls) : null;
+  if (tlsMaterial && !tlsMaterial.ok) {
+    await store.close();
+    throw new Error(tlsMaterial.error.message);
+  }
+  const https = tlsMaterial ? { cert: tlsMaterial.value.cert, key: tlsMaterial.value.key } : null;
+  const fastify = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    forceCloseConnections: 'idle',
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+  const tlsActive = https !== null || (config.publicUrl?.startsWith('https:') ?? false);
+  if (tlsActive) fastify.addHook('onRequest', async (_req, reply) => void reply.header('strict-transport-security', HSTS_VALUE));
+  const tlsReloader = config.tls ? watchTlsFiles(fastify.server as unknown as TlsServer, config.tls, logger) : null;
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.
@@ -157,13 +181,15 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     updates,
     config,
     logger,
+    tlsActive,
+    reloadTls: () => tlsReloader?.reload('SIGHUP') ?? null,
     prune,
     async listen() {
       await fastify.listen({ port: config.port, host: config.host });
       const address = fastify.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const url = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
       listeningUrl = url;
       for (const adapter of adapters) {
         // A PSP that cannot be set up now (Vipps webhook registration) must not keep the relay
@@ -181,6 +207,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        tlsReloader?.close();
         for (const adapter of adapters) adapter.stop?.();
         payments.stop();
         await hub.stopAll();

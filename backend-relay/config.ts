@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
+import { readTlsMaterial } from './tls.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -49,6 +50,9 @@ export const relayEnvSchema = z.object({
   // Hips refunds (order revoke): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
+  // HTTPS served by the relay itself (a single node without a proxy): both or none.
+  RELAY_TLS_CERT_FILE: z.string().min(1).optional(),
+  RELAY_TLS_KEY_FILE: z.string().min(1).optional(),
 });
 
 export const vippsConfigSchema = z.object({
@@ -123,6 +127,8 @@ export const relayConfigSchema = z.object({
   hipsMerchant: hipsMerchantConfigSchema.optional(),
   /** Relay-made payments: how often expired payment requests are looked for. */
   paymentSweepMs: z.number().int().positive().default(5000),
+  /** PEM files the relay serves HTTPS with; reloaded on SIGHUP and when they change (tls.ts). */
+  tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -187,7 +193,20 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetName: e.RELAY_FLEET_NAME,
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
+    tls: tlsFiles(e),
   });
+}
+
+const TLS_VARS = ['RELAY_TLS_CERT_FILE', 'RELAY_TLS_KEY_FILE'] as const;
+
+/** Both files are read and checked now, so a bad pair stops the start with a clear message. */
+function tlsFiles(e: z.output<typeof relayEnvSchema>): RelayConfig['tls'] {
+  const files = group(e, TLS_VARS, 'HTTPS');
+  if (!files) return undefined;
+  const tls = { certFile: files.RELAY_TLS_CERT_FILE, keyFile: files.RELAY_TLS_KEY_FILE };
+  const material = readTlsMaterial(tls);
+  if (!material.ok) throw new RelayConfigError(`Invalid relay configuration: ${material.error.message}`);
+  return tls;
 }
 
 /** A group of variables must be set as a whole; a partial group names what is missing. */

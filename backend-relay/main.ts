@@ -54,6 +54,8 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // A renewed certificate is served to new connections; open tablet sockets stay up.
+  process.on('SIGHUP', () => void app.reloadTls());
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -156,6 +156,8 @@ export interface KioskSnapshot {
     offlineSince: string | null;
     /** Why the relay is unreachable when the cab itself must act: 'unauthorized' = re-provision. */
     problem: 'unauthorized' | null;
+    /** Set (true) only while the relay link is plain HTTP off loopback: the development setting `allowInsecureRelay`. */
+    insecure?: true;
   };
   outboxDepth: number;
   /** Earlier rides whose payment is still pending confirmation. */

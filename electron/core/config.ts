@@ -4,9 +4,16 @@ import { z } from 'zod';
 import { currencyCode } from '../../protocol/money.js';
 import { localeName } from '../../protocol/kiosk-api.js';
 import { cabId, pspName } from '../../protocol/relay-protocol.js';
+import { PUBLIC_KEY_PIN, relayLinkSecurity, relayUrlProblem } from './relay-link.js';
 
 export const kioskConfigSchema = z.object({
-  relayUrl: z.url().describe('the relay base URL, e.g. http://127.0.0.1:8787'),
+  relayUrl: z.url().describe('the relay base URL: https:// outside loopback, e.g. https://relay.fleet.example'),
+  /** Development only: plain http:// to a relay on a private network (the status line says so). */
+  allowInsecureRelay: z.boolean().default(false),
+  /** The fleet's own CA (PEM file): the relay's certificate must chain to it, public CAs are not trusted. */
+  relayCaFile: z.string().min(1).optional(),
+  /** Public-key pins (`sha256/<base64>`): the relay's certificate chain must contain one of these keys. */
+  relayPublicKeyPins: z.array(z.string().regex(PUBLIC_KEY_PIN, 'must be sha256/<base64 SHA-256 of the SubjectPublicKeyInfo>')).min(1).optional(),
   pspUrl: z.url().describe('the PSP API base URL (Hips or the sandbox)'),
   cabId,
   deviceToken: z.string().min(16, 'the device token printed by `npm run fleet -- add`'),
@@ -22,6 +29,9 @@ export const kioskConfigSchema = z.object({
   /** Where the kiosk keeps its SQLite database; Electron passes userData. */
   dataDir: z.string().min(1).optional(),
   appVersion: z.string().min(1).default('0.1.0'),
+}).superRefine((config, ctx) => {
+  const problem = relayUrlProblem(config);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['relayUrl'], message: problem });
 });
 export type KioskConfig = z.infer<typeof kioskConfigSchema>;
 
@@ -38,5 +48,8 @@ export function loadKioskConfig(path: string): KioskConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`The kiosk config ${path} is invalid: ${problems}`);
   }
+  // The CA file and pins are checked now, so a bad one stops the start with this message.
+  const link = relayLinkSecurity(parsed.data);
+  if (!link.ok) throw new Error(`The kiosk config ${path} is invalid: ${link.error.message}`);
   return parsed.data;
 }

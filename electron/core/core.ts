@@ -32,6 +32,7 @@ import { createHipsClient } from './psp/hips-client.js';
 import type { DeliveryResult, PspClient } from './psp/psp-client.js';
 import { createRelayPaymentClient } from './psp/relay-payment-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
+import { relayLinkSecurity } from './relay-link.js';
 import { DEFAULT_PAYMENT_SILENCE_MS, paymentDeadline, type MachineContext } from './ride-machine.js';
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
@@ -93,6 +94,9 @@ class Core implements KioskCore {
     if (this.store) return;
     if (!this.config.dataDir)
       throw new Error('The kiosk config has no dataDir: set it to a writable directory for kiosk.db (Electron passes its userData path).');
+    const link = relayLinkSecurity(this.config);
+    if (!link.ok) throw new Error(`The kiosk config is invalid: ${link.error.message}`);
+    if (link.value.insecure) this.logger.warn({ relayUrl: this.config.relayUrl }, 'plain HTTP to the relay (allowInsecureRelay): development only');
     // Made on first use: a cab whose PSP the relay pays through never calls a PSP itself.
     let psp: PspClient | null = this.options.pspClient ?? null;
     const relayPayments = createRelayPaymentClient(
@@ -131,6 +135,7 @@ class Core implements KioskCore {
     );
     this.relay = new RelayClient({
       relayUrl: this.config.relayUrl,
+      tls: link.value.tls,
       cabId: this.config.cabId,
       deviceToken: this.config.deviceToken,
       lastSeq: () => this.store?.lastSeq() ?? 0,

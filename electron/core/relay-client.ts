@@ -14,11 +14,14 @@ import {
 import type { ReceiptPayload, ReceiptPublishAck } from '../../protocol/receipt.js';
 import type { Result } from '../../protocol/result.js';
 import { nextDelay } from './backoff.js';
+import type { RelayTlsOptions } from './relay-link.js';
 
 export type RelayConnectivity = 'connecting' | 'online' | 'offline';
 
 export interface RelayClientOptions {
   relayUrl: string;
+  /** The pinned CA or public keys (relay-link.ts); empty: the platform's CAs. */
+  tls?: RelayTlsOptions;
   cabId: string;
   deviceToken: string;
   /** Read at every (re)connect, so the relay replays exactly what we have not applied. */
@@ -48,6 +51,7 @@ export class RelayClient {
       reconnectionDelayMax: 30_000,
       randomizationFactor: 0.5,
       timeout: 10_000,
+      ...o.tls,
     });
     this.socket = socket;
 
@@ -73,7 +77,8 @@ export class RelayClient {
         );
         this.reconnectLater();
       } else {
-        o.logger.warn({ err: err.message }, 'relay unreachable; retrying');
+        const cause = (err as Error & { description?: { message?: string } }).description?.message;
+        o.logger.warn({ err: err.message, cause }, 'relay unreachable; retrying');
       }
       const code = (err as Error & { data?: { code?: unknown } }).data?.code;
       o.onConnectivity('offline', err.message, code === 'unauthorized' ? 'unauthorized' : null);

@@ -16,6 +16,7 @@ import { orderAmountOf } from './model.js';
 import type { RelayConnectivity } from './relay-client.js';
 import { refundableAmount } from './ride-machine.js';
 import { displayedSessionState } from './session-clock.js';
+import { isPlainHttpOffLoopback } from './relay-link.js';
 import type { KioskStore } from './store.js';
 
 export function currentLocale(store: KioskStore, config: Pick<KioskConfig, 'locale'>): Locale {
@@ -99,6 +100,7 @@ export function buildSnapshot(
       relay,
       offlineSince: relay === 'online' ? null : store.getSetting('offlineSince'),
       problem: relay === 'online' ? null : extras.problem,
+      ...(isPlainHttpOffLoopback(config.relayUrl) ? { insecure: true as const } : {}),
     },
     outboxDepth: store.outboxDepth(),
     pendingRides: store.countPendingRides(ride?.rideId ?? null),

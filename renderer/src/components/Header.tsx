@@ -20,6 +20,12 @@ export function Header() {
       <div className={`conn conn-${connectivity.relay}`} data-testid="connectivity" role="status">
         <span className="conn-dot" aria-hidden="true" />
         {t(`conn.${connectivity.relay}`)}
+        {connectivity.insecure ? (
+          <span className="conn-insecure" data-testid="connectivity-insecure">
+            {' · '}
+            {t('conn.insecure')}
+          </span>
+        ) : null}
       </div>
       <button
         type="button"

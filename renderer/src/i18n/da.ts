@@ -8,6 +8,7 @@ export const da: Catalog = {
   'conn.online': 'Forbundet',
   'conn.connecting': 'Forbinder…',
   'conn.offline': 'Afbrudt',
+  'conn.insecure': 'Ukrypteret (udvikling)',
   'theme.auto': 'Auto',
   'theme.day': 'Dag',
   'theme.night': 'Nat',

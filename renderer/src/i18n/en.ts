@@ -8,6 +8,7 @@ export const en = {
   'conn.online': 'Online',
   'conn.connecting': 'Connecting…',
   'conn.offline': 'Offline',
+  'conn.insecure': 'Unencrypted (development)',
   'theme.auto': 'Auto',
   'theme.day': 'Day',
   'theme.night': 'Night',

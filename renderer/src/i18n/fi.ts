@@ -8,6 +8,7 @@ export const fi: Catalog = {
   'conn.online': 'Yhteydessä',
   'conn.connecting': 'Yhdistetään…',
   'conn.offline': 'Ei yhteyttä',
+  'conn.insecure': 'Salaamaton (kehitys)',
   'theme.auto': 'Auto',
   'theme.day': 'Päivä',
   'theme.night': 'Yö',

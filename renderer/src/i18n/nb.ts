@@ -8,6 +8,7 @@ export const nb: Catalog = {
   'conn.online': 'Tilkoblet',
   'conn.connecting': 'Kobler til…',
   'conn.offline': 'Frakoblet',
+  'conn.insecure': 'Ukryptert (utvikling)',
   'theme.auto': 'Auto',
   'theme.day': 'Dag',
   'theme.night': 'Natt',

@@ -8,6 +8,7 @@ export const sv: Catalog = {
   'conn.online': 'Ansluten',
   'conn.connecting': 'Ansluter…',
   'conn.offline': 'Frånkopplad',
+  'conn.insecure': 'Okrypterad (utveckling)',
   'theme.auto': 'Auto',
   'theme.day': 'Dag',
   'theme.night': 'Natt',
