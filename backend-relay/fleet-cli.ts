@@ -17,7 +17,7 @@ const USAGE = `usage: npm run fleet -- <command> [options]
   list
   rotate-token <cabId>
   remove <cabId>
-  release <publish|upload|list|status|rollout|promote|pause|resume|pin|unpin> …   (release --help)
+  release <publish|upload|list|status|rollout|promote|pause|resume|pin|unpin|keygen|sign|rotate> …   (release --help)
 options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json`;
 
 const connection = z.object({

@@ -20,6 +20,10 @@ import { watchRenderer } from './renderer-recovery.js';
 import { hardenSession, hardenWebContents } from './security.js';
 import { claimSingleInstance } from './single-instance.js';
 import { relayUpdateFeed, startUpdater } from './updater.js';
+import { pinUpdaterSession, UPDATER_SESSION_PARTITION } from './updater-tls.js';
+import { relayReleaseGuard } from './release-guard.js';
+import { relayLinkSecurity } from './core/relay-link.js';
+import { RELEASE_PUBLIC_KEY_PEM } from '../build/release-public-key.js';
 import { createMainWindow } from './window.js';
 
 const log = pino({ name: 'kiosk' });
@@ -80,7 +84,21 @@ async function start(): Promise<void> {
     if (override) autoUpdater.setFeedURL({ provider: 'generic', url: override });
     const feed = override ? undefined : relayUpdateFeed(config);
     const pending = { file: path.join(app.getPath('userData'), 'pending-update.json'), currentVersion: app.getVersion() };
-    cleanups.push(startUpdater({ updater: autoUpdater, core, log, feed, pending }));
+    const link = relayLinkSecurity(config);
+    if (!link.ok) throw new Error(link.error.message);
+    if (link.value.caCert || link.value.pins.size > 0) {
+      pinUpdaterSession(session.fromPartition(UPDATER_SESSION_PARTITION, { cache: false }), config.relayUrl, link.value, (hostname) =>
+        log.error({ hostname }, 'update download refused: the relay certificate does not match the pinned CA or keys'),
+      );
+    }
+    if (RELEASE_PUBLIC_KEY_PEM === null) log.error('no fleet release key is built into this kiosk (build/release-public-key.ts): every update will be refused');
+    const guard = relayReleaseGuard({
+      trustedKeyPem: RELEASE_PUBLIC_KEY_PEM,
+      feed: feed ?? { url: override!, requestHeaders: {} },
+      tls: link.value.tls,
+      log,
+    });
+    cleanups.push(startUpdater({ updater: autoUpdater, core, log, feed, pending, guard }));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Background updates through electron-updater: check now and then (with jitter, so a fleet
- * does not hit the update server at once), download in the background, and install only when
- * no ride or payment can be disturbed. Update errors are logged, never fatal.
+ * does not hit the update server at once), download in the background, install only a release
+ * the fleet signed (release-guard.ts) and only when no ride or payment can be disturbed.
+ * Update errors are logged, never fatal.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -9,6 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KioskSnapshot } from '../protocol/kiosk-api.js';
 import type { KioskCore } from './core/kiosk-core.js';
+import type { ReleaseGuard } from './release-guard.js';
 
 /** The part of electron-updater's AppUpdater this module drives. */
 export interface UpdaterLike {
@@ -17,7 +19,8 @@ export interface UpdaterLike {
   logger: unknown;
   /** Sent with every feed and download request (electron-updater's AppUpdater.requestHeaders). */
   requestHeaders: OutgoingHttpHeaders | null;
-  on(event: 'update-downloaded', listener: (info: { version: string }) => void): unknown;
+  /** electron-updater's UpdateDownloadedEvent carries the file it would install. */
+  on(event: 'update-downloaded', listener: (info: { version: string; downloadedFile?: string }) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   checkForUpdates(): Promise<unknown>;
   setFeedURL(options: RelayFeed): void;
@@ -90,6 +93,8 @@ export interface UpdaterOptions {
   updater: UpdaterLike;
   core: Pick<KioskCore, 'getState' | 'onState'>;
   log: Logger;
+  /** Every downloaded release is verified against the fleet release key before it may install. */
+  guard: ReleaseGuard;
   /** Between checks; default 4 h. */
   intervalMs?: number;
   /** Random extra delay before each check; default 30 min. */
@@ -166,18 +171,40 @@ export function startUpdater(opts: UpdaterOptions): () => void {
   };
 
   updater.on('error', (err) => log.warn({ err }, 'updater error'));
+  let downloads = 0;
   updater.on('update-downloaded', (info) => {
-    downloaded = info.version;
-    log.info({ version: info.version }, 'update downloaded; waiting for an idle moment');
-    if (opts.pending) {
-      try {
-        pendingUpdateFile.write(opts.pending.file, info.version);
-      } catch (err) {
-        log.warn({ err }, 'could not record the pending update; it is found at the next check anyway');
+    // Whatever was accepted before, the file electron-updater would install now is this one.
+    downloaded = null;
+    const download = ++downloads;
+    void verify(info).then((accepted) => {
+      if (!accepted || stopped || download !== downloads) return;
+      downloaded = info.version;
+      log.info({ version: info.version }, 'signed update downloaded; waiting for an idle moment');
+      if (opts.pending) {
+        try {
+          pendingUpdateFile.write(opts.pending.file, info.version);
+        } catch (err) {
+          log.warn({ err }, 'could not record the pending update; it is found at the next check anyway');
+        }
       }
-    }
-    considerInstall(core.getState());
+      considerInstall(core.getState());
+    });
   });
+
+  /** True when the fleet signed exactly this download; a refusal is logged and reported. */
+  async function verify(info: { version: string; downloadedFile?: string }): Promise<boolean> {
+    const verdict = info.downloadedFile
+      ? await opts.guard.verify({ version: info.version, downloadedFile: info.downloadedFile }).catch((err: unknown) => ({
+          ok: false as const,
+          error: { code: 'unverifiable' as const, message: `the downloaded file cannot be checked (${(err as Error).message})` },
+        }))
+      : { ok: false as const, error: { code: 'unverifiable' as const, message: 'electron-updater named no downloaded file to check' } };
+    if (verdict.ok) return true;
+    log.error({ version: info.version, refusal: verdict.error }, 'update refused: not installing it');
+    if (opts.pending) pendingUpdateFile.remove(opts.pending.file);
+    await opts.guard.reportRefusal({ version: info.version, code: verdict.error.code, message: verdict.error.message.slice(0, 1000) });
+    return false;
+  }
   const unsubscribe = core.onState(considerInstall);
   scheduleCheck(firstCheckDelay());
 

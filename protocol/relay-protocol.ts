@@ -136,6 +136,14 @@ export const tabletStatus = z.object({
 });
 export type TabletStatus = z.infer<typeof tabletStatus>;
 
+/** POST /updates/:cabId/refusals: a downloaded release the tablet would not install. */
+export const updateRefusalReport = z.object({
+  version: z.string().min(1).max(50),
+  code: z.enum(['unsigned', 'bad_signature', 'bad_rotation', 'wrong_version', 'altered', 'unverifiable']),
+  message: z.string().min(1).max(1000),
+});
+export type UpdateRefusalReport = z.infer<typeof updateRefusalReport>;
+
 export const orderLine = z.object({
   id: z.string().min(1).max(100),
   kind: z.enum(['fare', 'toll', 'airport_fee', 'luggage', 'booking_fee', 'other']),

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RECEIPTS_MIGRATION } from '../receipts/receipt-schema.js';
-import { ROLLOUT_MIGRATION } from '../updates/rollout-schema.js';
+import { ROLLOUT_MIGRATION, UPDATE_REFUSALS_MIGRATION } from '../updates/rollout-schema.js';
 import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
 import type {
   CabInput,
@@ -79,6 +79,7 @@ const MIGRATIONS: string[] = [
   RECEIPTS_MIGRATION,
   PAYMENTS_MIGRATION,
   PREAUTH_MIGRATION,
+  UPDATE_REFUSALS_MIGRATION,
 ];
 
 interface CabRow {

@@ -3,10 +3,10 @@
  * electron-updater provider per cab. The tablet authenticates with its device token
  * (Authorization: Bearer), which electron-updater sends through `requestHeaders`.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { cabId } from '../../protocol/relay-protocol.js';
+import { cabId, updateRefusalReport } from '../../protocol/relay-protocol.js';
 import { errorBody } from '../http/errors.js';
 import { tokenMatchesHash } from '../secrets.js';
 import type { RelayStore } from '../store/relay-store.js';
@@ -25,20 +25,24 @@ const CONTENT_TYPES: [RegExp, string][] = [
 export function registerFeedRoutes(app: FastifyInstance, deps: { store: RelayStore; updates: FleetUpdates; logger: Logger }): void {
   const { store, updates, logger } = deps;
 
+  /** The cab named in the path, when the request carries its device token; otherwise a 401 is sent. */
+  const authorizedCab = async (id: string, req: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    const header = req.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+    const cab = presented ? await store.getCab(id) : null;
+    if (cab && tokenMatchesHash(presented, cab.tokenHash)) return true;
+    reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send(errorBody('unauthorized', 'send the cab’s device token as Authorization: Bearer <token> (the kiosk does this from its config)'));
+    return false;
+  };
+
   app.get('/updates/:cabId/:file', async (req, reply) => {
     const params = feedParams.safeParse(req.params);
     if (!params.success) return reply.code(400).send(errorBody('invalid_path', params.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')));
     const { cabId: id, file } = params.data;
-
-    const header = req.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    const cab = presented ? await store.getCab(id) : null;
-    if (!cab || !tokenMatchesHash(presented, cab.tokenHash)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send(errorBody('unauthorized', 'send the cab’s device token as Authorization: Bearer <token> (the kiosk does this from its config)'));
-    }
+    if (!(await authorizedCab(id, req, reply))) return reply;
 
     try {
       const served = await updates.resolveFile(id, file);
@@ -51,5 +55,18 @@ export function registerFeedRoutes(app: FastifyInstance, deps: { store: RelaySto
       if (err instanceof UpdateError) return reply.code(UPDATE_ERROR_STATUS[err.code]).send(errorBody(err.code, err.message));
       throw err;
     }
+  });
+
+  // A release the tablet downloaded but would not install: the fleet must hear of it.
+  app.post('/updates/:cabId/refusals', async (req, reply) => {
+    const params = z.object({ cabId }).safeParse(req.params);
+    if (!params.success) return reply.code(400).send(errorBody('invalid_path', params.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')));
+    const id = params.data.cabId;
+    if (!(await authorizedCab(id, req, reply))) return reply;
+    const body = updateRefusalReport.safeParse(req.body);
+    if (!body.success) return reply.code(400).send(errorBody('invalid_report', body.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')));
+    await updates.recordRefusal(id, body.data);
+    logger.warn({ cabId: id, ...body.data }, 'a tablet refused an update: it is not signed by the fleet release key, or was altered');
+    return reply.code(204).send();
   });
 }

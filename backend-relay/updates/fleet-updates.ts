@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { receiveFile, UploadTooLarge } from './upload.js';
 import { type ScannedRelease, ReleaseFolderError, scanReleaseFolder, CHANNEL_FILE } from './release-folder.js';
 import { assignRelease, planRollout, rolloutBucket, type Assignment, type RolloutRequest, type RolloutState } from './rollout.js';
-import type { ReleaseRecord, RolloutStore } from './rollout-store.js';
+import type { ReleaseRecord, RolloutStore, UpdateRefusal } from './rollout-store.js';
+import { SIGNATURE_FEED_NAME, SIGNATURE_FILE } from '../../protocol/release-signature.js';
 
 export type UpdateErrorCode =
   | 'updates_disabled'
@@ -147,17 +148,26 @@ export class FleetUpdates {
     return assignRelease(cabId, await this.store.getRollout(), await this.store.getPin(cabId));
   }
 
-  /** For GET /admin/cabs: each cab's target, read once for the whole list. */
-  async targets(cabIds: string[]): Promise<Map<string, { targetVersion: string | null; targetReason: string | null; bucket: number; lastUpdateCheckAt: string | null }>> {
+  /** For GET /admin/cabs: each cab's target and last refused update, read once for the whole list. */
+  async targets(cabIds: string[]): Promise<
+    Map<string, { targetVersion: string | null; targetReason: string | null; bucket: number; lastUpdateCheckAt: string | null; updateRefusal: Omit<UpdateRefusal, 'cabId'> | null }>
+  > {
     const rollout = await this.store.getRollout();
     const pins = new Map((await this.store.listPins()).map((p) => [p.cabId, p.version]));
     const checks = new Map((await this.store.listChecks()).map((c) => [c.cabId, c.checkedAt]));
+    const refusals = new Map((await this.store.listRefusals()).map(({ cabId, ...r }) => [cabId, r]));
     return new Map(
       cabIds.map((id) => {
         const a = assignRelease(id, rollout, pins.get(id) ?? null);
-        return [id, { targetVersion: a?.version ?? null, targetReason: a?.reason ?? null, bucket: rolloutBucket(id), lastUpdateCheckAt: checks.get(id) ?? null }];
+        const refusal = refusals.get(id) ?? null;
+        return [id, { targetVersion: a?.version ?? null, targetReason: a?.reason ?? null, bucket: rolloutBucket(id), lastUpdateCheckAt: checks.get(id) ?? null, updateRefusal: refusal }];
       }),
     );
+  }
+
+  /** A tablet refused to install a release (its signature did not verify); kept per cab. */
+  async recordRefusal(cabId: string, report: { version: string; code: string; message: string }): Promise<void> {
+    await this.store.recordRefusal({ cabId, ...report, reportedAt: this.now().toISOString() });
   }
 
   log(limit: number) {
@@ -175,6 +185,8 @@ export class FleetUpdates {
    */
   async resolveFile(cabId: string, name: string): Promise<ServedFile> {
     const root = this.dir();
+    const signatureOf = SIGNATURE_FEED_NAME.exec(name)?.[1];
+    if (signatureOf !== undefined) return this.signatureFile(root, signatureOf);
     const assigned = await this.assignment(cabId);
     if (CHANNEL_FILE.test(name)) {
       await this.store.recordCheck(cabId, this.now().toISOString(), assigned?.version ?? null);
@@ -193,6 +205,18 @@ export class FleetUpdates {
     if (!found) {
       throw new UpdateError('not_in_release', `${name} is not part of ${assigned ? `release ${assigned.version}` : 'any published release'}`);
     }
+    return this.servedFile(root, found, name);
+  }
+
+  /** A version's signature, by version: the tablet asks for the one of the release it downloaded. */
+  private async signatureFile(root: string, version: string): Promise<ServedFile> {
+    const release = await this.store.getRelease(version);
+    const file = release ? await this.store.releaseFile(version, SIGNATURE_FILE) : null;
+    if (!release || !file) throw new UpdateError('not_in_release', `version ${version} is not published with a signature`);
+    return this.servedFile(root, { version, dir: release.dir, size: file.size }, SIGNATURE_FILE);
+  }
+
+  private servedFile(root: string, found: { version: string; dir: string; size: number }, name: string): ServedFile {
     const full = path.join(root, found.dir, name);
     let size: number;
     try {

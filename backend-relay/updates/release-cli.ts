@@ -7,13 +7,15 @@
  *   promote <version>                     the same as rollout <version> --percent 100
  *   pause | resume
  *   pin <cabId> <version> | unpin <cabId>
+ * and, where the builds are made (no relay needed): keygen, sign, rotate (release-signing.ts).
  */
-import { openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs';
+import { openAsBlob, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cabId } from '../../protocol/relay-protocol.js';
-import { ARTIFACT_FILE, CHANNEL_FILE } from './release-folder.js';
+import { isReleaseFileName } from './release-folder.js';
+import { appKeyModule, generateReleaseKey, rotateReleaseKey, signReleaseFolder, SigningError } from './release-signing.js';
 import { releaseVersion } from './version.js';
 
 export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options]
@@ -26,6 +28,13 @@ export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options
   promote <version>                       rollout <version> --percent 100
   pause | resume                          stop / continue offering the rollout's version to new cabs
   pin <cabId> <version> | unpin <cabId>   hold one cab on a version, or release it
+where the builds are made (the release key never goes to the relay):
+  keygen --out <dir> [--app-key build/release-public-key.ts]
+                                          a new Ed25519 release key pair; --app-key builds its public key into the kiosk
+  sign <folder> --key <private key> [--chain <rotations.json>]
+                                          write cabpay-release.sig over every file of a built release (release/)
+  rotate --key <old private key> --next <new public key> --chain <rotations.json>
+                                          the old key vouches for the new one; sign later builds with the new key and --chain
 options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json
 rollback: tablets never downgrade; build the good code as a newer version, publish it, promote it`;
 
@@ -79,6 +88,11 @@ export function parseReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: Re
         cab: { type: 'string', multiple: true },
         dir: { type: 'string' },
         version: { type: 'string' },
+        out: { type: 'string' },
+        'app-key': { type: 'string' },
+        key: { type: 'string' },
+        next: { type: 'string' },
+        chain: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -121,6 +135,8 @@ function versionOfFolder(folder: string, names: string[], deps: ReleaseCliDeps):
 }
 
 export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: ReleaseCliDeps): Promise<string> {
+  const local = await runSigningCommand(argv, deps);
+  if (local !== null) return local;
   const { conn, cmd } = parseReleaseCli(argv, env, deps);
   const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
   const call = (method: string, route: string, body?: unknown) => deps.call(conn, method, route, body);
@@ -132,7 +148,7 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
     case 'upload': {
       let names: string[];
       try {
-        names = readdirSync(cmd.folder).filter((n) => statSync(path.join(cmd.folder, n)).isFile() && (CHANNEL_FILE.test(n) || ARTIFACT_FILE.test(n)));
+        names = readdirSync(cmd.folder).filter((n) => statSync(path.join(cmd.folder, n)).isFile() && isReleaseFileName(n));
       } catch (err) {
         throw deps.fail(`cannot read ${cmd.folder}: ${(err as Error).message}`);
       }
@@ -182,5 +198,56 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
       const { json } = await call('DELETE', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/pin`);
       return out(json, `cab ${json.cabId} follows the rollout again`);
     }
+  }
+}
+
+/** keygen, sign and rotate run on the build machine and never talk to the relay; null for other commands. */
+async function runSigningCommand(argv: string[], deps: ReleaseCliDeps): Promise<string | null> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, 'app-key': { type: 'string' }, key: { type: 'string' }, next: { type: 'string' }, chain: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const [, name, folder] = positionals;
+  const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const json = values.json === true;
+  try {
+    switch (name) {
+      case 'keygen': {
+        const out = str(values.out);
+        if (!out) throw deps.fail('release keygen: --out <dir> is required: a folder on the build machine, never on the relay');
+        const keys = generateReleaseKey(out);
+        const appKey = str(values['app-key']);
+        if (appKey) writeFileSync(appKey, appKeyModule(keys.publicPem));
+        const result = { ...keys, appKey: appKey ?? null };
+        return json
+          ? JSON.stringify(result, null, 2)
+          : [
+              `private key: ${keys.privateKeyFile} (owner-only; keep it offline and backed up, never on the relay)`,
+              `public key:  ${keys.publicKeyFile}`,
+              appKey ? `built into the kiosk by ${appKey}; build the app (npm run dist) to ship it` : 'build it into the kiosk with --app-key build/release-public-key.ts',
+            ].join('\n');
+      }
+      case 'sign': {
+        const key = str(values.key);
+        if (!folder || !key) throw deps.fail('release sign <folder> --key <private key> [--chain <rotations.json>]: give the built release folder and the release key');
+        const signed = await signReleaseFolder(folder, key, str(values.chain));
+        return json ? JSON.stringify(signed, null, 2) : `signed ${signed.version}: ${signed.files} files in ${signed.file}; upload the folder with fleet release upload ${folder}`;
+      }
+      case 'rotate': {
+        const key = str(values.key);
+        const next = str(values.next);
+        const chain = str(values.chain);
+        if (!key || !next || !chain) throw deps.fail('release rotate --key <old private key> --next <new public key> --chain <rotations.json>');
+        const rotated = await rotateReleaseKey(key, next, chain);
+        return json ? JSON.stringify(rotated, null, 2) : `${chain} now holds ${rotated.rotations} rotation(s); sign new builds with the new key and --chain ${chain}`;
+      }
+      default:
+        return null;
+    }
+  } catch (err) {
+    if (err instanceof SigningError) throw deps.fail(`release ${name}: ${err.message}`);
+    throw err;
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseUpdateInfo } from 'electron-updater/out/providers/Provider.js';
 import { z } from 'zod';
+import { parseSignatureFile, SIGNATURE_FILE } from '../../protocol/release-signature.js';
 import { releaseVersion } from './version.js';
 
 /** latest.yml (Windows), latest-linux.yml, latest-linux-arm64.yml, latest-mac.yml. */
@@ -62,10 +63,20 @@ export function sha512File(file: string): Promise<string> {
 export async function scanReleaseFolder(updatesDir: string, dir: string, expectedVersion?: string): Promise<ScannedRelease> {
   if (!RELEASE_FILE_NAME.test(dir)) throw new ReleaseFolderError(`dir "${dir}" must be a plain folder name under RELAY_UPDATES_DIR`);
   const folder = path.join(updatesDir, dir);
+  const { version, channels, files } = await readReleaseFiles(folder, expectedVersion);
+  checkSignatureFile(folder, version, files);
+  return { version, dir, channels, files };
+}
+
+/**
+ * The release in an electron-builder output folder: its feeds and the files they name, with
+ * sizes and hashes (also what `fleet release sign` signs). The signature file is listed too.
+ */
+export async function readReleaseFiles(folder: string, expectedVersion?: string): Promise<{ version: string; channels: string[]; files: ReleaseFile[] }> {
   let names: string[];
   try {
     names = readdirSync(folder, { withFileTypes: true })
-      .filter((e) => e.isFile() && RELEASE_FILE_NAME.test(e.name) && (CHANNEL_FILE.test(e.name) || ARTIFACT_FILE.test(e.name)))
+      .filter((e) => e.isFile() && RELEASE_FILE_NAME.test(e.name) && isReleaseFileName(e.name))
       .map((e) => e.name)
       .sort();
   } catch (err) {
@@ -112,5 +123,34 @@ export async function scanReleaseFolder(updatesDir: string, dir: string, expecte
   if (expectedVersion !== undefined && expectedVersion !== version) {
     throw new ReleaseFolderError(`the feeds in ${folder} are for version ${version}, not ${expectedVersion}`);
   }
-  return { version, dir, channels, files };
+  return { version, channels, files };
+}
+
+/** Feeds, artifacts and the fleet's signature: everything a release folder publishes. */
+export function isReleaseFileName(name: string): boolean {
+  return CHANNEL_FILE.test(name) || ARTIFACT_FILE.test(name) || name === SIGNATURE_FILE;
+}
+
+/**
+ * The relay never holds the release key, so it cannot tell a good signature from a bad one;
+ * it refuses a folder that is unsigned or whose signed manifest does not describe it.
+ */
+function checkSignatureFile(folder: string, version: string, files: ReleaseFile[]): void {
+  const signed = files.find((f) => f.name === SIGNATURE_FILE);
+  const howToSign = `sign the build where it is made: npm run fleet -- release sign ${folder} --key <release key> (docs/deploy.md)`;
+  if (!signed) throw new ReleaseFolderError(`${folder} has no ${SIGNATURE_FILE}: releases must be signed with the fleet release key; ${howToSign}`);
+  const parsed = parseSignatureFile(readFileSync(path.join(folder, SIGNATURE_FILE), 'utf8'));
+  if (!parsed.ok) throw new ReleaseFolderError(`${parsed.message}; ${howToSign}`);
+  const manifest = parsed.manifest;
+  if (manifest.version !== version) throw new ReleaseFolderError(`${SIGNATURE_FILE} signs version ${manifest.version} but the feeds say ${version}: sign this build again`);
+  const listed = new Map(manifest.files.map((f) => [f.name, f]));
+  for (const file of files) {
+    if (file.name === SIGNATURE_FILE) continue;
+    const entry = listed.get(file.name);
+    if (!entry) throw new ReleaseFolderError(`${file.name} is not covered by ${SIGNATURE_FILE}: sign the folder again after the build is complete`);
+    if (entry.sha512 !== file.sha512 || entry.size !== file.size) throw new ReleaseFolderError(`${file.name} is not the file that was signed (its SHA-512 or size differs): the copy is damaged or altered`);
+  }
+  for (const name of listed.keys()) {
+    if (!files.some((f) => f.name === name)) throw new ReleaseFolderError(`${SIGNATURE_FILE} signs ${name}, which is not in ${folder}: copy the whole signed folder`);
+  }
 }

@@ -44,3 +44,17 @@ export const ROLLOUT_MIGRATION = `
     detail  TEXT NOT NULL
   );
 `;
+
+/**
+ * The last update each cab refused to install (unsigned, signed by another key, altered), as
+ * the tablet reported it; shown in GET /admin/cabs.
+ */
+export const UPDATE_REFUSALS_MIGRATION = `
+  CREATE TABLE update_refusals (
+    cab_id       TEXT PRIMARY KEY REFERENCES cabs(cab_id) ON DELETE CASCADE,
+    version      TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    message      TEXT NOT NULL,
+    reported_at  TEXT NOT NULL
+  );
+`;

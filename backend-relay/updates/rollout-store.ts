@@ -19,6 +19,14 @@ export interface CabPin {
   pinnedAt: string;
 }
 
+export interface UpdateRefusal {
+  cabId: string;
+  version: string;
+  code: string;
+  message: string;
+  reportedAt: string;
+}
+
 export interface UpdateCheck {
   cabId: string;
   checkedAt: string;
@@ -44,6 +52,9 @@ export interface RolloutStore {
   unpin(cabId: string, nowIso: string): Promise<boolean>;
   recordCheck(cabId: string, nowIso: string, offeredVersion: string | null): Promise<void>;
   listChecks(): Promise<UpdateCheck[]>;
+  /** Keeps each cab's latest refusal; false when there is no such cab. */
+  recordRefusal(refusal: UpdateRefusal): Promise<boolean>;
+  listRefusals(): Promise<UpdateRefusal[]>;
   log(limit: number): Promise<{ at: string; action: string; detail: unknown }[]>;
 }
 
@@ -110,6 +121,11 @@ export class SqliteRolloutStore implements RolloutStore {
          ON CONFLICT (cab_id) DO UPDATE SET checked_at = excluded.checked_at, offered_version = excluded.offered_version`,
       ),
       checks: db.prepare<[], { cab_id: string; checked_at: string; offered_version: string | null }>(`SELECT * FROM update_checks`),
+      refusal: db.prepare(
+        `INSERT INTO update_refusals (cab_id, version, code, message, reported_at) VALUES (@cabId, @version, @code, @message, @reportedAt)
+         ON CONFLICT (cab_id) DO UPDATE SET version = excluded.version, code = excluded.code, message = excluded.message, reported_at = excluded.reported_at`,
+      ),
+      refusals: db.prepare<[], { cab_id: string; version: string; code: string; message: string; reported_at: string }>(`SELECT * FROM update_refusals`),
     };
   }
 
@@ -192,6 +208,16 @@ export class SqliteRolloutStore implements RolloutStore {
 
   async listChecks(): Promise<UpdateCheck[]> {
     return this.s.checks.all().map((r) => ({ cabId: r.cab_id, checkedAt: r.checked_at, offeredVersion: r.offered_version }));
+  }
+
+  async recordRefusal(refusal: UpdateRefusal): Promise<boolean> {
+    if (!this.s.cabExists.get(refusal.cabId)) return false;
+    this.s.refusal.run(refusal);
+    return true;
+  }
+
+  async listRefusals(): Promise<UpdateRefusal[]> {
+    return this.s.refusals.all().map((r) => ({ cabId: r.cab_id, version: r.version, code: r.code, message: r.message, reportedAt: r.reported_at }));
   }
 
   async log(limit: number) {

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ReleaseGuard } from '../../electron/release-guard.js';
 import { canInstallNow, pendingUpdateFile, relayUpdateFeed, startUpdater } from '../../electron/updater.js';
+import type { UpdateRefusalReport } from '../../protocol/relay-protocol.js';
 import type { RideView } from '../../protocol/kiosk-api.js';
 import { baseSnapshot, MemoryCore } from './helpers/memory-core.js';
 
@@ -46,6 +48,9 @@ class FakeUpdater extends EventEmitter {
   }
 }
 
+/** A guard that takes every download as signed (the signature itself: test/updates). */
+const acceptSigned: ReleaseGuard = { verify: async () => ({ ok: true, value: 'cabpay-0.2.0.AppImage' }), reportRefusal: async () => {} };
+
 describe('startUpdater', () => {
   const log = pino({ level: 'silent' });
   let updater: FakeUpdater;
@@ -56,7 +61,7 @@ describe('startUpdater', () => {
     vi.useFakeTimers();
     updater = new FakeUpdater();
     core = new MemoryCore();
-    stop = startUpdater({ updater, core, log, intervalMs: 60_000, jitterMs: 10_000, settleMs: 5_000, random: () => 0.5 });
+    stop = startUpdater({ guard: acceptSigned, updater, core, log, intervalMs: 60_000, jitterMs: 10_000, settleMs: 5_000, random: () => 0.5 });
   });
   afterEach(() => {
     stop();
@@ -82,7 +87,7 @@ describe('startUpdater', () => {
 
   it('waits through a ride and a non-empty outbox, then installs once idle has settled', async () => {
     core.publish({ ride: ride('on_ride') });
-    updater.emit('update-downloaded', { version: '0.2.0' });
+    updater.emit('update-downloaded', { version: '0.2.0', downloadedFile: '/cache/cabpay-0.2.0.AppImage' });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(updater.installs).toEqual([]);
 
@@ -98,11 +103,42 @@ describe('startUpdater', () => {
   });
 
   it('cancels a pending install when a ride starts during the settle time', async () => {
-    updater.emit('update-downloaded', { version: '0.2.0' });
+    updater.emit('update-downloaded', { version: '0.2.0', downloadedFile: '/cache/cabpay-0.2.0.AppImage' });
     await vi.advanceTimersByTimeAsync(3_000);
     core.publish({ ride: ride('on_ride') });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(updater.installs).toEqual([]);
+  });
+
+  it('never installs a download the guard refuses, reports it, and forgets an earlier accepted one', async () => {
+    stop();
+    const reports: UpdateRefusalReport[] = [];
+    const refuseAltered: ReleaseGuard = {
+      verify: async (r) =>
+        r.version === '0.3.0' ? { ok: false, error: { code: 'altered', message: 'not a file the fleet signed' } } : { ok: true, value: 'cabpay-0.2.0.AppImage' },
+      reportRefusal: async (report) => void reports.push(report),
+    };
+    core.publish({ ride: ride('on_ride') });
+    stop = startUpdater({ guard: refuseAltered, updater, core, log, settleMs: 5_000, jitterMs: 10_000, intervalMs: 60_000, random: () => 0.5 });
+    updater.emit('update-downloaded', { version: '0.2.0', downloadedFile: '/cache/a' });
+    await vi.advanceTimersByTimeAsync(0);
+    // The cache now holds 0.3.0, which is refused: installing now would install it.
+    updater.emit('update-downloaded', { version: '0.3.0', downloadedFile: '/cache/b' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports).toEqual([{ version: '0.3.0', code: 'altered', message: 'not a file the fleet signed' }]);
+    core.publish({ ride: null });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(updater.installs).toEqual([]);
+  });
+
+  it('refuses a download electron-updater names no file for', async () => {
+    stop();
+    const reports: UpdateRefusalReport[] = [];
+    stop = startUpdater({ guard: { ...acceptSigned, reportRefusal: async (r) => void reports.push(r) }, updater, core, log, settleMs: 5_000 });
+    updater.emit('update-downloaded', { version: '0.2.0' });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(updater.installs).toEqual([]);
+    expect(reports.map((r) => r.code)).toEqual(['unverifiable']);
   });
 
   it('does nothing on idle states before an update is downloaded', async () => {
@@ -132,7 +168,7 @@ describe('the relay feed and a pending update across a power cut', () => {
       url: 'https://relay.fleet.example/base/updates/cab-7/',
       requestHeaders: { authorization: 'Bearer device-token-0123456789' },
     });
-    const stop = startUpdater({ updater, core: new MemoryCore(), log, feed });
+    const stop = startUpdater({ updater, core: new MemoryCore(), log, feed, guard: acceptSigned });
     expect(updater.feeds).toEqual([feed]);
     expect(updater.requestHeaders).toEqual({ authorization: 'Bearer device-token-0123456789' });
     stop();
@@ -140,9 +176,10 @@ describe('the relay feed and a pending update across a power cut', () => {
 
   it('records a downloaded update durably, and after a restart checks soon instead of after the jitter', async () => {
     const file = path.join(dir, 'pending-update.json');
-    const opts = { core: new MemoryCore(), log, jitterMs: 3_600_000, resumeDelayMs: 1_000, random: () => 0.9 };
+    const opts = { guard: acceptSigned, core: new MemoryCore(), log, jitterMs: 3_600_000, resumeDelayMs: 1_000, random: () => 0.9 };
     const stop = startUpdater({ ...opts, updater, pending: { file, currentVersion: '1.0.0' } });
-    updater.emit('update-downloaded', { version: '1.1.0' });
+    updater.emit('update-downloaded', { version: '1.1.0', downloadedFile: '/cache/cabpay-1.1.0.AppImage' });
+    await vi.advanceTimersByTimeAsync(0); // the signature check
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ version: '1.1.0' });
     stop(); // the power cut: no install happened
 
@@ -156,7 +193,7 @@ describe('the relay feed and a pending update across a power cut', () => {
   it('drops the marker once the new version runs, and then waits the jitter as usual', async () => {
     const file = path.join(dir, 'pending-update.json');
     pendingUpdateFile.write(file, '1.1.0');
-    const stop = startUpdater({ updater, core: new MemoryCore(), log, jitterMs: 10_000, resumeDelayMs: 1_000, random: () => 0.5, pending: { file, currentVersion: '1.1.0' } });
+    const stop = startUpdater({ guard: acceptSigned, updater, core: new MemoryCore(), log, jitterMs: 10_000, resumeDelayMs: 1_000, random: () => 0.5, pending: { file, currentVersion: '1.1.0' } });
     expect(existsSync(file)).toBe(false);
     await vi.advanceTimersByTimeAsync(4_999);
     expect(updater.checks).toBe(0);
@@ -169,7 +206,7 @@ describe('the relay feed and a pending update across a power cut', () => {
     updater.setFeedURL = () => {
       throw new Error('Invalid URL');
     };
-    const stop = startUpdater({ updater, core: new MemoryCore(), log, feed: relayUpdateFeed(config) });
+    const stop = startUpdater({ guard: acceptSigned, updater, core: new MemoryCore(), log, feed: relayUpdateFeed(config) });
     expect(updater.requestHeaders).toBeNull();
     expect(updater.autoDownload).toBe(true);
     stop();
@@ -179,7 +216,7 @@ describe('the relay feed and a pending update across a power cut', () => {
     const file = path.join(dir, 'pending-update.json');
     writeFileSync(file, '{"vers');
     expect(pendingUpdateFile.read(file)).toBeNull();
-    const stop = startUpdater({ updater, core: new MemoryCore(), log, pending: { file, currentVersion: '1.0.0' } });
+    const stop = startUpdater({ guard: acceptSigned, updater, core: new MemoryCore(), log, pending: { file, currentVersion: '1.0.0' } });
     stop();
   });
 });

@@ -13,7 +13,7 @@ import { GenericDifferentialDownloader } from 'electron-updater/out/differential
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from '../relay/helpers.js';
-import { addCabs, sha512, startRelayWithUpdates, tempDir } from './fixtures.js';
+import { addCabs, sha512, startRelayWithUpdates, tempDir, signFolder } from './fixtures.js';
 import { NodeUpdaterExecutor } from './node-executor.js';
 
 const BLOCK = 4096;
@@ -28,7 +28,7 @@ const blockmapOf = (data: Buffer) => {
   return { version: '2', files: [{ name: 'file', offset: 0, checksums, sizes }] };
 };
 
-function writeWindowsRelease(updatesDir: string, version: string, exe: Buffer) {
+async function writeWindowsRelease(updatesDir: string, version: string, exe: Buffer) {
   const folder = path.join(updatesDir, version);
   mkdirSync(folder, { recursive: true });
   const name = `cabpay-${version}-x64.exe`;
@@ -38,6 +38,7 @@ function writeWindowsRelease(updatesDir: string, version: string, exe: Buffer) {
     path.join(folder, 'latest.yml'),
     `version: ${version}\nfiles:\n  - url: ${name}\n    sha512: ${sha512(exe)}\n    size: ${exe.length}\npath: ${name}\nsha512: ${sha512(exe)}\nreleaseDate: '2026-11-21T12:00:00.000Z'\n`,
   );
+  await signFolder(folder);
 }
 
 describe('differential download through the relay', () => {
@@ -52,8 +53,8 @@ describe('differential download through the relay', () => {
   beforeAll(async () => {
     relay = await startRelayWithUpdates();
     token = (await addCabs(relay.url, [cabId])).get(cabId)!;
-    writeWindowsRelease(relay.updatesDir, '1.0.0', oldExe);
-    writeWindowsRelease(relay.updatesDir, '1.1.0', newExe);
+    await writeWindowsRelease(relay.updatesDir, '1.0.0', oldExe);
+    await writeWindowsRelease(relay.updatesDir, '1.1.0', newExe);
     for (const version of ['1.0.0', '1.1.0']) expect((await admin(relay.url, 'POST', '/admin/releases', { version })).status).toBe(201);
     await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
     await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.1.0', percent: 100 });

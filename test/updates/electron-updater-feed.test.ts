@@ -9,12 +9,18 @@ import { DebUpdater } from 'electron-updater/out/DebUpdater.js';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { relayReleaseGuard } from '../../electron/release-guard.js';
 import { relayUpdateFeed, startUpdater } from '../../electron/updater.js';
 import { MemoryCore } from '../shell/helpers/memory-core.js';
 import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
 import { admin } from '../relay/helpers.js';
 import { NodeUpdaterExecutor } from './node-executor.js';
-import { addCabs, sha512, startRelayWithUpdates, tempDir, writeRelease, type FakeRelease } from './fixtures.js';
+import { TEST_RELEASE_KEYS, addCabs, sha512, startRelayWithUpdates, tempDir, writeRelease, type FakeRelease } from './fixtures.js';
+
+/** The kiosk's release guard, trusting the test fleet key, for one cab's feed. */
+function guardFor(feed: ReturnType<typeof relayUpdateFeed>) {
+  return relayReleaseGuard({ trustedKeyPem: TEST_RELEASE_KEYS.publicPem, feed, log: pino({ level: 'silent' }) });
+}
 
 /** Cab ids whose stable bucket is inside / outside a 30% rollout. */
 function cabsAround(percent: number) {
@@ -77,8 +83,8 @@ describe('feed served by the relay, read by electron-updater', () => {
     process.env.TEST_UPDATER_ARCH = 'x64'; // latest-linux.yml whatever this machine is
     relay = await startRelayWithUpdates();
     tokens = await addCabs(relay.url, [inside, outside]);
-    v1 = writeRelease(relay.updatesDir, '1.0.0');
-    v2 = writeRelease(relay.updatesDir, '1.1.0');
+    v1 = await writeRelease(relay.updatesDir, '1.0.0');
+    v2 = await writeRelease(relay.updatesDir, '1.1.0');
     for (const version of ['1.0.0', '1.1.0']) expect((await admin(relay.url, 'POST', '/admin/releases', { version })).status).toBe(201);
     expect((await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 })).status).toBe(200);
     const res = await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.1.0', percent: 30 });
@@ -165,6 +171,7 @@ describe('feed served by the relay, read by electron-updater', () => {
       core,
       log: pino({ level: 'silent' }),
       feed: relayUpdateFeed({ relayUrl: relay.url, cabId: inside, deviceToken: tokens.get(inside)! }),
+      guard: guardFor(relayUpdateFeed({ relayUrl: relay.url, cabId: inside, deviceToken: tokens.get(inside)! })),
       jitterMs: 0,
       settleMs: 50,
     });
@@ -187,8 +194,10 @@ describe('feed served by the relay, read by electron-updater', () => {
     const busy = new MemoryCore();
     busy.publish({ outboxDepth: 2 }); // never idle before the power cut
     const downloaded = new Promise((resolve) => first.updater.once('update-downloaded', resolve));
-    const stopFirst = startUpdater({ updater: first.updater as any, core: busy, log, feed: feedFor, pending, jitterMs: 0, settleMs: 20 });
+    const stopFirst = startUpdater({ updater: first.updater as any, core: busy, log, feed: feedFor, guard: guardFor(feedFor), pending, jitterMs: 0, settleMs: 20 });
     await downloaded;
+    // The marker is written once the download's signature is verified.
+    await vi.waitFor(() => expect(existsSync(pending.file)).toBe(true), { timeout: 5_000 });
     stopFirst(); // the power goes
 
     // Restart: a check would normally wait up to the jitter (an hour here); the marker makes it prompt.
@@ -200,6 +209,7 @@ describe('feed served by the relay, read by electron-updater', () => {
       core: new MemoryCore(),
       log,
       feed: feedFor,
+      guard: guardFor(feedFor),
       pending,
       jitterMs: 3_600_000,
       resumeDelayMs: 10,

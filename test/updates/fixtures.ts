@@ -1,11 +1,34 @@
 /** Release folders shaped like electron-builder's output, for the update feed tests. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
 import { createLogger } from '../../backend-relay/logger.js';
 import { addCab, makeSigner, relayConfig } from '../relay/helpers.js';
+import { SIGNATURE_FILE, signRelease } from '../../protocol/release-signature.js';
+import { readReleaseFiles } from '../../backend-relay/updates/release-folder.js';
+
+export interface ReleaseKeys {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicPem: string;
+}
+
+export function makeReleaseKeys(): ReleaseKeys {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicKey: createPublicKey(privateKey), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** The fleet key the test releases are signed with (the kiosk under test trusts it). */
+export const TEST_RELEASE_KEYS = makeReleaseKeys();
+
+/** Writes cabpay-release.sig over the folder as `fleet release sign` would. */
+export async function signFolder(folder: string, keys: Pick<ReleaseKeys, 'privateKey' | 'publicKey'> = TEST_RELEASE_KEYS, rotations: string[] = []): Promise<void> {
+  const release = await readReleaseFiles(folder);
+  const files = release.files.filter((f) => f.name !== SIGNATURE_FILE).map(({ name, sha512, size }) => ({ name, sha512, size }));
+  writeFileSync(path.join(folder, SIGNATURE_FILE), JSON.stringify(await signRelease({ version: release.version, files }, keys, rotations)));
+}
 
 export function tempDir(prefix = 'cabpay-updates-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -22,9 +45,14 @@ export interface FakeRelease {
 
 /**
  * Writes <updatesDir>/<version>/ with an AppImage, a deb, an NSIS installer with its blockmap,
- * and latest-linux.yml / latest.yml that describe them, as `electron-builder` would.
+ * and latest-linux.yml / latest.yml that describe them, as `electron-builder` would, signed
+ * with the test fleet key unless `signWith` is null.
  */
-export function writeRelease(updatesDir: string, version: string, opts: { dir?: string; yamlExtra?: string } = {}): FakeRelease {
+export async function writeRelease(
+  updatesDir: string,
+  version: string,
+  opts: { dir?: string; yamlExtra?: string; signWith?: Pick<ReleaseKeys, 'privateKey' | 'publicKey'> | null } = {},
+): Promise<FakeRelease> {
   const dir = opts.dir ?? version;
   const folder = path.join(updatesDir, dir);
   mkdirSync(folder, { recursive: true });
@@ -48,6 +76,8 @@ export function writeRelease(updatesDir: string, version: string, opts: { dir?: 
     path.join(folder, 'latest.yml'),
     `version: ${version}\nfiles:\n${entry(exe)}path: ${exe}\nsha512: ${sha512(files.get(exe)!)}\nreleaseDate: ${releaseDate}\n${opts.yamlExtra ?? ''}`,
   );
+  // A feed with stagingPercentage is refused before its signature is looked at; sign it anyway.
+  if (opts.signWith !== null) await signFolder(folder, opts.signWith ?? TEST_RELEASE_KEYS).catch(() => {});
   return { version, dir, files };
 }
 

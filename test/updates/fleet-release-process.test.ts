@@ -3,7 +3,7 @@
  * (spawned) and `npm run fleet -- release …` (spawned), then the feed as a tablet reads it.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
@@ -55,15 +55,28 @@ describe('fleet release CLI against the relay process', () => {
       return res.status === 200 ? /^version: (.+)$/m.exec(await res.text())![1] : res.status;
     };
 
-    // 1.0.0: copied into RELAY_UPDATES_DIR by hand, then published. 1.1.0: uploaded by the CLI.
-    writeRelease(path.join(dir, 'updates'), '1.0.0');
+    // 1.0.0: copied into RELAY_UPDATES_DIR by hand, then published. 1.1.0: signed on the
+    // build machine with a key made there by the CLI, then uploaded by the CLI.
+    await writeRelease(path.join(dir, 'updates'), '1.0.0');
     const pub = await fleet(['release', 'publish', '1.0.0'], env);
     expect(pub.code, pub.stderr).toBe(0);
-    expect(pub.stdout).toMatch(/published 1.0.0 from 1.0.0: latest-linux.yml, latest.yml; 6 files/);
-    writeRelease(path.join(dir, 'build-output'), '1.1.0', { dir: '.' });
+    expect(pub.stdout).toMatch(/published 1.0.0 from 1.0.0: latest-linux.yml, latest.yml; 7 files/);
+    await writeRelease(path.join(dir, 'build-output'), '1.1.0', { dir: '.', signWith: null });
+    const unsigned = await fleet(['release', 'upload', path.join(dir, 'build-output', '.')], env);
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toMatch(/has no cabpay-release\.sig/);
+    const keyDir = tempDir('cabpay-build-machine-');
+    const keygen = await fleet(['release', 'keygen', '--out', keyDir, '--app-key', path.join(keyDir, 'release-public-key.ts')], {});
+    expect(keygen.code, keygen.stderr).toBe(0);
+    expect(keygen.stdout).toMatch(/private key: .*cabpay-release-key\.pem \(owner-only/);
+    expect(statSync(path.join(keyDir, 'cabpay-release-key.pem')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(keyDir, 'release-public-key.ts'), 'utf8')).toContain(readFileSync(path.join(keyDir, 'cabpay-release-key.pub.pem'), 'utf8').split('\n')[1]);
+    const sign = await fleet(['release', 'sign', path.join(dir, 'build-output', '.'), '--key', path.join(keyDir, 'cabpay-release-key.pem')], {});
+    expect(sign.code, sign.stderr).toBe(0);
+    expect(sign.stdout).toMatch(/signed 1\.1\.0: 6 files in .*cabpay-release\.sig/);
     const up = await fleet(['release', 'upload', path.join(dir, 'build-output', '.')], env);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/uploaded 6 files and published 1.1.0/);
+    expect(up.stdout).toMatch(/uploaded 7 files and published 1.1.0/);
 
     expect((await fleet(['release', 'promote', '1.0.0'], env)).code).toBe(0);
     const roll = await fleet(['release', 'rollout', '1.1.0', '--percent', '20'], env);

@@ -1,5 +1,6 @@
 /** The release admin API and the feed over HTTP, against an in-process relay. */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRelayApp } from '../../backend-relay/app.js';
@@ -33,7 +34,7 @@ const outsideAt = (p: number) => ids.find((id) => rolloutBucket(id) >= p)!;
 describe('publishing releases', () => {
   it('publishes a checked folder once, and explains every refusal', async () => {
     const r = await relay();
-    writeRelease(r.updatesDir, '1.0.0');
+    await writeRelease(r.updatesDir, '1.0.0');
     const ok = await admin(r.url, 'POST', '/admin/releases', { version: '1.0.0' });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ version: '1.0.0', dir: '1.0.0', channels: ['latest-linux.yml', 'latest.yml'] });
@@ -45,20 +46,33 @@ describe('publishing releases', () => {
     expect(missing.body.error.message).toMatch(/copy the electron-builder output/);
 
     // A damaged copy: the installer no longer matches the checksum in the feed.
-    writeRelease(r.updatesDir, '1.1.0');
+    await writeRelease(r.updatesDir, '1.1.0');
     appendFileSync(path.join(r.updatesDir, '1.1.0', 'cabpay-1.1.0-x64.exe'), 'x');
     const damaged = await admin(r.url, 'POST', '/admin/releases', { version: '1.1.0' });
     expect(damaged.status).toBe(422);
     expect(damaged.body.error.message).toMatch(/cabpay-1.1.0-x64.exe is \d+ bytes but latest.yml says/);
 
     // electron-updater's own staging would stack a random gate on top of ours.
-    writeRelease(r.updatesDir, '1.2.0', { yamlExtra: 'stagingPercentage: 10\n' });
+    await writeRelease(r.updatesDir, '1.2.0', { yamlExtra: 'stagingPercentage: 10\n' });
     const staged = await admin(r.url, 'POST', '/admin/releases', { version: '1.2.0' });
     expect(staged.body.error.message).toMatch(/remove stagingPercentage/);
 
-    writeRelease(r.updatesDir, '1.3.0', { dir: 'build-77' });
+    await writeRelease(r.updatesDir, '1.3.0', { dir: 'build-77' });
     expect((await admin(r.url, 'POST', '/admin/releases', { version: '1.4.0', dir: 'build-77' })).body.error.message).toMatch(/for version 1.3.0, not 1.4.0/);
     expect((await admin(r.url, 'POST', '/admin/releases', { dir: 'build-77' })).body).toMatchObject({ version: '1.3.0', dir: 'build-77' });
+
+    // Unsigned, or signed over other bytes: never published.
+    await writeRelease(r.updatesDir, '1.5.0', { signWith: null });
+    const unsigned = await admin(r.url, 'POST', '/admin/releases', { version: '1.5.0' });
+    expect(unsigned.status).toBe(422);
+    expect(unsigned.body.error.message).toMatch(/has no cabpay-release\.sig: releases must be signed with the fleet release key; sign the build where it is made: npm run fleet -- release sign/);
+    await writeRelease(r.updatesDir, '1.6.0');
+    // The same size, other bytes, and named by no feed: only the signature notices.
+    writeFileSync(path.join(r.updatesDir, '1.6.0', 'cabpay-1.6.0-x64.exe.blockmap'), randomBytes(900));
+    expect((await admin(r.url, 'POST', '/admin/releases', { version: '1.6.0' })).body.error.message).toMatch(/blockmap is not the file that was signed/);
+    await writeRelease(r.updatesDir, '1.7.0');
+    copyFileSync(path.join(r.updatesDir, '1.0.0', 'cabpay-release.sig'), path.join(r.updatesDir, '1.7.0', 'cabpay-release.sig'));
+    expect((await admin(r.url, 'POST', '/admin/releases', { version: '1.7.0' })).body.error.message).toMatch(/signs version 1\.0\.0 but the feeds say 1\.7\.0/);
 
     expect((await admin(r.url, 'POST', '/admin/releases', { dir: '../etc' })).status).toBe(400);
     expect((await admin(r.url, 'POST', '/admin/releases', { version: '1.0' })).status).toBe(400);
@@ -70,8 +84,8 @@ describe('publishing releases', () => {
 
   it('takes uploaded files into a version folder, refusing once it is published', async () => {
     const r = await relay();
-    const src = writeRelease(path.join(r.dir, 'release'), '2.0.0');
-    for (const [name, data] of [...src.files, ...['latest-linux.yml', 'latest.yml'].map((n) => [n, readFileSync(path.join(r.dir, 'release', '2.0.0', n))] as const)]) {
+    const src = await writeRelease(path.join(r.dir, 'release'), '2.0.0');
+    for (const [name, data] of [...src.files, ...['latest-linux.yml', 'latest.yml', 'cabpay-release.sig'].map((n) => [n, readFileSync(path.join(r.dir, 'release', '2.0.0', n))] as const)]) {
       const res = await fetch(`${r.url}/admin/releases/2.0.0/files/${name}`, {
         method: 'PUT',
         headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/octet-stream' },
@@ -102,7 +116,7 @@ describe('rollout over HTTP', () => {
     const b = outsideAt(30);
     const tokens = await addCabs(r.url, [a, b]);
     for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
-      writeRelease(r.updatesDir, v);
+      await writeRelease(r.updatesDir, v);
       expect((await admin(r.url, 'POST', '/admin/releases', { version: v })).status).toBe(201);
     }
     expect(await feedVersion(r.url, a, tokens.get(a)!)).toBe(404); // nothing rolled out yet
@@ -147,7 +161,7 @@ describe('rollout over HTTP', () => {
     const b = outsideAt(50);
     const tokens = await addCabs(r.url, [a, b]);
     for (const v of ['1.0.0', '1.1.0']) {
-      writeRelease(r.updatesDir, v);
+      await writeRelease(r.updatesDir, v);
       await admin(r.url, 'POST', '/admin/releases', { version: v });
     }
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
@@ -180,7 +194,7 @@ describe('rollout over HTTP', () => {
     const r = await startRelayWithUpdates();
     const a = insideAt(100);
     const tokens = await addCabs(r.url, [a]);
-    writeRelease(r.updatesDir, '3.0.0');
+    await writeRelease(r.updatesDir, '3.0.0');
     await admin(r.url, 'POST', '/admin/releases', { version: '3.0.0' });
     await admin(r.url, 'PUT', '/admin/rollout', { version: '3.0.0', percent: 100 });
     await admin(r.url, 'PUT', `/admin/cabs/${a}/pin`, { version: '3.0.0' });
@@ -202,7 +216,7 @@ describe('the feed', () => {
     const r = await relay();
     const a = insideAt(100);
     const token = (await addCabs(r.url, [a])).get(a)!;
-    const rel = writeRelease(r.updatesDir, '1.0.0');
+    const rel = await writeRelease(r.updatesDir, '1.0.0');
     await admin(r.url, 'POST', '/admin/releases', { version: '1.0.0' });
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
     const name = 'cabpay-1.0.0-x64.exe';
@@ -240,7 +254,7 @@ describe('the feed', () => {
     const r = await relay();
     const a = insideAt(100);
     const token = (await addCabs(r.url, [a])).get(a)!;
-    writeRelease(r.updatesDir, '1.0.0');
+    await writeRelease(r.updatesDir, '1.0.0');
     writeFileSync(path.join(r.updatesDir, '1.0.0', 'builder-effective-config.yaml'), 'not for tablets');
     await admin(r.url, 'POST', '/admin/releases', { version: '1.0.0' });
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });

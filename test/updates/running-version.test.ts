@@ -25,7 +25,7 @@ describe('running version in GET /admin/cabs', () => {
   it('shows what the kiosk runs and what it is offered', async () => {
     const token = (await addCabs(relay.url, ['cab-9'])).get('cab-9')!;
     for (const v of ['1.0.0', '1.1.0']) {
-      writeRelease(relay.updatesDir, v);
+      await writeRelease(relay.updatesDir, v);
       await admin(relay.url, 'POST', '/admin/releases', { version: v });
     }
     await admin(relay.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
