@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DebUpdater } from 'electron-updater/out/DebUpdater.js';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,7 +14,7 @@ import { MemoryCore } from '../shell/helpers/memory-core.js';
 import { rolloutBucket } from '../../backend-relay/updates/rollout.js';
 import { admin } from '../relay/helpers.js';
 import { NodeUpdaterExecutor } from './node-executor.js';
-import { TEST_RELEASE_KEYS, addCabs, sha512, startRelayWithUpdates, tempDir, writeRelease, type FakeRelease } from './fixtures.js';
+import { TEST_RELEASE_KEYS, addCabs, sha512, startRelayWithUpdates, tabletUpdater, writeRelease, type FakeRelease } from './fixtures.js';
 
 /** The kiosk's release guard, trusting the test fleet key, for one cab's feed. */
 function guardFor(feed: ReturnType<typeof relayUpdateFeed>) {
@@ -39,36 +38,6 @@ function genericProvider(feedUrl: string, token: string, platform: 'linux' | 'wi
   });
   provider.setRequestHeaders({ authorization: `Bearer ${token}` });
   return provider;
-}
-
-/** A real electron-updater DebUpdater for a tablet running `version`, outside Electron. */
-function tabletUpdater(feedUrl: string | null, token: string, version: string, home = tempDir('cabpay-tablet-')) {
-  // What electron-builder puts in resources/: where the update cache lives.
-  writeFileSync(path.join(home, 'app-update.yml'), `provider: generic\nurl: ${feedUrl ?? 'https://built-in.invalid/'}\nupdaterCacheDirName: cabpay-updater\n`);
-  const app = {
-    version,
-    name: 'cabpay',
-    isPackaged: true,
-    appUpdateConfigPath: path.join(home, 'app-update.yml'),
-    userDataPath: path.join(home, 'userData'),
-    baseCachePath: path.join(home, 'cache'),
-    whenReady: () => Promise.resolve(),
-    relaunch() {},
-    quit() {},
-    onQuit() {},
-  };
-  const updater = new DebUpdater(undefined, app as any);
-  // Outside Electron there is no net module: Node's http, set before the provider is made.
-  const executor = new NodeUpdaterExecutor();
-  (updater as any).httpExecutor = executor;
-  if (feedUrl !== null) {
-    updater.setFeedURL({ provider: 'generic', url: feedUrl } as any);
-    updater.requestHeaders = { authorization: `Bearer ${token}` };
-  }
-  updater.autoDownload = false;
-  updater.autoInstallOnAppQuit = false;
-  updater.logger = null;
-  return { updater, home, executor };
 }
 
 describe('feed served by the relay, read by electron-updater', () => {

@@ -3,7 +3,10 @@ import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type Key
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DebUpdater } from 'electron-updater/out/DebUpdater.js';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
+import type { RelayTlsOptions } from '../../electron/core/relay-link.js';
+import { NodeUpdaterExecutor } from './node-executor.js';
 import { createLogger } from '../../backend-relay/logger.js';
 import { addCab, makeSigner, relayConfig } from '../relay/helpers.js';
 import { SIGNATURE_FILE, signRelease } from '../../protocol/release-signature.js';
@@ -82,12 +85,12 @@ export async function writeRelease(
 }
 
 /** A relay with RELAY_UPDATES_DIR, in process, on an ephemeral port. */
-export async function startRelayWithUpdates(over: { updatesDir?: string } = {}) {
+export async function startRelayWithUpdates(over: { updatesDir?: string; tls?: { certFile: string; keyFile: string } } = {}) {
   const dir = tempDir('cabpay-updates-relay-');
   const signer = await makeSigner(dir);
   const updatesDir = over.updatesDir ?? path.join(dir, 'updates');
   mkdirSync(updatesDir, { recursive: true });
-  const config = relayConfig(dir, signer, { updatesDir });
+  const config = relayConfig(dir, signer, { updatesDir, ...(over.tls ? { tls: over.tls } : {}) });
   const app: RelayApp = await buildRelayApp(config, { logger: createLogger('silent') });
   const url = await app.listen();
   return { dir, signer, updatesDir, app, url, config };
@@ -98,4 +101,34 @@ export async function addCabs(url: string, ids: string[]): Promise<Map<string, s
   const tokens = new Map<string, string>();
   for (const id of ids) tokens.set(id, await addCab(url, id));
   return tokens;
+}
+
+/** A real electron-updater DebUpdater for a tablet running `version`, outside Electron. */
+export function tabletUpdater(feedUrl: string | null, token: string, version: string, home = tempDir('cabpay-tablet-'), tls: RelayTlsOptions = {}) {
+  // What electron-builder puts in resources/: where the update cache lives.
+  writeFileSync(path.join(home, 'app-update.yml'), `provider: generic\nurl: ${feedUrl ?? 'https://built-in.invalid/'}\nupdaterCacheDirName: cabpay-updater\n`);
+  const app = {
+    version,
+    name: 'cabpay',
+    isPackaged: true,
+    appUpdateConfigPath: path.join(home, 'app-update.yml'),
+    userDataPath: path.join(home, 'userData'),
+    baseCachePath: path.join(home, 'cache'),
+    whenReady: () => Promise.resolve(),
+    relaunch() {},
+    quit() {},
+    onQuit() {},
+  };
+  const updater = new DebUpdater(undefined, app as any);
+  // Outside Electron there is no net module: Node's http, set before the provider is made.
+  const executor = new NodeUpdaterExecutor(tls);
+  (updater as any).httpExecutor = executor;
+  if (feedUrl !== null) {
+    updater.setFeedURL({ provider: 'generic', url: feedUrl } as any);
+    updater.requestHeaders = { authorization: `Bearer ${token}` };
+  }
+  updater.autoDownload = false;
+  updater.autoInstallOnAppQuit = false;
+  updater.logger = null;
+  return { updater, home, executor };
 }
