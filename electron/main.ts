@@ -4,17 +4,17 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, session } from 'electron';
+import { app, BrowserWindow, dialog, safeStorage, session } from 'electron';
 import electronUpdater from 'electron-updater';
 import { pino } from 'pino';
 import { APP_ORIGIN, appLocation } from './app-origin.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createKioskCore } from './core/index.js';
-import { loadDriverConfig } from './core/driver-config.js';
 import type { KioskCore } from './core/kiosk-core.js';
 import { contentSecurityPolicy, originOf } from './csp.js';
 import { registerIpc } from './ipc.js';
-import { configPathFor, readKioskConfig } from './kiosk-config-source.js';
+import { readKioskSetup } from './kiosk-config-source.js';
+import { safeStorageCipher } from './safe-storage-cipher.js';
 import { keepDisplayAwake } from './power.js';
 import { watchRenderer } from './renderer-recovery.js';
 import { hardenSession, hardenWebContents } from './security.js';
@@ -51,7 +51,10 @@ if (!claimSingleInstance(app, () => mainWindow)) {
 
 async function start(): Promise<void> {
   // The relay sees the installed version, which is what a rollout tracks.
-  const config = { ...readKioskConfig(process.env, app.getPath('userData')), appVersion: app.getVersion() };
+  // The device token and PIN hash move from the config file into the secret store (secret-store.ts).
+  const setup = readKioskSetup(process.env, app.getPath('userData'), safeStorageCipher(safeStorage, process.platform, log));
+  log.info({ file: setup.secrets.file, protection: setup.secrets.protection }, 'kiosk secrets at rest');
+  const config = { ...setup.config, appVersion: app.getVersion() };
   const devServer = location.origin !== APP_ORIGIN;
   const csp = contentSecurityPolicy({
     connectSrc: [originOf(config.relayUrl), ...(devServer ? [location.origin.replace(/^http/, 'ws')] : [])],
@@ -60,9 +63,8 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, { csp, log });
   serveAppProtocol(session.defaultSession, { rendererDir: path.join(here, '../renderer'), csp });
 
-  // The PIN hash, location and receipt base URL live in the same config file (driver-config.ts).
-  const driver = loadDriverConfig(configPathFor(process.env, app.getPath('userData')));
-  core = createKioskCore(config, { driver });
+  // The location and receipt base URL live in the same config file (driver-config.ts).
+  core = createKioskCore(config, { driver: setup.driver });
   await core.start();
   log.info({ cabId: config.cabId, dataDir: config.dataDir, version: app.getVersion() }, 'kiosk core started');
 

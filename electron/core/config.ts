@@ -37,19 +37,26 @@ export type KioskConfig = z.infer<typeof kioskConfigSchema>;
 
 /** Reads and validates a config file, with an error that names the file and each bad field. */
 export function loadKioskConfig(path: string): KioskConfig {
-  let raw: unknown;
+  return parseKioskConfig(readConfigJson(path), path);
+}
+
+export function readConfigJson(path: string): unknown {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`);
   }
+}
+
+/** Validates a parsed config (`source` names it in errors). */
+export function parseKioskConfig(raw: unknown, source: string): KioskConfig {
   const parsed = kioskConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`The kiosk config ${path} is invalid: ${problems}`);
+    throw new Error(`The kiosk config ${source} is invalid: ${problems}`);
   }
   // The CA file and pins are checked now, so a bad one stops the start with this message.
   const link = relayLinkSecurity(parsed.data);
-  if (!link.ok) throw new Error(`The kiosk config ${path} is invalid: ${link.error.message}`);
+  if (!link.ok) throw new Error(`The kiosk config ${source} is invalid: ${link.error.message}`);
   return parsed.data;
 }

@@ -3,7 +3,7 @@
  * substance of the wiring (sandbox, scheme, guards, IPC, window, clean quit).
  */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -46,10 +46,18 @@ vi.mock('electron', async () => {
       protocol: { handle: (scheme: string) => h.calls.push(`protocol.handle:${scheme}`) },
     },
   };
+  // A stand-in keychain: reversible, and plainly not the plain text.
+  const safeStorage = {
+    isEncryptionAvailable: () => true,
+    getSelectedStorageBackend: () => 'gnome_libsecret',
+    encryptString: (plain: string) => Buffer.from(`sealed:${Buffer.from(plain).toString('hex')}`),
+    decryptString: (sealed: Buffer) => Buffer.from(sealed.toString().replace(/^sealed:/, ''), 'hex').toString(),
+  };
   return {
     app,
     BrowserWindow,
     session,
+    safeStorage,
     dialog: { showErrorBox: (title: string, text: string) => h.calls.push(`error:${title}:${text}`) },
     protocol: { registerSchemesAsPrivileged: (schemes: { scheme: string }[]) => h.calls.push(`privileged:${schemes.map((s) => s.scheme).join()}`) },
     ipcMain: { handle: (channel: string, fn: unknown) => h.handlers.set(channel, fn), removeHandler: (channel: string) => h.handlers.delete(channel) },
@@ -101,7 +109,13 @@ describe('main process wiring', () => {
     }
     const core = h.cores[0];
     expect(core.started).toBe(true);
-    expect(core.config).toMatchObject({ cabId: 'cab-3', dataDir: dir, appVersion: '9.9.9' });
+    expect(core.config).toMatchObject({ cabId: 'cab-3', dataDir: dir, appVersion: '9.9.9', deviceToken: 'd'.repeat(20) });
+    // The token left the config file for the secret store, sealed with safeStorage, owner-only.
+    expect(JSON.parse(readFileSync(path.join(dir, 'kiosk-config.json'), 'utf8'))).not.toHaveProperty('deviceToken');
+    const secrets = readFileSync(path.join(dir, 'secrets.json'), 'utf8');
+    expect(JSON.parse(secrets)).toMatchObject({ protection: 'safeStorage', values: { deviceToken: expect.any(String) } });
+    expect(secrets).not.toContain('d'.repeat(20));
+    expect(statSync(path.join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
     expect([...h.handlers.keys()].sort()).toEqual(['cabpay:command', 'cabpay:getState']);
     const prefs = h.windows[0].options.webPreferences;
     expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false });

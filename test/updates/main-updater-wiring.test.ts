@@ -53,6 +53,7 @@ vi.mock('electron', async () => {
         protocol: { handle: noop },
       },
     },
+    safeStorage: { isEncryptionAvailable: () => false },
     dialog: { showErrorBox: noop },
     protocol: { registerSchemesAsPrivileged: noop },
     ipcMain: { handle: noop, removeHandler: noop },
