@@ -14,7 +14,7 @@ import { createLogger } from '../../backend-relay/logger.js';
 import { RelayClient, type RelayConnectivity } from '../../electron/core/relay-client.js';
 import { relayLinkSecurity, type RelayLinkConfig } from '../../electron/core/relay-link.js';
 import { fleetCa, selfSignedCert, type CertFiles } from '../helpers/tls.js';
-import { ADMIN_TOKEN, makeSigner, relayConfig, tempDir, until } from './helpers.js';
+import { ADMIN_TOKEN, exited, makeSigner, relayConfig, spawnRelay, tempDir, until } from './helpers.js';
 
 const CAB = 'cab-tls';
 
@@ -125,6 +125,38 @@ describe('relay over HTTPS', () => {
     expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile, RELAY_TLS_KEY_FILE: b.keyFile })).toThrow(/not the private key of the certificate/);
     expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: path.join(dir, 'nope.crt'), RELAY_TLS_KEY_FILE: a.keyFile })).toThrow(/RELAY_TLS_CERT_FILE .* cannot be read/);
     expect(loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile, RELAY_TLS_KEY_FILE: a.keyFile }).tls).toEqual({ certFile: a.certFile, keyFile: a.keyFile });
+  });
+});
+
+describe('the relay process', () => {
+  it('serves https from RELAY_TLS_CERT_FILE/KEY_FILE and reloads them on SIGHUP', async () => {
+    const ca = fleetCa();
+    const first = ca.issue('first');
+    const second = ca.issue('second');
+    const dir = tempDir('cabpay-tls-process-');
+    const signer = await makeSigner(dir);
+    const certFile = path.join(dir, 'relay.crt');
+    const keyFile = path.join(dir, 'relay.key');
+    copyFileSync(first.certFile, certFile);
+    copyFileSync(first.keyFile, keyFile);
+    const relay = await spawnRelay({ RELAY_DB: path.join(dir, 'relay.db'), HIPS_PUBLIC_KEY_FILE: signer.pemFile, RELAY_TLS_CERT_FILE: certFile, RELAY_TLS_KEY_FILE: keyFile });
+    try {
+      expect(relay.url).toMatch(/^https:/);
+      expect(await servedFingerprint(relay.url, ca.certPem)).toBe(first.fingerprint256);
+      // Written into another folder and renamed in, then a SIGHUP (as after a manual install).
+      const staging = tempDir();
+      writeFileSync(path.join(staging, 'c'), second.certPem);
+      writeFileSync(path.join(staging, 'k'), second.keyPem);
+      copyFileSync(path.join(staging, 'k'), keyFile);
+      copyFileSync(path.join(staging, 'c'), certFile);
+      relay.child.kill('SIGHUP');
+      await until(async () => (await servedFingerprint(relay.url, ca.certPem)) === second.fingerprint256, 'the new certificate after SIGHUP');
+      await until(() => relay.output().includes('"reason":"SIGHUP"'), 'the SIGHUP reload to be logged');
+      expect(relay.child.exitCode).toBeNull();
+    } finally {
+      relay.child.kill('SIGTERM');
+      expect(await exited(relay.child)).toBe(0);
+    }
   });
 });
 
