@@ -105,4 +105,13 @@ describe.skipIf(!haveChromium)('issue 5 in the kiosk UI', () => {
     expect(await page.getByTestId('connectivity-problem').innerText()).toMatch(/re-provision this cab/);
     await page.close();
   });
+
+  it('plain HTTP to the relay (the development setting) shows on the status line, and only then', async () => {
+    const page = await openKiosk(harness, snap({ locale: 'en', connectivity: { relay: 'online', offlineSince: null, problem: null, insecure: true } }));
+    expect(await page.getByTestId('connectivity').innerText()).toMatch(/Online\s*·\s*Unencrypted \(development\)/);
+    await page.close();
+    const secure = await openKiosk(harness, snap({ locale: 'en' }));
+    expect(await secure.getByTestId('connectivity-insecure').count()).toBe(0);
+    await secure.close();
+  });
 });
