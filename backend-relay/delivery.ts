@@ -11,7 +11,8 @@ import { SOCKET_EVENTS, type RelayEvent } from '../protocol/relay-protocol.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayStore, StoredEvent } from './store/relay-store.js';
 
-const BATCH = 100;
+/** Events read from the store at a time: a backlog streams page by page, never read whole. */
+export const PAGE_SIZE = 100;
 /** A tablet that falls this far behind is served from the store only. */
 const FRESH_LIMIT = 100;
 const STOPPED = Symbol('stopped');
@@ -115,12 +116,14 @@ class CabDeliverySession {
         continue;
       }
       this.pending = false;
-      const batch = await this.deps.store.eventsAfter(this.cabId, this.cursor, BATCH);
-      if (batch.length === 0) {
+      const page = await this.deps.store.eventsAfter(this.cabId, this.cursor, PAGE_SIZE);
+      // A full page may have more behind it: read on after it, with or without a new event.
+      if (page.length === PAGE_SIZE) this.pending = true;
+      if (page.length === 0) {
         this.fresh.clear(); // only seqs at or below the cursor can be left here
         continue;
       }
-      for (const event of batch) {
+      for (const event of page) {
         this.fresh.delete(event.seq);
         if (!(await this.deliverUntilAcked(event))) return;
         this.cursor = event.seq;

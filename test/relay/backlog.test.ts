@@ -1,0 +1,91 @@
+/**
+ * A tablet back from a long outage: its whole backlog arrives in order, at once, without any
+ * new event for its cab to wake delivery up. A real relay, a real socket.io-client tablet.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { newEventId } from '../../backend-relay/event-id.js';
+import type { RelayApp } from '../../backend-relay/app.js';
+import {
+  addCab,
+  connectTablet,
+  hookBody,
+  makeSigner,
+  orderHook,
+  postJson,
+  startInProcess,
+  tempDir,
+  until,
+  type TestTablet,
+} from './helpers.js';
+
+describe('backlog delivery', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function setup() {
+    const dir = tempDir();
+    const signer = await makeSigner(dir);
+    const { app, url } = await startInProcess(dir, signer, { ackTimeoutMs: 2_000 });
+    cleanups.push(() => app.close());
+    return { signer, app, url };
+  }
+  function tablet(url: string, cabId: string, token: string, lastSeq = 0): TestTablet {
+    const t = connectTablet(url, cabId, token, lastSeq);
+    cleanups.push(() => t.close());
+    return t;
+  }
+  /** Commits `count` events for the cab through the relay's own store (concurrently: group commits). */
+  async function backlog(app: RelayApp, cabId: string, count: number, batch = 'first'): Promise<void> {
+    const appends = Array.from({ length: count }, (_, i) =>
+      app.store.appendEvent(
+        {
+          id: newEventId(),
+          cabId,
+          psp: 'hips',
+          dedupeKey: `${batch}-${cabId}-${i}`,
+          type: 'qr.session.canceled',
+          occurredAt: new Date().toISOString(),
+          data: { sessionId: `s-${i}` },
+        },
+        Date.now(),
+      ),
+    );
+    const stored = await Promise.all(appends);
+    expect(stored.every((s) => s.status === 'stored')).toBe(true);
+  }
+  const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it('delivers a backlog of 250 signed webhooks in full and in order, with no new event to wake it', async () => {
+    const { signer, app, url } = await setup();
+    const token = await addCab(url, 'cab-b250');
+    for (let i = 0; i < 250; i++) {
+      const res = await postJson(url, '/webhooks/hips/orders', await hookBody(signer, orderHook(`cab-b250.ride${i}`)));
+      expect(res.status).toBe(200);
+    }
+    const t = tablet(url, 'cab-b250', token);
+    await until(() => t.applied.length === 250, 'all 250 backlog events', 20_000);
+    expect(t.applied.map((e) => e.seq)).toEqual(seqs(1, 250));
+    expect(t.applied.map((e) => (e.data as { merchantOrderId: string }).merchantOrderId)).toEqual(seqs(0, 249).map((i) => `cab-b250.ride${i}`));
+    await until(async () => (await app.store.getCab('cab-b250'))?.ackedSeq === 250, 'every event acked');
+    expect((await app.store.getCab('cab-b250'))?.lastSeq).toBe(250); // nothing new was committed
+  });
+
+  it('delivers a backlog of 3,000 events in full and in order, then resumes from lastSeq after a reconnect', async () => {
+    const { app, url } = await setup();
+    const token = await addCab(url, 'cab-b3k');
+    await backlog(app, 'cab-b3k', 3_000);
+    const t = tablet(url, 'cab-b3k', token);
+    await until(() => t.applied.length === 3_000, 'all 3,000 backlog events', 25_000);
+    expect(t.received.map((e) => e.seq)).toEqual(seqs(1, 3_000));
+    await until(async () => (await app.store.getCab('cab-b3k'))?.backlog === 0, 'backlog acked');
+    t.close();
+
+    // Out again while 1,200 more pile up; back with its lastSeq, it gets exactly those.
+    await backlog(app, 'cab-b3k', 1_200, 'later');
+    const back = tablet(url, 'cab-b3k', token, 3_000);
+    await until(() => back.applied.length === 1_200, 'the 1,200 events committed while away', 20_000);
+    expect(back.received.map((e) => e.seq)).toEqual(seqs(3_001, 4_200));
+  });
+});
