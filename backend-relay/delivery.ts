@@ -39,7 +39,8 @@ export function toEnvelope(e: StoredEvent): RelayEvent {
 }
 
 class CabDeliverySession {
-  private cursor: number;
+  private cursor = 0;
+  private started = false;
   private pending = true;
   /**
    * Events just committed for this cab, by seq, handed over by the ingress: the common case
@@ -54,24 +55,29 @@ class CabDeliverySession {
   private readonly stopSignal = new Promise<typeof STOPPED>((resolve) => {
     this.signalStop = () => resolve(STOPPED);
   });
-  readonly done: Promise<void>;
+  done: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socket: Socket,
     readonly cabId: string,
-    startAfterSeq: number,
     private readonly deps: DeliveryDeps,
-  ) {
+  ) {}
+
+  /** Starts sending what follows `startAfterSeq`; once only. */
+  begin(startAfterSeq: number): void {
+    if (this.started) return;
+    this.started = true;
     this.cursor = startAfterSeq;
     this.done = this.run().catch((err: unknown) => {
-      deps.logger.error({ err, cabId }, 'delivery stopped by an error; the tablet is disconnected to retry');
-      socket.disconnect(true);
+      this.deps.logger.error({ err, cabId: this.cabId }, 'delivery stopped by an error; the tablet is disconnected to retry');
+      this.socket.disconnect(true);
     });
   }
 
   notify(event?: StoredEvent): void {
-    // An event handed over is known; anything else means "look in the store".
-    if (event && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
+    // An event handed over is known; anything else means "look in the store". Before the
+    // start the cursor is unknown: the first read finds the event anyway.
+    if (event && this.started && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
     else this.pending = true;
     this.wake?.();
   }
@@ -170,25 +176,38 @@ class CabDeliverySession {
   }
 }
 
-/** The live sessions by cab. At most one tablet per cab: a newer connection replaces the older. */
+/**
+ * The live sessions by cab. At most one tablet per cab: a newer connection replaces the older.
+ * A socket counts as the cab's live connection from its authenticated handshake (attach);
+ * delivery starts once the handshake is recorded (start).
+ */
 export class DeliveryHub {
   private readonly sessions = new Map<string, CabDeliverySession>();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
-  start(socket: Socket, cabId: string, startAfterSeq: number): void {
+  /** The cab's live connection from now on: a scan finds the cab online, a rotation finds the socket. */
+  attach(socket: Socket, cabId: string): void {
     const previous = this.sessions.get(cabId);
     if (previous) {
       this.deps.logger.info({ cabId }, 'a newer connection replaces the tablet’s previous one');
       previous.stop();
       previous.socket.disconnect(true);
     }
-    const session = new CabDeliverySession(socket, cabId, startAfterSeq, this.deps);
+    const session = new CabDeliverySession(socket, cabId, this.deps);
     this.sessions.set(cabId, session);
     socket.on('disconnect', () => {
       session.stop();
       if (this.sessions.get(cabId) === session) this.sessions.delete(cabId);
     });
+  }
+
+  /** Starts delivery after `startAfterSeq` on an attached socket; false when it is no longer the cab's. */
+  start(socket: Socket, cabId: string, startAfterSeq: number): boolean {
+    const session = this.sessions.get(cabId);
+    if (session?.socket !== socket || !socket.connected) return false;
+    session.begin(startAfterSeq);
+    return true;
   }
 
   /** A new event was committed for this cab (passed along, it can be sent from memory). */
