@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { SOCKET_EVENTS, type RelayEvent } from '../protocol/relay-protocol.js';
+import { SOCKET_EVENTS, type LogStart, type RelayEvent } from '../protocol/relay-protocol.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayStore, StoredEvent } from './store/relay-store.js';
 
@@ -142,6 +142,7 @@ class CabDeliverySession {
     const envelope = toEnvelope(event);
     for (let attempt = 1; this.active; attempt++) {
       if (attempt > 1) metrics.redeliveries.inc();
+      if (event.seq > this.cursor + 1) this.announceLogStart(event.seq, attempt);
       let answer: unknown;
       try {
         answer = await Promise.race([
@@ -173,6 +174,23 @@ class CabDeliverySession {
       await this.pause(ackTimeoutMs);
     }
     return false;
+  }
+
+  /**
+   * The seqs between the cursor and this event were pruned (acked by an earlier install of the
+   * cab): the tablet is told where the log continues, just before the event (Socket.IO keeps
+   * the order), so it does not wait for them. Not awaited: a kiosk that does not know
+   * `log.start` never answers, and the event's own ack decides what happens next.
+   */
+  private announceLogStart(firstSeq: number, attempt: number): void {
+    const { logger, ackTimeoutMs } = this.deps;
+    const log = { cabId: this.cabId, tabletLastSeq: this.cursor, firstSeq, attempt };
+    if (attempt === 1) logger.info(log, 'the tablet is behind the pruned part of its log; telling it where the log starts');
+    const start: LogStart = { firstSeq };
+    this.socket.timeout(ackTimeoutMs).emit(SOCKET_EVENTS.logStart, start, (err: Error | null, answer: unknown) => {
+      if (err) logger.warn(log, 'no answer to log.start (a kiosk too old to know it stays at the gap until updated)');
+      else if (!isPositiveAck(answer)) logger.warn({ ...log, answer }, 'the tablet refused log.start');
+    });
   }
 }
 
