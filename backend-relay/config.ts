@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
+import { WRITE_METHODS } from './store/store-writer-protocol.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -49,6 +50,9 @@ export const relayEnvSchema = z.object({
   // Hips refunds (order revoke): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
+  /** A fault drill for the relay's supervision; refused with NODE_ENV=production. */
+  RELAY_DEBUG_WRITER_EXIT_ON: z.enum(WRITE_METHODS, { error: `must name a store write: ${WRITE_METHODS.join(', ')}` }).optional(),
+  NODE_ENV: z.string().optional(),
 });
 
 export const vippsConfigSchema = z.object({
@@ -123,6 +127,11 @@ export const relayConfigSchema = z.object({
   hipsMerchant: hipsMerchantConfigSchema.optional(),
   /** Relay-made payments: how often expired payment requests are looked for. */
   paymentSweepMs: z.number().int().positive().default(5000),
+  /**
+   * A fault drill, never for production: the store's writer thread ends, as a crash would,
+   * when asked for this write; the relay must then exit non-zero (and its supervisor restart it).
+   */
+  debugWriterExitOn: z.enum(WRITE_METHODS).optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -160,6 +169,11 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
       'Invalid relay configuration: VIPPS_PREAUTH_AMOUNT is required when VIPPS_PREAUTHORIZE=true: set the most a ride may cost, tip included, in minor units (60000 = 600 NOK), or unset VIPPS_PREAUTHORIZE',
     );
   }
+  if (e.RELAY_DEBUG_WRITER_EXIT_ON !== undefined && e.NODE_ENV === 'production') {
+    throw new RelayConfigError(
+      'Invalid relay configuration: RELAY_DEBUG_WRITER_EXIT_ON is a fault drill that makes the relay exit, refused with NODE_ENV=production: unset it',
+    );
+  }
   const psps = pspGroups(e);
   if (preauthOn && !psps.vipps) {
     throw new RelayConfigError(
@@ -187,6 +201,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetName: e.RELAY_FLEET_NAME,
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
+    debugWriterExitOn: e.RELAY_DEBUG_WRITER_EXIT_ON,
   });
 }
 
