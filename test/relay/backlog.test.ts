@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { newEventId } from '../../backend-relay/event-id.js';
 import type { RelayApp } from '../../backend-relay/app.js';
+import { PAGE_SIZE } from '../../backend-relay/delivery.js';
 import {
   addCab,
   connectTablet,
@@ -76,18 +77,28 @@ describe('backlog delivery', () => {
     const { app, url } = await setup();
     const token = await addCab(url, 'cab-b3k');
     await backlog(app, 'cab-b3k', 3_000);
+    // Streamed in pages, never read whole: each read is one bounded piece of synchronous work.
+    const reads: { limit: number; got: number }[] = [];
+    const eventsAfter = app.store.eventsAfter.bind(app.store);
+    app.store.eventsAfter = async (cabId, afterSeq, limit) => {
+      const page = await eventsAfter(cabId, afterSeq, limit);
+      reads.push({ limit, got: page.length });
+      return page;
+    };
     const t = tablet(url, 'cab-b3k', token);
-    await until(() => t.applied.length === 3_000, 'all 3,000 backlog events', 25_000);
+    await until(() => t.applied.length === 3_000, 'all 3,000 backlog events', 40_000);
     expect(t.received.map((e) => e.seq)).toEqual(seqs(1, 3_000));
+    expect(Math.max(...reads.map((r) => r.limit))).toBe(PAGE_SIZE);
+    expect(reads.map((r) => r.got).filter((n) => n > 0)).toEqual(Array(3_000 / PAGE_SIZE).fill(PAGE_SIZE));
     await until(async () => (await app.store.getCab('cab-b3k'))?.backlog === 0, 'backlog acked');
     t.close();
 
     // Out again while 1,200 more pile up; back with its lastSeq, it gets exactly those.
     await backlog(app, 'cab-b3k', 1_200, 'later');
     const back = tablet(url, 'cab-b3k', token, 3_000);
-    await until(() => back.applied.length === 1_200, 'the 1,200 events committed while away', 20_000);
+    await until(() => back.applied.length === 1_200, 'the 1,200 events committed while away', 30_000);
     expect(back.received.map((e) => e.seq)).toEqual(seqs(3_001, 4_200));
-  });
+  }, 90_000);
 
   it('tells a tablet that lost its state where the pruned log starts, then delivers the rest in order', async () => {
     const { app, url } = await setup();
