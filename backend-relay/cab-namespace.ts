@@ -1,5 +1,5 @@
 /**
- * The /cab namespace (DESIGN.md §4.4): device-token handshake, one room per cab, delivery
+ * The /cab namespace: device-token handshake, one room per cab, delivery
  * start, and the tablet's own messages.
  */
 import type { Logger } from 'pino';

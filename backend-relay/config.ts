@@ -1,4 +1,4 @@
-/** Relay configuration (DESIGN.md §4.1), read from the environment and validated once at start. */
+/** Relay configuration, read from the environment and validated once at start (docs/relay.md, Environment). */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';

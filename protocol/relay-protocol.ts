@@ -1,5 +1,5 @@
 /**
- * Relay ↔ tablet protocol (DESIGN.md §4.4), Socket.IO namespace `/cab`.
+ * Relay ↔ tablet protocol, Socket.IO namespace `/cab` (docs/relay.md, Delivery to tablets).
  * Defined once here and imported by the relay and the kiosk core.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The tablet's side of the relay socket (DESIGN.md §4.4): namespace /cab over WebSocket,
+ * The tablet's side of the relay socket: namespace /cab over WebSocket,
  * handshake {cabId, token, lastSeq}, events acked only once committed.
  */
 import type { Logger } from 'pino';
