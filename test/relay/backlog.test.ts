@@ -28,7 +28,8 @@ describe('backlog delivery', () => {
   async function setup() {
     const dir = tempDir();
     const signer = await makeSigner(dir);
-    const { app, url } = await startInProcess(dir, signer, { ackTimeoutMs: 2_000 });
+    // The default ack timeout: a resend would show in `received`, and only a real stall causes one.
+    const { app, url } = await startInProcess(dir, signer, { ackTimeoutMs: 10_000 });
     cleanups.push(() => app.close());
     return { signer, app, url };
   }
