@@ -65,13 +65,29 @@ export interface RelayAppOptions {
   fetch?: typeof fetch;
   /** Adapters used instead of the configured ones of the same PSP (tests: in-test providers). */
   extraAdapters?: PspAdapter[];
+  /**
+   * The relay cannot go on (its store's writer thread died, so every write would fail); the
+   * fatal line is logged already. main.ts closes the app and exits non-zero for its supervisor
+   * to restart it. Without this option the app closes itself.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
   const config = resolveRelayConfig(input);
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = openRelayDatabase(config.dbPath);
-  const store = openSqliteRelayStore(db);
+  let closeApp: (() => Promise<void>) | null = null;
+  let writerDied = false;
+  const closeAfterFatal = () =>
+    void closeApp?.().catch((err: unknown) => logger.error({ err }, 'closing after the writer thread died failed'));
+  const onWriterFailure = (err: Error) => {
+    logger.fatal({ err }, 'the relay store’s writer thread died, so every write would fail: the relay stops for its supervisor to restart it');
+    writerDied = true;
+    if (options.onFatal) options.onFatal(err);
+    else closeAfterFatal();
+  };
+  const store = openSqliteRelayStore(db, { onWriterFailure, debugWriterExitOn: config.debugWriterExitOn });
   const paymentStore = new PaymentStore(db);
   let listeningUrl = `http://127.0.0.1:${config.port}`;
   const publicUrl = () => (config.publicUrl ?? listeningUrl).replace(/\/+$/, '');
@@ -172,7 +188,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   let pruneTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
-  return {
+  const app: RelayApp = {
     fastify,
     io,
     store,
@@ -220,6 +236,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       return closing;
     },
   };
+  closeApp = () => app.close();
+  if (writerDied && !options.onFatal) closeAfterFatal(); // died while the app was being built
+  return app;
 }
 
 export async function buildRelay(config: RelayConfig, options: RelayAppOptions = {}): Promise<{ url: string; close(): Promise<void> }> {

@@ -1,5 +1,5 @@
 /**
- * The /cab namespace (DESIGN.md §4.4): device-token handshake, one room per cab, delivery
+ * The /cab namespace: device-token handshake, one room per cab, delivery
  * start, and the tablet's own messages.
  */
 import type { Logger } from 'pino';
@@ -66,8 +66,12 @@ export function wireCabNamespace(
   });
 
   nsp.on('connection', (socket: Socket) => {
+    const { cabId } = socket.data as CabSocketData;
     // Listen before any await: a tablet sends tablet:status as soon as it is connected.
-    registerTabletMessages(socket, (socket.data as CabSocketData).cabId);
+    registerTabletMessages(socket, cabId);
+    // Live from the authenticated handshake, before its writes commit: a scan sent the moment
+    // the tablet sees `connect` finds the cab online, and a token rotation finds the socket.
+    hub.attach(socket, cabId);
     void onConnection(socket).catch((err: unknown) => {
       logger.error({ err }, 'tablet connection setup failed');
       socket.disconnect(true);
@@ -100,7 +104,7 @@ export function wireCabNamespace(
       logger.info({ cabId, reason }, 'tablet disconnected');
       if (!hub.isConnected(cabId)) void store.markSeen(cabId, new Date().toISOString()).catch(() => {});
     });
-    hub.start(socket, cabId, Math.min(lastSeq, cab.lastSeq));
+    if (!hub.start(socket, cabId, Math.min(lastSeq, cab.lastSeq))) return; // replaced meanwhile
     logger.info({ cabId, lastSeq }, 'tablet connected');
   }
 

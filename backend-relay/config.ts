@@ -1,9 +1,10 @@
-/** Relay configuration (DESIGN.md §4.1), read from the environment and validated once at start. */
+/** Relay configuration, read from the environment and validated once at start (docs/relay.md, Environment). */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
 import { readTlsMaterial } from './tls.js';
+import { WRITE_METHODS } from './store/store-writer-protocol.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -53,6 +54,9 @@ export const relayEnvSchema = z.object({
   // HTTPS served by the relay itself (a single node without a proxy): both or none.
   RELAY_TLS_CERT_FILE: z.string().min(1).optional(),
   RELAY_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** A fault drill for the relay's supervision; refused with NODE_ENV=production. */
+  RELAY_DEBUG_WRITER_EXIT_ON: z.enum(WRITE_METHODS, { error: `must name a store write: ${WRITE_METHODS.join(', ')}` }).optional(),
+  NODE_ENV: z.string().optional(),
 });
 
 export const vippsConfigSchema = z.object({
@@ -129,6 +133,11 @@ export const relayConfigSchema = z.object({
   paymentSweepMs: z.number().int().positive().default(5000),
   /** PEM files the relay serves HTTPS with; reloaded on SIGHUP and when they change (tls.ts). */
   tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  /**
+   * A fault drill, never for production: the store's writer thread ends, as a crash would,
+   * when asked for this write; the relay must then exit non-zero (and its supervisor restart it).
+   */
+  debugWriterExitOn: z.enum(WRITE_METHODS).optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -166,6 +175,11 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
       'Invalid relay configuration: VIPPS_PREAUTH_AMOUNT is required when VIPPS_PREAUTHORIZE=true: set the most a ride may cost, tip included, in minor units (60000 = 600 NOK), or unset VIPPS_PREAUTHORIZE',
     );
   }
+  if (e.RELAY_DEBUG_WRITER_EXIT_ON !== undefined && e.NODE_ENV === 'production') {
+    throw new RelayConfigError(
+      'Invalid relay configuration: RELAY_DEBUG_WRITER_EXIT_ON is a fault drill that makes the relay exit, refused with NODE_ENV=production: unset it',
+    );
+  }
   const psps = pspGroups(e);
   if (preauthOn && !psps.vipps) {
     throw new RelayConfigError(
@@ -194,6 +208,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
     tls: tlsFiles(e),
+    debugWriterExitOn: e.RELAY_DEBUG_WRITER_EXIT_ON,
   });
 }
 

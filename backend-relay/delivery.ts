@@ -1,17 +1,24 @@
 /**
  * Per-cab ordered delivery with acks. One session per connected tablet walks the cab's log
  * from the tablet's lastSeq: it sends one event, waits for its ack (or the ack timeout, then
- * sends it again), and only then sends the next. So the tablet never sees a gap, and a lost
- * ack costs one redelivery that the tablet recognises by id.
+ * sends it again), and only then sends the next. So the tablet never sees a gap (where pruning
+ * left one, it is told first where the log continues: log.start), and a lost ack costs one
+ * redelivery that the tablet recognises by id.
  */
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { z } from 'zod';
-import { SOCKET_EVENTS, type RelayEvent } from '../protocol/relay-protocol.js';
+import { SOCKET_EVENTS, type LogStart, type RelayEvent } from '../protocol/relay-protocol.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayStore, StoredEvent } from './store/relay-store.js';
 
-const BATCH = 100;
+/**
+ * Events read from the store at a time: a backlog streams page by page, never read whole. A
+ * page is the only synchronous work (about 0.7 ms to read and parse 100 order events, measured
+ * on the 2-core dev machine); every event then waits for its ack over the network, so the
+ * event loop serves other cabs between any two events of a page without an explicit yield.
+ */
+export const PAGE_SIZE = 100;
 /** A tablet that falls this far behind is served from the store only. */
 const FRESH_LIMIT = 100;
 const STOPPED = Symbol('stopped');
@@ -38,7 +45,8 @@ export function toEnvelope(e: StoredEvent): RelayEvent {
 }
 
 class CabDeliverySession {
-  private cursor: number;
+  private cursor = 0;
+  private started = false;
   private pending = true;
   /**
    * Events just committed for this cab, by seq, handed over by the ingress: the common case
@@ -53,24 +61,29 @@ class CabDeliverySession {
   private readonly stopSignal = new Promise<typeof STOPPED>((resolve) => {
     this.signalStop = () => resolve(STOPPED);
   });
-  readonly done: Promise<void>;
+  done: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socket: Socket,
     readonly cabId: string,
-    startAfterSeq: number,
     private readonly deps: DeliveryDeps,
-  ) {
+  ) {}
+
+  /** Starts sending what follows `startAfterSeq`; once only. */
+  begin(startAfterSeq: number): void {
+    if (this.started) return;
+    this.started = true;
     this.cursor = startAfterSeq;
     this.done = this.run().catch((err: unknown) => {
-      deps.logger.error({ err, cabId }, 'delivery stopped by an error; the tablet is disconnected to retry');
-      socket.disconnect(true);
+      this.deps.logger.error({ err, cabId: this.cabId }, 'delivery stopped by an error; the tablet is disconnected to retry');
+      this.socket.disconnect(true);
     });
   }
 
   notify(event?: StoredEvent): void {
-    // An event handed over is known; anything else means "look in the store".
-    if (event && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
+    // An event handed over is known; anything else means "look in the store". Before the
+    // start the cursor is unknown: the first read finds the event anyway.
+    if (event && this.started && event.seq > this.cursor && this.fresh.size < FRESH_LIMIT) this.fresh.set(event.seq, event);
     else this.pending = true;
     this.wake?.();
   }
@@ -115,12 +128,14 @@ class CabDeliverySession {
         continue;
       }
       this.pending = false;
-      const batch = await this.deps.store.eventsAfter(this.cabId, this.cursor, BATCH);
-      if (batch.length === 0) {
+      const page = await this.deps.store.eventsAfter(this.cabId, this.cursor, PAGE_SIZE);
+      // A full page may have more behind it: read on after it, with or without a new event.
+      if (page.length === PAGE_SIZE) this.pending = true;
+      if (page.length === 0) {
         this.fresh.clear(); // only seqs at or below the cursor can be left here
         continue;
       }
-      for (const event of batch) {
+      for (const event of page) {
         this.fresh.delete(event.seq);
         if (!(await this.deliverUntilAcked(event))) return;
         this.cursor = event.seq;
@@ -133,6 +148,7 @@ class CabDeliverySession {
     const envelope = toEnvelope(event);
     for (let attempt = 1; this.active; attempt++) {
       if (attempt > 1) metrics.redeliveries.inc();
+      if (event.seq > this.cursor + 1) this.announceLogStart(event.seq, attempt);
       let answer: unknown;
       try {
         answer = await Promise.race([
@@ -165,27 +181,57 @@ class CabDeliverySession {
     }
     return false;
   }
+
+  /**
+   * The seqs between the cursor and this event were pruned (acked by an earlier install of the
+   * cab): the tablet is told where the log continues, just before the event (Socket.IO keeps
+   * the order), so it does not wait for them. Not awaited: a kiosk that does not know
+   * `log.start` never answers, and the event's own ack decides what happens next.
+   */
+  private announceLogStart(firstSeq: number, attempt: number): void {
+    const { logger, ackTimeoutMs } = this.deps;
+    const log = { cabId: this.cabId, tabletLastSeq: this.cursor, firstSeq, attempt };
+    if (attempt === 1) logger.info(log, 'the tablet is behind the pruned part of its log; telling it where the log starts');
+    const start: LogStart = { firstSeq };
+    this.socket.timeout(ackTimeoutMs).emit(SOCKET_EVENTS.logStart, start, (err: Error | null, answer: unknown) => {
+      if (err) logger.warn(log, 'no answer to log.start (a kiosk too old to know it stays at the gap until updated)');
+      else if (!isPositiveAck(answer)) logger.warn({ ...log, answer }, 'the tablet refused log.start');
+    });
+  }
 }
 
-/** The live sessions by cab. At most one tablet per cab: a newer connection replaces the older. */
+/**
+ * The live sessions by cab. At most one tablet per cab: a newer connection replaces the older.
+ * A socket counts as the cab's live connection from its authenticated handshake (attach);
+ * delivery starts once the handshake is recorded (start).
+ */
 export class DeliveryHub {
   private readonly sessions = new Map<string, CabDeliverySession>();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
-  start(socket: Socket, cabId: string, startAfterSeq: number): void {
+  /** The cab's live connection from now on: a scan finds the cab online, a rotation finds the socket. */
+  attach(socket: Socket, cabId: string): void {
     const previous = this.sessions.get(cabId);
     if (previous) {
       this.deps.logger.info({ cabId }, 'a newer connection replaces the tablet’s previous one');
       previous.stop();
       previous.socket.disconnect(true);
     }
-    const session = new CabDeliverySession(socket, cabId, startAfterSeq, this.deps);
+    const session = new CabDeliverySession(socket, cabId, this.deps);
     this.sessions.set(cabId, session);
     socket.on('disconnect', () => {
       session.stop();
       if (this.sessions.get(cabId) === session) this.sessions.delete(cabId);
     });
+  }
+
+  /** Starts delivery after `startAfterSeq` on an attached socket; false when it is no longer the cab's. */
+  start(socket: Socket, cabId: string, startAfterSeq: number): boolean {
+    const session = this.sessions.get(cabId);
+    if (session?.socket !== socket || !socket.connected) return false;
+    session.begin(startAfterSeq);
+    return true;
   }
 
   /** A new event was committed for this cab (passed along, it can be sent from memory). */

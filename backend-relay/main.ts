@@ -1,6 +1,6 @@
 /** `npm run relay`: the relay as a process, configured from the environment. */
 import { pino } from 'pino';
-import { buildRelayApp } from './app.js';
+import { buildRelayApp, type RelayApp } from './app.js';
 import { RelayConfigError, loadRelayConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -22,6 +22,9 @@ function flushLogs(): void {
   }
 }
 
+/** After a fatal error, how long closing gracefully may take before the process exits anyway. */
+const FATAL_CLOSE_DEADLINE_MS = 10_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -34,28 +37,44 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildRelayApp(config, { logger: createLogger(config.logLevel, logOutput) });
-  await app.listen();
-
+  let app: RelayApp | null = null;
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  let fatal = false;
+  const exit = () => {
+    flushLogs();
+    process.exit(fatal ? 1 : 0);
+  };
+  /** Closes gracefully (sockets, in-flight requests, the database), then exits: 1 after a fatal error. */
+  const stop = (reason: string) => {
+    if (stopping || !app) return;
     stopping = true;
-    app.logger.info({ signal }, 'shutting down');
+    app.logger.info({ reason }, 'shutting down');
     app
       .close()
-      .then(() => {
-        flushLogs();
-        process.exit(0);
-      })
+      .then(exit)
       .catch((err: unknown) => {
-        app.logger.error({ err }, 'shutdown failed');
-        flushLogs();
-        process.exit(1);
+        app?.logger.error({ err }, 'shutdown failed');
+        fatal = true;
+        exit();
       });
   };
+  // The fatal line is logged by the app; a relay that cannot write must not run on.
+  const onFatal = () => {
+    fatal = true;
+    setTimeout(() => {
+      app?.logger.error({ deadlineMs: FATAL_CLOSE_DEADLINE_MS }, 'closing took too long; exiting anyway');
+      exit();
+    }, FATAL_CLOSE_DEADLINE_MS).unref();
+    stop('fatal');
+  };
+  app = await buildRelayApp(config, { logger: createLogger(config.logLevel, logOutput), onFatal });
+  if (fatal) {
+    stop('fatal'); // the writer died while the app was being built
+    return;
+  }
+  await app.listen();
   // A renewed certificate is served to new connections; open tablet sockets stay up.
-  process.on('SIGHUP', () => void app.reloadTls());
+  process.on('SIGHUP', () => void app?.reloadTls());
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

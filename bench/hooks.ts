@@ -59,6 +59,12 @@ export class HookFactory {
     return this.signAll(specs);
   }
 
+  /** `count` payments (order.paid) only, round-robin over the cabs: they need no live cab. */
+  async payments(count: number): Promise<PreparedHook[]> {
+    const specs = Array.from({ length: count }, (_, i) => this.payment(this.cabIds[i % this.cabIds.length]!, this.serial++));
+    return this.signAll(specs);
+  }
+
   /** One scan per cab (the reconnect storm's queued backlog). */
   async onePerCab(): Promise<PreparedHook[]> {
     return this.signAll(this.cabIds.map((cabId) => this.scan(cabId, this.serial++)));

@@ -1,5 +1,5 @@
 /**
- * Relay ↔ tablet protocol (DESIGN.md §4.4), Socket.IO namespace `/cab`.
+ * Relay ↔ tablet protocol, Socket.IO namespace `/cab` (docs/relay.md, Delivery to tablets).
  * Defined once here and imported by the relay and the kiosk core.
  */
 import { z } from 'zod';
@@ -116,6 +116,23 @@ export type RelayEventData<T extends RelayEventType> = Extract<RelayEvent, { typ
 /** What the tablet answers to each `relay:event`. */
 export type RelayEventAck = Result<{ applied: boolean }>;
 
+/**
+ * `log.start`: where the cab's log continues for this tablet. The relay sends it just before an
+ * event whose seq is above the tablet's lastSeq + 1 because the events in between are gone:
+ * acked by an earlier install of the cab and pruned after the retention (a reinstalled tablet
+ * comes back with lastSeq 0). Without it the tablet would wait for seqs that never come.
+ * The tablet raises its lastSeq to `firstSeq - 1` (never lowers it) before that event arrives
+ * (Socket.IO keeps the order), and acks with the lastSeq it now holds. Sent again with each
+ * resend of that event. A kiosk that does not know `log.start` ignores it and stays at the gap.
+ */
+export const logStart = z.object({
+  /** The lowest seq the relay still holds after the tablet's lastSeq. */
+  firstSeq: z.number().int().positive(),
+});
+export type LogStart = z.infer<typeof logStart>;
+/** What the tablet answers to `log.start`. */
+export type LogStartAck = Result<{ lastSeq: number }>;
+
 // ---- tablet → server messages (each acked with Result) -----------------------------------
 
 export const rideStateName = z.enum([
@@ -218,6 +235,7 @@ export type RefundRequestAck = Result<{ refundedAmount: number }>;
 /** Socket.IO event names in the /cab namespace. */
 export const SOCKET_EVENTS = {
   relayEvent: 'relay:event',
+  logStart: 'log.start',
   tabletStatus: 'tablet:status',
   paymentRequest: 'payment.request',
   receiptPublish: 'receipt.publish',

@@ -21,8 +21,8 @@ import type {
   UnroutedHook,
 } from './relay-store.js';
 import { installGroupCommit } from './group-commit.js';
-import { WRITE_METHODS } from './store-writer-protocol.js';
-import { WriterThread } from './writer-thread.js';
+import { WRITE_METHODS, type WriteMethod } from './store-writer-protocol.js';
+import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
 
@@ -179,6 +179,10 @@ export interface SqliteRelayStoreOptions {
   writerThread?: boolean;
   /** The writer thread's store: its sender already held lazy writes back, so they commit at once. */
   lazyWritesAlreadyHeld?: boolean;
+  /** The writer thread died: every write fails from now on (WriterThreadOptions.onFailure). */
+  onWriterFailure?: WriterThreadOptions['onFailure'];
+  /** The fault drill (RELAY_DEBUG_WRITER_EXIT_ON): the writer thread ends when asked for this write. */
+  debugWriterExitOn?: WriteMethod;
 }
 
 /**
@@ -187,7 +191,10 @@ export interface SqliteRelayStoreOptions {
  */
 export function openSqliteRelayStore(pathOrDb: string | Database.Database, options: SqliteRelayStoreOptions = {}): RelayStore {
   const db = typeof pathOrDb === 'string' ? openRelayDatabase(pathOrDb) : pathOrDb;
-  const writer = (options.writerThread ?? true) && !db.memory ? new WriterThread(db.name) : null;
+  const writer =
+    (options.writerThread ?? true) && !db.memory
+      ? new WriterThread(db.name, { onFailure: options.onWriterFailure, exitOnWrite: options.debugWriterExitOn })
+      : null;
   return new SqliteRelayStore(db, writer, { holdLazyWrites: !options.lazyWritesAlreadyHeld });
 }
 

@@ -26,6 +26,18 @@ export type WriteMethod = (typeof WRITE_METHODS)[number];
 export const isLazyWrite = (name: string, args: unknown[]) => name === 'markAcked' || (name === 'markSeen' && args[2] !== undefined);
 export const LAZY_FLUSH_MS = 20;
 
+/** What the writer thread starts with (its workerData). */
+export interface WriterThreadData {
+  dbPath: string;
+  /**
+   * A fault drill (RELAY_DEBUG_WRITER_EXIT_ON, never in production): the thread ends, as a
+   * crash would, when asked for this write, leaving it uncommitted and unanswered.
+   */
+  exitOnWrite?: WriteMethod;
+}
+/** The writer thread's exit code in the fault drill. */
+export const DRILL_EXIT_CODE = 70;
+
 export interface WriterRequest {
   id: number;
   method: WriteMethod | 'close';

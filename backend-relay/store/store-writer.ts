@@ -5,11 +5,22 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { openRelayDatabase, openSqliteRelayStore } from './sqlite-store.js';
-import { WRITE_METHODS, type WriteMethod, type WriterReply, type WriterReplyBatch, type WriterRequest, type WriterRequestBatch } from './store-writer-protocol.js';
+import {
+  DRILL_EXIT_CODE,
+  WRITE_METHODS,
+  type WriteMethod,
+  type WriterReply,
+  type WriterReplyBatch,
+  type WriterRequest,
+  type WriterRequestBatch,
+  type WriterThreadData,
+} from './store-writer-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('store-writer runs as a worker thread of the relay (writer-thread.ts)');
-const { dbPath } = z.object({ dbPath: z.string().min(1) }).parse(workerData);
+const { dbPath, exitOnWrite } = z
+  .object({ dbPath: z.string().min(1), exitOnWrite: z.enum(WRITE_METHODS).optional() })
+  .parse(workerData) satisfies WriterThreadData;
 
 // The main thread has migrated the database already; this connection only writes.
 const store = (() => {
@@ -35,6 +46,8 @@ function reply(r: WriterReply): void {
 }
 
 function handle(request: WriterRequest): void {
+  // In a worker thread, process.exit ends the thread only.
+  if (request.method === exitOnWrite) process.exit(DRILL_EXIT_CODE);
   const failed = (err: unknown) => reply({ id: request.id, ok: false, error: { message: describe(err), code: (err as { code?: string }).code } });
   if (request.method === 'close') {
     store.close().then(() => reply({ id: request.id, ok: true, value: undefined }), failed);

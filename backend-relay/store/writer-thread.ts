@@ -11,7 +11,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FlushSchedule } from './flush-schedule.js';
-import { isLazyWrite, type WriterReply, type WriterReplyBatch, type WriterRequest, type WriterRequestBatch, type WriteMethod } from './store-writer-protocol.js';
+import {
+  isLazyWrite,
+  type WriteMethod,
+  type WriterReply,
+  type WriterReplyBatch,
+  type WriterRequest,
+  type WriterRequestBatch,
+  type WriterThreadData,
+} from './store-writer-protocol.js';
 
 /** Bundled (out/relay/main.mjs): the writer's own bundle beside it. From source: through tsx. */
 function writerEntry(): URL {
@@ -28,6 +36,16 @@ export class StoreWriterError extends Error {
   }
 }
 
+export interface WriterThreadOptions {
+  /**
+   * Called once when the thread fails or exits other than through close(): every write from
+   * then on fails, so the relay must stop and be restarted (app.ts, main.ts).
+   */
+  onFailure?: (err: StoreWriterError) => void;
+  /** The fault drill (WriterThreadData.exitOnWrite). */
+  exitOnWrite?: WriteMethod;
+}
+
 export class WriterThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
@@ -37,8 +55,12 @@ export class WriterThread {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
 
-  constructor(dbPath: string) {
-    this.worker = new Worker(writerEntry(), { workerData: { dbPath } });
+  constructor(
+    dbPath: string,
+    private readonly options: WriterThreadOptions = {},
+  ) {
+    const workerData: WriterThreadData = { dbPath, exitOnWrite: options.exitOnWrite };
+    this.worker = new Worker(writerEntry(), { workerData });
     // Referenced only while a write is in flight: an idle writer must not keep a process alive.
     this.worker.unref();
     this.worker.on('message', (replies: WriterReplyBatch) => {
@@ -110,10 +132,12 @@ export class WriterThread {
     else waiter.reject(new StoreWriterError(reply.error.message, reply.error.code));
   }
 
-  private fail(err: Error): void {
+  private fail(err: StoreWriterError): void {
+    const first = this.failure === null;
     this.failure ??= err;
     for (const waiter of this.pending.values()) waiter.reject(this.failure);
     this.pending.clear();
     this.worker.unref();
+    if (first && !this.closing) this.options.onFailure?.(err);
   }
 }

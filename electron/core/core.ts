@@ -6,7 +6,7 @@
 import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
+import { logStart, relayEvent, type LogStartAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
@@ -140,6 +140,7 @@ class Core implements KioskCore {
       deviceToken: this.config.deviceToken,
       lastSeq: () => this.store?.lastSeq() ?? 0,
       onEvent: (raw) => this.handleRelayEvent(raw),
+      onLogStart: (raw) => this.handleLogStart(raw),
       onConnectivity: (state, _detail, problem) => this.setConnectivity(state, problem ?? null),
       random: this.random,
       logger: this.logger.child({ part: 'relay' }),
@@ -358,6 +359,37 @@ class Core implements KioskCore {
     }
     this.afterChange();
     return ok({ applied });
+  }
+
+  /**
+   * The relay no longer holds the events before `firstSeq` (an earlier install of this cab
+   * acked them and they were pruned): wait for `firstSeq` next instead of for them.
+   */
+  private handleLogStart(raw: unknown): LogStartAck {
+    const store = this.store;
+    if (!store) return fail('stopped', 'the kiosk is stopping; the relay sends log.start again with the event');
+    const parsed = logStart.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.logger.error({ problems }, 'invalid log.start refused');
+      return fail('invalid_log_start', `The tablet could not read log.start (${problems}).`);
+    }
+    const { firstSeq } = parsed.data;
+    const before = store.lastSeq();
+    let lastSeq: number;
+    try {
+      lastSeq = store.raiseLastSeq(firstSeq - 1);
+    } catch (err) {
+      this.logger.error({ err, firstSeq }, 'could not store where the relay log starts; the relay sends it again');
+      return fail('unavailable', 'log.start not stored; send it again');
+    }
+    if (lastSeq !== before) {
+      this.logger.warn(
+        { lastSeq: before, firstSeq },
+        'the relay no longer holds the events before firstSeq (acked by an earlier install of this cab, then pruned); continuing from firstSeq',
+      );
+    }
+    return ok({ lastSeq });
   }
 
   private setConnectivity(state: RelayConnectivity, problem: 'unauthorized' | null = null): void {

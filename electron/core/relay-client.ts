@@ -1,5 +1,5 @@
 /**
- * The tablet's side of the relay socket (DESIGN.md §4.4): namespace /cab over WebSocket,
+ * The tablet's side of the relay socket: namespace /cab over WebSocket,
  * handshake {cabId, token, lastSeq}, events acked only once committed.
  */
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import {
   ACK_TIMEOUT_MS,
   CAB_NAMESPACE,
   SOCKET_EVENTS,
+  type LogStartAck,
   type RelayEventAck,
   type TabletStatus,
 } from '../../protocol/relay-protocol.js';
@@ -28,6 +29,8 @@ export interface RelayClientOptions {
   lastSeq: () => number;
   /** Returns the ack, or null to leave the event unacked (a gap: the relay redelivers in order). */
   onEvent: (raw: unknown) => RelayEventAck | null;
+  /** `log.start`: the relay's log continues at firstSeq (what came before was pruned). */
+  onLogStart: (raw: unknown) => LogStartAck;
   /** `problem` is 'unauthorized' when the relay refused the device token (re-provision the cab). */
   onConnectivity: (state: RelayConnectivity, detail?: string, problem?: 'unauthorized' | null) => void;
   random: () => number;
@@ -87,6 +90,10 @@ export class RelayClient {
     socket.on(SOCKET_EVENTS.relayEvent, (raw: unknown, ack?: (answer: RelayEventAck) => void) => {
       const answer = o.onEvent(raw);
       if (answer && typeof ack === 'function') ack(answer);
+    });
+    socket.on(SOCKET_EVENTS.logStart, (raw: unknown, ack?: (answer: LogStartAck) => void) => {
+      const answer = o.onLogStart(raw);
+      if (typeof ack === 'function') ack(answer);
     });
 
     o.onConnectivity('connecting');

@@ -226,6 +226,15 @@ export class KioskStore {
   lastSeq(): number {
     return Number(this.getSetting('lastSeq') ?? '0');
   }
+  /** Raises lastSeq to `seq` (never lowers it); returns the lastSeq now held. */
+  raiseLastSeq(seq: number): number {
+    return this.transaction(() => {
+      const lastSeq = this.lastSeq();
+      if (seq <= lastSeq) return lastSeq;
+      this.setSetting('lastSeq', String(seq));
+      return seq;
+    });
+  }
 
   // ---- applied events ----
   isEventApplied(eventId: string): boolean {

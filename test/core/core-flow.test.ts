@@ -109,6 +109,28 @@ describe('kiosk core, end to end over loopback', () => {
     expect(await relay.sendRaw({ ...gap, id: 'evt-3b' }, 2_000)).toEqual({ ok: true, value: { applied: true } });
   });
 
+  it('on log.start moves lastSeq up to just before firstSeq, never down, and refuses a malformed one', async () => {
+    const { relay, psp } = await peers();
+    const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
+    let core = await startCore(config);
+    await waitForState(core, (s) => s.connectivity.relay === 'online');
+    const gap = { seq: 41, id: 'evt-41', type: 'qr.session.started', occurredAt: new Date().toISOString(), data: sessionData('s41') };
+    expect(await relay.sendRaw(gap, 400)).toBeNull(); // a gap, as before
+
+    expect(await relay.sendRaw({ firstSeq: 41 }, 2_000, 'log.start')).toEqual({ ok: true, value: { lastSeq: 40 } });
+    expect(await relay.sendRaw(gap, 2_000)).toEqual({ ok: true, value: { applied: true } });
+    await waitForState(core, (s) => s.session?.sessionId === 's41');
+    // A log.start behind the tablet changes nothing; a malformed one is refused with the reason.
+    expect(await relay.sendRaw({ firstSeq: 5 }, 2_000, 'log.start')).toEqual({ ok: true, value: { lastSeq: 41 } });
+    expect(await relay.sendRaw({ firstSeq: 0 }, 2_000, 'log.start')).toMatchObject({ ok: false, error: { code: 'invalid_log_start' } });
+    expect(await relay.sendRaw({ firstSeq: '42' }, 2_000, 'log.start')).toMatchObject({ ok: false, error: { code: 'invalid_log_start' } });
+
+    await core.stop();
+    core = await startCore(config);
+    await waitForState(core, (s) => s.connectivity.relay === 'online');
+    expect(relay.handshakes.at(-1)).toMatchObject({ lastSeq: 41 });
+  });
+
   it('replays events missed while the tablet was off, from its stored lastSeq', async () => {
     const { relay, psp } = await peers();
     const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });

@@ -125,12 +125,12 @@ export class TestRelay {
   }
 
   /** Sends a raw payload (for invalid-event tests) and resolves with the ack, or null on no ack. */
-  sendRaw(payload: unknown, timeoutMs = 500): Promise<unknown> {
+  sendRaw(payload: unknown, timeoutMs = 500, event = 'relay:event'): Promise<unknown> {
     const sockets = [...this.io!.of('/cab').sockets.values()];
     const socket = sockets[0];
     if (!socket) throw new Error('no tablet connected');
     return new Promise((resolve) => {
-      socket.timeout(timeoutMs).emit('relay:event', payload, (err: Error | null, answer: unknown) => resolve(err ? null : answer));
+      socket.timeout(timeoutMs).emit(event, payload, (err: Error | null, answer: unknown) => resolve(err ? null : answer));
     });
   }
 

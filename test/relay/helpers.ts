@@ -10,7 +10,7 @@ import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
 import type { RelayConfig } from '../../backend-relay/config.js';
 import { createLogger } from '../../backend-relay/logger.js';
 import type { HipsOrderHookData, HipsQrHookData } from '../../protocol/hips.js';
-import { CAB_NAMESPACE, type RelayEvent } from '../../protocol/relay-protocol.js';
+import { CAB_NAMESPACE, type LogStart, type RelayEvent } from '../../protocol/relay-protocol.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -155,6 +155,8 @@ export interface TestTablet {
   received: RelayEvent[];
   applied: RelayEvent[];
   lastSeq: number;
+  /** Every `log.start` the relay sent (the tablet moved its lastSeq up to firstSeq - 1). */
+  logStarts: LogStart[];
   /** Return false to drop this ack (simulates a lost ack). */
   shouldAck: (e: RelayEvent) => boolean;
   close(): void;
@@ -171,12 +173,18 @@ export function connectTablet(url: string, cabId: string, token: string, lastSeq
     received: [],
     applied: [],
     lastSeq,
+    logStarts: [],
     shouldAck: () => true,
     close() {
       tablet.socket.close();
     },
   };
   const seenIds = new Set<string>();
+  tablet.socket.on('log.start', (start: LogStart, ack: (r: unknown) => void) => {
+    tablet.logStarts.push(start);
+    tablet.lastSeq = Math.max(tablet.lastSeq, start.firstSeq - 1);
+    ack({ ok: true, value: { lastSeq: tablet.lastSeq } });
+  });
   tablet.socket.on('relay:event', (event: RelayEvent, ack: (r: unknown) => void) => {
     tablet.received.push(event);
     if (event.seq > tablet.lastSeq + 1) {

@@ -14,6 +14,7 @@ import {
   postJson,
   qrHook,
   spawnRelay,
+  storedCounts,
   tempDir,
   until,
   waitForConnect,
@@ -92,6 +93,40 @@ describe('relay process', () => {
     tablet.close();
   });
 
+  it('exits non-zero when its store writer thread dies: the write in flight is answered 500, a fatal line is logged, a restart stores the retry', async () => {
+    const dir = tempDir();
+    const signer = await makeSigner(dir);
+    const dbPath = path.join(dir, 'relay.db');
+    // The fault drill: the writer thread ends, as a crash would, when asked to append an event.
+    const relay = await spawnRelay({ RELAY_DB: dbPath, HIPS_PUBLIC_KEY_FILE: signer.pemFile, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent' });
+    cleanups.push(() => relay.child.kill('SIGKILL'));
+    const token = await addCab(relay.url, 'cab-w');
+    const tablet = connectTablet(relay.url, 'cab-w', token);
+    cleanups.push(() => tablet.close());
+    await waitForConnect(tablet);
+    const tabletGone = new Promise<void>((resolve) => tablet.socket.once('disconnect', () => resolve()));
+
+    const body = await hookBody(signer, orderHook('cab-w.ride1'));
+    const inFlight = await postJson(relay.url, '/webhooks/hips/orders', body);
+    expect(inFlight.status).toBe(500);
+    expect(inFlight.body.error.message).toMatch(/not stored, retry/);
+    expect(await exited(relay.child)).toBe(1);
+    await tabletGone;
+    const lines = relay
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.find((l) => l.level === 60)?.msg).toMatch(/writer thread .*restart/);
+    expect(lines.some((l) => l.msg === 'relay closed')).toBe(true); // graceful: sockets and database closed
+    expect((await storedCounts(dbPath)).events).toBe(0);
+
+    // What a supervisor does next: start it again. The PSP's retry is stored, once.
+    const restarted = await spawnRelay({ RELAY_DB: dbPath, HIPS_PUBLIC_KEY_FILE: signer.pemFile });
+    cleanups.push(() => restarted.child.kill('SIGKILL'));
+    expect(await postJson(restarted.url, '/webhooks/hips/orders', body)).toMatchObject({ status: 200, body: { status: 'stored', seq: 1 } });
+  });
+
   it('refuses to start with a clear error naming the bad variable', async () => {
     const dir = tempDir();
     const run = (env: Record<string, string>) =>
@@ -100,6 +135,7 @@ describe('relay process', () => {
           cwd: REPO_ROOT,
           env: { PATH: process.env.PATH ?? '', RELAY_PORT: '0', RELAY_DB: path.join(dir, 'r.db'), ...env },
         });
+        cleanups.push(() => child.kill('SIGKILL')); // one that started after all is not left running
         let out = '';
         child.stdout.on('data', (b: Buffer) => (out += b.toString()));
         child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -113,5 +149,9 @@ describe('relay process', () => {
     expect(badKey.out).toContain('HIPS_PUBLIC_KEY_FILE');
     const badPort = await run({ RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: '/x.pem', RELAY_PORT: 'eighty' });
     expect(badPort.out).toContain('RELAY_PORT');
-  });
+    const key = await makeSigner(dir);
+    const drillInProduction = await run({ RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: key.pemFile, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' });
+    expect(drillInProduction.code).toBe(2);
+    expect(drillInProduction.out).toContain('RELAY_DEBUG_WRITER_EXIT_ON is a fault drill');
+  }, 60_000); // five relay processes through tsx on a shared machine
 });

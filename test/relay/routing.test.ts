@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayApp } from '../../backend-relay/app.js';
 import { downResponseText } from '../../backend-relay/down-text.js';
+import { newEventId } from '../../backend-relay/event-id.js';
 import { parseHipsTime } from '../../backend-relay/psp/hips.js';
 import { cabIdFromMerchantOrderId } from '../../backend-relay/merchant-order-id.js';
 import type { RelayConfig } from '../../backend-relay/config.js';
@@ -42,10 +43,7 @@ describe('routing and idempotency', () => {
   async function online(url: string, cabId: string, token: string, lastSeq = 0): Promise<TestTablet> {
     const tablet = connectTablet(url, cabId, token, lastSeq);
     cleanups.push(() => tablet.close());
-    await waitForConnect(tablet);
-    // The client's connect comes before the relay has committed the handshake and started
-    // delivery; a scan in between is (rightly) refused as cab_down.
-    await until(async () => (await admin(url, 'GET', '/admin/cabs')).body.cabs.some((c: { cabId: string; online: boolean }) => c.cabId === cabId && c.online), 'the relay sees the cab online');
+    await waitForConnect(tablet); // live from the handshake: scans are accepted from here on
     return tablet;
   }
 
@@ -113,6 +111,35 @@ describe('routing and idempotency', () => {
     if (started.type !== 'qr.session.started') throw new Error('wrong type');
     expect(Date.parse(started.data.expiresAt)).toBe(executeAt.getTime() + 120_000);
     expect(started.data).toMatchObject({ psp: 'hips', orderTimeoutSeconds: 120, paymentTimeoutSeconds: 300 });
+  });
+
+  it('accepts a scan sent the moment the tablet connects: a socket is live from its authenticated handshake', async () => {
+    const { signer, url, app } = await setup();
+    await addCab(url, 'cab-busy');
+    for (let round = 0; round < 3; round++) {
+      const cabId = `cab-first-${round}`;
+      const token = await addCab(url, cabId, [`QR-F${round}`]); // never seen before this connect
+      const body = await hookBody(signer, qrHook(`QR-F${round}`));
+      // A busy relay: other cabs' writes queued ahead of this handshake's on the writer thread.
+      const busy = Array.from({ length: 3_000 }, (_, i) =>
+        app.store.appendEvent(
+          { id: newEventId(), cabId: 'cab-busy', psp: 'hips', dedupeKey: `busy-${round}-${i}`, type: 'qr.session.canceled', occurredAt: new Date().toISOString(), data: { sessionId: `b${i}` } },
+          Date.now(),
+        ),
+      );
+      const tablet = connectTablet(url, cabId, token);
+      cleanups.push(() => tablet.close());
+      const scan = new Promise<Awaited<ReturnType<typeof postJson>>>((resolve, reject) => {
+        tablet.socket.once('connect', () => postJson(url, '/webhooks/hips/qr', body).then(resolve, reject));
+        tablet.socket.once('connect_error', reject);
+      });
+      const res = await scan;
+      expect(res.status, `round ${round}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body).toMatchObject({ status: 'stored', seq: 1 });
+      await Promise.all(busy);
+      await until(() => tablet.applied.length === 1, 'the scan delivered');
+      tablet.close();
+    }
   });
 
   it('answers 412 with a localized down_response_text for an unknown cab, and stores nothing', async () => {

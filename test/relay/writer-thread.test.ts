@@ -13,7 +13,8 @@ import { PaymentStore } from '../../backend-relay/store/payment-store.js';
 import { openRelayDatabase, openSqliteRelayStore } from '../../backend-relay/store/sqlite-store.js';
 import type { WriterRequestBatch } from '../../backend-relay/store/store-writer-protocol.js';
 import { WriterThread } from '../../backend-relay/store/writer-thread.js';
-import { tempDir } from './helpers.js';
+import { loadRelayConfig } from '../../backend-relay/config.js';
+import { makeSigner, tempDir } from './helpers.js';
 
 const event = (cabId: string, key: string): NewEvent => ({
   id: `id-${key}`,
@@ -136,5 +137,33 @@ describe('relay store writer thread', () => {
     expect(writer.error?.message).toMatch(/writer thread/);
     await expect(writer.call('prune', [0])).rejects.toThrow(/writer thread/);
     await writer.close();
+  });
+
+  it('reports its death once through onFailure (the relay then exits), and not a close()', async () => {
+    const { dbPath, store } = await openWithCab();
+    const failures: Error[] = [];
+    const writer = new WriterThread(dbPath, { onFailure: (err) => failures.push(err), exitOnWrite: 'appendEvent' });
+    await writer.call('markSeen', ['a', new Date().toISOString()]);
+    await expect(writer.call('appendEvent', [event('a', 'dies'), Date.now()])).rejects.toThrow(/writer thread exited \(code 70\); restart the relay/);
+    await expect(writer.call('markSeen', ['a', new Date().toISOString()])).rejects.toThrow(/writer thread exited/);
+    expect(failures.map((f) => f.message)).toEqual([expect.stringMatching(/writer thread exited \(code 70\)/)]);
+    await writer.close();
+    expect(failures).toHaveLength(1);
+    expect(await store.eventsAfter('a', 0, 10)).toEqual([]); // the write it died on was not committed
+
+    const closed: Error[] = [];
+    const healthy = new WriterThread(dbPath, { onFailure: (err) => closed.push(err) });
+    await healthy.call('markSeen', ['a', new Date().toISOString()]);
+    await healthy.close();
+    expect(closed).toEqual([]);
+    await store.close();
+  });
+
+  it('refuses the fault drill in production, and any value that is not a store write', async () => {
+    const { pemFile } = await makeSigner();
+    const env = { RELAY_ADMIN_TOKEN: 'x'.repeat(20), HIPS_PUBLIC_KEY_FILE: pemFile, RELAY_DB: path.join(tempDir(), 'relay.db') };
+    expect(loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent' }).debugWriterExitOn).toBe('appendEvent');
+    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' })).toThrow(/fault drill .* refused with NODE_ENV=production: unset it/);
+    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'getCab' })).toThrow(/RELAY_DEBUG_WRITER_EXIT_ON must name a store write: putCab/);
   });
 });
