@@ -53,7 +53,7 @@ async function verifiedDataClaim(body: unknown, key: KeyObject, now: Date): Prom
   }
   // RS256 pinned: no `none`, no HS256 keyed with the public key.
   const verified = verifyRs256Jwt(shape.data.jwt, key, { issuer: HIPS_ISSUER, clockToleranceS: HIPS_CLOCK_TOLERANCE_S, now });
-  if (!verified.ok) return { verdict: 'unauthenticated', message: verified.message };
+  if (!verified.ok) return { verdict: verified.reason === 'too_deep' ? 'malformed' : 'unauthenticated', message: verified.message };
   if (verified.payload.data === undefined) return { verdict: 'malformed', message: 'the verified token carries no `data` claim' };
   return { verdict: 'ok', data: verified.payload.data };
 }

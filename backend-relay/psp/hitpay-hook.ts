@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseMajorString } from '../../protocol/decimal-amount.js';
+import { parseBoundedJson } from '../bounded-json.js';
 import type { PaymentFailureCode } from '../../protocol/relay-protocol.js';
 import { verifyBodySignature, verifyLegacySignature } from './hitpay-hmac.js';
 import type { HookVerdict, PaymentUpdate, WebhookRequest } from './psp-adapter.js';
@@ -103,12 +104,9 @@ function verifyJson(request: WebhookRequest, salt: string): HookVerdict {
   if (typeof header !== 'string' || !verifyBodySignature(request.rawBody, header, salt)) {
     return { verdict: 'unauthenticated', message: 'Hitpay-Signature does not match the body signed with HITPAY_SALT' };
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(request.rawBody.toString('utf8'));
-  } catch {
-    return { verdict: 'malformed', message: 'the signed body is not JSON' };
-  }
+  const parsedBody = parseBoundedJson(request.rawBody.toString('utf8'));
+  if (!parsedBody.ok) return { verdict: 'malformed', message: `the signed body is refused: ${parsedBody.error.message}` };
+  const body = parsedBody.value;
   const object = headerValue(request.headers['hitpay-event-object'])?.toLowerCase();
   const isCharge = object === 'charge' || (object === undefined && isRecord(body) && 'payment_request_id' in body);
   if (isCharge) {

@@ -8,9 +8,12 @@
  * key), no `crit` extensions, `exp` and `iss` required, `nbf` honoured, a clock tolerance.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { parseBoundedJson } from '../bounded-json.js';
 
 export type JwtFailure =
   | { reason: 'malformed'; message: string }
+  /** Verified (or a header), but nested deeper than any Hips token: refused as malformed, not as forged. */
+  | { reason: 'too_deep'; message: string }
   | { reason: 'algorithm'; message: string }
   | { reason: 'signature'; message: string }
   | { reason: 'expired'; message: string }
@@ -46,6 +49,7 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   if (parts.length !== 3 || !parts.every((p) => BASE64URL.test(p))) return malformed();
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeJson(headerPart);
+  if (header === 'too_deep') return tooDeep('header');
   if (!header) return malformed();
   if (header.alg !== 'RS256') return { ok: false, reason: 'algorithm', message: 'the webhook token must be signed with RS256' };
   // Extensions we do not implement must make the token fail (RFC 7515 §4.1.11). jose knows
@@ -57,6 +61,7 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
     return { ok: false, reason: 'signature', message: 'the webhook signature does not match the Hips public key' };
   }
   const payload = decodeJson(payloadPart);
+  if (payload === 'too_deep') return tooDeep('claims');
   if (!payload) return malformed();
 
   const nowS = Math.floor(options.now.getTime() / 1000);
@@ -74,13 +79,21 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   return { ok: true, payload };
 }
 
-function decodeJson(part: string): Record<string, unknown> | null {
+function decodeJson(part: string): Record<string, unknown> | 'too_deep' | null {
+  let text: string;
   try {
-    const value: unknown = JSON.parse(strictUtf8.decode(Buffer.from(part, 'base64url')));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    text = strictUtf8.decode(Buffer.from(part, 'base64url'));
   } catch {
     return null;
   }
+  const parsed = parseBoundedJson(text);
+  if (!parsed.ok) return parsed.error.code === 'too_deep' ? 'too_deep' : null;
+  const value = parsed.value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function tooDeep(part: 'header' | 'claims'): JwtResult {
+  return { ok: false, reason: 'too_deep', message: `the webhook token's ${part === 'header' ? 'header is' : 'claims are'} nested deeper than any Hips hook; refused unread` };
 }
 
 function malformed(): JwtResult {
