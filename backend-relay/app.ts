@@ -15,7 +15,7 @@ import { registerOpsRoutes } from './http/ops-routes.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createPspAdapters, type PspAdapter } from './psp/index.js';
+import { HOOK_REPLAY_WINDOW_MS, createPspAdapters, type PspAdapter } from './psp/index.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import { eventEmitter } from './payments/emit.js';
@@ -24,7 +24,7 @@ import { preauthSettings } from './payments/preauth-service.js';
 import { PreauthStore } from './payments/preauth-store.js';
 import { RefundService } from './payments/refund-service.js';
 import { PaymentStore } from './store/payment-store.js';
-import type { RelayStore } from './store/relay-store.js';
+import type { PruneResult, RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -42,8 +42,11 @@ export interface RelayApp {
   logger: Logger;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
-  /** Removes acked events older than the retention; also runs hourly while listening. */
-  prune(): Promise<{ events: number; unrouted: number }>;
+  /**
+   * Removes acked events older than the retention, and hook dedupe keys older than the retention
+   * or the longest a hook can be replayed, whichever is longer; also runs hourly while listening.
+   */
+  prune(): Promise<PruneResult>;
   /** Graceful: stop accepting, finish in-flight commits, close sockets, close the database. */
   close(): Promise<void>;
 }
@@ -141,8 +144,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   });
 
   const prune = async () => {
-    const removed = await store.prune(Date.now() - config.retentionMs);
-    if (removed.events + removed.unrouted > 0) logger.info(removed, 'pruned acked events older than the retention');
+    const now = Date.now();
+    const removed = await store.prune(now - config.retentionMs, now - Math.max(config.retentionMs, HOOK_REPLAY_WINDOW_MS));
+    if (removed.events + removed.unrouted + removed.hookKeys > 0) logger.info(removed, 'pruned acked events and hook keys older than the retention');
     return removed;
   };
   let pruneTimer: NodeJS.Timeout | undefined;

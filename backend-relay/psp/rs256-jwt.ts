@@ -5,7 +5,8 @@
  * `test/relay/rs256-jwt.test.ts` holds this to jose's decisions, token by token.
  *
  * Only what the Hips hook needs: RS256 pinned (no `none`, no HS256 keyed with the public
- * key), no `crit` extensions, `exp` and `iss` required, `nbf` honoured, a clock tolerance.
+ * key), no `crit` extensions, `exp` and `iss` required, `nbf` honoured, a clock tolerance, and
+ * (beyond jose's checks) a bounded lifetime: `exp` and `iat` within `maxLifetimeS` of now.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { parseBoundedJson } from '../bounded-json.js';
@@ -25,6 +26,11 @@ export interface Rs256Options {
   issuer: string;
   clockToleranceS: number;
   now: Date;
+  /**
+   * The longest a token may live: `exp` no further ahead than this (plus the tolerance), `iat`
+   * no older. A token that could be replayed for longer would outlive the relay's dedupe keys.
+   */
+  maxLifetimeS: number;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -66,8 +72,8 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
 
   const nowS = Math.floor(options.now.getTime() / 1000);
   const tolerance = options.clockToleranceS;
-  for (const claim of ['nbf', 'exp'] as const) {
-    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') return invalidClaim(claim, 'must be a number');
+  for (const claim of ['nbf', 'exp', 'iat'] as const) {
+    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) return invalidClaim(claim, 'must be a number');
   }
   if (payload.exp === undefined) return invalidClaim('exp', 'missing');
   if (typeof payload.iss !== 'string') return invalidClaim('iss', 'missing');
@@ -75,6 +81,14 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   if (typeof payload.nbf === 'number' && payload.nbf > nowS + tolerance) return invalidClaim('nbf', '"nbf" claim timestamp check failed');
   if (typeof payload.exp === 'number' && payload.exp <= nowS - tolerance) {
     return { ok: false, reason: 'expired', message: 'the webhook token has expired' };
+  }
+  const maxHours = options.maxLifetimeS / 3600;
+  if (typeof payload.exp === 'number' && payload.exp > nowS + options.maxLifetimeS + tolerance) {
+    return invalidClaim('exp', `expires more than ${maxHours} h from now; the relay accepts no longer-lived token`);
+  }
+  if (typeof payload.iat === 'number' && payload.iat > nowS + tolerance) return invalidClaim('iat', 'issued in the future; check the clocks');
+  if (typeof payload.iat === 'number' && payload.iat < nowS - options.maxLifetimeS - tolerance) {
+    return invalidClaim('iat', `issued more than ${maxHours} h ago; an old token is a replay`);
   }
   return { ok: true, payload };
 }

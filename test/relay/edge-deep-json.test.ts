@@ -4,22 +4,12 @@
  * with 400, and the relay keeps serving. Before, 2,000 levels were never answered and 10,000
  * killed the process (and the PSP's retry killed it again after a restart).
  */
-import { createSign } from 'node:crypto';
 import path from 'node:path';
-import { exportPKCS8 } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonDepthWithin, parseBoundedJson } from '../../backend-relay/bounded-json.js';
-import { addCab, connectTablet, hookBody, makeSigner, qrHook, spawnRelay, tempDir, until, waitForConnect, type Signer } from './helpers.js';
+import { addCab, connectTablet, hookBody, makeSigner, qrHook, signRawClaims, spawnRelay, tempDir, until, waitForConnect } from './helpers.js';
 
 const nested = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
-
-/** Signed by hand: jose itself cannot build a token this deep (its structuredClone overflows). */
-async function signRaw(signer: Signer, claimsJson: string): Promise<string> {
-  const key = await exportPKCS8(signer.privateKey);
-  const part = (text: string) => Buffer.from(text).toString('base64url');
-  const input = `${part(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${part(claimsJson)}`;
-  return `${input}.${createSign('sha256').update(input).sign(key).toString('base64url')}`;
-}
 
 async function post(url: string, route: string, body: string) {
   // A relay that never answers fails here instead of hanging the test.
@@ -46,7 +36,7 @@ describe('deeply nested JSON at the webhook edge', () => {
     for (const depth of [2_000, 10_000]) {
       const nowS = Math.floor(Date.now() / 1000);
       const data = `${JSON.stringify(qrHook('QR-DEEP')).slice(0, -1)},"dynamic":${nested(depth)}}`;
-      const jwt = await signRaw(signer, `{"iss":"hips.com","iat":${nowS},"exp":${nowS + 300},"data":${data}}`);
+      const jwt = await signRawClaims(signer, `{"iss":"hips.com","iat":${nowS},"exp":${nowS + 300},"data":${data}}`);
       // The PSP retries a refused hook: every attempt gets the same answer.
       for (let attempt = 1; attempt <= 3; attempt++) {
         const res = await post(relay.url, '/webhooks/hips/qr', JSON.stringify({ jwt }));

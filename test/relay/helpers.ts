@@ -1,9 +1,10 @@
 /** Shared fixtures for relay tests: signing keys, signed hooks, relays, tablets. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
+import { SignJWT, exportPKCS8, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { v7 as uuidv7 } from 'uuid';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
@@ -48,6 +49,17 @@ export async function signHook(signer: Signer, data: unknown, opts: SignOptions 
     .setIssuedAt(iat)
     .setExpirationTime(iat + (opts.expiresInS ?? 300))
     .sign(signer.privateKey);
+}
+
+/**
+ * Signs the claims exactly as written (RS256, node:crypto): for claims jose will not build, such
+ * as `exp: 1e308` or data nested 10,000 deep (its structuredClone overflows).
+ */
+export async function signRawClaims(signer: Signer, claimsJson: string): Promise<string> {
+  const key = await exportPKCS8(signer.privateKey);
+  const part = (text: string) => Buffer.from(text).toString('base64url');
+  const input = `${part(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${part(claimsJson)}`;
+  return `${input}.${createSign('sha256').update(input).sign(key).toString('base64url')}`;
 }
 
 export async function hookBody(signer: Signer, data: object, opts?: SignOptions) {
