@@ -19,6 +19,9 @@ const id = z.string().min(1).max(200);
 /** JSON hooks send amounts as numbers (1.11) or strings ("10.00"); both become decimal text. */
 const amountText = z.union([z.string(), z.number()]).transform((a) => (typeof a === 'number' ? numberText(a) : a));
 
+/** Every field HitPay's Webhook v1 sends (its documentation's list); no other is accepted. */
+const LEGACY_FIELDS: ReadonlySet<string> = new Set(['payment_id', 'payment_request_id', 'phone', 'amount', 'currency', 'status', 'reference_number', 'hmac']);
+
 /** Webhook v1 (form): payment_id, payment_request_id, phone, amount, currency, status, reference_number, hmac. */
 export const hitpayLegacyHook = z.looseObject({
   payment_request_id: id,
@@ -72,12 +75,23 @@ export function verifyHitpayHook(request: WebhookRequest, salt: string): HookVer
 function verifyLegacy(request: WebhookRequest, salt: string): HookVerdict {
   // The raw bytes, not the framework's parse, so that what is verified is exactly what was sent.
   const params = new URLSearchParams(request.rawBody.toString('utf8'));
-  const fields: Record<string, string> = {};
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of params) {
     if (key in fields) return { verdict: 'unauthenticated', message: `the field "${key}" appears twice; the hmac cannot cover it` };
     fields[key] = value;
   }
   if (!fields.hmac) return { verdict: 'unauthenticated', message: 'the form-encoded HitPay hook carries no hmac field' };
+  // The signed string has no separators, so text can move across a field boundary with the same
+  // hmac (`amount=10.00` → `amount1=0.00`, or a value swallowing the fields after it). With
+  // exactly HitPay's documented fields, in their fixed sorted order, nothing can move.
+  const unknown = Object.keys(fields).filter((key) => !LEGACY_FIELDS.has(key));
+  if (unknown.length > 0) {
+    return { verdict: 'unauthenticated', message: `the form carries ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}, not a HitPay Webhook v1 field (${[...LEGACY_FIELDS].join(', ')})` };
+  }
+  const missing = [...LEGACY_FIELDS].filter((key) => !(key in fields));
+  if (missing.length > 0) {
+    return { verdict: 'unauthenticated', message: `the form lacks ${missing.join(', ')}: HitPay sends every Webhook v1 field, so its hmac cannot be trusted without them` };
+  }
   if (!verifyLegacySignature(fields, salt)) {
     return { verdict: 'unauthenticated', message: 'the hmac does not match the fields signed with HITPAY_SALT' };
   }
