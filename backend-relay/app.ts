@@ -12,6 +12,7 @@ import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -86,6 +87,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
 
   const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
+  installSecurityHeaders(fastify);
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Locale } from '../../protocol/kiosk-api.js';
 import { receiptPayload, receiptToken, receiptUrl, type ReceiptPublishAck } from '../../protocol/receipt.js';
 import type { RelayStore } from '../store/relay-store.js';
-import { receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
+import { RECEIPT_PAGE_CSP, receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
 import { ReceiptStore } from './receipt-store.js';
 
 export interface RelayReceipts {
@@ -32,8 +32,9 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
 
   app.get<{ Params: { token: string } }>('/receipts/:token', async (req, reply) => {
     // The token is the only secret in the URL: keep it out of referrers and search engines.
+    // (Every HTML page also gets the relay's framing and sniffing headers: http/security-headers.ts.)
     reply.header('Referrer-Policy', 'no-referrer').header('X-Robots-Tag', 'noindex').header('Cache-Control', 'private, no-cache');
-    reply.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+    reply.header('Content-Security-Policy', RECEIPT_PAGE_CSP);
     const token = receiptToken.safeParse(req.params.token);
     const found = token.success ? receipts.get(token.data) : null;
     if (!found) return reply.code(404).type('text/html; charset=utf-8').send(receiptNotFoundHtml(deps.locale));
