@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { CAB_NAMESPACE } from '../protocol/relay-protocol.js';
-import { cabRoom, wireCabNamespace } from './cab-namespace.js';
+import { cabRoom, closeDefaultNamespace, wireCabNamespace } from './cab-namespace.js';
 import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from './config.js';
 import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
@@ -16,6 +16,8 @@ import { installSecurityHeaders } from './http/security-headers.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { QuotaAlerts } from './quota-alerts.js';
+import { CountLimit, FailureLimit } from './rate-limits.js';
 import { HOOK_REPLAY_WINDOW_MS, createPspAdapters, type PspAdapter } from './psp/index.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
@@ -89,6 +91,14 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const fastify = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: 'idle' });
   installSecurityHeaders(fastify);
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
+  const limits = {
+    adminAuth: new FailureLimit('admin-auth', config.limits.adminAuthFailures),
+    receiptMisses: new FailureLimit('receipt-misses', config.limits.receiptMisses),
+    handshakes: new FailureLimit('handshakes', config.limits.handshakeFailures),
+    cabMessages: new CountLimit('cab-messages', config.limits.cabMessages),
+  };
+  const alerts = new QuotaAlerts(metrics, logger);
+  closeDefaultNamespace(io, limits.handshakes);
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.
   let receipts: RelayReceipts | null = null;
@@ -105,7 +115,17 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     preauth: { reservations: new PreauthStore(db), settings: preauthSettings(config.vipps) },
   });
   const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
-  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds });
+  wireCabNamespace(nsp, {
+    store,
+    hub,
+    logger,
+    receipts: () => receipts,
+    payments,
+    refunds,
+    handshakeFailures: limits.handshakes,
+    messages: limits.cabMessages,
+    onLimited: (cabId, kind) => alerts.exceeded(cabId, kind),
+  });
 
   const disconnectCab = (cabId: string) => {
     hub.disconnect(cabId);
@@ -116,8 +136,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     const hook = webhookByPath.get(path);
     if (hook) metrics.webhooks.inc({ ...hook, outcome: code === 'body_too_large' ? 'too_large' : 'malformed' });
   });
-  registerOpsRoutes(fastify, { store, hub, metrics });
-  const updates = registerUpdates(fastify, { db, store, logger, config });
+  registerOpsRoutes(fastify, { store, hub, metrics, metricsToken: config.metricsToken ?? null, authFailures: limits.adminAuth });
+  const updates = registerUpdates(fastify, { db, store, logger, config, authFailures: limits.adminAuth });
   receipts = registerReceipts(fastify, {
     db,
     store,
@@ -125,12 +145,14 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     issuer: { fleetName: config.fleetName, orgNumber: config.fleetOrgNumber ?? null, timeZone: config.timeZone },
     locale: config.locale,
     baseUrl: publicUrl,
+    misses: limits.receiptMisses,
   });
   registerAdminRoutes(fastify, {
     store,
     hub,
     logger,
     adminToken: config.adminToken,
+    authFailures: limits.adminAuth,
     disconnectCab,
     updateTargets: (ids) => updates.targets(ids),
     provisionCab: (psp, cab) => adapters.find((a) => a.name === psp)?.provisionCab?.(cab) ?? Promise.resolve(null),

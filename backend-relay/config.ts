@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
+import { limitSetting } from './rate-limits.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -16,6 +17,8 @@ export const relayEnvSchema = z.object({
   RELAY_ADMIN_TOKEN: z
     .string({ error: 'is required: set a random secret of at least 16 characters' })
     .min(16, 'must be at least 16 characters'),
+  /** Bearer token for GET /metrics; unset: /metrics is off. */
+  RELAY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random secret for the Prometheus scraper)').optional(),
   HIPS_PUBLIC_KEY_FILE: z.string({ error: 'is required: the path of the Hips (or sandbox) public key PEM' }).min(1),
   RELAY_CAB_STALE_S: intFromEnv(1, 86_400).default(90),
   RELAY_LOCALE: localeName.default('sv'),
@@ -92,6 +95,21 @@ export const relayConfigSchema = z.object({
   dbPath: z.string().min(1),
   publicUrl: z.url().optional(),
   adminToken: z.string().min(16),
+  /** Bearer token of GET /metrics; unset: /metrics answers 404 saying how to turn it on. */
+  metricsToken: z.string().min(16).optional(),
+  /** What one client may do; the defaults are documented in docs/relay.md (Limits). */
+  limits: z
+    .object({
+      /** Wrong admin (or metrics) tokens per address, then 429 until the window ends. */
+      adminAuthFailures: limitSetting.default({ points: 10, durationS: 900 }),
+      /** Receipt pages not found per address (token guesses), then 429. */
+      receiptMisses: limitSetting.default({ points: 30, durationS: 600 }),
+      /** Failed tablet handshakes per address, then `rate_limited` without a token check. */
+      handshakeFailures: limitSetting.default({ points: 30, durationS: 60 }),
+      /** Messages a cab's tablet may send, all kinds together, then `rate_limited` unprocessed. */
+      cabMessages: limitSetting.default({ points: 600, durationS: 60 }),
+    })
+    .prefault({}),
   /** PEM text of the SPKI public key Hips webhooks are signed with. */
   hipsPublicKeyPem: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be an SPKI PEM (BEGIN PUBLIC KEY)' }),
   cabStaleSeconds: z.number().int().positive(),
@@ -178,6 +196,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     dbPath: e.RELAY_DB,
     publicUrl: e.RELAY_PUBLIC_URL,
     adminToken: e.RELAY_ADMIN_TOKEN,
+    metricsToken: e.RELAY_METRICS_TOKEN,
     hipsPublicKeyPem: pem,
     cabStaleSeconds: e.RELAY_CAB_STALE_S,
     locale: e.RELAY_LOCALE,

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Locale } from '../../protocol/kiosk-api.js';
 import { receiptPayload, receiptToken, receiptUrl, type ReceiptPublishAck } from '../../protocol/receipt.js';
+import { tooManyFailures } from '../http/bearer-guard.js';
+import type { FailureLimit } from '../rate-limits.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { RECEIPT_PAGE_CSP, receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
 import { ReceiptStore } from './receipt-store.js';
@@ -25,6 +27,8 @@ export interface ReceiptDeps {
   locale: Locale;
   /** The relay's public base URL (RELAY_PUBLIC_URL, else where it listens). */
   baseUrl: () => string;
+  /** Receipt pages not found, per address. */
+  misses?: FailureLimit;
 }
 
 export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): RelayReceipts {
@@ -35,9 +39,15 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
     // (Every HTML page also gets the relay's framing and sniffing headers: http/security-headers.ts.)
     reply.header('Referrer-Policy', 'no-referrer').header('X-Robots-Tag', 'noindex').header('Cache-Control', 'private, no-cache');
     reply.header('Content-Security-Policy', RECEIPT_PAGE_CSP);
+    // Guessing tokens is refused once an address has missed too often (an honest link never misses).
+    const wait = deps.misses ? await deps.misses.retryAfterS(req.ip) : 0;
+    if (wait > 0) return tooManyFailures(reply, wait, 'receipt links not found');
     const token = receiptToken.safeParse(req.params.token);
     const found = token.success ? receipts.get(token.data) : null;
-    if (!found) return reply.code(404).type('text/html; charset=utf-8').send(receiptNotFoundHtml(deps.locale));
+    if (!found) {
+      await deps.misses?.failed(req.ip);
+      return reply.code(404).type('text/html; charset=utf-8').send(receiptNotFoundHtml(deps.locale));
+    }
     const cab = await deps.store.getCab(found.cabId);
     const html = receiptPageHtml(
       found.payload,

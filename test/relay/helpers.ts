@@ -14,6 +14,7 @@ import type { HipsOrderHookData, HipsQrHookData } from '../../protocol/hips.js';
 import { CAB_NAMESPACE, type RelayEvent } from '../../protocol/relay-protocol.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 export interface Signer {
@@ -114,6 +115,7 @@ export function relayConfig(dir: string, signer: Signer, over: Partial<RelayConf
     host: '127.0.0.1',
     dbPath: path.join(dir, 'relay.db'),
     adminToken: ADMIN_TOKEN,
+    metricsToken: METRICS_TOKEN,
     hipsPublicKeyPem: signer.publicPem,
     cabStaleSeconds: 90,
     locale: 'sv',
@@ -137,6 +139,11 @@ export async function admin(url: string, method: string, route: string, body?: u
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
+}
+
+/** GET /metrics with the scraper's token. */
+export function fetchMetrics(url: string): Promise<Response> {
+  return fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
 }
 
 export async function addCab(url: string, cabId: string, qrCodes: string[] = [`qr-${cabId}`]) {
