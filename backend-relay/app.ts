@@ -16,6 +16,7 @@ import { installSecurityHeaders } from './http/security-headers.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { CabQuotas } from './cab-quotas.js';
 import { QuotaAlerts } from './quota-alerts.js';
 import { CountLimit, FailureLimit } from './rate-limits.js';
 import { HOOK_REPLAY_WINDOW_MS, createPspAdapters, type PspAdapter } from './psp/index.js';
@@ -46,10 +47,11 @@ export interface RelayApp {
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   /**
-   * Removes acked events older than the retention, and hook dedupe keys older than the retention
-   * or the longest a hook can be replayed, whichever is longer; also runs hourly while listening.
+   * Removes acked events older than the retention, hook dedupe keys older than the retention
+   * or the longest a hook can be replayed, whichever is longer, and receipts older than theirs;
+   * also runs hourly while listening.
    */
-  prune(): Promise<PruneResult>;
+  prune(): Promise<PruneResult & { receipts: number }>;
   /** Graceful: stop accepting, finish in-flight commits, close sockets, close the database. */
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     cabMessages: new CountLimit('cab-messages', config.limits.cabMessages),
   };
   const alerts = new QuotaAlerts(metrics, logger);
+  const quotas = new CabQuotas(config.cabQuotas, alerts);
   closeDefaultNamespace(io, limits.handshakes);
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.
@@ -125,6 +128,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     handshakeFailures: limits.handshakes,
     messages: limits.cabMessages,
     onLimited: (cabId, kind) => alerts.exceeded(cabId, kind),
+    quotas,
   });
 
   const disconnectCab = (cabId: string) => {
@@ -146,6 +150,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     locale: config.locale,
     baseUrl: publicUrl,
     misses: limits.receiptMisses,
+    limits: { maxBytes: config.cabQuotas.receiptMaxBytes, maxKept: config.cabQuotas.receiptsKept },
+    retentionMs: config.receiptRetentionMs,
+    onLimited: (cabId, kind, detail) => alerts.exceeded(cabId, kind, detail),
   });
   registerAdminRoutes(fastify, {
     store,
@@ -169,8 +176,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
 
   const prune = async () => {
     const now = Date.now();
-    const removed = await store.prune(now - config.retentionMs, now - Math.max(config.retentionMs, HOOK_REPLAY_WINDOW_MS));
-    if (removed.events + removed.unrouted + removed.hookKeys > 0) logger.info(removed, 'pruned acked events and hook keys older than the retention');
+    const removed = {
+      ...(await store.prune(now - config.retentionMs, now - Math.max(config.retentionMs, HOOK_REPLAY_WINDOW_MS))),
+      receipts: receipts?.prune(now) ?? 0,
+    };
+    if (removed.events + removed.unrouted + removed.hookKeys + removed.receipts > 0) logger.info(removed, 'pruned what is older than its retention');
     return removed;
   };
   let pruneTimer: NodeJS.Timeout | undefined;

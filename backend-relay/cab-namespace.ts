@@ -7,6 +7,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { CAB_NAMESPACE, SOCKET_EVENTS, handshakeAuth, tabletStatus } from '../protocol/relay-protocol.js';
 import type { Result } from '../protocol/result.js';
+import type { CabQuotas } from './cab-quotas.js';
 import type { DeliveryHub } from './delivery.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { RefundService } from './payments/refund-service.js';
@@ -58,6 +59,8 @@ export function wireCabNamespace(
     messages?: CountLimit;
     /** A cab went past one of its limits (metrics, alert). */
     onLimited?(cabId: string, kind: string): void;
+    /** Per-cab quotas by kind of message (receipts, payment requests). */
+    quotas?: Pick<CabQuotas, 'take'>;
   },
 ): void {
   const { store, hub, logger } = deps;
@@ -130,6 +133,18 @@ export function wireCabNamespace(
   }
 
   function registerTabletMessages(socket: Socket, cabId: string): void {
+    /** Runs `handle` unless the cab is past its quota for this kind of message (then it is refused). */
+    const withinQuota = async (name: string, ack: unknown, handle: () => unknown): Promise<void> => {
+      let refused;
+      try {
+        refused = deps.quotas ? await deps.quotas.take(cabId, name) : null;
+      } catch (err) {
+        logger.error({ err, cabId, message: name }, 'quota check failed');
+        refused = { ok: false as const, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } };
+      }
+      if (refused) reply(ack, refused);
+      else await handle();
+    };
     // A flood is refused before any handler runs; every message of a cab counts, whatever its kind.
     const messages = deps.messages;
     if (messages) {
@@ -164,12 +179,14 @@ export function wireCabNamespace(
         reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipts are not set up on this relay yet; send it again later' } });
         return;
       }
-      try {
-        reply(ack, receipts.publish(cabId, payload));
-      } catch (err) {
-        logger.error({ err, cabId }, 'could not store a receipt');
-        reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
-      }
+      void withinQuota(SOCKET_EVENTS.receiptPublish, ack, () => {
+        try {
+          reply(ack, receipts.publish(cabId, payload));
+        } catch (err) {
+          logger.error({ err, cabId }, 'could not store a receipt');
+          reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
+        }
+      });
     });
     // Relay-made payments and refunds: every message gets an ack; a failure is `unavailable`.
     const services: [string, ((cabId: string, payload: unknown) => Promise<Result<unknown>>) | undefined][] = [
@@ -182,12 +199,14 @@ export function wireCabNamespace(
           reply(ack, { ok: false, error: { code: 'unsupported', message: `${name} is not supported by this relay` } });
           return;
         }
-        handle(cabId, payload)
-          .then((result) => reply(ack, result))
-          .catch((err: unknown) => {
-            logger.error({ err, cabId, message: name }, 'tablet request failed');
-            reply(ack, { ok: false, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } });
-          });
+        void withinQuota(name, ack, () =>
+          handle(cabId, payload)
+            .then((result) => reply(ack, result))
+            .catch((err: unknown) => {
+              logger.error({ err, cabId, message: name }, 'tablet request failed');
+              reply(ack, { ok: false, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } });
+            }),
+        );
       });
     }
   }

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
+import { cabQuotasSchema } from './cab-quotas.js';
 import { limitSetting } from './rate-limits.js';
 
 const intFromEnv = (min: number, max: number) =>
@@ -31,6 +32,8 @@ export const relayEnvSchema = z.object({
   RELAY_FLEET_ORG_NUMBER: z.string().trim().min(1).max(40).optional(),
   /** Receipt times are shown in this IANA time zone. */
   RELAY_TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
+  /** How long a receipt link works (days from its first publish), then the receipt is pruned. */
+  RELAY_RECEIPT_RETENTION_DAYS: intFromEnv(7, 3650).default(180),
   // Vipps MobilePay: all five (plus RELAY_PUBLIC_URL) to make payments; the secret alone verifies hooks.
   VIPPS_BASE_URL: z.url('must be an absolute URL such as https://apitest.vipps.no').optional(),
   VIPPS_CLIENT_ID: z.string().min(1).optional(),
@@ -118,6 +121,10 @@ export const relayConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Acked events older than this are pruned; unacked ones are kept. At least 7 days. */
   retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+  /** Receipts first received longer ago than this are pruned (their links then show the 404 page). */
+  receiptRetentionMs: z.number().int().positive().default(180 * 24 * 3600 * 1000),
+  /** What one cab may store and ask for (receipts, payment requests); see cab-quotas.ts. */
+  cabQuotas: cabQuotasSchema.prefault({}),
   /** Folder of published releases (electron-builder output, one folder per version). */
   updatesDir: z.string().min(1).optional(),
   /** Receipts: the fleet's name and organisation number, and the time zone of the times. */
@@ -206,6 +213,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetName: e.RELAY_FLEET_NAME,
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
+    receiptRetentionMs: e.RELAY_RECEIPT_RETENTION_DAYS * 24 * 3600 * 1000,
   });
 }
 

@@ -16,6 +16,8 @@ import { ReceiptStore } from './receipt-store.js';
 export interface RelayReceipts {
   /** Handles one `receipt.publish` from a connected, authenticated cab. */
   publish(cabId: string, raw: unknown): ReceiptPublishAck;
+  /** Removes receipts first received more than the retention ago; returns how many. */
+  prune(nowMs: number): number;
 }
 
 export interface ReceiptDeps {
@@ -29,6 +31,12 @@ export interface ReceiptDeps {
   baseUrl: () => string;
   /** Receipt pages not found, per address. */
   misses?: FailureLimit;
+  /** Per cab: the largest receipt and how many are kept. */
+  limits?: { maxBytes: number; maxKept: number };
+  /** How long a receipt link works, from its first publish. */
+  retentionMs?: number;
+  /** A cab went past a receipt limit (metrics, alert). */
+  onLimited?(cabId: string, kind: string, detail: Record<string, unknown>): void;
 }
 
 export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): RelayReceipts {
@@ -69,11 +77,22 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
         deps.logger.warn({ cabId, merchantOrderId: payload.merchantOrderId }, 'receipt for another cab refused');
         return { ok: false, error: { code: 'forbidden', message: `the order id must be ${cabId}.<rideId>: a cab publishes only its own receipts` } };
       }
-      const saved = receipts.save(cabId, payload, new Date().toISOString());
+      const limits = deps.limits ?? { maxBytes: Number.POSITIVE_INFINITY, maxKept: Number.POSITIVE_INFINITY };
+      const bytes = Buffer.byteLength(JSON.stringify(payload));
+      if (bytes > limits.maxBytes) {
+        deps.onLimited?.(cabId, 'receipt_size', { rideId: payload.rideId, bytes });
+        return { ok: false, error: { code: 'invalid', message: `receipt.publish rejected: the receipt is ${bytes} bytes, more than the ${limits.maxBytes} a receipt may have` } };
+      }
+      const saved = receipts.save(cabId, payload, new Date().toISOString(), { maxKept: limits.maxKept });
+      if (!saved.ok && saved.error.code === 'quota_exceeded') deps.onLimited?.(cabId, 'receipts_kept', { rideId: payload.rideId });
       if (!saved.ok) return saved;
       const url = receiptUrl(deps.baseUrl(), payload.token);
       deps.logger.info({ cabId, rideId: payload.rideId }, 'receipt stored');
       return { ok: true, value: { url } };
+    },
+    prune(nowMs) {
+      if (deps.retentionMs === undefined) return 0;
+      return receipts.prune(new Date(nowMs - deps.retentionMs).toISOString());
     },
   };
 }

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RECEIPTS_MIGRATION } from '../receipts/receipt-schema.js';
+import { RECEIPTS_MIGRATION, RECEIPTS_RETENTION_MIGRATION } from '../receipts/receipt-schema.js';
 import { ROLLOUT_MIGRATION } from '../updates/rollout-schema.js';
 import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
 import type {
@@ -82,6 +82,7 @@ const MIGRATIONS: string[] = [
   PAYMENTS_MIGRATION,
   PREAUTH_MIGRATION,
   HOOK_KEYS_MIGRATION,
+  RECEIPTS_RETENTION_MIGRATION,
 ];
 
 interface CabRow {
