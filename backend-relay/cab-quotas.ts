@@ -1,6 +1,6 @@
 /**
- * What one cab may ask of the relay per minute and per day, by kind: receipts it stores and
- * payment requests the relay makes on the fleet's PSP key. A tablet that floods (a fault, or a
+ * What one cab may ask of the relay per minute and per day, by kind: receipts it stores, and
+ * payment requests and refunds the relay makes on the fleet's PSP key. A tablet that floods (a fault, or a
  * stolen device token) is refused at the socket's entry, before anything is stored or called,
  * and alerted on. The receipt limits on size and on how many are kept live with the receipts.
  */
@@ -21,6 +21,9 @@ export const cabQuotasSchema = z.object({
   /** payment.request per cab: each can be a real payment request on the fleet's PSP key. */
   paymentsPerMinute: z.number().int().positive().default(10),
   paymentsPerDay: z.number().int().positive().default(300),
+  /** refund.request per cab: a driver refunds a ride now and then, each a PSP call and a stored row. */
+  refundsPerMinute: z.number().int().positive().default(5),
+  refundsPerDay: z.number().int().positive().default(50),
 });
 export type CabQuotaSettings = z.output<typeof cabQuotasSchema>;
 
@@ -42,6 +45,7 @@ export class CabQuotas {
     this.limits = new Map([
       [SOCKET_EVENTS.receiptPublish, pair('receipt_rate', settings.receiptsPerMinute, settings.receiptsPerDay)],
       [SOCKET_EVENTS.paymentRequest, pair('payment_rate', settings.paymentsPerMinute, settings.paymentsPerDay)],
+      [SOCKET_EVENTS.refundRequest, pair('refund_rate', settings.refundsPerMinute, settings.refundsPerDay)],
     ]);
   }
 

@@ -124,6 +124,27 @@ describe('per-cab quotas', () => {
     expect((await fetch(`${url}/receipts/${r.token}`)).status).toBe(404);
   });
 
+  it('takes at most 5 refund requests a minute from one cab', async () => {
+    const { url, tablets } = await relayWithCabs({}, ['cab-rf']);
+    const refund = (i: number) => ({
+      refundId: `rf-${i}`,
+      rideId: 'r1',
+      merchantOrderId: 'cab-rf.r1',
+      psp: 'hips',
+      pspOrderId: 'ord-1',
+      amount: 100,
+      currency: 'SEK',
+      reason: 'overcharged',
+      requestedBy: 'driver',
+      requestedAt: '2026-11-21T17:32:00.000Z',
+    });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => emit(tablets[0]!, 'refund.request', refund(i))));
+    // The first five reach the refund service (which has no Hips merchant key here); three are refused first.
+    expect(answers.map((a) => a.error?.code).filter((c) => c === 'rate_limited')).toHaveLength(3);
+    expect(answers.slice(0, 5).map((a) => a.error?.code)).not.toContain('rate_limited');
+    expect(await (await fetchMetrics(url)).text()).toContain('relay_cab_quota_exceeded_total{cab="cab-rf",kind="refund_rate"} 3');
+  });
+
   it('reads the receipt retention from RELAY_RECEIPT_RETENTION_DAYS (180 days by default)', async () => {
     const env = { RELAY_ADMIN_TOKEN: 'a'.repeat(16), HIPS_PUBLIC_KEY_FILE: (await makeSigner()).pemFile };
     expect(loadRelayConfig(env).receiptRetentionMs).toBe(180 * 86_400_000);
