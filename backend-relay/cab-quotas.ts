@@ -10,20 +10,25 @@ import type { Result } from '../protocol/result.js';
 import type { QuotaAlerts } from './quota-alerts.js';
 import { CountLimit } from './rate-limits.js';
 
+/**
+ * A taxi makes a few rides an hour; the per-minute quotas leave room for a backlog sent after an
+ * offline spell and for the chaos run's compressed rides (about 10 a minute per cab), the daily
+ * ones bound what a misbehaving tablet costs in a day.
+ */
 export const cabQuotasSchema = z.object({
   /** receipt.publish per cab: a ride takes minutes; a backlog after a long offline spell trickles out. */
-  receiptsPerMinute: z.number().int().positive().default(10),
-  receiptsPerDay: z.number().int().positive().default(300),
+  receiptsPerMinute: z.number().int().positive().default(30),
+  receiptsPerDay: z.number().int().positive().default(1_000),
   /** One receipt as stored (JSON, UTF-8); a real one is 1–2 KB. Larger: `invalid`. */
   receiptMaxBytes: z.number().int().positive().default(16 * 1024),
   /** Receipts one cab may have stored (within the retention); more: `quota_exceeded` until pruned. */
   receiptsKept: z.number().int().positive().default(10_000),
   /** payment.request per cab: each can be a real payment request on the fleet's PSP key. */
-  paymentsPerMinute: z.number().int().positive().default(10),
-  paymentsPerDay: z.number().int().positive().default(300),
+  paymentsPerMinute: z.number().int().positive().default(30),
+  paymentsPerDay: z.number().int().positive().default(1_000),
   /** refund.request per cab: a driver refunds a ride now and then, each a PSP call and a stored row. */
-  refundsPerMinute: z.number().int().positive().default(5),
-  refundsPerDay: z.number().int().positive().default(50),
+  refundsPerMinute: z.number().int().positive().default(10),
+  refundsPerDay: z.number().int().positive().default(100),
 });
 export type CabQuotaSettings = z.output<typeof cabQuotasSchema>;
 

@@ -73,18 +73,18 @@ describe('per-cab quotas', () => {
     return { ...relay, tablets, errors };
   }
 
-  it('stores at most 10 receipts a minute per cab, refuses the rest as rate_limited, and alerts once', async () => {
+  it('stores at most 30 receipts a minute per cab, refuses the rest as rate_limited, and alerts once', async () => {
     const { app, url, tablets, errors } = await relayWithCabs({}, ['cab-q1', 'cab-q2']);
     const [flooder, neighbour] = tablets as [TestTablet, TestTablet];
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => emit(flooder, 'receipt.publish', receipt('cab-q1', `r${i}`))));
-    expect(answers.filter((a) => a.ok)).toHaveLength(10);
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => emit(flooder, 'receipt.publish', receipt('cab-q1', `r${i}`))));
+    expect(answers.filter((a) => a.ok)).toHaveLength(30);
     expect(new Set(answers.filter((a) => !a.ok).map((a) => a.error?.code))).toEqual(new Set(['rate_limited']));
-    expect(receiptsOf(app.config.dbPath, 'cab-q1')).toBe(10);
+    expect(receiptsOf(app.config.dbPath, 'cab-q1')).toBe(30);
     // Another cab is not held back by it.
     expect(await emit(neighbour, 'receipt.publish', receipt('cab-q2', 'n1'))).toMatchObject({ ok: true });
 
     const metrics = await (await fetchMetrics(url)).text();
-    expect(metrics).toContain('relay_cab_quota_exceeded_total{cab="cab-q1",kind="receipt_rate"} 30');
+    expect(metrics).toContain('relay_cab_quota_exceeded_total{cab="cab-q1",kind="receipt_rate"} 20');
     expect(metrics).not.toContain('cab="cab-q2"');
     const alerts = errors.filter((e) => e.cabId === 'cab-q1' && e.kind === 'receipt_rate');
     expect(alerts).toHaveLength(1);
@@ -124,7 +124,7 @@ describe('per-cab quotas', () => {
     expect((await fetch(`${url}/receipts/${r.token}`)).status).toBe(404);
   });
 
-  it('takes at most 5 refund requests a minute from one cab', async () => {
+  it('takes at most 10 refund requests a minute from one cab', async () => {
     const { url, tablets } = await relayWithCabs({}, ['cab-rf']);
     const refund = (i: number) => ({
       refundId: `rf-${i}`,
@@ -138,10 +138,10 @@ describe('per-cab quotas', () => {
       requestedBy: 'driver',
       requestedAt: '2026-11-21T17:32:00.000Z',
     });
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => emit(tablets[0]!, 'refund.request', refund(i))));
-    // The first five reach the refund service (which has no Hips merchant key here); three are refused first.
+    const answers = await Promise.all(Array.from({ length: 13 }, (_, i) => emit(tablets[0]!, 'refund.request', refund(i))));
+    // The first ten reach the refund service (which has no Hips merchant key here); three are refused first.
     expect(answers.map((a) => a.error?.code).filter((c) => c === 'rate_limited')).toHaveLength(3);
-    expect(answers.slice(0, 5).map((a) => a.error?.code)).not.toContain('rate_limited');
+    expect(answers.slice(0, 10).map((a) => a.error?.code)).not.toContain('rate_limited');
     expect(await (await fetchMetrics(url)).text()).toContain('relay_cab_quota_exceeded_total{cab="cab-rf",kind="refund_rate"} 3');
   });
 
@@ -152,7 +152,7 @@ describe('per-cab quotas', () => {
     expect(() => loadRelayConfig({ ...env, RELAY_RECEIPT_RETENTION_DAYS: '1' })).toThrow(/RELAY_RECEIPT_RETENTION_DAYS/);
   });
 
-  it('makes at most 10 HitPay payment requests a minute for one cab; the rest are refused before the PSP is called', async () => {
+  it('makes at most 30 HitPay payment requests a minute for one cab; the rest are refused before the PSP is called', async () => {
     const sandbox: Sandbox = await testSandbox();
     cleanups.push(() => sandbox.close());
     const dir = tempDir();
@@ -174,11 +174,11 @@ describe('per-cab quotas', () => {
       tipAmount: 0,
       currency: 'SGD',
     });
-    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => emit(tablet, 'payment.request', request(`flood-${i}`))));
-    expect(answers.filter((a) => a.ok)).toHaveLength(10);
+    const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => emit(tablet, 'payment.request', request(`flood-${i}`))));
+    expect(answers.filter((a) => a.ok)).toHaveLength(30);
     expect(answers.filter((a) => !a.ok).map((a) => a.error?.code)).toEqual(Array(15).fill('rate_limited'));
     const ledger = (await (await fetch(`${sandbox.url}/sandbox/hitpay/ledger`)).json()) as { payment_requests: unknown[] };
-    expect(ledger.payment_requests).toHaveLength(10);
+    expect(ledger.payment_requests).toHaveLength(30);
     expect(await (await fetchMetrics(relay.url)).text()).toContain('relay_cab_quota_exceeded_total{cab="cab-pay",kind="payment_rate"} 15');
   });
 });
