@@ -155,7 +155,11 @@ export function wireCabNamespace(
             deps.onLimited?.(cabId, 'messages');
             reply(packet.at(-1), { ok: false, error: { code: 'rate_limited', message: `too many messages from this cab; send it again in ${wait} s` } });
           },
-          (err: unknown) => next(err as Error),
+          (err: unknown) => {
+            // Not next(err): an error there is emitted on the socket, where nobody listens.
+            logger.error({ err, cabId }, 'message limit check failed');
+            reply(packet.at(-1), { ok: false, error: { code: 'unavailable', message: 'the relay could not take this message now; send it again' } });
+          },
         );
       });
     }
