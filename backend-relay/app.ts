@@ -7,16 +7,20 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { CAB_NAMESPACE } from '../protocol/relay-protocol.js';
-import { cabRoom, wireCabNamespace } from './cab-namespace.js';
+import { cabRoom, closeDefaultNamespace, wireCabNamespace } from './cab-namespace.js';
 import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from './config.js';
 import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createPspAdapters, type PspAdapter } from './psp/index.js';
+import { CabQuotas } from './cab-quotas.js';
+import { QuotaAlerts } from './quota-alerts.js';
+import { CountLimit, FailureLimit } from './rate-limits.js';
+import { HOOK_REPLAY_WINDOW_MS, createPspAdapters, type PspAdapter } from './psp/index.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import { eventEmitter } from './payments/emit.js';
@@ -25,7 +29,7 @@ import { preauthSettings } from './payments/preauth-service.js';
 import { PreauthStore } from './payments/preauth-store.js';
 import { RefundService } from './payments/refund-service.js';
 import { PaymentStore } from './store/payment-store.js';
-import type { RelayStore } from './store/relay-store.js';
+import type { PruneResult, RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
 import { HSTS_VALUE, readTlsMaterial, watchTlsFiles, type TlsReloader } from './tls.js';
 
@@ -52,8 +56,12 @@ export interface RelayApp {
   reloadTls(): ReturnType<TlsReloader['reload']> | null;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
-  /** Removes acked events older than the retention; also runs hourly while listening. */
-  prune(): Promise<{ events: number; unrouted: number }>;
+  /**
+   * Removes acked events older than the retention, hook dedupe keys older than the retention
+   * or the longest a hook can be replayed, whichever is longer, and receipts older than theirs;
+   * also runs hourly while listening.
+   */
+  prune(): Promise<PruneResult & { receipts: number }>;
   /** Graceful: stop accepting, finish in-flight commits, close sockets, close the database. */
   close(): Promise<void>;
 }
@@ -123,7 +131,17 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const tlsActive = https !== null || (config.publicUrl?.startsWith('https:') ?? false);
   if (tlsActive) fastify.addHook('onRequest', async (_req, reply) => void reply.header('strict-transport-security', HSTS_VALUE));
   const tlsReloader = config.tls ? watchTlsFiles(fastify.server as unknown as TlsServer, config.tls, logger) : null;
+  installSecurityHeaders(fastify);
   const io = new SocketServer(fastify.server, { perMessageDeflate: false, serveClient: false });
+  const limits = {
+    adminAuth: new FailureLimit('admin-auth', config.limits.adminAuthFailures),
+    receiptMisses: new FailureLimit('receipt-misses', config.limits.receiptMisses),
+    handshakes: new FailureLimit('handshakes', config.limits.handshakeFailures),
+    cabMessages: new CountLimit('cab-messages', config.limits.cabMessages),
+  };
+  const alerts = new QuotaAlerts(metrics, logger);
+  const quotas = new CabQuotas(config.cabQuotas, alerts);
+  closeDefaultNamespace(io, limits.handshakes);
   const nsp = io.of(CAB_NAMESPACE);
   // Receipts are registered with the routes below; the socket handler reads them then.
   let receipts: RelayReceipts | null = null;
@@ -140,7 +158,18 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     preauth: { reservations: new PreauthStore(db), settings: preauthSettings(config.vipps) },
   });
   const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
-  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds });
+  wireCabNamespace(nsp, {
+    store,
+    hub,
+    logger,
+    receipts: () => receipts,
+    payments,
+    refunds,
+    handshakeFailures: limits.handshakes,
+    messages: limits.cabMessages,
+    onLimited: (cabId, kind) => alerts.exceeded(cabId, kind),
+    quotas,
+  });
 
   const disconnectCab = (cabId: string) => {
     hub.disconnect(cabId);
@@ -151,8 +180,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     const hook = webhookByPath.get(path);
     if (hook) metrics.webhooks.inc({ ...hook, outcome: code === 'body_too_large' ? 'too_large' : 'malformed' });
   });
-  registerOpsRoutes(fastify, { store, hub, metrics });
-  const updates = registerUpdates(fastify, { db, store, logger, config });
+  registerOpsRoutes(fastify, { store, hub, metrics, metricsToken: config.metricsToken ?? null, authFailures: limits.adminAuth });
+  const updates = registerUpdates(fastify, { db, store, logger, config, authFailures: limits.adminAuth });
   receipts = registerReceipts(fastify, {
     db,
     store,
@@ -160,12 +189,17 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     issuer: { fleetName: config.fleetName, orgNumber: config.fleetOrgNumber ?? null, timeZone: config.timeZone },
     locale: config.locale,
     baseUrl: publicUrl,
+    misses: limits.receiptMisses,
+    limits: { maxBytes: config.cabQuotas.receiptMaxBytes, maxKept: config.cabQuotas.receiptsKept },
+    retentionMs: config.receiptRetentionMs,
+    onLimited: (cabId, kind, detail) => alerts.exceeded(cabId, kind, detail),
   });
   registerAdminRoutes(fastify, {
     store,
     hub,
     logger,
     adminToken: config.adminToken,
+    authFailures: limits.adminAuth,
     disconnectCab,
     updateTargets: (ids) => updates.targets(ids),
     provisionCab: (psp, cab) => adapters.find((a) => a.name === psp)?.provisionCab?.(cab) ?? Promise.resolve(null),
@@ -181,8 +215,12 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   });
 
   const prune = async () => {
-    const removed = await store.prune(Date.now() - config.retentionMs);
-    if (removed.events + removed.unrouted > 0) logger.info(removed, 'pruned acked events older than the retention');
+    const now = Date.now();
+    const removed = {
+      ...(await store.prune(now - config.retentionMs, now - Math.max(config.retentionMs, HOOK_REPLAY_WINDOW_MS))),
+      receipts: receipts?.prune(now) ?? 0,
+    };
+    if (removed.events + removed.unrouted + removed.hookKeys + removed.receipts > 0) logger.info(removed, 'pruned what is older than its retention');
     return removed;
   };
   let pruneTimer: NodeJS.Timeout | undefined;

@@ -3,13 +3,15 @@
  * start, and the tablet's own messages.
  */
 import type { Logger } from 'pino';
-import type { Namespace, Socket } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
-import { SOCKET_EVENTS, handshakeAuth, tabletStatus } from '../protocol/relay-protocol.js';
+import { CAB_NAMESPACE, SOCKET_EVENTS, handshakeAuth, tabletStatus } from '../protocol/relay-protocol.js';
 import type { Result } from '../protocol/result.js';
+import type { CabQuotas } from './cab-quotas.js';
 import type { DeliveryHub } from './delivery.js';
 import type { PaymentService } from './payments/payment-service.js';
 import type { RefundService } from './payments/refund-service.js';
+import type { CountLimit, FailureLimit } from './rate-limits.js';
 import type { RelayReceipts } from './receipts/index.js';
 import { tokenMatchesHash } from './secrets.js';
 import type { RelayStore } from './store/relay-store.js';
@@ -21,6 +23,20 @@ interface CabSocketData {
   lastSeq: number;
   /** The token hash the handshake matched; a rotation in between invalidates the socket. */
   tokenHash: string;
+}
+
+/**
+ * Socket.IO always has the default namespace `/`; nothing of the relay lives there, so every
+ * connection to it is refused, counted as a failed handshake, and its transport closed once the
+ * refusal is written (an open engine connection held by nobody costs memory until its timeout).
+ */
+export function closeDefaultNamespace(io: Server, handshakeFailures: FailureLimit | null): void {
+  io.of('/').use((socket, next) => {
+    void handshakeFailures?.failed(socket.handshake.address);
+    next(connectError('namespace_closed', `nothing is served on the default namespace; tablets connect to ${CAB_NAMESPACE}`));
+    // After Socket.IO's own next tick, where the refusal is written; close() waits for it to drain.
+    setImmediate(() => socket.conn.close());
+  });
 }
 
 /** A connect error the client sees as `err.message` and `err.data`. */
@@ -37,33 +53,45 @@ export function wireCabNamespace(
     receipts?: () => RelayReceipts | null;
     payments?: Pick<PaymentService, 'request'>;
     refunds?: Pick<RefundService, 'request'>;
+    /** Failed handshakes per address; past the limit, refused unchecked. */
+    handshakeFailures?: FailureLimit;
+    /** Messages per cab, all kinds; past the limit, refused unprocessed. */
+    messages?: CountLimit;
+    /** A cab went past one of its limits (metrics, alert). */
+    onLimited?(cabId: string, kind: string): void;
+    /** Per-cab quotas by kind of message (receipts, payment requests). */
+    quotas?: Pick<CabQuotas, 'take'>;
   },
 ): void {
   const { store, hub, logger } = deps;
 
   nsp.use((socket, next) => {
+    void handshake(socket).then(next, (err: unknown) => {
+      logger.error({ err }, 'handshake check failed');
+      next(connectError('unavailable', 'the relay cannot check the token right now; retry'));
+    });
+  });
+
+  /** Undefined lets the socket in; an error refuses it. Failures count against the address. */
+  async function handshake(socket: Socket): Promise<Error | undefined> {
+    const address = socket.handshake.address;
+    const wait = deps.handshakeFailures ? await deps.handshakeFailures.retryAfterS(address) : 0;
+    if (wait > 0) return connectError('rate_limited', `too many failed handshakes from this address; retry in ${wait} s`);
     const auth = handshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) {
-      next(connectError('invalid_handshake', 'handshake auth must be {cabId, token, lastSeq}; check the kiosk config'));
-      return;
+      await deps.handshakeFailures?.failed(address);
+      return connectError('invalid_handshake', 'handshake auth must be {cabId, token, lastSeq}; check the kiosk config');
     }
-    store
-      .getCab(auth.data.cabId)
-      .then((cab) => {
-        // Same answer for an unknown cab and a wrong token: do not reveal which cabs exist.
-        if (!cab || !tokenMatchesHash(auth.data.token, cab.tokenHash)) {
-          logger.warn({ cabId: auth.data.cabId }, 'tablet refused: unknown cab or wrong device token');
-          next(connectError('unauthorized', 'unknown cab or wrong device token; re-provision the tablet with `npm run fleet -- rotate-token`'));
-          return;
-        }
-        (socket.data as CabSocketData) = { cabId: cab.cabId, lastSeq: auth.data.lastSeq, tokenHash: cab.tokenHash };
-        next();
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, 'handshake check failed');
-        next(connectError('unavailable', 'the relay cannot check the token right now; retry'));
-      });
-  });
+    const cab = await store.getCab(auth.data.cabId);
+    // Same answer for an unknown cab and a wrong token: do not reveal which cabs exist.
+    if (!cab || !tokenMatchesHash(auth.data.token, cab.tokenHash)) {
+      await deps.handshakeFailures?.failed(address);
+      logger.warn({ cabId: auth.data.cabId }, 'tablet refused: unknown cab or wrong device token');
+      return connectError('unauthorized', 'unknown cab or wrong device token; re-provision the tablet with `npm run fleet -- rotate-token`');
+    }
+    (socket.data as CabSocketData) = { cabId: cab.cabId, lastSeq: auth.data.lastSeq, tokenHash: cab.tokenHash };
+    return undefined;
+  }
 
   nsp.on('connection', (socket: Socket) => {
     const { cabId } = socket.data as CabSocketData;
@@ -109,6 +137,36 @@ export function wireCabNamespace(
   }
 
   function registerTabletMessages(socket: Socket, cabId: string): void {
+    /** Runs `handle` unless the cab is past its quota for this kind of message (then it is refused). */
+    const withinQuota = async (name: string, ack: unknown, handle: () => unknown): Promise<void> => {
+      let refused;
+      try {
+        refused = deps.quotas ? await deps.quotas.take(cabId, name) : null;
+      } catch (err) {
+        logger.error({ err, cabId, message: name }, 'quota check failed');
+        refused = { ok: false as const, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } };
+      }
+      if (refused) reply(ack, refused);
+      else await handle();
+    };
+    // A flood is refused before any handler runs; every message of a cab counts, whatever its kind.
+    const messages = deps.messages;
+    if (messages) {
+      socket.use((packet, next) => {
+        void messages.take(cabId).then(
+          (wait) => {
+            if (wait === 0) return next();
+            deps.onLimited?.(cabId, 'messages');
+            reply(packet.at(-1), { ok: false, error: { code: 'rate_limited', message: `too many messages from this cab; send it again in ${wait} s` } });
+          },
+          (err: unknown) => {
+            // Not next(err): an error there is emitted on the socket, where nobody listens.
+            logger.error({ err, cabId }, 'message limit check failed');
+            reply(packet.at(-1), { ok: false, error: { code: 'unavailable', message: 'the relay could not take this message now; send it again' } });
+          },
+        );
+      });
+    }
     socket.on(SOCKET_EVENTS.tabletStatus, (payload: unknown, ack?: unknown) => {
       const parsed = tabletStatus.safeParse(payload);
       if (!parsed.success) {
@@ -129,12 +187,14 @@ export function wireCabNamespace(
         reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipts are not set up on this relay yet; send it again later' } });
         return;
       }
-      try {
-        reply(ack, receipts.publish(cabId, payload));
-      } catch (err) {
-        logger.error({ err, cabId }, 'could not store a receipt');
-        reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
-      }
+      void withinQuota(SOCKET_EVENTS.receiptPublish, ack, () => {
+        try {
+          reply(ack, receipts.publish(cabId, payload));
+        } catch (err) {
+          logger.error({ err, cabId }, 'could not store a receipt');
+          reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
+        }
+      });
     });
     // Relay-made payments and refunds: every message gets an ack; a failure is `unavailable`.
     const services: [string, ((cabId: string, payload: unknown) => Promise<Result<unknown>>) | undefined][] = [
@@ -147,12 +207,14 @@ export function wireCabNamespace(
           reply(ack, { ok: false, error: { code: 'unsupported', message: `${name} is not supported by this relay` } });
           return;
         }
-        handle(cabId, payload)
-          .then((result) => reply(ack, result))
-          .catch((err: unknown) => {
-            logger.error({ err, cabId, message: name }, 'tablet request failed');
-            reply(ack, { ok: false, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } });
-          });
+        void withinQuota(name, ack, () =>
+          handle(cabId, payload)
+            .then((result) => reply(ack, result))
+            .catch((err: unknown) => {
+              logger.error({ err, cabId, message: name }, 'tablet request failed');
+              reply(ack, { ok: false, error: { code: 'unavailable', message: `${name} could not be handled now; send it again` } });
+            }),
+        );
       });
     }
   }

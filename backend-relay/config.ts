@@ -5,6 +5,8 @@ import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
 import { readTlsMaterial } from './tls.js';
 import { WRITE_METHODS } from './store/store-writer-protocol.js';
+import { cabQuotasSchema } from './cab-quotas.js';
+import { limitSetting } from './rate-limits.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -18,6 +20,8 @@ export const relayEnvSchema = z.object({
   RELAY_ADMIN_TOKEN: z
     .string({ error: 'is required: set a random secret of at least 16 characters' })
     .min(16, 'must be at least 16 characters'),
+  /** Bearer token for GET /metrics; unset: /metrics is off. */
+  RELAY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random secret for the Prometheus scraper)').optional(),
   HIPS_PUBLIC_KEY_FILE: z.string({ error: 'is required: the path of the Hips (or sandbox) public key PEM' }).min(1),
   RELAY_CAB_STALE_S: intFromEnv(1, 86_400).default(90),
   RELAY_LOCALE: localeName.default('sv'),
@@ -30,6 +34,8 @@ export const relayEnvSchema = z.object({
   RELAY_FLEET_ORG_NUMBER: z.string().trim().min(1).max(40).optional(),
   /** Receipt times are shown in this IANA time zone. */
   RELAY_TIME_ZONE: z.string().min(1).default('Europe/Stockholm'),
+  /** How long a receipt link works (days from its first publish), then the receipt is pruned. */
+  RELAY_RECEIPT_RETENTION_DAYS: intFromEnv(7, 3650).default(180),
   // Vipps MobilePay: all five (plus RELAY_PUBLIC_URL) to make payments; the secret alone verifies hooks.
   VIPPS_BASE_URL: z.url('must be an absolute URL such as https://apitest.vipps.no').optional(),
   VIPPS_CLIENT_ID: z.string().min(1).optional(),
@@ -100,6 +106,21 @@ export const relayConfigSchema = z.object({
   dbPath: z.string().min(1),
   publicUrl: z.url().optional(),
   adminToken: z.string().min(16),
+  /** Bearer token of GET /metrics; unset: /metrics answers 404 saying how to turn it on. */
+  metricsToken: z.string().min(16).optional(),
+  /** What one client may do; the defaults are documented in docs/relay.md (Limits). */
+  limits: z
+    .object({
+      /** Wrong admin (or metrics) tokens per address, then 429 until the window ends. */
+      adminAuthFailures: limitSetting.default({ points: 10, durationS: 900 }),
+      /** Receipt pages not found per address (token guesses), then 429. */
+      receiptMisses: limitSetting.default({ points: 30, durationS: 600 }),
+      /** Failed tablet handshakes per address, then `rate_limited` without a token check. */
+      handshakeFailures: limitSetting.default({ points: 30, durationS: 60 }),
+      /** Messages a cab's tablet may send, all kinds together, then `rate_limited` unprocessed. */
+      cabMessages: limitSetting.default({ points: 600, durationS: 60 }),
+    })
+    .prefault({}),
   /** PEM text of the SPKI public key Hips webhooks are signed with. */
   hipsPublicKeyPem: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be an SPKI PEM (BEGIN PUBLIC KEY)' }),
   cabStaleSeconds: z.number().int().positive(),
@@ -108,6 +129,10 @@ export const relayConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Acked events older than this are pruned; unacked ones are kept. At least 7 days. */
   retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+  /** Receipts first received longer ago than this are pruned (their links then show the 404 page). */
+  receiptRetentionMs: z.number().int().positive().default(180 * 24 * 3600 * 1000),
+  /** What one cab may store and ask for (receipts, payment requests); see cab-quotas.ts. */
+  cabQuotas: cabQuotasSchema.prefault({}),
   /** Folder of published releases (electron-builder output, one folder per version). */
   updatesDir: z.string().min(1).optional(),
   /** Receipts: the fleet's name and organisation number, and the time zone of the times. */
@@ -198,6 +223,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     dbPath: e.RELAY_DB,
     publicUrl: e.RELAY_PUBLIC_URL,
     adminToken: e.RELAY_ADMIN_TOKEN,
+    metricsToken: e.RELAY_METRICS_TOKEN,
     hipsPublicKeyPem: pem,
     cabStaleSeconds: e.RELAY_CAB_STALE_S,
     locale: e.RELAY_LOCALE,
@@ -209,6 +235,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     timeZone: e.RELAY_TIME_ZONE,
     tls: tlsFiles(e),
     debugWriterExitOn: e.RELAY_DEBUG_WRITER_EXIT_ON,
+    receiptRetentionMs: e.RELAY_RECEIPT_RETENTION_DAYS * 24 * 3600 * 1000,
   });
 }
 

@@ -8,6 +8,8 @@ export interface RelayMetrics {
   redeliveries: Counter<never>;
   connectedCabs: Gauge<never>;
   backlog: Gauge<'cab'>;
+  /** Refusals of a cab past one of its limits, by kind (messages, receipt_*, payment_*). */
+  cabQuotaExceeded: Counter<'cab' | 'kind'>;
 }
 
 /**
@@ -55,5 +57,11 @@ export function createMetrics(
       for (const [cab, count] of await readBacklog()) this.set({ cab }, count);
     },
   });
-  return { registry, webhooks, deliveryLatency, redeliveries, connectedCabs, backlog };
+  const cabQuotaExceeded = new Counter({
+    name: 'relay_cab_quota_exceeded_total',
+    help: 'Requests of a cab refused because it went past one of its limits, by kind',
+    labelNames: ['cab', 'kind'] as const,
+    registers: [registry],
+  });
+  return { registry, webhooks, deliveryLatency, redeliveries, connectedCabs, backlog, cabQuotaExceeded };
 }

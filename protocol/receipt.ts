@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { currencyCode, minorAmount, vatIncluded } from './money.js';
 import { localeName } from './kiosk-api.js';
-import { orderLine, type OrderLine } from './relay-protocol.js';
+import { orderLine, pspName, type OrderLine } from './relay-protocol.js';
 
 /** ≥128 random bits as base64url (16 bytes → 22 characters); unguessable, safe in a URL. */
 export const receiptToken = z.string().regex(/^[A-Za-z0-9_-]{22,64}$/, 'base64url, at least 22 characters (128 bits)');
@@ -27,7 +27,8 @@ export const receiptPayload = z.object({
   tipAmount: minorAmount,
   totalAmount: minorAmount,
   method: z.enum(['psp', 'other']),
-  psp: z.string().min(1).max(20).nullable(),
+  /** Which PSP was paid through; null when paid another way. Only the relay's PSPs: the page names them. */
+  psp: pspName.nullable(),
   /** The PSP's order id; null when paid another way. */
   pspReference: z.string().min(1).max(200).nullable(),
   /** The language the receipt page opens in (the passenger's at payment time). */

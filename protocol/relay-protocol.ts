@@ -203,11 +203,12 @@ export type PaymentRequest = z.infer<typeof paymentRequest>;
  * The ack of payment.request. `ok` means the PSP holds the payment request; the outcome
  * follows as events (payment.qr, order.paid, order.failed). Error codes:
  * - `unavailable`: the PSP or the relay could not be reached; send the same attempt again later;
+ * - `rate_limited`: the cab sent more than its quota; nothing was done, send it again later;
  * - any other code (`invalid`, `session_unknown`, `customer_token_expired`, `psp_refused`,
  *   `unsupported`, `wrong_psp`): final for this attempt; the message is for the driver.
  */
 export type PaymentRequestAck = Result<{ pspReference: string }>;
-export const RETRYABLE_RELAY_ERRORS: ReadonlySet<string> = new Set(['unavailable']);
+export const RETRYABLE_RELAY_ERRORS: ReadonlySet<string> = new Set(['unavailable', 'rate_limited']);
 
 /**
  * A refund of a paid ride, asked for by the driver (PIN menu), for any PSP. Idempotent per

@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { cabId, pspName, type PspName } from '../../protocol/relay-protocol.js';
 import type { DeliveryHub } from '../delivery.js';
-import { hashToken, newDeviceToken, secretsEqual } from '../secrets.js';
+import type { FailureLimit } from '../rate-limits.js';
+import { hashToken, newDeviceToken } from '../secrets.js';
 import type { RelayStore } from '../store/relay-store.js';
+import { requireBearer } from './bearer-guard.js';
 import { errorBody } from './errors.js';
 
 export const putCabBody = z.object({
@@ -29,18 +31,12 @@ function issues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The admin routes' guard, shared with the release routes (backend-relay/updates). */
-export function requireAdminToken(adminToken: string): onRequestHookHandler {
-  return async (req, reply) => {
-    const header = req.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!presented || !secretsEqual(presented, adminToken)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send(errorBody('unauthorized', 'send Authorization: Bearer <RELAY_ADMIN_TOKEN>'));
-    }
-  };
+/**
+ * The admin routes' guard, shared with the release routes (backend-relay/updates). `failures`
+ * counts wrong tokens per address (429 past the limit).
+ */
+export function requireAdminToken(adminToken: string, failures: FailureLimit | null = null): onRequestHookHandler {
+  return requireBearer(adminToken, failures, 'send Authorization: Bearer <RELAY_ADMIN_TOKEN>');
 }
 
 /** Per cab: the release its rollout assigns (GET /admin/cabs). */
@@ -55,6 +51,8 @@ interface AdminDeps {
   disconnectCab(cabId: string): void;
   logger: Logger;
   adminToken: string;
+  /** Wrong admin tokens per address. */
+  authFailures?: FailureLimit;
   /**
    * The cab's PSP sets up its QR codes (Vipps: merchant-callback QRs); null when the PSP has
    * nothing to provision. Throws when the PSP could not do it.
@@ -66,7 +64,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   const { store, hub, logger } = deps;
 
   app.register(async (admin) => {
-    admin.addHook('onRequest', requireAdminToken(deps.adminToken));
+    admin.addHook('onRequest', requireAdminToken(deps.adminToken, deps.authFailures ?? null));
 
     const parseCabId = (params: unknown, reply: FastifyReply): string | null => {
       const parsed = cabParams.safeParse(params);

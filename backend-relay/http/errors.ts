@@ -1,6 +1,7 @@
 /** Every error the relay answers is JSON: {error: {code, message}}, saying what to do. */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { redactUrl } from '../logger.js';
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -37,7 +38,7 @@ export function installErrorHandling(
     const { status, code, message } = explain(err);
     if (status < 500) onRefused(req.url.split('?')[0] ?? req.url, code);
     if (status >= 500) {
-      logger.error({ err, url: req.url }, 'request failed');
+      logger.error({ err, url: redactUrl(req.url) }, 'request failed');
       return reply.code(500).send(errorBody('internal', 'the relay could not handle this request; it was not stored, retry'));
     }
     return reply.code(status).send(errorBody(code, message));

@@ -5,6 +5,7 @@
  * Fastify's own JSON parsing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseBoundedJson } from '../bounded-json.js';
 import { handleWebhook, type IngressDeps } from '../ingress.js';
 import type { PspAdapter } from '../psp/index.js';
 import type { WebhookRequest } from '../psp/psp-adapter.js';
@@ -15,15 +16,13 @@ function malformedBody(message: string): Error & { statusCode: number; code: str
   return Object.assign(new Error(message), { statusCode: 400, code: 'malformed' });
 }
 
-/** JSON as sent; an empty body is refused like Fastify's own parser does. */
+/** JSON as sent; an empty body is refused like Fastify's own parser does, and so is deep nesting. */
 export function parseJsonBody(raw: Buffer): unknown {
   const text = raw.toString('utf8');
   if (text.trim() === '') throw malformedBody('the JSON body is empty');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw malformedBody(`the body is not valid JSON (${(err as Error).message})`);
-  }
+  const parsed = parseBoundedJson(text);
+  if (!parsed.ok) throw malformedBody(`the body is ${parsed.error.code === 'too_deep' ? 'refused' : 'not valid JSON'}: ${parsed.error.message}`);
+  return parsed.value;
 }
 
 /**

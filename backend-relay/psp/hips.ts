@@ -9,6 +9,13 @@ import { importRs256PublicKey, verifyRs256Jwt } from './rs256-jwt.js';
 
 /** Hips' clocks and ours may disagree a little; more than this is a stale or forged token. */
 export const HIPS_CLOCK_TOLERANCE_S = 300;
+/**
+ * The longest a Hips webhook token may live (`exp` at most this far ahead, `iat` at most this
+ * old). Hips retries a hook within seconds; a day leaves room for a late retry.
+ */
+export const HIPS_MAX_TOKEN_LIFETIME_S = 24 * 3600;
+/** How long after its first arrival a Hips hook could still be accepted again: its key must be kept that long. */
+export const HIPS_REPLAY_WINDOW_MS = (HIPS_MAX_TOKEN_LIFETIME_S + 2 * HIPS_CLOCK_TOLERANCE_S) * 1000;
 /** The session's order timeout when the hook does not say (Hips' own default). */
 const DEFAULT_ORDER_TIMEOUT_S = 120;
 
@@ -52,8 +59,13 @@ async function verifiedDataClaim(body: unknown, key: KeyObject, now: Date): Prom
     return { verdict: 'malformed', message: 'the body must be a JSON object with a non-empty string field `jwt` (the signed Hips webhook)' };
   }
   // RS256 pinned: no `none`, no HS256 keyed with the public key.
-  const verified = verifyRs256Jwt(shape.data.jwt, key, { issuer: HIPS_ISSUER, clockToleranceS: HIPS_CLOCK_TOLERANCE_S, now });
-  if (!verified.ok) return { verdict: 'unauthenticated', message: verified.message };
+  const verified = verifyRs256Jwt(shape.data.jwt, key, {
+    issuer: HIPS_ISSUER,
+    clockToleranceS: HIPS_CLOCK_TOLERANCE_S,
+    maxLifetimeS: HIPS_MAX_TOKEN_LIFETIME_S,
+    now,
+  });
+  if (!verified.ok) return { verdict: verified.reason === 'too_deep' ? 'malformed' : 'unauthenticated', message: verified.message };
   if (verified.payload.data === undefined) return { verdict: 'malformed', message: 'the verified token carries no `data` claim' };
   return { verdict: 'ok', data: verified.payload.data };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseMajorString } from '../../protocol/decimal-amount.js';
+import { parseBoundedJson } from '../bounded-json.js';
 import type { PaymentFailureCode } from '../../protocol/relay-protocol.js';
 import { verifyBodySignature, verifyLegacySignature } from './hitpay-hmac.js';
 import type { HookVerdict, PaymentUpdate, WebhookRequest } from './psp-adapter.js';
@@ -17,6 +18,9 @@ const currency = z
 const id = z.string().min(1).max(200);
 /** JSON hooks send amounts as numbers (1.11) or strings ("10.00"); both become decimal text. */
 const amountText = z.union([z.string(), z.number()]).transform((a) => (typeof a === 'number' ? numberText(a) : a));
+
+/** Every field HitPay's Webhook v1 sends (its documentation's list); no other is accepted. */
+const LEGACY_FIELDS: ReadonlySet<string> = new Set(['payment_id', 'payment_request_id', 'phone', 'amount', 'currency', 'status', 'reference_number', 'hmac']);
 
 /** Webhook v1 (form): payment_id, payment_request_id, phone, amount, currency, status, reference_number, hmac. */
 export const hitpayLegacyHook = z.looseObject({
@@ -71,12 +75,23 @@ export function verifyHitpayHook(request: WebhookRequest, salt: string): HookVer
 function verifyLegacy(request: WebhookRequest, salt: string): HookVerdict {
   // The raw bytes, not the framework's parse, so that what is verified is exactly what was sent.
   const params = new URLSearchParams(request.rawBody.toString('utf8'));
-  const fields: Record<string, string> = {};
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of params) {
     if (key in fields) return { verdict: 'unauthenticated', message: `the field "${key}" appears twice; the hmac cannot cover it` };
     fields[key] = value;
   }
   if (!fields.hmac) return { verdict: 'unauthenticated', message: 'the form-encoded HitPay hook carries no hmac field' };
+  // The signed string has no separators, so text can move across a field boundary with the same
+  // hmac (`amount=10.00` → `amount1=0.00`, or a value swallowing the fields after it). With
+  // exactly HitPay's documented fields, in their fixed sorted order, nothing can move.
+  const unknown = Object.keys(fields).filter((key) => !LEGACY_FIELDS.has(key));
+  if (unknown.length > 0) {
+    return { verdict: 'unauthenticated', message: `the form carries ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}, not a HitPay Webhook v1 field (${[...LEGACY_FIELDS].join(', ')})` };
+  }
+  const missing = [...LEGACY_FIELDS].filter((key) => !(key in fields));
+  if (missing.length > 0) {
+    return { verdict: 'unauthenticated', message: `the form lacks ${missing.join(', ')}: HitPay sends every Webhook v1 field, so its hmac cannot be trusted without them` };
+  }
   if (!verifyLegacySignature(fields, salt)) {
     return { verdict: 'unauthenticated', message: 'the hmac does not match the fields signed with HITPAY_SALT' };
   }
@@ -103,12 +118,9 @@ function verifyJson(request: WebhookRequest, salt: string): HookVerdict {
   if (typeof header !== 'string' || !verifyBodySignature(request.rawBody, header, salt)) {
     return { verdict: 'unauthenticated', message: 'Hitpay-Signature does not match the body signed with HITPAY_SALT' };
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(request.rawBody.toString('utf8'));
-  } catch {
-    return { verdict: 'malformed', message: 'the signed body is not JSON' };
-  }
+  const parsedBody = parseBoundedJson(request.rawBody.toString('utf8'));
+  if (!parsedBody.ok) return { verdict: 'malformed', message: `the signed body is refused: ${parsedBody.error.message}` };
+  const body = parsedBody.value;
   const object = headerValue(request.headers['hitpay-event-object'])?.toLowerCase();
   const isCharge = object === 'charge' || (object === undefined && isRecord(body) && 'payment_request_id' in body);
   if (isCharge) {

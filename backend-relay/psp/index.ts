@@ -1,12 +1,20 @@
 /** The PSP registry: adding a PSP means adding an adapter here. */
 import type { ResolvedRelayConfig } from '../config.js';
 import { createHipsProvider } from '../payments/hips-provider.js';
-import { createHipsAdapter } from './hips.js';
+import { HIPS_REPLAY_WINDOW_MS, createHipsAdapter } from './hips.js';
 import type { PspAdapter } from './psp-adapter.js';
 import type { PspDeps } from './psp-deps.js';
+import { VIPPS_HOOK_MAX_SKEW_MS } from './vipps-hmac.js';
 
 export type { PspAdapter, WebhookEndpoint, HookVerdict, HookRoute } from './psp-adapter.js';
 export type { PspDeps } from './psp-deps.js';
+
+/**
+ * The longest time after its first arrival that any PSP's hook could still verify: a Hips token's
+ * lifetime, a Vipps date header's skew either way. HitPay's form hooks carry no time at all;
+ * their replays are bounded by the payment row (a final row ignores updates), not by time.
+ */
+export const HOOK_REPLAY_WINDOW_MS = Math.max(HIPS_REPLAY_WINDOW_MS, 2 * VIPPS_HOOK_MAX_SKEW_MS);
 
 export async function createPspAdapters(config: ResolvedRelayConfig, deps: PspDeps): Promise<PspAdapter[]> {
   const hips = await createHipsAdapter(config.hipsPublicKeyPem);

@@ -5,12 +5,16 @@
  * `test/relay/rs256-jwt.test.ts` holds this to jose's decisions, token by token.
  *
  * Only what the Hips hook needs: RS256 pinned (no `none`, no HS256 keyed with the public
- * key), no `crit` extensions, `exp` and `iss` required, `nbf` honoured, a clock tolerance.
+ * key), no `crit` extensions, `exp` and `iss` required, `nbf` honoured, a clock tolerance, and
+ * (beyond jose's checks) a bounded lifetime: `exp` and `iat` within `maxLifetimeS` of now.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { parseBoundedJson } from '../bounded-json.js';
 
 export type JwtFailure =
   | { reason: 'malformed'; message: string }
+  /** Verified (or a header), but nested deeper than any Hips token: refused as malformed, not as forged. */
+  | { reason: 'too_deep'; message: string }
   | { reason: 'algorithm'; message: string }
   | { reason: 'signature'; message: string }
   | { reason: 'expired'; message: string }
@@ -22,6 +26,11 @@ export interface Rs256Options {
   issuer: string;
   clockToleranceS: number;
   now: Date;
+  /**
+   * The longest a token may live: `exp` no further ahead than this (plus the tolerance), `iat`
+   * no older. A token that could be replayed for longer would outlive the relay's dedupe keys.
+   */
+  maxLifetimeS: number;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -46,6 +55,7 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   if (parts.length !== 3 || !parts.every((p) => BASE64URL.test(p))) return malformed();
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeJson(headerPart);
+  if (header === 'too_deep') return tooDeep('header');
   if (!header) return malformed();
   if (header.alg !== 'RS256') return { ok: false, reason: 'algorithm', message: 'the webhook token must be signed with RS256' };
   // Extensions we do not implement must make the token fail (RFC 7515 §4.1.11). jose knows
@@ -57,12 +67,13 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
     return { ok: false, reason: 'signature', message: 'the webhook signature does not match the Hips public key' };
   }
   const payload = decodeJson(payloadPart);
+  if (payload === 'too_deep') return tooDeep('claims');
   if (!payload) return malformed();
 
   const nowS = Math.floor(options.now.getTime() / 1000);
   const tolerance = options.clockToleranceS;
-  for (const claim of ['nbf', 'exp'] as const) {
-    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') return invalidClaim(claim, 'must be a number');
+  for (const claim of ['nbf', 'exp', 'iat'] as const) {
+    if (payload[claim] !== undefined && !Number.isFinite(payload[claim])) return invalidClaim(claim, 'must be a number');
   }
   if (payload.exp === undefined) return invalidClaim('exp', 'missing');
   if (typeof payload.iss !== 'string') return invalidClaim('iss', 'missing');
@@ -71,16 +82,32 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   if (typeof payload.exp === 'number' && payload.exp <= nowS - tolerance) {
     return { ok: false, reason: 'expired', message: 'the webhook token has expired' };
   }
+  const maxHours = options.maxLifetimeS / 3600;
+  if (typeof payload.exp === 'number' && payload.exp > nowS + options.maxLifetimeS + tolerance) {
+    return invalidClaim('exp', `expires more than ${maxHours} h from now; the relay accepts no longer-lived token`);
+  }
+  if (typeof payload.iat === 'number' && payload.iat > nowS + tolerance) return invalidClaim('iat', 'issued in the future; check the clocks');
+  if (typeof payload.iat === 'number' && payload.iat < nowS - options.maxLifetimeS - tolerance) {
+    return invalidClaim('iat', `issued more than ${maxHours} h ago; an old token is a replay`);
+  }
   return { ok: true, payload };
 }
 
-function decodeJson(part: string): Record<string, unknown> | null {
+function decodeJson(part: string): Record<string, unknown> | 'too_deep' | null {
+  let text: string;
   try {
-    const value: unknown = JSON.parse(strictUtf8.decode(Buffer.from(part, 'base64url')));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    text = strictUtf8.decode(Buffer.from(part, 'base64url'));
   } catch {
     return null;
   }
+  const parsed = parseBoundedJson(text);
+  if (!parsed.ok) return parsed.error.code === 'too_deep' ? 'too_deep' : null;
+  const value = parsed.value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+function tooDeep(part: 'header' | 'claims'): JwtResult {
+  return { ok: false, reason: 'too_deep', message: `the webhook token's ${part === 'header' ? 'header is' : 'claims are'} nested deeper than any Hips hook; refused unread` };
 }
 
 function malformed(): JwtResult {

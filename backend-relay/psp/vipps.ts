@@ -4,6 +4,7 @@
  * With only a webhook secret configured (registered out of band) the adapter verifies hooks
  * and makes no calls; with the API keys it also registers the webhook, provisions QRs and pays.
  */
+import { parseBoundedJson } from '../bounded-json.js';
 import { createVippsClient, describeProblem, type VippsClient } from '../payments/vipps-client.js';
 import { createVippsProvider } from '../payments/vipps-provider.js';
 import { z } from 'zod';
@@ -108,13 +109,9 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
           const check = verifyVippsHmac({ ...request, pathAndQuery: prefix + request.pathAndQuery }, secrets, base.host, now);
           if (!check.ok) return { verdict: 'unauthenticated', message: check.message };
           // The verified bytes themselves, whatever content type they came with.
-          let body: unknown;
-          try {
-            body = JSON.parse(request.rawBody.toString('utf8'));
-          } catch {
-            return { verdict: 'malformed', message: 'the Vipps webhook body is not JSON' };
-          }
-          return mapVippsHook(body, msn);
+          const body = parseBoundedJson(request.rawBody.toString('utf8'));
+          if (!body.ok) return { verdict: 'malformed', message: `the Vipps webhook body is refused: ${body.error.message}` };
+          return mapVippsHook(body.value, msn);
         },
       },
     ],

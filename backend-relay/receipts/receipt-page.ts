@@ -1,7 +1,10 @@
 /**
  * `GET /receipts/:token` as a printable HTML page for a phone or a desktop: one self-contained
- * document (inline CSS, print styles, one inline print button), in the language the passenger paid in.
+ * document (inline CSS, print styles, a print button), in the language the passenger paid in.
+ * Its one style and one script are constant, so the CSP allows exactly them by hash and no
+ * other inline code: text the tablet sent can never become script or style.
  */
+import { createHash } from 'node:crypto';
 import type { Locale } from '../../protocol/kiosk-api.js';
 import { formatMoney } from '../../protocol/money.js';
 import { receiptTotals, type ReceiptPayload } from '../../protocol/receipt.js';
@@ -20,7 +23,11 @@ export interface ReceiptCab {
 }
 
 /** How the providers write their own names. */
-const PSP_NAMES: Record<string, string> = { hips: 'Hips', vipps: 'Vipps MobilePay', hitpay: 'HitPay' };
+const PSP_NAMES = new Map<string, string>([
+  ['hips', 'Hips'],
+  ['vipps', 'Vipps MobilePay'],
+  ['hitpay', 'HitPay'],
+]);
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -65,6 +72,22 @@ const STYLE = `
   }
 `;
 
+/** The print button's behaviour (an `onclick` attribute would need 'unsafe-inline'). */
+const SCRIPT = `document.querySelector('.print')?.addEventListener('click', () => window.print());`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** Nothing but this page's own style and script; no framing, no forms, no base, no other origin. */
+export const RECEIPT_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src ${sha256(STYLE)}`,
+  `script-src ${sha256(SCRIPT)}`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 function page(lang: Locale, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${lang}">
@@ -79,6 +102,7 @@ function page(lang: Locale, title: string, body: string): string {
 <main>
 ${body}
 </main>
+<script>${SCRIPT}</script>
 </body>
 </html>`;
 }
@@ -106,7 +130,7 @@ export function receiptPageHtml(receipt: ReceiptPayload, cab: ReceiptCab, issuer
         <td>${percent(g.rate)}</td><td>${money(g.net)}</td><td data-testid="receipt-vat-amount">${money(g.vat)}</td><td>${money(g.gross)}</td></tr>`,
     )
     .join('\n');
-  const method = receipt.method === 'psp' ? t.methodPsp(PSP_NAMES[receipt.psp ?? ''] ?? receipt.psp ?? 'PSP') : t.methodOther;
+  const method = receipt.method === 'psp' ? t.methodPsp(PSP_NAMES.get(receipt.psp ?? '') ?? 'PSP') : t.methodOther;
 
   return page(
     locale,
@@ -147,7 +171,7 @@ ${vatRows}
     ${receipt.pspReference ? `<dt>${t.reference}</dt><dd data-testid="receipt-psp-reference">${escapeHtml(receipt.pspReference)}</dd>` : ''}
     <dt>${t.receiptId}</dt><dd>${escapeHtml(receipt.merchantOrderId)}</dd>
   </dl>
-  <form><button class="print" type="button" onclick="window.print()">${t.print}</button></form>
+  <button class="print" type="button">${t.print}</button>
 </article>`,
   );
 }

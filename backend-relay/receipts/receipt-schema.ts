@@ -13,3 +13,11 @@ export const RECEIPTS_MIGRATION = `
     UNIQUE (cab_id, ride_id)
   );
 `;
+
+/**
+ * Relay schema migration 7: receipts are pruned by when they were first received (the
+ * retention, RELAY_RECEIPT_RETENTION_DAYS); the index keeps the hourly prune from scanning them all.
+ */
+export const RECEIPTS_RETENTION_MIGRATION = `
+  CREATE INDEX receipts_received_at ON receipts(received_at);
+`;

@@ -68,6 +68,12 @@ export interface UnroutedHook {
   data: unknown;
 }
 
+export interface PruneResult {
+  events: number;
+  unrouted: number;
+  hookKeys: number;
+}
+
 export type PutCabResult =
   | { status: 'created' }
   | { status: 'updated' }
@@ -95,11 +101,14 @@ export interface RelayStore {
   listCabs(): Promise<CabRecord[]>;
   /** False when the cab does not exist. */
   setTokenHash(cabId: string, tokenHash: string): Promise<boolean>;
-  /** Removes the cab with its events. False when it did not exist. */
+  /** Removes the cab with its events (their dedupe keys stay). False when it did not exist. */
   deleteCab(cabId: string): Promise<boolean>;
   markSeen(cabId: string, atIso: string, status?: TabletStatusUpdate): Promise<void>;
 
-  /** Whether a hook with this dedupe key was already stored (as a cab event or unrouted). */
+  /**
+   * Whether a hook with this dedupe key was already stored (as a cab event or unrouted), even if
+   * that event has since been pruned or deleted with its cab (see prune).
+   */
   isKnownHook(psp: PspName, dedupeKey: string): Promise<boolean>;
   /** Assigns the next seq and stores the event in one transaction; a known dedupe key (isKnownHook) is a no-op. */
   appendEvent(event: NewEvent, committedAtMs: number): Promise<{ status: 'stored'; event: StoredEvent } | { status: 'duplicate' }>;
@@ -110,8 +119,12 @@ export interface RelayStore {
   /** Everything up to `seq` counts as acked (the tablet says so in its handshake). */
   markAckedThrough(cabId: string, seq: number, atMs: number): Promise<void>;
   backlogByCab(): Promise<Map<string, number>>;
-  /** Removes acked events and unrouted records older than the cut-off. Unacked events stay. */
-  prune(olderThanMs: number): Promise<{ events: number; unrouted: number }>;
+  /**
+   * Removes acked events and unrouted records older than the cut-off (unacked events stay), and
+   * hook dedupe keys first seen before `keysOlderThanMs` (default: the same cut-off) whose event
+   * is gone. Keys outlive their events: a replay after the prune is still a duplicate.
+   */
+  prune(olderThanMs: number, keysOlderThanMs?: number): Promise<PruneResult>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RECEIPTS_MIGRATION } from '../receipts/receipt-schema.js';
+import { RECEIPTS_MIGRATION, RECEIPTS_RETENTION_MIGRATION } from '../receipts/receipt-schema.js';
 import { ROLLOUT_MIGRATION, UPDATE_REFUSALS_MIGRATION } from '../updates/rollout-schema.js';
 import type { PspName, RelayEventType, RideStateName } from '../../protocol/relay-protocol.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   CabRecord,
   CabRoute,
   NewEvent,
+  PruneResult,
   PutCabResult,
   RelayStore,
   StoredEvent,
@@ -25,6 +26,7 @@ import { WRITE_METHODS, type WriteMethod } from './store-writer-protocol.js';
 import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
+import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -80,6 +82,8 @@ const MIGRATIONS: string[] = [
   PAYMENTS_MIGRATION,
   PREAUTH_MIGRATION,
   UPDATE_REFUSALS_MIGRATION,
+  HOOK_KEYS_MIGRATION,
+  RECEIPTS_RETENTION_MIGRATION,
 ];
 
 interface CabRow {
@@ -262,10 +266,8 @@ class SqliteRelayStore implements RelayStore {
       seenWithStatus: db.prepare(
         `UPDATE cabs SET last_seen_at = ?, app_version = ?, ride_state = ?, outbox_depth = ? WHERE cab_id = ?`,
       ),
-      knownAnywhere: db.prepare<[string, string, string, string], { one: number }>(
-        `SELECT 1 AS one FROM events WHERE psp = ? AND dedupe_key = ?
-         UNION ALL SELECT 1 FROM unrouted_hooks WHERE psp = ? AND dedupe_key = ? LIMIT 1`,
-      ),
+      knownKey: db.prepare<[string, string], { one: number }>(`SELECT 1 AS one FROM hook_keys WHERE psp = ? AND dedupe_key = ?`),
+      insertKey: db.prepare(`INSERT INTO hook_keys (psp, dedupe_key, seen_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
       nextSeq: db.prepare<[string], { last_seq: number }>(
         `UPDATE cabs SET last_seq = last_seq + 1 WHERE cab_id = ? RETURNING last_seq`,
       ),
@@ -295,6 +297,11 @@ class SqliteRelayStore implements RelayStore {
       ),
       pruneEvents: db.prepare(`DELETE FROM events WHERE acked_at_ms IS NOT NULL AND acked_at_ms < ?`),
       pruneUnrouted: db.prepare(`DELETE FROM unrouted_hooks WHERE received_at < ?`),
+      // A key whose event is still stored (unacked events are kept) stays with it.
+      pruneKeys: db.prepare(
+        `DELETE FROM hook_keys WHERE seen_at_ms < ?
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.psp = hook_keys.psp AND e.dedupe_key = hook_keys.dedupe_key)`,
+      ),
       ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
     };
     if (writer) {
@@ -395,13 +402,14 @@ class SqliteRelayStore implements RelayStore {
   }
 
   async isKnownHook(psp: PspName, dedupeKey: string): Promise<boolean> {
-    return this.s.knownAnywhere.get(psp, dedupeKey, psp, dedupeKey) !== undefined;
+    return this.s.knownKey.get(psp, dedupeKey) !== undefined;
   }
 
   async appendEvent(event: NewEvent, committedAtMs: number) {
     return this.db.transaction(() => {
-      // Known as an event or as unrouted: the same test as isKnownHook, which the ingress skips here.
-      if (this.s.knownAnywhere.get(event.psp, event.dedupeKey, event.psp, event.dedupeKey)) return { status: 'duplicate' as const };
+      // The same test as isKnownHook, which the ingress skips here: known as an event, as
+      // unrouted, or from an event since pruned or deleted with its cab.
+      if (this.s.insertKey.run(event.psp, event.dedupeKey, committedAtMs).changes === 0) return { status: 'duplicate' as const };
       const next = this.s.nextSeq.get(event.cabId);
       if (!next) throw new Error(`cab ${event.cabId} vanished while storing an event`);
       const data = JSON.stringify(event.data);
@@ -420,8 +428,11 @@ class SqliteRelayStore implements RelayStore {
   }
 
   async recordUnrouted(hook: UnroutedHook, atIso: string): Promise<'stored' | 'duplicate'> {
-    const info = this.s.insertUnrouted.run({ ...hook, data: JSON.stringify(hook.data), receivedAt: atIso });
-    return info.changes > 0 ? 'stored' : 'duplicate';
+    return this.db.transaction(() => {
+      if (this.s.insertKey.run(hook.psp, hook.dedupeKey, Date.parse(atIso)).changes === 0) return 'duplicate' as const;
+      const info = this.s.insertUnrouted.run({ ...hook, data: JSON.stringify(hook.data), receivedAt: atIso });
+      return info.changes > 0 ? ('stored' as const) : ('duplicate' as const);
+    })();
   }
 
   async eventsAfter(cabId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -447,10 +458,11 @@ class SqliteRelayStore implements RelayStore {
     return new Map(this.s.backlog.all().map((r) => [r.cab_id, r.n]));
   }
 
-  async prune(olderThanMs: number): Promise<{ events: number; unrouted: number }> {
+  async prune(olderThanMs: number, keysOlderThanMs = olderThanMs): Promise<PruneResult> {
     return this.db.transaction(() => ({
       events: this.s.pruneEvents.run(olderThanMs).changes,
       unrouted: this.s.pruneUnrouted.run(new Date(olderThanMs).toISOString()).changes,
+      hookKeys: this.s.pruneKeys.run(keysOlderThanMs).changes,
     }))();
   }
 

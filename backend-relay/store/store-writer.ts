@@ -14,6 +14,11 @@ import {
   type WriterRequest,
   type WriterRequestBatch,
   type WriterThreadData,
+  RESEND_ALONE,
+  packBatch,
+  unpackBatch,
+  withoutEchoedData,
+  type WriterEnvelope,
 } from './store-writer-protocol.js';
 
 const port = parentPort;
@@ -41,7 +46,11 @@ function reply(r: WriterReply): void {
   queueMicrotask(() => {
     const batch = replies;
     replies = [];
-    port!.postMessage(batch);
+    // A value that cannot go back is answered with an error instead (the write did commit).
+    const unsendable = (id: number, reason: string) => {
+      for (const envelope of packBatch([{ id, ok: false, error: { message: `the write committed, but its result ${reason}`, code: 'unserializable' } }], () => {})) port!.postMessage(envelope);
+    };
+    for (const envelope of packBatch(batch, unsendable)) port!.postMessage(envelope);
   });
 }
 
@@ -58,11 +67,17 @@ function handle(request: WriterRequest): void {
     return;
   }
   const write = store[request.method as WriteMethod] as (...args: unknown[]) => Promise<unknown>;
-  write.apply(store, request.args).then((value) => reply({ id: request.id, ok: true, value }), failed);
+  write.apply(store, request.args).then((value) => reply({ id: request.id, ok: true, value: withoutEchoedData(request.method, value) }), failed);
 }
 
-port.on('message', (batch: WriterRequestBatch) => {
-  for (const request of batch) handle(request);
+port.on('message', (envelope: WriterEnvelope) => {
+  // Unreadable: one write alone is refused; a batch's writes are sent again one by one, so the
+  // others in it still commit.
+  const alone = envelope.ids.length === 1;
+  const batch = unpackBatch<WriterRequest>(envelope, (id, reason) =>
+    reply({ id, ok: false, error: alone ? { message: `the relay store refused this write: ${reason}`, code: 'unserializable' } : { message: reason, code: RESEND_ALONE } }),
+  );
+  for (const request of batch ?? []) handle(request);
 });
 
 function describe(err: unknown): string {

@@ -19,6 +19,11 @@ import {
   type WriterRequest,
   type WriterRequestBatch,
   type WriterThreadData,
+  RESEND_ALONE,
+  packBatch,
+  unpackBatch,
+  withEchoedData,
+  type WriterEnvelope,
 } from './store-writer-protocol.js';
 
 /** Bundled (out/relay/main.mjs): the writer's own bundle beside it. From source: through tsx. */
@@ -48,7 +53,8 @@ export interface WriterThreadOptions {
 
 export class WriterThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  /** Each write until its reply; the request is kept to send it again alone (see `RESEND_ALONE`). */
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; request: WriterRequest; alone: boolean }>();
   private nextId = 1;
   private outgoing: WriterRequestBatch = [];
   private readonly schedule = new FlushSchedule(() => this.flush());
@@ -63,8 +69,12 @@ export class WriterThread {
     this.worker = new Worker(writerEntry(), { workerData });
     // Referenced only while a write is in flight: an idle writer must not keep a process alive.
     this.worker.unref();
-    this.worker.on('message', (replies: WriterReplyBatch) => {
-      for (const reply of replies) this.settle(reply);
+    this.worker.on('message', (envelope: WriterEnvelope) => {
+      const replies = unpackBatch<WriterReply>(envelope, (id, reason) => this.refuse(id, reason));
+      for (const reply of replies ?? []) {
+        if (!reply.ok && reply.error.code === RESEND_ALONE) this.resendAlone(reply.id);
+        else this.settle(reply);
+      }
     });
     this.worker.on('error', (err: unknown) => {
       const { message, code } = (err ?? {}) as { message?: string; code?: string };
@@ -90,8 +100,9 @@ export class WriterThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
-      this.send({ id, method, args });
+      const request: WriterRequest = { id, method, args };
+      this.pending.set(id, { resolve, reject, request, alone: false });
+      this.send(request);
     });
   }
 
@@ -111,7 +122,25 @@ export class WriterThread {
     this.schedule.flushing();
     const batch = this.outgoing;
     this.outgoing = [];
-    if (batch.length > 0 && !this.failure) this.worker.postMessage(batch);
+    if (batch.length === 0 || this.failure) return;
+    // A write that cannot be serialized fails alone, with a reason; the rest of its batch goes.
+    for (const envelope of packBatch(batch, (id, reason) => this.refuse(id, reason))) this.worker.postMessage(envelope);
+  }
+
+  /** The writer could not read a batch: each of its writes goes again on its own, so only the bad one fails. */
+  private resendAlone(id: number): void {
+    const waiter = this.pending.get(id);
+    if (!waiter || this.failure) return;
+    if (waiter.alone) {
+      this.refuse(id, 'the writer thread could not read it');
+      return;
+    }
+    waiter.alone = true;
+    for (const envelope of packBatch([waiter.request], (bad, reason) => this.refuse(bad, reason))) this.worker.postMessage(envelope);
+  }
+
+  private refuse(id: number, reason: string): void {
+    this.settle({ id, ok: false, error: { message: `the relay store refused this write: ${reason}`, code: 'unserializable' } });
   }
 
   /** Commits what is queued, closes the writer's connection and ends the thread. */
@@ -128,7 +157,7 @@ export class WriterThread {
     if (!waiter) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker.unref();
-    if (reply.ok) waiter.resolve(reply.value);
+    if (reply.ok) waiter.resolve(withEchoedData(waiter.request, reply.value));
     else waiter.reject(new StoreWriterError(reply.error.message, reply.error.code));
   }
 

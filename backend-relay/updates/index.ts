@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ResolvedRelayConfig } from '../config.js';
 import { requireAdminToken } from '../http/admin-routes.js';
+import type { FailureLimit } from '../rate-limits.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { registerFeedRoutes } from './feed-routes.js';
 import { FleetUpdates } from './fleet-updates.js';
@@ -15,7 +16,14 @@ export { FleetUpdates, UpdateError } from './fleet-updates.js';
 
 export function registerUpdates(
   app: FastifyInstance,
-  deps: { db: Database.Database; store: RelayStore; logger: Logger; config: Pick<ResolvedRelayConfig, 'updatesDir' | 'adminToken'> },
+  deps: {
+    db: Database.Database;
+    store: RelayStore;
+    logger: Logger;
+    config: Pick<ResolvedRelayConfig, 'updatesDir' | 'adminToken'>;
+    /** Wrong admin tokens per address, shared with the admin routes. */
+    authFailures?: FailureLimit;
+  },
 ): FleetUpdates {
   const dir = deps.config.updatesDir ?? null;
   if (dir !== null) {
@@ -30,7 +38,7 @@ export function registerUpdates(
   registerReleaseRoutes(app, {
     updates,
     logger: deps.logger,
-    authorize: requireAdminToken(deps.config.adminToken),
+    authorize: requireAdminToken(deps.config.adminToken, deps.authFailures ?? null),
     listCabs: () => deps.store.listCabs(),
   });
   return updates;

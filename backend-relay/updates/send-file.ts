@@ -41,9 +41,27 @@ export function parseRange(header: string | undefined, size: number): ByteRange[
   return ranges;
 }
 
+/**
+ * Ranges that overlap, or come out of order, are merged (RFC 9110 §14.3 allows it): a thousand
+ * copies of `0-` asked for the file a thousand times over in one small request. Ascending,
+ * disjoint ranges (all electron-updater asks for, one part per range it expects) stay as they
+ * are. Either way the parts add up to at most the file's size.
+ */
+export function coalesceRanges(ranges: ByteRange[]): ByteRange[] {
+  if (ranges.every((r, i) => i === 0 || r.start > ranges[i - 1]!.end)) return ranges;
+  const merged: ByteRange[] = [];
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    const last = merged.at(-1);
+    if (last && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  return merged;
+}
+
 export function sendFile(reply: FastifyReply, file: { path: string; size: number }, rangeHeader: string | undefined, contentType: string): FastifyReply {
   reply.header('accept-ranges', 'bytes');
-  const ranges = parseRange(rangeHeader, file.size);
+  const parsed = parseRange(rangeHeader, file.size);
+  const ranges = parsed && coalesceRanges(parsed);
   if (ranges === null) {
     return reply.code(200).header('content-type', contentType).header('content-length', file.size).send(createReadStream(file.path));
   }

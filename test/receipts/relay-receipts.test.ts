@@ -1,4 +1,5 @@
 /** receipt.publish over the cab socket and GET /receipts/:token, against an in-process relay. */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newReceiptToken } from '../../electron/core/receipts.js';
 import type { ReceiptPayload } from '../../protocol/receipt.js';
@@ -8,7 +9,7 @@ let relay: Awaited<ReturnType<typeof startInProcess>>;
 let tablet: TestTablet;
 let other: TestTablet;
 
-function receipt(cabId: string, over: Partial<ReceiptPayload> = {}): ReceiptPayload {
+function receipt(cabId: string, over: Partial<Omit<ReceiptPayload, 'psp'>> & { psp?: string | null } = {}): ReceiptPayload {
   const rideId = over.rideId ?? `019a0000-0000-7000-8000-${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`;
   return {
     rideId,
@@ -31,7 +32,7 @@ function receipt(cabId: string, over: Partial<ReceiptPayload> = {}): ReceiptPayl
     pspReference: 'ord-123',
     locale: 'sv',
     ...over,
-  };
+  } as ReceiptPayload;
 }
 
 const publish = (t: TestTablet, payload: unknown) =>
@@ -89,6 +90,44 @@ describe('receipts at the relay', () => {
     expect(await publish(other, foreign)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect((await fetch(`${relay.url}/receipts/${foreign.token}`)).status).toBe(404);
     expect(await publish(tablet, { ...receipt('cab-1'), token: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid' } });
+  });
+
+  it("refuses a psp the relay does not know (an Object built-in's name printed its source on the page)", async () => {
+    for (const psp of ['constructor', '__proto__', 'toString', 'PayPal']) {
+      const r = receipt('cab-1', { psp });
+      expect(await publish(tablet, r), psp).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('psp') } });
+      expect((await fetch(`${relay.url}/receipts/${r.token}`)).status).toBe(404);
+    }
+    const vipps = receipt('cab-1', { psp: 'vipps' });
+    expect(await publish(tablet, vipps)).toMatchObject({ ok: true });
+    expect(await (await fetch(`${relay.url}/receipts/${vipps.token}`)).text()).toContain('Vipps MobilePay');
+  });
+
+  it('sends every HTML page with no framing, no sniffing, no referrer, and a CSP without inline code but its own', async () => {
+    const r = receipt('cab-1');
+    await publish(tablet, r);
+    for (const path of [`/receipts/${r.token}`, `/receipts/${newReceiptToken()}`]) {
+      const res = await fetch(`${relay.url}${path}`);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      // What runs inline is exactly what the CSP names by hash.
+      const html = await res.text();
+      expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers
+      for (const [tag, directive] of [['style', 'style-src'], ['script', 'script-src']] as const) {
+        const blocks = [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1]!);
+        expect(blocks.length, tag).toBe(1);
+        const hash = createHash('sha256').update(blocks[0]!).digest('base64');
+        expect(csp).toContain(`${directive} 'sha256-${hash}'`);
+      }
+    }
+    // JSON answers are not sniffed either.
+    expect((await fetch(`${relay.url}/healthz`)).headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('answers an unknown or malformed token with a 404 page', async () => {

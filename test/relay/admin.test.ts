@@ -1,14 +1,15 @@
 /** Admin API auth and fleet registry semantics; /healthz and /metrics. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayApp } from '../../backend-relay/app.js';
-import { addCab, admin, connectTablet, makeSigner, sleep, startInProcess, tempDir, waitForConnect } from './helpers.js';
+import { addCab, admin, connectTablet, fetchMetrics, makeSigner, sleep, startInProcess, tempDir, waitForConnect } from './helpers.js';
 
 describe('admin API', () => {
   let app: RelayApp;
   let url: string;
   beforeAll(async () => {
     const dir = tempDir();
-    ({ app, url } = await startInProcess(dir, await makeSigner(dir)));
+    // Every route is tried with every wrong header here; the limit on wrong tokens has its own test.
+    ({ app, url } = await startInProcess(dir, await makeSigner(dir), { limits: { adminAuthFailures: { points: 100, durationS: 900 } } }));
   });
   afterAll(() => app.close());
 
@@ -85,7 +86,7 @@ describe('admin API', () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', db: 'ok' });
-    const metrics = await fetch(`${url}/metrics`);
+    const metrics = await fetchMetrics(url);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     const text = await metrics.text();
     for (const name of ['relay_webhooks_total', 'relay_delivery_latency_seconds', 'relay_connected_cabs', 'relay_backlog_events']) {

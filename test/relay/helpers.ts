@@ -1,9 +1,10 @@
 /** Shared fixtures for relay tests: signing keys, signed hooks, relays, tablets. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
+import { SignJWT, exportPKCS8, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { v7 as uuidv7 } from 'uuid';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
@@ -13,6 +14,7 @@ import type { HipsOrderHookData, HipsQrHookData } from '../../protocol/hips.js';
 import { CAB_NAMESPACE, type LogStart, type RelayEvent } from '../../protocol/relay-protocol.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 export interface Signer {
@@ -48,6 +50,17 @@ export async function signHook(signer: Signer, data: unknown, opts: SignOptions 
     .setIssuedAt(iat)
     .setExpirationTime(iat + (opts.expiresInS ?? 300))
     .sign(signer.privateKey);
+}
+
+/**
+ * Signs the claims exactly as written (RS256, node:crypto): for claims jose will not build, such
+ * as `exp: 1e308` or data nested 10,000 deep (its structuredClone overflows).
+ */
+export async function signRawClaims(signer: Signer, claimsJson: string): Promise<string> {
+  const key = await exportPKCS8(signer.privateKey);
+  const part = (text: string) => Buffer.from(text).toString('base64url');
+  const input = `${part(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${part(claimsJson)}`;
+  return `${input}.${createSign('sha256').update(input).sign(key).toString('base64url')}`;
 }
 
 export async function hookBody(signer: Signer, data: object, opts?: SignOptions) {
@@ -102,6 +115,7 @@ export function relayConfig(dir: string, signer: Signer, over: Partial<RelayConf
     host: '127.0.0.1',
     dbPath: path.join(dir, 'relay.db'),
     adminToken: ADMIN_TOKEN,
+    metricsToken: METRICS_TOKEN,
     hipsPublicKeyPem: signer.publicPem,
     cabStaleSeconds: 90,
     locale: 'sv',
@@ -125,6 +139,11 @@ export async function admin(url: string, method: string, route: string, body?: u
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
+}
+
+/** GET /metrics with the scraper's token. */
+export function fetchMetrics(url: string): Promise<Response> {
+  return fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
 }
 
 export async function addCab(url: string, cabId: string, qrCodes: string[] = [`qr-${cabId}`]) {

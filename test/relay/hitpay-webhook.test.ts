@@ -109,6 +109,30 @@ describe('HitPay legacy (form) hmac', () => {
     expect(v.verdict).toBe('unauthenticated');
   });
 
+  it.each([
+    // amount=10.00 → amount1=0.00: the same signed text, so the same hmac.
+    ['a digit moved from a value into a key', (f: Record<string, string>) => {
+      const { amount, ...rest } = f;
+      return { ...rest, [`amount${amount!.slice(0, 1)}`]: amount!.slice(1) };
+    }, /"amount1", not a HitPay Webhook v1 field/],
+    // The request id swallows the (empty) phone and the reference after it.
+    ['a value that swallows the fields after it', (f: Record<string, string>) => {
+      const { phone, reference_number, payment_request_id, ...rest } = f;
+      return { ...rest, payment_request_id: `${payment_request_id}phone${phone}reference_number${reference_number}` };
+    }, /lacks phone, reference_number/],
+    // amount=12.34 → amoun=t12.34.
+    ['a key cut short, its end moved into the value', (f: Record<string, string>) => {
+      const { amount, ...rest } = f;
+      return { ...rest, amoun: `t${amount}` };
+    }, /"amoun", not a HitPay Webhook v1 field/],
+  ])('refuses %s although the hmac matches (401)', (_what, shift, message) => {
+    const shifted = shift(fields);
+    // The attack works on the signature alone: the shifted form signs to the same hmac.
+    expect(legacySignature(shifted, SALT)).toBe(LEGACY_HEX);
+    const v = verifyHitpayHook(formRequest({ ...shifted, hmac: LEGACY_HEX }), SALT);
+    expect(v).toMatchObject({ verdict: 'unauthenticated', message: expect.stringMatching(message) });
+  });
+
   it('refuses a field sent twice (the hmac cannot say which one it covers)', () => {
     const raw = `${new URLSearchParams(signedForm()).toString()}&amount=1.00`;
     const req = { ...formRequest(signedForm()), rawBody: Buffer.from(raw) };

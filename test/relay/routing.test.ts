@@ -24,6 +24,7 @@ import {
   waitForConnect,
   type Signer,
   type TestTablet,
+  fetchMetrics,
 } from './helpers.js';
 
 describe('routing and idempotency', () => {
@@ -196,7 +197,7 @@ describe('routing and idempotency', () => {
     await sleep(200);
     expect(tablet.received).toEqual([]);
     expect(await storedCounts(dbPath)).toEqual({ events: 0, unrouted: 6 });
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(url)).text();
     expect(metrics).toMatch(/relay_webhooks_total\{psp="hips",kind="order",outcome="unrouted"\} 5/);
     void app;
   });

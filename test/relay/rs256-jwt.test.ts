@@ -9,6 +9,7 @@ import { importRs256PublicKey, verifyRs256Jwt } from '../../backend-relay/psp/rs
 
 const ISSUER = 'hips.com';
 const TOLERANCE_S = 300;
+const LIFETIME_S = 24 * 3600;
 const now = new Date('2026-12-02T12:00:00Z');
 const nowS = Math.floor(now.getTime() / 1000);
 
@@ -35,6 +36,7 @@ const cases: [name: string, jwt: string, accepted: boolean][] = [
   ['nbf beyond the tolerance', token(rs256, claims({ nbf: nowS + TOLERANCE_S + 1 })), false],
   ['exp missing', token(rs256, claims({ exp: undefined })), false],
   ['exp a string', token(rs256, claims({ exp: String(nowS + 300) })), false],
+  ['iat a string', token(rs256, claims({ iat: String(nowS) })), false],
   ['nbf a string', token(rs256, claims({ nbf: 'soon' })), false],
   ['iss missing', token(rs256, claims({ iss: undefined })), false],
   ['a wrong issuer', token(rs256, claims({ iss: 'evil.example' })), false],
@@ -86,12 +88,14 @@ async function joseAccepts(jwt: string): Promise<boolean> {
   }
 }
 
+const options = { issuer: ISSUER, clockToleranceS: TOLERANCE_S, maxLifetimeS: LIFETIME_S, now };
+
 describe('RS256 JWT verification (node:crypto) decides as jose does', () => {
   const key = importRs256PublicKey(publicPem);
 
   for (const [name, jwt, accepted] of cases) {
     it(`${accepted ? 'accepts' : 'refuses'} ${name}`, async () => {
-      const ours = verifyRs256Jwt(jwt, key, { issuer: ISSUER, clockToleranceS: TOLERANCE_S, now });
+      const ours = verifyRs256Jwt(jwt, key, options);
       expect(ours.ok).toBe(accepted);
       expect(await joseAccepts(jwt)).toBe(accepted);
       if (ours.ok) expect(ours.payload.data).toEqual({ qr_code: 'QR-1' });
@@ -100,7 +104,7 @@ describe('RS256 JWT verification (node:crypto) decides as jose does', () => {
   }
 
   it('names the failure: algorithm, signature, expiry, claim', () => {
-    const verdict = (jwt: string) => verifyRs256Jwt(jwt, key, { issuer: ISSUER, clockToleranceS: TOLERANCE_S, now });
+    const verdict = (jwt: string) => verifyRs256Jwt(jwt, key, options);
     expect(verdict(`${b64({ alg: 'none' })}.${b64(claims())}.AAAA`)).toMatchObject({ ok: false, reason: 'algorithm' });
     expect(verdict(`${b64({ alg: 'none' })}.${b64(claims())}.`)).toMatchObject({ ok: false, reason: 'malformed' });
     expect(verdict(token(rs256, claims(), stranger.privateKey))).toMatchObject({ ok: false, reason: 'signature' });
@@ -110,7 +114,7 @@ describe('RS256 JWT verification (node:crypto) decides as jose does', () => {
 
   it('refuses any crit extension, even b64 which jose knows (a Hips hook never carries one)', async () => {
     const jwt = token({ alg: 'RS256', crit: ['b64'], b64: true }, claims());
-    expect(verifyRs256Jwt(jwt, key, { issuer: ISSUER, clockToleranceS: TOLERANCE_S, now })).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(verifyRs256Jwt(jwt, key, options)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('refuses a public key that is not RSA', () => {
@@ -118,5 +122,38 @@ describe('RS256 JWT verification (node:crypto) decides as jose does', () => {
     expect(() => importRs256PublicKey(ec)).toThrow(/must be an RSA key, not ec/);
     expect(() => importRs256PublicKey('not a pem')).toThrow();
     expect(() => importRs256PublicKey('not a pem')).toThrow(/not a readable PEM public key .*HIPS_PUBLIC_KEY_FILE/);
+  });
+});
+
+describe('RS256 JWT lifetime bounds (beyond jose): a token lives at most a day', () => {
+  const key = importRs256PublicKey(publicPem);
+  const verdict = (over: Record<string, unknown>) => verifyRs256Jwt(token(rs256, claims(over)), key, options);
+
+  it.each([
+    ['exp ten years ahead', { exp: nowS + 10 * 365 * 86_400 }, 'exp'],
+    ['exp = 1e308', { exp: 1e308 }, 'exp'],
+    ['exp a day and the tolerance and a second ahead', { exp: nowS + LIFETIME_S + TOLERANCE_S + 1 }, 'exp'],
+    ['iat thirty days in the future', { iat: nowS + 30 * 86_400 }, 'iat'],
+    ['iat beyond the tolerance ahead', { iat: nowS + TOLERANCE_S + 1 }, 'iat'],
+    ['iat more than a day ago', { iat: nowS - LIFETIME_S - TOLERANCE_S - 1 }, 'iat'],
+  ])('refuses %s', (_name, over, claim) => {
+    const result = verdict(over);
+    expect(result).toMatchObject({ ok: false, reason: 'claim', claim });
+    expect(result.ok === false && result.message).toMatch(new RegExp(`^the webhook token claim "${claim}" is invalid`));
+  });
+
+  it('refuses an infinite exp (1e999 in the JSON text)', () => {
+    const text = JSON.stringify(claims()).replace(/"exp":\d+/, '"exp":1e999');
+    expect(verifyRs256Jwt(token(rs256, text), key, options)).toMatchObject({ ok: false, reason: 'claim', claim: 'exp' });
+  });
+
+  it.each([
+    ['exp a day ahead', { exp: nowS + LIFETIME_S }],
+    ['exp a day and the tolerance ahead', { exp: nowS + LIFETIME_S + TOLERANCE_S }],
+    ['iat within the tolerance ahead', { iat: nowS + TOLERANCE_S }],
+    ['iat a day ago, exp still ahead', { iat: nowS - LIFETIME_S, exp: nowS + 60 }],
+    ['no iat', { iat: undefined }],
+  ])('accepts %s', (_name, over) => {
+    expect(verdict(over)).toMatchObject({ ok: true });
   });
 });

@@ -18,6 +18,7 @@ import {
   waitForConnect,
   type Signer,
   type TestTablet,
+  fetchMetrics,
 } from './helpers.js';
 
 describe('relay ↔ tablet', () => {
@@ -95,7 +96,7 @@ describe('relay ↔ tablet', () => {
     expect(new Set(t.applied.map((e) => e.id)).size).toBe(4);
     // seq 1 was sent three times, seq 3 twice; never out of order
     expect(t.received.map((e) => e.seq)).toEqual([1, 1, 1, 2, 3, 3, 4]);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(url)).text();
     expect(metrics).toMatch(/relay_redeliveries_total 3/);
     expect(metrics).toMatch(/relay_delivery_latency_seconds_count 4/);
   });

@@ -60,7 +60,7 @@ describe('SQLite relay store', () => {
     for (let i = 0; i < 4; i++) await store.appendEvent(event('a', `p${i}`), old);
     await store.markAckedThrough('a', 2, old); // 1 and 2 acked 8 days ago
     await store.markAcked('a', 3, Date.now()); // 3 acked just now
-    expect(await store.prune(Date.now() - 7 * DAY)).toEqual({ events: 2, unrouted: 0 });
+    expect(await store.prune(Date.now() - 7 * DAY)).toEqual({ events: 2, unrouted: 0, hookKeys: 2 });
     expect((await store.eventsAfter('a', 0, 10)).map((e) => e.seq)).toEqual([3, 4]);
     const next = await store.appendEvent(event('a', 'p4'), Date.now());
     expect(next.status === 'stored' && next.event.seq).toBe(5);

@@ -67,6 +67,7 @@ function tablet(relay: { url: string; token: string }, link: Omit<RelayLinkConfi
     deviceToken: relay.token,
     lastSeq: () => 0,
     onEvent: () => null,
+    onLogStart: () => ({ ok: true, value: { lastSeq: 0 } }),
     onConnectivity: (state, detail) => void states.push({ state, detail }),
     random: () => 0.5,
     logger: pino({ level: 'silent' }),

@@ -21,6 +21,7 @@ import {
   waitForConnect,
   type Signer,
   type TestTablet,
+  fetchMetrics,
 } from './helpers.js';
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -122,7 +123,7 @@ describe('Hips webhook verification', () => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('body_too_large');
     await expectNothingStored();
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetchMetrics(url)).text();
     expect(metrics).toMatch(/relay_webhooks_total\{psp="hips",kind="qr",outcome="too_large"\} 1/);
     expect(metrics).toMatch(/relay_webhooks_total\{psp="hips",kind="qr",outcome="unauthenticated"\} \d+/);
   });

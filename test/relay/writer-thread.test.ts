@@ -4,6 +4,7 @@
  * dead writer fails writes and the health check instead of hanging them.
  */
 import { mkdirSync } from 'node:fs';
+import { deserialize } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../backend-relay/store/relay-store.js';
 import { PaymentStore } from '../../backend-relay/store/payment-store.js';
 import { openRelayDatabase, openSqliteRelayStore } from '../../backend-relay/store/sqlite-store.js';
-import type { WriterRequestBatch } from '../../backend-relay/store/store-writer-protocol.js';
+import type { WriterEnvelope, WriterRequestBatch } from '../../backend-relay/store/store-writer-protocol.js';
 import { WriterThread } from '../../backend-relay/store/writer-thread.js';
 import { loadRelayConfig } from '../../backend-relay/config.js';
 import { makeSigner, tempDir } from './helpers.js';
@@ -82,9 +83,9 @@ describe('relay store writer thread', () => {
     const worker = (thread as unknown as { worker: Worker }).worker;
     const sent: string[][] = [];
     const post = worker.postMessage.bind(worker);
-    worker.postMessage = ((batch: WriterRequestBatch) => {
-      sent.push(batch.map((r) => r.method));
-      post(batch);
+    worker.postMessage = ((envelope: WriterEnvelope) => {
+      sent.push((deserialize(envelope.payload) as WriterRequestBatch).map((r) => r.method));
+      post(envelope);
     }) as Worker['postMessage'];
     const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -120,6 +121,58 @@ describe('relay store writer thread', () => {
     };
     expect(await committed({ lazyWritesAlreadyHeld: true })).toBe(true);
     expect(await committed({})).toBe(false); // waits for a commit or the lazy delay
+    await store.close();
+  });
+
+  it('fails a write too deeply nested to be passed to the writer on its own; the rest of its batch commits', async () => {
+    const { store } = await openWithCab();
+    // 10,000 levels cannot be serialized at all: postMessage threw out of a timer and the
+    // process died. 2,000 levels went, but the deep data came back in the reply, which the main
+    // thread could not read: the batch's writes never settled.
+    const settled: Record<number, string[]> = {};
+    for (const depth of [10_000, 2_000]) {
+      let deep: unknown = 1;
+      for (let i = 0; i < depth; i++) deep = [deep];
+      const results = await Promise.allSettled([
+        store.appendEvent(event('a', `before-${depth}`), Date.now()),
+        store.appendEvent({ ...event('a', `deep-${depth}`), data: { sessionId: `deep-${depth}`, deep } }, Date.now()),
+        store.appendEvent(event('a', `after-${depth}`), Date.now()),
+      ]);
+      settled[depth] = results.map((r) => (r.status === 'fulfilled' ? 'stored' : String(r.reason)));
+    }
+    expect(settled[10_000]![0]).toBe('stored');
+    expect(settled[10_000]![1]).toMatch(/StoreWriterError: the relay store refused this write: it cannot be passed between the relay's threads/);
+    expect(settled[10_000]![2]).toBe('stored');
+    // The store does not judge depth (the edge refuses it): it stores it, and answers every write.
+    expect(settled[2_000]).toEqual(['stored', 'stored', 'stored']);
+    await store.ping();
+    const stored = (await store.eventsAfter('a', 0, 100)).map((e) => (e.data as { sessionId: string }).sessionId);
+    expect(stored).toEqual(['before-10000', 'after-10000', 'before-2000', 'deep-2000', 'after-2000']);
+    await store.close();
+  });
+
+  it('sends each write of a batch the writer could not read again alone, and refuses one it cannot read alone', async () => {
+    const { dbPath, store } = await openWithCab();
+    const thread = new WriterThread(dbPath);
+    const worker = (thread as unknown as { worker: Worker }).worker;
+    const post = worker.postMessage.bind(worker);
+    // Unreadable for the writer: the batch of both writes (ids 1 and 2), then write 1 sent alone.
+    const spoiled = ['1,2', '1'];
+    const sent: string[] = [];
+    worker.postMessage = ((envelope: WriterEnvelope) => {
+      sent.push(envelope.ids.join(','));
+      post(spoiled.includes(envelope.ids.join(',')) ? { ...envelope, payload: new Uint8Array([0xff, 0x0d, 0x01]) } : envelope);
+    }) as Worker['postMessage'];
+    const [first, second] = await Promise.allSettled([
+      thread.call('markSeen', ['a', '2026-01-01T00:00:00.000Z']),
+      thread.call('appendEvent', [event('a', 'alone-2'), Date.now()]),
+    ]);
+    expect(first.status).toBe('rejected');
+    expect(String((first as PromiseRejectedResult).reason)).toMatch(/refused this write: it could not be read on the other side/);
+    expect(second.status).toBe('fulfilled');
+    expect(sent.slice(0, 3).sort()).toEqual(['1', '1,2', '2']);
+    await thread.close();
+    expect((await store.eventsAfter('a', 0, 10)).map((e) => e.id)).toEqual(['id-alone-2']);
     await store.close();
   });
 

@@ -250,6 +250,32 @@ describe('the feed', () => {
     expect((await get(`bytes=${data.length + 5}-`)).status).toBe(416);
   });
 
+  it('sends a file at most once however many overlapping ranges are asked for', async () => {
+    const r = await relay();
+    const a = insideAt(100);
+    const token = (await addCabs(r.url, [a])).get(a)!;
+    const rel = await writeRelease(r.updatesDir, '1.0.0');
+    await admin(r.url, 'POST', '/admin/releases', { version: '1.0.0' });
+    await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
+    const name = 'cabpay-1.0.0-x64.exe';
+    const data = rel.files.get(name)!;
+    const get = (range: string) => fetch(`${r.url}/updates/${a}/${name}`, { headers: { authorization: `Bearer ${token}`, range } });
+
+    // A thousand copies of the whole file, in a request of a few KB: the file once, as one range.
+    const amplified = await get(`bytes=${Array.from({ length: 1000 }, () => '0-').join(',')}`);
+    expect(amplified.status).toBe(206);
+    expect(amplified.headers.get('content-range')).toBe(`bytes 0-${data.length - 1}/${data.length}`);
+    expect(Buffer.from(await amplified.arrayBuffer()).equals(data)).toBe(true);
+
+    // Overlapping and out of order: merged into ascending disjoint parts.
+    const merged = await get('bytes=100-199, 0-9, 150-299, 5-20');
+    const boundary = /boundary=(\S+)/.exec(merged.headers.get('content-type') ?? '')![1]!;
+    const body = Buffer.from(await merged.arrayBuffer());
+    expect(body.length).toBeLessThan(300 + 2 * 200);
+    const heads = body.toString('latin1').split(`--${boundary}`).slice(1, -1).map((p) => /Content-Range: ([^\r]+)/.exec(p)![1]);
+    expect(heads).toEqual([`bytes 0-20/${data.length}`, `bytes 100-299/${data.length}`]);
+  });
+
   it('serves only published files, refuses paths and changed folders, and says when updates are off', async () => {
     const r = await relay();
     const a = insideAt(100);

@@ -1,7 +1,7 @@
 /** Range headers as electron-updater and browsers send them, checked against a byte model. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseRange } from '../../backend-relay/updates/send-file.js';
+import { coalesceRanges, parseRange } from '../../backend-relay/updates/send-file.js';
 
 describe('parseRange', () => {
   it('maps every satisfiable list of ranges to the right bytes', () => {
@@ -29,5 +29,33 @@ describe('parseRange', () => {
     expect(parseRange('bytes=5-1', 1000)).toBeNull();
     expect(parseRange('bytes=a-b', 1000)).toBeNull();
     expect(parseRange(`bytes=${Array.from({ length: 1001 }, (_, i) => `${i}-${i}`).join(',')}`, 5000)).toBeNull();
+  });
+});
+
+describe('coalesceRanges', () => {
+  it('keeps ascending disjoint ranges as they are (electron-updater expects one part per range)', () => {
+    const ranges = [{ start: 0, end: 3 }, { start: 5, end: 9 }, { start: 100, end: 199 }];
+    expect(coalesceRanges(ranges)).toBe(ranges);
+  });
+
+  it('merges overlapping and out-of-order ranges into disjoint ascending ones covering the same bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.array(fc.tuple(fc.nat(6_000), fc.nat(2_000)), { minLength: 1, maxLength: 60 }),
+        (size, parts) => {
+          const ranges = parseRange(`bytes=${parts.map(([start, len]) => `${start}-${start + len}`).join(',')}`, size)!;
+          const merged = coalesceRanges(ranges);
+          const covered = (list: { start: number; end: number }[]) => {
+            const bytes = new Set<number>();
+            for (const r of list) for (let b = r.start; b <= r.end; b++) bytes.add(b);
+            return bytes;
+          };
+          expect(covered(merged)).toEqual(covered(ranges));
+          merged.forEach((r, i) => i > 0 && expect(r.start).toBeGreaterThan(merged[i - 1]!.end));
+          expect(merged.reduce((n, r) => n + r.end - r.start + 1, 0)).toBeLessThanOrEqual(size);
+        },
+      ),
+    );
   });
 });
