@@ -32,6 +32,7 @@ import { createHipsClient } from './psp/hips-client.js';
 import type { DeliveryResult, PspClient } from './psp/psp-client.js';
 import { createRelayPaymentClient } from './psp/relay-payment-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
+import { EventIntake } from './event-intake.js';
 import { DEFAULT_PAYMENT_SILENCE_MS, paymentDeadline, type MachineContext } from './ride-machine.js';
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
@@ -54,6 +55,9 @@ export interface KioskCoreOptions {
   driver?: DriverConfig;
 }
 
+/** How long one batch of relay events may hold the event loop before the rest waits a turn. */
+export const EVENT_BATCH_BUDGET_MS = 15;
+
 /** How long the driver settings stay open after the PIN, without a save or a lock. */
 export const SETTINGS_UNLOCK_MS = 2 * 60_000;
 
@@ -68,6 +72,7 @@ class Core implements KioskCore {
   private store: KioskStore | null = null;
   private outbox: OutboxWorker | null = null;
   private relay: RelayClient | null = null;
+  private intake: EventIntake | null = null;
   private relayState: RelayConnectivity = 'connecting';
   private relayProblem: 'unauthorized' | null = null;
   private receipts: ReceiptPublisher | null = null;
@@ -129,12 +134,17 @@ class Core implements KioskCore {
       { now: this.now, random: this.random, ...(this.options.backoff ? { backoff: this.options.backoff } : {}) },
       this.logger.child({ part: 'outbox' }),
     );
+    this.intake = new EventIntake({
+      applyBatch: (raws) => this.applyEventBatch(raws),
+      onFlood: () => this.relay?.dropConnection('it sent more events than a relay keeps in flight'),
+      logger: this.logger.child({ part: 'relay-events' }),
+    });
     this.relay = new RelayClient({
       relayUrl: this.config.relayUrl,
       cabId: this.config.cabId,
       deviceToken: this.config.deviceToken,
       lastSeq: () => this.store?.lastSeq() ?? 0,
-      onEvent: (raw) => this.handleRelayEvent(raw),
+      onEvent: (raw, ack) => this.intake?.push(raw, ack),
       onConnectivity: (state, _detail, problem) => this.setConnectivity(state, problem ?? null),
       random: this.random,
       logger: this.logger.child({ part: 'relay' }),
@@ -171,6 +181,8 @@ class Core implements KioskCore {
     const store = this.store;
     if (!store) return;
     this.relay?.stop();
+    this.intake?.stop();
+    this.intake = null;
     this.receipts?.stop();
     this.receipts = null;
     if (this.relockTimer) clearTimeout(this.relockTimer);
@@ -321,38 +333,76 @@ class Core implements KioskCore {
 
   // ---- inputs ---------------------------------------------------------------------------
 
-  private handleRelayEvent(raw: unknown): RelayEventAck | null {
+  /**
+   * Applies the first relay events of `raws` in one transaction, for at most
+   * EVENT_BATCH_BUDGET_MS, and returns an answer for each one taken (null: leave it unacked).
+   * The answers go out only after the commit.
+   */
+  private applyEventBatch(raws: unknown[]): (RelayEventAck | null)[] {
     const store = this.store;
-    if (!store) return null;
+    if (!store) return [];
+    const started = performance.now();
+    const answers: (RelayEventAck | null)[] = [];
+    let changed = false;
+    try {
+      store.transaction(() => {
+        for (const raw of raws) {
+          if (answers.length > 0 && performance.now() - started > EVENT_BATCH_BUDGET_MS) break;
+          const outcome = this.decideRelayEvent(store, raw);
+          answers.push(outcome.answer);
+          changed ||= outcome.changed;
+        }
+      });
+    } catch (err) {
+      this.logger.error({ err, events: answers.length }, 'relay events failed to commit; leaving them unacked for redelivery');
+      return answers.map(() => null);
+    }
+    if (changed) this.afterChange();
+    return answers;
+  }
+
+  /** One relay event inside the batch's transaction: its answer, and whether the store changed. */
+  private decideRelayEvent(store: KioskStore, raw: unknown): { answer: RelayEventAck | null; changed: boolean } {
     const parsed = relayEvent.safeParse(raw);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       this.logger.error({ problems }, 'invalid relay event refused');
-      return fail('invalid_event', `The tablet could not read this event (${problems}).`);
+      return { answer: fail('invalid_event', `The tablet could not read this event (${problems}).`), changed: false };
     }
     const event = parsed.data;
     const log = this.logger.child({ eventId: event.id, seq: event.seq, type: event.type });
     const lastSeq = store.lastSeq();
-    if (event.seq <= lastSeq || store.isEventApplied(event.id)) {
-      if (store.isEventApplied(event.id)) log.debug({ lastSeq }, 'duplicate relay event acked without effect');
+    const known = store.appliedEvent(event.id);
+    // A known event gets the answer it got the first time: a refusal stays a refusal.
+    const again = (): RelayEventAck => (known?.rejection ? fail('rejected', known.rejection) : ok({ applied: false }));
+    if (event.seq <= lastSeq) {
+      if (known) log.debug({ lastSeq }, 'duplicate relay event acked without effect');
       else log.warn({ lastSeq }, 'relay event with an old seq but a new id, ignored: was the relay database reset? Re-provision this cab');
-      return ok({ applied: false });
+      return { answer: again(), changed: false };
     }
     if (event.seq !== lastSeq + 1) {
       log.warn({ lastSeq }, 'gap in relay events; leaving unacked so the relay redelivers in order');
-      return null;
+      return { answer: null, changed: false };
     }
-    let applied: boolean;
     try {
+      if (known) {
+        // The relay sent an event it already delivered under a new seq: a duplicate, but delivery must move on.
+        store.transaction(() => store.recordRepeatedEvent(event.id, event.seq));
+        log.warn({ firstSeq: known.seq }, 'relay event id seen before under another seq; acked as a duplicate');
+        return { answer: again(), changed: true };
+      }
       const result = applyRelayEvent(store, this.context(store), event);
-      applied = result.applied;
-      log.info({ applied, ...(result.note ? { note: result.note } : {}) }, 'relay event applied');
+      if (result.rejected) {
+        log.warn({ reason: result.rejected }, 'relay event refused: it does not match this tablet’s records');
+        return { answer: fail('rejected', result.rejected), changed: true };
+      }
+      log.info({ applied: result.applied, ...(result.note ? { note: result.note } : {}) }, 'relay event applied');
+      return { answer: ok({ applied: result.applied }), changed: true };
     } catch (err) {
+      // Only this event's savepoint is rolled back; the ones after it are gaps now.
       log.error({ err }, 'relay event failed to commit; leaving unacked for redelivery');
-      return null;
+      return { answer: null, changed: false };
     }
-    this.afterChange();
-    return ok({ applied });
   }
 
   private setConnectivity(state: RelayConnectivity, problem: 'unauthorized' | null = null): void {
@@ -401,7 +451,7 @@ class Core implements KioskCore {
         return deadline === null ? [] : [new Date(deadline).toISOString()];
       });
       this.expiry.arm(
-        [...store.listExpirableSessions().map((s) => s.expiresAt), ...confirmations].filter((e) => Date.parse(e) > now.getTime()),
+        [store.nextSessionExpiry(now.toISOString()), ...confirmations].filter((e): e is string => e !== null && Date.parse(e) > now.getTime()),
         now.getTime(),
       );
     } catch (err) {
