@@ -191,4 +191,8 @@ export const da: Catalog = {
   'refund.waiting': "Tilbagebetaling af {amount} venter på forbindelse",
   'refund.done': "Tilbagebetalt {amount}",
   'refund.failed': "Tilbagebetaling af {amount} mislykkedes: {reason}",
+  'refused.title': "Kontrollér turen",
+  'refused.payment': "Betalingstjenesten meldte en betaling for denne tur, som ikke passer til den (beløb, valuta eller vogn). Den blev ignoreret: turen er først betalt, når skærmen viser Betalt.",
+  'refused.qr': "Betalingstjenesten sendte en betalings-QR-kode for denne tur, som ikke passer til den (beløb eller modtager). Den blev ikke vist: lad passageren kun betale med QR-koden på denne skærm.",
+  'refused.other': "Betalingstjenesten sendte en besked om denne tur, som ikke passer til den. Den blev ignoreret.",
 };

@@ -192,6 +192,10 @@ export const en = {
   'refund.waiting': "Refund of {amount} waiting for connection",
   'refund.done': "Refunded {amount}",
   'refund.failed': "Refund of {amount} failed: {reason}",
+  'refused.title': "Check this ride",
+  'refused.payment': "The payment service reported a payment for this ride that does not match it (amount, currency or cab). It was ignored: the ride is paid only when this screen says Paid.",
+  'refused.qr': "The payment service sent a payment QR for this ride that does not match it (amount or payee). It was not shown: let the passenger pay only with the QR on this screen.",
+  'refused.other': "The payment service sent a message about this ride that does not match it. It was ignored.",
 } satisfies Record<string, Message>;
 
 export type MessageKey = keyof typeof en;

@@ -191,4 +191,8 @@ export const fi: Catalog = {
   'refund.waiting': "Palautus {amount} odottaa yhteyttä",
   'refund.done': "Palautettu {amount}",
   'refund.failed': "Palautus {amount} epäonnistui: {reason}",
+  'refused.title': "Tarkista kyyti",
+  'refused.payment': "Maksupalvelu ilmoitti tälle kyydille maksun, joka ei vastaa sitä (summa, valuutta tai auto). Se ohitettiin: kyyti on maksettu vasta, kun näytössä lukee Maksettu.",
+  'refused.qr': "Maksupalvelu lähetti tälle kyydille maksu-QR-koodin, joka ei vastaa sitä (summa tai saaja). Sitä ei näytetty: anna matkustajan maksaa vain tämän näytön QR-koodilla.",
+  'refused.other': "Maksupalvelu lähetti tästä kyydistä viestin, joka ei vastaa sitä. Se ohitettiin.",
 };

@@ -191,4 +191,8 @@ export const nb: Catalog = {
   'refund.waiting': "Tilbakebetaling på {amount} venter på forbindelse",
   'refund.done': "Tilbakebetalt {amount}",
   'refund.failed': "Tilbakebetaling på {amount} mislyktes: {reason}",
+  'refused.title': "Kontroller turen",
+  'refused.payment': "Betalingstjenesten meldte en betaling for denne turen som ikke stemmer med den (beløp, valuta eller bil). Den ble ignorert: turen er betalt først når skjermen viser Betalt.",
+  'refused.qr': "Betalingstjenesten sendte en betalings-QR-kode for denne turen som ikke stemmer med den (beløp eller mottaker). Den ble ikke vist: la passasjeren bare betale med QR-koden på denne skjermen.",
+  'refused.other': "Betalingstjenesten sendte en melding om denne turen som ikke stemmer med den. Den ble ignorert.",
 };

@@ -191,4 +191,8 @@ export const sv: Catalog = {
   'refund.waiting': "Återbetalning på {amount} väntar på anslutning",
   'refund.done': "Återbetalt {amount}",
   'refund.failed': "Återbetalning på {amount} misslyckades: {reason}",
+  'refused.title': "Kontrollera resan",
+  'refused.payment': "Betaltjänsten rapporterade en betalning för den här resan som inte stämmer med den (belopp, valuta eller bil). Den ignorerades: resan är betald först när skärmen visar Betald.",
+  'refused.qr': "Betaltjänsten skickade en betal-QR-kod för den här resan som inte stämmer med den (belopp eller mottagare). Den visades inte: låt passageraren bara betala med QR-koden på den här skärmen.",
+  'refused.other': "Betaltjänsten skickade ett meddelande om den här resan som inte stämmer med den. Det ignorerades.",
 };
