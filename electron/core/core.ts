@@ -11,7 +11,7 @@ import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
 import { defaultExtras, readDriverSettings } from './driver-settings.js';
-import { afterAttempt, isLocked, verifyPin, type PinAttemptState } from './pin.js';
+import { afterAttempt, describeWait, isLocked, verifyPin, type PinAttemptState } from './pin.js';
 import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
@@ -79,6 +79,7 @@ class Core implements KioskCore {
   /** Driver settings are open until this time (ms); kept in memory, so a restart locks them. */
   private unlockedUntil = 0;
   private relockTimer: NodeJS.Timeout | null = null;
+  private lockoutTimer: NodeJS.Timeout | null = null;
   private readonly expiry = new ExpiryTimer(() => this.afterChange());
   private readonly listeners = new Set<(s: KioskSnapshot) => void>();
   private snapshot: KioskSnapshot | null = null;
@@ -167,6 +168,7 @@ class Core implements KioskCore {
     if (pruned > 0) this.logger.info({ pruned }, 'pruned old applied-event records');
     const problems = checkStoreInvariants(store, PSP_CAPABILITIES[this.config.psp]);
     if (problems.length > 0) this.logger.error({ problems }, 'the kiosk store is inconsistent; report this with kiosk.db attached');
+    this.armLockoutEnd(store);
     this.afterChange();
     this.outbox.start();
     this.relay.start();
@@ -186,6 +188,8 @@ class Core implements KioskCore {
     this.receipts?.stop();
     this.receipts = null;
     if (this.relockTimer) clearTimeout(this.relockTimer);
+    if (this.lockoutTimer) clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = null;
     await this.outbox?.stop();
     // The relay stops seeing us now; after a restart the screen shows how long we were away.
     if (store.getSetting('offlineSince') === null) store.setSetting('offlineSince', this.now().toISOString());
@@ -250,7 +254,10 @@ class Core implements KioskCore {
       return fail('pin_not_configured', 'No driver PIN is set for this cab. Ask the fleet to add driverPinHash to the kiosk config.');
     const attempts = this.pinAttempts(store);
     if (isLocked(attempts, now))
-      return fail('pin_locked_out', `Too many wrong PINs. Try again after ${attempts.lockedUntil}.`);
+      return fail(
+        'pin_locked_out',
+        `Too many wrong PINs. Try again in ${describeWait(Date.parse(attempts.lockedUntil!) - now.getTime())} (at ${attempts.lockedUntil}).`,
+      );
     const right = verifyPin(command.pin, hash);
     const next = afterAttempt(attempts, right, now);
     store.transaction(() => {
@@ -258,14 +265,34 @@ class Core implements KioskCore {
       store.setSetting('pinLockedUntil', next.lockedUntil);
     });
     if (!right) {
-      this.logger.warn({ lockedUntil: next.lockedUntil }, 'wrong driver PIN');
-      return fail(next.lockedUntil ? 'pin_locked_out' : 'pin_wrong', next.lockedUntil ? 'Too many wrong PINs: the settings are locked for a minute.' : 'Wrong PIN. Try again.');
+      this.logger.warn({ failures: next.failures, lockedUntil: next.lockedUntil }, 'wrong driver PIN');
+      if (!next.lockedUntil) return fail('pin_wrong', 'Wrong PIN. Try again.');
+      this.armLockoutEnd(store);
+      return fail(
+        'pin_locked_out',
+        `Too many wrong PINs. The settings are locked for ${describeWait(Date.parse(next.lockedUntil) - now.getTime())} (until ${next.lockedUntil}).`,
+      );
     }
     this.unlockedUntil = now.getTime() + SETTINGS_UNLOCK_MS;
     if (this.relockTimer) clearTimeout(this.relockTimer);
     this.relockTimer = setTimeout(() => this.relock(), SETTINGS_UNLOCK_MS);
     this.relockTimer.unref?.();
     return ok(null);
+  }
+
+  /** The screen shows the lockout while it lasts: publish again when it ends. */
+  private armLockoutEnd(store: KioskStore): void {
+    if (this.lockoutTimer) clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = null;
+    const until = this.pinAttempts(store).lockedUntil;
+    const waitMs = until ? Date.parse(until) - this.now().getTime() : 0;
+    if (!(waitMs > 0)) return;
+    // A few ms late rather than early, so the lock has ended when the snapshot is built.
+    this.lockoutTimer = setTimeout(() => {
+      this.lockoutTimer = null;
+      this.publish();
+    }, Math.min(waitMs + 5, 2 ** 31 - 1));
+    this.lockoutTimer.unref?.();
   }
 
   private relock(): void {
