@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from '../backend-relay/sandbox/hitpay/index.js';
 import { VIPPS_DEMO_CREDENTIALS } from '../backend-relay/sandbox/vipps/settings.js';
+import { terminalField } from '../protocol/terminal-text.js';
 import { hashPin } from '../electron/core/pin.js';
 import { PREVIEW_BUNDLE, buildPreview } from '../electron/preview/build.js';
 import { DEMO_CABS, provisionDemoCabs, writeKioskConfig, type ProvisionedDemoCab } from './lib/demo-cabs.js';
@@ -62,8 +63,9 @@ async function main() {
   const home = resolve(env.CABPAY_HOME);
   mkdirSync(home, { recursive: true });
   const logDir = join(home, 'logs');
+  // A service's log line can carry what a tablet or a PSP sent: never raw to the terminal.
   const echoProblems = (name: string) => (line: string) => {
-    if (/"level":(50|60)/.test(line)) console.error(`[${name}] ${line}`);
+    if (/"level":(50|60)/.test(line)) console.error(`[${name}] ${terminalField(line)}`);
   };
 
   console.log(`cabpay: starting the demo (data and logs in ${home})`);
@@ -238,8 +240,9 @@ function printSummary(
     const { spec } = cab;
     console.log(`  ${spec.label} ${spec.cabId} — ${psp[spec.psp]}, ${spec.currency}, ${spec.locale}, plate ${spec.plate}`);
     console.log(`    Kiosk (driver tablet):  ${kioskUrls[i]}`);
-    console.log(`    Passenger:              ${cab.passengerHelp}`);
-    if (cab.qrContent) console.log(`    Cab QR content:         ${cab.qrContent}`);
+    // The QR content comes from the PSP (through the relay).
+    console.log(`    Passenger:              ${terminalField(cab.passengerHelp)}`);
+    if (cab.qrContent) console.log(`    Cab QR content:         ${terminalField(cab.qrContent)}`);
   }
   console.log('');
   console.log(`  Relay:                  ${s.relayUrl}   (admin token in ${s.adminTokenFile})`);

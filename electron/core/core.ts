@@ -5,6 +5,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
+import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
 import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
@@ -92,7 +93,8 @@ class Core implements KioskCore {
   ) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.logger = options.logger ?? pino({ name: 'kiosk-core', level: process.env.LOG_LEVEL ?? 'info' });
+    // What the relay sends can end up in a log line: nothing in it reaches a terminal raw.
+    this.logger = options.logger ?? pino({ name: 'kiosk-core', level: process.env.LOG_LEVEL ?? 'info', hooks: { streamWrite: jsonTerminalSafe } });
   }
 
   async start(): Promise<void> {

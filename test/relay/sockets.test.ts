@@ -203,6 +203,11 @@ describe('relay ↔ tablet', () => {
     const bad = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion: '', rideState: 'flying' });
     expect(bad.ok).toBe(false);
     expect(bad.error.code).toBe('invalid');
+    // An app version with terminal escapes or bidi overrides is refused, never stored for the fleet CLI to print.
+    for (const appVersion of ['1.2.3\x1b]0;pwned\x07', '1.2.3\u009b2J', '1.2.\u202e3']) {
+      const hostile = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion, rideState: 'idle', outboxDepth: 0 });
+      expect(hostile, JSON.stringify(appVersion)).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('appVersion') } });
+    }
     const refund = await t.socket.timeout(2000).emitWithAck('refund.request', {
       refundId: 'rf-1',
       rideId: 'r1',
