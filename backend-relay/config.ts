@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { localeName } from '../protocol/kiosk-api.js';
 import { ACK_TIMEOUT_MS } from '../protocol/relay-protocol.js';
+import { parseSecretsKey } from './secret-box.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -49,6 +50,8 @@ export const relayEnvSchema = z.object({
   // Hips refunds (order revoke): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
+  /** 32 bytes (hex or base64) that seal the secrets kept in RELAY_DB; unset: they stay plain (warned at start). */
+  RELAY_SECRETS_KEY: z.string().min(1).optional(),
 });
 
 export const vippsConfigSchema = z.object({
@@ -123,6 +126,21 @@ export const relayConfigSchema = z.object({
   hipsMerchant: hipsMerchantConfigSchema.optional(),
   /** Relay-made payments: how often expired payment requests are looked for. */
   paymentSweepMs: z.number().int().positive().default(5000),
+  /** Seals the secrets kept in the database (backend-relay/secret-box.ts); unset: they stay plain. */
+  secretsKey: z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          parseSecretsKey(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'RELAY_SECRETS_KEY must be 32 random bytes, as 64 hex digits or 44 base64 characters (make one with: openssl rand -base64 32)' },
+    )
+    .optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -187,6 +205,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetName: e.RELAY_FLEET_NAME,
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
+    secretsKey: e.RELAY_SECRETS_KEY,
   });
 }
 

@@ -89,6 +89,8 @@ async function main() {
 
   const adminTokenFile = join(home, 'relay-admin-token');
   const adminToken = persistentSecret(adminTokenFile, '');
+  // Seals the Vipps webhook secret and check-in tokens in relay.db; kept beside it, like the admin token.
+  const secretsKey = process.env.RELAY_SECRETS_KEY ?? persistentSecret(join(home, 'relay-secrets-key'), '', 32);
 
   const relay = await startRelay(env.RELAY_PORT, env.RELAY_PUBLIC_URL, (relayPort, publicUrl) => ({
     name: 'relay',
@@ -97,6 +99,7 @@ async function main() {
       RELAY_PORT: String(relayPort),
       RELAY_DB: join(home, 'relay.db'),
       RELAY_ADMIN_TOKEN: adminToken,
+      RELAY_SECRETS_KEY: secretsKey,
       HIPS_PUBLIC_KEY_FILE: pemFile,
       RELAY_FLEET_NAME: process.env.RELAY_FLEET_NAME ?? DEMO_FLEET.name,
       RELAY_FLEET_ORG_NUMBER: process.env.RELAY_FLEET_ORG_NUMBER ?? DEMO_FLEET.orgNumber,
@@ -253,8 +256,8 @@ function printSummary(
 }
 
 /** A random secret kept in a file, so restarts of the demo keep working with the same stores. */
-function persistentSecret(file: string, prefix: string): string {
-  if (!existsSync(file)) writeFileSync(file, prefix + randomBytes(24).toString('base64url'), { mode: 0o600 });
+function persistentSecret(file: string, prefix: string, bytes = 24): string {
+  if (!existsSync(file)) writeFileSync(file, prefix + randomBytes(bytes).toString('base64url'), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
