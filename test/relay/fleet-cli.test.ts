@@ -20,7 +20,10 @@ function fleet(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-describe('fleet CLI', () => {
+// Every call starts the CLI as its own `node --import tsx` process: seconds each on a loaded machine.
+const SPAWNS_TIMEOUT = { timeout: 120_000 };
+
+describe('fleet CLI', SPAWNS_TIMEOUT, () => {
   let relay: Awaited<ReturnType<typeof spawnRelay>>;
   let env: Record<string, string>;
   beforeAll(async () => {
@@ -94,7 +97,7 @@ describe('fleet CLI', () => {
  * version a tablet runs) must never reach the operator's terminal as control sequences: title
  * changes, screen clears, hyperlinks, C1 controls, bidi overrides, forged table rows.
  */
-describe('fleet CLI against a relay that answers hostile text', () => {
+describe('fleet CLI against a relay that answers hostile text', SPAWNS_TIMEOUT, () => {
   const TITLE = '\x1b]0;pwned\x07';
   const CLEAR = '\x1b[2J\x1b[H';
   const LINK = '\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\';
