@@ -28,6 +28,7 @@ import { PaymentService } from './payments/payment-service.js';
 import { preauthSettings } from './payments/preauth-service.js';
 import { PreauthStore } from './payments/preauth-store.js';
 import { RefundService } from './payments/refund-service.js';
+import { SecretBox } from './secret-box.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { PruneResult, RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
@@ -96,11 +97,19 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     else closeAfterFatal();
   };
   const store = openSqliteRelayStore(db, { onWriterFailure, debugWriterExitOn: config.debugWriterExitOn });
-  const paymentStore = new PaymentStore(db);
+  const paymentStore = new PaymentStore(db, config.secretsKey ? new SecretBox(config.secretsKey) : null);
   let listeningUrl = `http://127.0.0.1:${config.port}`;
   const publicUrl = () => (config.publicUrl ?? listeningUrl).replace(/\/+$/, '');
   let adapters: PspAdapter[];
   try {
+    // Before any adapter reads them: plain secrets from before the key are sealed, and a wrong key stops the start.
+    const secrets = paymentStore.protectStoredSecrets();
+    if (secrets.sealedNow > 0) logger.info({ sealed: secrets.sealedNow }, 'secrets stored in plain text are now sealed with RELAY_SECRETS_KEY');
+    if (!config.secretsKey)
+      logger.warn(
+        { plainSecrets: secrets.plain },
+        'RELAY_SECRETS_KEY is not set: the Vipps webhook secret and passengers’ Vipps check-in tokens are stored in plain text in RELAY_DB; set it to 32 random bytes (openssl rand -base64 32)',
+      );
     adapters = await createPspAdapters(config, { logger, meta: paymentStore, publicUrl, fetch: options.fetch });
     // Test adapters replace the built-in one of the same PSP.
     for (const extra of options.extraAdapters ?? []) adapters = [...adapters.filter((a) => a.name !== extra.name), extra];

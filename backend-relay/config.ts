@@ -7,6 +7,7 @@ import { readTlsMaterial } from './tls.js';
 import { WRITE_METHODS } from './store/store-writer-protocol.js';
 import { cabQuotasSchema } from './cab-quotas.js';
 import { limitSetting } from './rate-limits.js';
+import { parseSecretsKey } from './secret-box.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -63,6 +64,8 @@ export const relayEnvSchema = z.object({
   /** A fault drill for the relay's supervision; refused with NODE_ENV=production. */
   RELAY_DEBUG_WRITER_EXIT_ON: z.enum(WRITE_METHODS, { error: `must name a store write: ${WRITE_METHODS.join(', ')}` }).optional(),
   NODE_ENV: z.string().optional(),
+  /** 32 bytes (hex or base64) that seal the secrets kept in RELAY_DB; unset: they stay plain (warned at start). */
+  RELAY_SECRETS_KEY: z.string().min(1).optional(),
 });
 
 export const vippsConfigSchema = z.object({
@@ -163,6 +166,21 @@ export const relayConfigSchema = z.object({
    * when asked for this write; the relay must then exit non-zero (and its supervisor restart it).
    */
   debugWriterExitOn: z.enum(WRITE_METHODS).optional(),
+  /** Seals the secrets kept in the database (backend-relay/secret-box.ts); unset: they stay plain. */
+  secretsKey: z
+    .string()
+    .refine(
+      (text) => {
+        try {
+          parseSecretsKey(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'RELAY_SECRETS_KEY must be 32 random bytes, as 64 hex digits or 44 base64 characters (make one with: openssl rand -base64 32)' },
+    )
+    .optional(),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -236,6 +254,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     tls: tlsFiles(e),
     debugWriterExitOn: e.RELAY_DEBUG_WRITER_EXIT_ON,
     receiptRetentionMs: e.RELAY_RECEIPT_RETENTION_DAYS * 24 * 3600 * 1000,
+    secretsKey: e.RELAY_SECRETS_KEY,
   });
 }
 

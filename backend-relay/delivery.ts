@@ -32,6 +32,8 @@ function isPositiveAck(answer: unknown): boolean {
   return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { ok?: unknown }).ok === true;
 }
 const negativeAck = z.looseObject({ ok: z.literal(false), error: z.looseObject({ code: z.string(), message: z.string() }) });
+/** Refusal codes counted by name (`relay_events_rejected_total{code}`); any other is `other`. */
+const REFUSAL_CODES: ReadonlySet<string> = new Set(['rejected', 'invalid_event', 'unreadable']);
 
 export interface DeliveryDeps {
   store: RelayStore;
@@ -172,6 +174,20 @@ class CabDeliverySession {
         return true;
       }
       const refusal = negativeAck.safeParse(answer);
+      const code = refusal.success ? refusal.data.error.code : 'unreadable';
+      metrics.eventsRejected.inc({ type: event.type, code: REFUSAL_CODES.has(code) ? code : 'other' });
+      if (code === 'rejected') {
+        // The tablet checked the event against its own ride and will never apply it: sending
+        // it again changes nothing, so it is recorded (this log line, the counter) and delivery moves on.
+        logger.warn(
+          { cabId: this.cabId, seq: event.seq, eventId: event.id, type: event.type, reason: refusal.success ? refusal.data.error.message.slice(0, 500) : '' },
+          'the tablet rejected the event as not matching its ride; not sending it again',
+        );
+        store.markAcked(this.cabId, event.seq, Date.now()).catch((err: unknown) => {
+          logger.error({ err, cabId: this.cabId, seq: event.seq }, 'could not record a rejected event as answered; the tablet’s next handshake will');
+        });
+        return true;
+      }
       logger.warn(
         { cabId: this.cabId, seq: event.seq, attempt, error: refusal.success ? refusal.data.error : 'unreadable ack' },
         'the tablet refused the event; retrying after the ack timeout',

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cabId, pspName } from '../protocol/relay-protocol.js';
+import { terminalField as safe, terminalJson, terminalText } from '../protocol/terminal-text.js';
 import { runReleaseCli, type ReleaseCliDeps } from './updates/release-cli.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
@@ -119,7 +120,7 @@ async function call(conn: { relay: string; token: string }, method: string, rout
   }
   if (!res.ok) {
     const message = json?.error?.message ?? text;
-    throw new CliError(`the relay answered ${res.status}: ${message}`);
+    throw new CliError(`the relay answered ${res.status}: ${safe(message)}`);
   }
   return { status: res.status, json };
 }
@@ -139,47 +140,49 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
   const first = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { relay: { type: 'string' }, token: { type: 'string' } } }).positionals[0];
   if (first === 'release') return runReleaseCli(argv, env, releaseDeps);
   const { conn, cmd } = parseCli(argv, env);
-  const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
+  // Everything the relay answers is data from tablets, PSPs or operators: escaped field by field.
+  const out = (json: unknown, text: string) => (conn.json ? terminalJson(json) : text);
   switch (cmd.name) {
     case 'add': {
       const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
       const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
       const { status, json } = await call(conn, 'PUT', route, body);
       // A PSP that provisions QR codes (Vipps) gives the content to print on the cab's QR.
-      const qr = json.qrContent ? `\nQR content (print this on the cab's QR): ${json.qrContent}` : '';
-      if (status === 201) return out(json, `cab ${json.cabId} added.\ndevice token (shown once, put it in the kiosk config): ${json.deviceToken}${qr}`);
+      const qr = json.qrContent ? `\nQR content (print this on the cab's QR): ${safe(json.qrContent)}` : '';
+      if (status === 201) return out(json, `cab ${safe(json.cabId)} added.\ndevice token (shown once, put it in the kiosk config): ${safe(json.deviceToken)}${qr}`);
       return json.deviceToken
-        ? out(json, `cab ${json.cabId} updated.\nnew device token (shown once; the old one no longer works): ${json.deviceToken}${qr}`)
-        : out(json, `cab ${json.cabId} updated; its device token is unchanged.${qr}`);
+        ? out(json, `cab ${safe(json.cabId)} updated.\nnew device token (shown once; the old one no longer works): ${safe(json.deviceToken)}${qr}`)
+        : out(json, `cab ${safe(json.cabId)} updated; its device token is unchanged.${qr}`);
     }
     case 'list': {
       const { json } = await call(conn, 'GET', '/admin/cabs');
       const cabs = json.cabs as Array<Record<string, unknown>>;
       const rows = cabs.map(
         (c) =>
-          `${c.cabId}\t${c.online ? 'online' : 'offline'}\t${c.plate}\t${c.label}\t${c.psp}\tqr=${(c.qrCodes as string[]).join(',')}${c.qrContent ? `\tqrContent=${c.qrContent}` : ''}\tseen=${c.lastSeenAt ?? 'never'}\tapp=${c.appVersion ?? '-'}\tride=${c.rideState ?? '-'}\toutbox=${c.outboxDepth ?? '-'}\tbacklog=${c.backlog}\ttarget=${c.targetVersion ?? '-'}${c.enabled ? '' : '\tDISABLED'}`,
+          `${safe(c.cabId)}\t${c.online ? 'online' : 'offline'}\t${safe(c.plate)}\t${safe(c.label)}\t${safe(c.psp)}\tqr=${(c.qrCodes as unknown[]).map(safe).join(',')}${c.qrContent ? `\tqrContent=${safe(c.qrContent)}` : ''}\tseen=${safe(c.lastSeenAt ?? 'never')}\tapp=${safe(c.appVersion ?? '-')}\tride=${safe(c.rideState ?? '-')}\toutbox=${safe(c.outboxDepth ?? '-')}\tbacklog=${safe(c.backlog)}\ttarget=${safe(c.targetVersion ?? '-')}${c.enabled ? '' : '\tDISABLED'}`,
       );
       return out(json, rows.length ? rows.join('\n') : 'no cabs registered');
     }
     case 'rotate-token': {
       const { json } = await call(conn, 'POST', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/rotate-token`);
-      return out(json, `new device token for ${json.cabId} (shown once; the old one no longer works): ${json.deviceToken}`);
+      return out(json, `new device token for ${safe(json.cabId)} (shown once; the old one no longer works): ${safe(json.deviceToken)}`);
     }
     case 'remove': {
       const { json } = await call(conn, 'DELETE', `/admin/cabs/${encodeURIComponent(cmd.cabId)}`);
-      return out(json, `cab ${json.cabId} removed.`);
+      return out(json, `cab ${safe(json.cabId)} removed.`);
     }
   }
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isEntry) {
+  // The last guard: whatever a command printed, nothing reaches the terminal raw.
   runCli(process.argv.slice(2), process.env).then(
-    (text) => console.log(text),
+    (text) => console.log(terminalText(text)),
     (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      if (process.argv.includes('--json')) console.error(JSON.stringify({ error: { code: err instanceof CliError ? 'cli' : 'internal', message } }));
-      else console.error(err instanceof CliError ? `fleet: ${message}` : err);
+      if (process.argv.includes('--json')) console.error(terminalJson({ error: { code: err instanceof CliError ? 'cli' : 'internal', message } }, 0));
+      else console.error(terminalText(err instanceof CliError ? `fleet: ${message}` : err instanceof Error ? (err.stack ?? message) : message));
       process.exitCode = err instanceof CliError ? 2 : 1;
     },
   );

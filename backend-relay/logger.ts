@@ -1,5 +1,10 @@
-/** pino JSON logs. Secrets and one-time keys are redacted wherever they appear, URLs included. */
+/**
+ * pino JSON logs. Secrets and one-time keys are redacted wherever they appear, URLs included. A
+ * log line can carry what a tablet or a PSP sent; JSON escapes C0 controls but leaves C1 controls
+ * and bidi overrides raw, so those are escaped too before a line reaches a terminal.
+ */
 import { pino, type Logger } from 'pino';
+import { jsonTerminalSafe } from '../protocol/terminal-text.js';
 
 export const REDACT_PATHS = [
   'token',
@@ -57,6 +62,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       serializers: { req: requestSerializer },
+      hooks: { streamWrite: jsonTerminalSafe },
     },
     destination,
   );

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { buildRelayApp, type RelayApp } from './app.js';
 import { RelayConfigError, loadRelayConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { SecretKeyError } from './secret-box.js';
 
 /**
  * Log lines go out asynchronously: a synchronous write per line held the event loop on every
@@ -81,6 +82,11 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   flushLogs();
+  if (err instanceof SecretKeyError) {
+    // The stored secrets cannot be read with this key (or without one): say what to set.
+    createLogger('info').fatal(err.message);
+    process.exit(2);
+  }
   createLogger('info').fatal({ err }, 'the relay failed to start');
   process.exit(1);
 });

@@ -6,6 +6,7 @@ export interface RelayMetrics {
   webhooks: Counter<'psp' | 'kind' | 'outcome'>;
   deliveryLatency: Histogram<never>;
   redeliveries: Counter<never>;
+  eventsRejected: Counter<'type' | 'code'>;
   connectedCabs: Gauge<never>;
   backlog: Gauge<'cab'>;
   /** Refusals of a cab past one of its limits, by kind (messages, receipt_*, payment_*). */
@@ -39,6 +40,12 @@ export function createMetrics(
     help: 'Events sent again after an ack timeout or a refused ack',
     registers: [registry],
   });
+  const eventsRejected = new Counter({
+    name: 'relay_events_rejected_total',
+    help: 'Events a tablet refused, by event type and code (rejected: it does not match the tablet’s ride; not sent again)',
+    labelNames: ['type', 'code'] as const,
+    registers: [registry],
+  });
   const connectedCabs = new Gauge({
     name: 'relay_connected_cabs',
     help: 'Tablets connected now',
@@ -63,5 +70,5 @@ export function createMetrics(
     labelNames: ['cab', 'kind'] as const,
     registers: [registry],
   });
-  return { registry, webhooks, deliveryLatency, redeliveries, connectedCabs, backlog, cabQuotaExceeded };
+  return { registry, webhooks, deliveryLatency, redeliveries, eventsRejected, connectedCabs, backlog, cabQuotaExceeded };
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, safeStorage, session } from 'electron';
 import electronUpdater from 'electron-updater';
 import { pino } from 'pino';
+import { jsonTerminalSafe } from '../protocol/terminal-text.js';
 import { APP_ORIGIN, appLocation } from './app-origin.js';
 import { registerAppScheme, serveAppProtocol } from './app-protocol.js';
 import { createKioskCore } from './core/index.js';
@@ -26,7 +27,8 @@ import { relayLinkSecurity } from './core/relay-link.js';
 import { RELEASE_PUBLIC_KEY_PEM } from '../build/release-public-key.js';
 import { createMainWindow } from './window.js';
 
-const log = pino({ name: 'kiosk' });
+// The core logs what the relay sends: nothing in it reaches a terminal raw.
+const log = pino({ name: 'kiosk', hooks: { streamWrite: jsonTerminalSafe } });
 const here = path.dirname(fileURLToPath(import.meta.url));
 const location = appLocation(app.isPackaged, process.env.ELECTRON_RENDERER_URL);
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { minorAmount } from './money.js';
-import { type OrderLine, type PspName, type RideStateName } from './relay-protocol.js';
+import { type OrderLine, type PspName, type RelayEventType, type RideStateName } from './relay-protocol.js';
 import type { PspCapabilities } from './psp-capabilities.js';
 import type { Result } from './result.js';
 
@@ -104,6 +104,11 @@ export interface RideView {
   paymentQr: { qrData: string; amount: number; currency: string; expiresAt: string } | null;
   /** `code` is stable and translated by the renderer; `message` is the core's English text. */
   failure: { code: string; message: string } | null;
+  /**
+   * The last relay event about this ride that the tablet refused (it did not match the ride: a
+   * wrong amount, currency, cab or QR). Shown to the driver only; `reason` is the core's English text.
+   */
+  refusedEvent: { type: RelayEventType; reason: string; at: string } | null;
 }
 
 export interface SessionView {

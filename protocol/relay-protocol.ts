@@ -147,7 +147,12 @@ export const rideStateName = z.enum([
 export type RideStateName = z.infer<typeof rideStateName>;
 
 export const tabletStatus = z.object({
-  appVersion: z.string().min(1).max(50),
+  /** Printed by the fleet CLI: no control or format characters (escapes, bidi overrides). */
+  appVersion: z
+    .string()
+    .min(1)
+    .max(50)
+    .regex(/^[^\p{Cc}\p{Cf}\u2028\u2029]+$/u, 'must be printable text (no control or format characters)'),
   rideState: rideStateName,
   outboxDepth: z.number().int().nonnegative(),
 });

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from '../backend-relay/sandbox/hitpay/index.js';
 import { VIPPS_DEMO_CREDENTIALS } from '../backend-relay/sandbox/vipps/settings.js';
+import { terminalField } from '../protocol/terminal-text.js';
 import { hashPin } from '../electron/core/pin.js';
 import { PREVIEW_BUNDLE, buildPreview } from '../electron/preview/build.js';
 import { DEMO_CABS, provisionDemoCabs, writeKioskConfig, type ProvisionedDemoCab } from './lib/demo-cabs.js';
@@ -62,8 +63,9 @@ async function main() {
   const home = resolve(env.CABPAY_HOME);
   mkdirSync(home, { recursive: true });
   const logDir = join(home, 'logs');
+  // A service's log line can carry what a tablet or a PSP sent: never raw to the terminal.
   const echoProblems = (name: string) => (line: string) => {
-    if (/"level":(50|60)/.test(line)) console.error(`[${name}] ${line}`);
+    if (/"level":(50|60)/.test(line)) console.error(`[${name}] ${terminalField(line)}`);
   };
 
   console.log(`cabpay: starting the demo (data and logs in ${home})`);
@@ -87,6 +89,8 @@ async function main() {
 
   const adminTokenFile = join(home, 'relay-admin-token');
   const adminToken = persistentSecret(adminTokenFile, '');
+  // Seals the Vipps webhook secret and check-in tokens in relay.db; kept beside it, like the admin token.
+  const secretsKey = process.env.RELAY_SECRETS_KEY ?? persistentSecret(join(home, 'relay-secrets-key'), '', 32);
 
   const relay = await startRelay(env.RELAY_PORT, env.RELAY_PUBLIC_URL, (relayPort, publicUrl) => ({
     name: 'relay',
@@ -95,6 +99,7 @@ async function main() {
       RELAY_PORT: String(relayPort),
       RELAY_DB: join(home, 'relay.db'),
       RELAY_ADMIN_TOKEN: adminToken,
+      RELAY_SECRETS_KEY: secretsKey,
       HIPS_PUBLIC_KEY_FILE: pemFile,
       RELAY_FLEET_NAME: process.env.RELAY_FLEET_NAME ?? DEMO_FLEET.name,
       RELAY_FLEET_ORG_NUMBER: process.env.RELAY_FLEET_ORG_NUMBER ?? DEMO_FLEET.orgNumber,
@@ -238,8 +243,9 @@ function printSummary(
     const { spec } = cab;
     console.log(`  ${spec.label} ${spec.cabId} — ${psp[spec.psp]}, ${spec.currency}, ${spec.locale}, plate ${spec.plate}`);
     console.log(`    Kiosk (driver tablet):  ${kioskUrls[i]}`);
-    console.log(`    Passenger:              ${cab.passengerHelp}`);
-    if (cab.qrContent) console.log(`    Cab QR content:         ${cab.qrContent}`);
+    // The QR content comes from the PSP (through the relay).
+    console.log(`    Passenger:              ${terminalField(cab.passengerHelp)}`);
+    if (cab.qrContent) console.log(`    Cab QR content:         ${terminalField(cab.qrContent)}`);
   }
   console.log('');
   console.log(`  Relay:                  ${s.relayUrl}   (admin token in ${s.adminTokenFile})`);
@@ -250,8 +256,8 @@ function printSummary(
 }
 
 /** A random secret kept in a file, so restarts of the demo keep working with the same stores. */
-function persistentSecret(file: string, prefix: string): string {
-  if (!existsSync(file)) writeFileSync(file, prefix + randomBytes(24).toString('base64url'), { mode: 0o600 });
+function persistentSecret(file: string, prefix: string, bytes = 24): string {
+  if (!existsSync(file)) writeFileSync(file, prefix + randomBytes(bytes).toString('base64url'), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 

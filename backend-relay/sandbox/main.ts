@@ -5,6 +5,7 @@
  * SANDBOX_LOG_LEVEL (info). Logs `{"msg":"listening","url":…}` once up; SIGINT/SIGTERM close it.
  */
 import pino from 'pino';
+import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { z } from 'zod';
 import { buildSandbox, DEMO_MERCHANT_KEY } from './app.js';
 import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from './hitpay/index.js';
@@ -21,7 +22,8 @@ const envSchema = z.object({
   SANDBOX_MERCHANT_NAME: z.string().trim().min(1).max(100).optional(),
 });
 
-const log = pino({ name: 'sandbox' });
+// Logs carry what merchants and payers send: nothing in them reaches a terminal raw.
+const log = pino({ name: 'sandbox', hooks: { streamWrite: jsonTerminalSafe } });
 
 const parsed = envSchema.safeParse(process.env);
 if (!parsed.success) {
@@ -38,7 +40,7 @@ const sandbox = await buildSandbox({
   publicUrl: env.SANDBOX_PUBLIC_URL,
   merchantKey: env.SANDBOX_MERCHANT_KEY,
   merchantName: env.SANDBOX_MERCHANT_NAME,
-  logger: { name: 'sandbox', level: env.SANDBOX_LOG_LEVEL },
+  logger: { name: 'sandbox', level: env.SANDBOX_LOG_LEVEL, hooks: { streamWrite: jsonTerminalSafe } },
 }).catch((err: unknown) => {
   log.fatal({ err }, `The sandbox could not start (port ${env.SANDBOX_PORT}, db ${env.SANDBOX_DB}).`);
   process.exit(1);

@@ -1,11 +1,14 @@
 /**
  * Relay-made payments, check-ins, refunds and the adapters' key/value table (migration 4).
+ * The meta values and the check-ins' customer tokens are secrets: sealed with the SecretBox
+ * when RELAY_SECRETS_KEY is set.
  * Each method commits before it resolves (plain better-sqlite3 transactions on the relay's
  * main connection; SQLite serializes them with the store writer thread's group commits).
  */
 import type Database from 'better-sqlite3';
 import type { OrderLine, PspName } from '../../protocol/relay-protocol.js';
 import type { CheckIn } from '../psp/psp-adapter.js';
+import { isSealed, SecretKeyError, type SecretBox } from '../secret-box.js';
 
 export type PaymentStatus = 'pending' | 'created' | 'authorized' | 'captured' | 'paid' | 'failed' | 'canceled' | 'expired' | 'refunded';
 /** No further PSP update changes these. */
@@ -160,7 +163,11 @@ export interface MetaStore {
 export class PaymentStore implements MetaStore {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  /** `secrets`: seals the meta values and check-in tokens at rest (RELAY_SECRETS_KEY); null keeps them plain. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly secrets: SecretBox | null = null,
+  ) {
     this.s = {
       metaGet: db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`),
       metaSet: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
@@ -195,17 +202,61 @@ export class PaymentStore implements MetaStore {
          ON CONFLICT DO NOTHING`,
       ),
       finishRefund: db.prepare(`UPDATE refunds SET status = ?, psp_refund_id = ?, ack_json = ?, updated_at = ? WHERE refund_id = ?`),
+      allMeta: db.prepare<[], { key: string; value: string }>(`SELECT key, value FROM meta`),
+      allCheckInTokens: db.prepare<[], { session_id: string; customer_token: string }>(`SELECT session_id, customer_token FROM checkins`),
+      setCheckInToken: db.prepare(`UPDATE checkins SET customer_token = ? WHERE session_id = ?`),
     };
+  }
+
+  // ---- secrets at rest --------------------------------------------------------------------
+
+  private conceal(plain: string, where: string): string {
+    return this.secrets ? this.secrets.seal(plain, where) : plain;
+  }
+
+  private reveal(stored: string, where: string): string {
+    if (!isSealed(stored)) return stored;
+    if (!this.secrets)
+      throw new SecretKeyError(`the stored secret ${where} is encrypted, but RELAY_SECRETS_KEY is not set: set it to the key the database was written with`);
+    return this.secrets.open(stored, where);
+  }
+
+  /**
+   * At start: with a key, seals what was stored in plain text (before the key was set) and
+   * checks that the key opens what is sealed; without one, refuses a database whose secrets are
+   * sealed. Throws SecretKeyError with what to do; returns how many values it sealed now.
+   */
+  protectStoredSecrets(): { sealedNow: number; plain: number } {
+    const values = [
+      ...this.s.allMeta.all().map((r) => ({ stored: r.value, where: `meta:${r.key}`, write: (v: string) => this.s.metaSet.run(r.key, v) })),
+      ...this.s.allCheckInTokens.all().map((r) => ({
+        stored: r.customer_token,
+        where: `checkin:${r.session_id}`,
+        write: (v: string) => this.s.setCheckInToken.run(v, r.session_id),
+      })),
+    ];
+    return this.db.transaction(() => {
+      let sealedNow = 0;
+      for (const value of values) {
+        const plain = this.reveal(value.stored, value.where);
+        if (this.secrets && !isSealed(value.stored)) {
+          value.write(this.secrets.seal(plain, value.where));
+          sealedNow++;
+        }
+      }
+      return { sealedNow, plain: this.secrets ? 0 : values.length };
+    })();
   }
 
   // ---- meta -----------------------------------------------------------------------------
 
   async get(key: string): Promise<string | null> {
-    return this.s.metaGet.get(key)?.value ?? null;
+    const stored = this.s.metaGet.get(key)?.value;
+    return stored === undefined ? null : this.reveal(stored, `meta:${key}`);
   }
 
   async set(key: string, value: string): Promise<void> {
-    this.s.metaSet.run(key, value);
+    this.s.metaSet.run(key, this.conceal(value, `meta:${key}`));
   }
 
   // ---- payments ---------------------------------------------------------------------------
@@ -273,12 +324,14 @@ export class PaymentStore implements MetaStore {
   // ---- check-ins --------------------------------------------------------------------------
 
   async putCheckIn(cabId: string, c: CheckIn): Promise<void> {
-    this.s.putCheckIn.run(c.sessionId, cabId, c.merchantQrId, c.customerToken, c.expiresAt);
+    this.s.putCheckIn.run(c.sessionId, cabId, c.merchantQrId, this.conceal(c.customerToken, `checkin:${c.sessionId}`), c.expiresAt);
   }
 
   async checkIn(cabId: string, sessionId: string): Promise<CheckIn | null> {
     const r = this.s.checkIn.get(sessionId, cabId);
-    return r ? { sessionId: r.session_id, merchantQrId: r.merchant_qr_id, customerToken: r.customer_token, expiresAt: r.expires_at } : null;
+    return r
+      ? { sessionId: r.session_id, merchantQrId: r.merchant_qr_id, customerToken: this.reveal(r.customer_token, `checkin:${r.session_id}`), expiresAt: r.expires_at }
+      : null;
   }
 
   // ---- refunds ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import { cabId } from '../../protocol/relay-protocol.js';
 import { isReleaseFileName } from './release-folder.js';
 import { appKeyModule, generateReleaseKey, rotateReleaseKey, signReleaseFolder, SigningError } from './release-signing.js';
 import { releaseVersion } from './version.js';
+import { terminalField as safe, terminalJson } from '../../protocol/terminal-text.js';
 
 export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options]
   publish <version> [--dir <folder>]      register <RELAY_UPDATES_DIR>/<folder> (default: the version)
@@ -121,8 +122,8 @@ export function parseReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: Re
 
 function rolloutLine(r: any): string {
   if (!r) return 'no rollout yet';
-  const named = r.namedCabs.length ? ` + ${r.namedCabs.join(',')}` : '';
-  return `${r.paused ? 'PAUSED ' : ''}${r.targetVersion} to ${r.percent}%${named}; others on ${r.stableVersion ?? '(nothing)'} (since ${r.updatedAt})`;
+  const named = r.namedCabs.length ? ` + ${(r.namedCabs as unknown[]).map(safe).join(',')}` : '';
+  return `${r.paused ? 'PAUSED ' : ''}${safe(r.targetVersion)} to ${safe(r.percent)}%${named}; others on ${safe(r.stableVersion ?? '(nothing)')} (since ${safe(r.updatedAt)})`;
 }
 
 /** The version in a folder's latest*.yml, for `upload` without --version. */
@@ -138,12 +139,13 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
   const local = await runSigningCommand(argv, deps);
   if (local !== null) return local;
   const { conn, cmd } = parseReleaseCli(argv, env, deps);
-  const out = (json: unknown, text: string) => (conn.json ? JSON.stringify(json, null, 2) : text);
+  // What the relay answers may hold data from tablets (their versions) and operators: escaped.
+  const out = (json: unknown, text: string) => (conn.json ? terminalJson(json) : text);
   const call = (method: string, route: string, body?: unknown) => deps.call(conn, method, route, body);
   switch (cmd.name) {
     case 'publish': {
       const { json } = await call('POST', '/admin/releases', { version: cmd.version, ...(cmd.dir ? { dir: cmd.dir } : {}) });
-      return out(json, `published ${json.version} from ${json.dir}: ${json.channels.join(', ')}; ${json.files.length} files`);
+      return out(json, `published ${safe(json.version)} from ${safe(json.dir)}: ${(json.channels as unknown[]).map(safe).join(', ')}; ${safe(json.files.length)} files`);
     }
     case 'upload': {
       let names: string[];
@@ -163,20 +165,21 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
         });
       }
       const { json } = await call('POST', '/admin/releases', { version });
-      return out(json, `uploaded ${ordered.length} files and published ${json.version}: ${json.channels.join(', ')}`);
+      return out(json, `uploaded ${ordered.length} files and published ${safe(json.version)}: ${(json.channels as unknown[]).map(safe).join(', ')}`);
     }
     case 'list': {
       const { json } = await call('GET', '/admin/releases');
-      const rows = (json.releases as any[]).map((r) => `${r.version}\t${r.dir}\t${r.channels.join(',')}\tpublished=${r.publishedAt}`);
+      const rows = (json.releases as any[]).map((r) => `${safe(r.version)}\t${safe(r.dir)}\t${(r.channels as unknown[]).map(safe).join(',')}\tpublished=${safe(r.publishedAt)}`);
       return out(json, [...(rows.length ? rows : ['no releases published']), `rollout: ${rolloutLine(json.rollout)}`].join('\n'));
     }
     case 'status': {
       const { json } = await call('GET', '/admin/rollout');
-      const pins = (json.pins as any[]).map((p) => `pin\t${p.cabId}\t${p.version}`);
-      const log = (json.log as any[]).slice(0, 10).map((l) => `${l.at}\t${l.action}\t${JSON.stringify(l.detail)}`);
+      const pins = (json.pins as any[]).map((p) => `pin\t${safe(p.cabId)}\t${safe(p.version)}`);
+      const log = (json.log as any[]).slice(0, 10).map((l) => `${safe(l.at)}\t${safe(l.action)}\t${terminalJson(l.detail, 0)}`);
       const f = json.fleet;
-      const counts = (o: Record<string, number>) => Object.entries(o).map(([v, n]) => `${v}: ${n}`).join(', ') || '-';
-      const fleetLines = [`cabs: ${f.cabs}, up to date: ${f.upToDate}`, `running: ${counts(f.running)}`, `offered: ${counts(f.offered)}`];
+      // Keyed by the versions the tablets report.
+      const counts = (o: Record<string, number>) => Object.entries(o).map(([v, n]) => `${safe(v)}: ${safe(n)}`).join(', ') || '-';
+      const fleetLines = [`cabs: ${safe(f.cabs)}, up to date: ${safe(f.upToDate)}`, `running: ${counts(f.running)}`, `offered: ${counts(f.offered)}`];
       return out(json, [`rollout: ${rolloutLine(json.rollout)}`, ...fleetLines, ...pins, ...(log.length ? ['recent:', ...log] : [])].join('\n'));
     }
     case 'rollout':
@@ -192,11 +195,11 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
     }
     case 'pin': {
       const { json } = await call('PUT', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/pin`, { version: cmd.version });
-      return out(json, `cab ${json.cabId} pinned to ${json.pinnedVersion}`);
+      return out(json, `cab ${safe(json.cabId)} pinned to ${safe(json.pinnedVersion)}`);
     }
     case 'unpin': {
       const { json } = await call('DELETE', `/admin/cabs/${encodeURIComponent(cmd.cabId)}/pin`);
-      return out(json, `cab ${json.cabId} follows the rollout again`);
+      return out(json, `cab ${safe(json.cabId)} follows the rollout again`);
     }
   }
 }

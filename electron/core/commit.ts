@@ -25,27 +25,31 @@ import {
   type PayContext,
   type Waiting,
 } from './ride-machine.js';
+import { paymentQrRule } from './payment-qr.js';
 import { isPastExpiry } from './session-clock.js';
 import { readDriverSettings } from './driver-settings.js';
 import { saveReceiptFor } from './receipts.js';
 import { currentLocale } from './snapshot.js';
 import type { KioskStore } from './store.js';
 
+/** What the cab's config says about its PSP beyond the name: where its payment QRs may point. */
+export type PaySettings = Partial<Pick<KioskConfig, 'pspUrl' | 'paymentQr'>>;
+
 /** The cab's PSP and its capabilities (Hips when the caller does not say: the first PSP). */
-export function payContext(psp: PspName = 'hips'): PayContext {
-  return { psp, capabilities: PSP_CAPABILITIES[psp] };
+export function payContext(psp: PspName = 'hips', settings: PaySettings = {}): PayContext {
+  return { psp, capabilities: PSP_CAPABILITIES[psp], paymentQr: paymentQrRule({ psp, ...settings }) };
 }
 
 export function machineContext(
   store: KioskStore,
-  config: Pick<KioskConfig, 'cabId' | 'currency' | 'locale'> & { psp?: PspName },
+  config: Pick<KioskConfig, 'cabId' | 'currency' | 'locale'> & { psp?: PspName } & PaySettings,
   now: string,
   inFlightRideId: string | null,
 ): MachineContext {
   const screenRideId = store.getSetting('screenRideId');
   const sessionId = store.getSetting('currentSessionId');
   return {
-    ...payContext(config.psp),
+    ...payContext(config.psp, { pspUrl: config.pspUrl, paymentQr: config.paymentQr }),
     now,
     cabId: config.cabId,
     currency: config.currency,
@@ -76,6 +80,7 @@ export function eventLookups(store: KioskStore): EventLookups {
     rideByMerchantOrderId: (id) => store.getRideByMerchantOrderId(id),
     session: (id) => store.getSession(id),
     refund: (id) => store.getRefund(id),
+    payment: (rideId) => store.getPayment(rideId),
   };
 }
 
@@ -184,6 +189,8 @@ export function settleDelivery(
 export interface AppliedEvent {
   applied: boolean;
   note?: string;
+  /** Why the tablet refused it (event-checks.ts); the relay is told so in the ack. */
+  rejected?: string;
 }
 
 /** One relay event (already known to be the next seq): its effect and the new lastSeq, together. */
@@ -191,9 +198,13 @@ export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: R
   return store.transaction(() => {
     const decision = decideEvent(ctx, eventLookups(store), event);
     applyEffects(store, decision.effects, ctx.now, ctx.psp);
-    // Recorded even when stale, so the seq moves on.
-    store.recordEvent(event.id, event.seq, event.type, ctx.now);
-    return { applied: decision.applied ?? true, ...(decision.note ? { note: decision.note } : {}) };
+    // Recorded even when stale or refused, so the seq moves on and a resend gets the same answer.
+    store.recordEvent(event.id, event.seq, event.type, ctx.now, decision.rejected ?? null);
+    return {
+      applied: decision.applied ?? true,
+      ...(decision.note ? { note: decision.note } : {}),
+      ...(decision.rejected ? { rejected: decision.rejected } : {}),
+    };
   });
 }
 
@@ -202,7 +213,7 @@ export function expireSessions(store: KioskStore, ctx: MachineContext, paymentSi
   return store.transaction(() => {
     const lookups = eventLookups(store);
     const effects = [
-      ...decideExpiry(ctx, lookups, store.listExpirableSessions()),
+      ...decideExpiry(ctx, lookups, store.listExpirableSessions(ctx.now)),
       ...decideSilence(ctx, lookups, store.listRidesAwaitingConfirmation(), paymentSilenceMs),
     ];
     applyEffects(store, effects, ctx.now);

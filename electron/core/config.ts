@@ -29,6 +29,15 @@ export const kioskConfigSchema = z.object({
   /** Where the kiosk keeps its SQLite database; Electron passes userData. */
   dataDir: z.string().min(1).optional(),
   appVersion: z.string().min(1).default('0.1.0'),
+  /** What a payment QR from the relay may point at (electron/core/README.md, "What the tablet checks"). */
+  paymentQr: z
+    .strictObject({
+      /** Hosts a URL QR may point at; default: the PSP's known hosts and the host of pspUrl. */
+      hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name such as securecheckout.hit-pay.com')).min(1).optional(),
+      /** PayNow proxies (UEN or phone) an EMVCo QR may pay; default: any PayNow proxy. */
+      paynowProxies: z.array(z.string().min(1).max(40)).min(1).optional(),
+    })
+    .optional(),
 }).superRefine((config, ctx) => {
   const problem = relayUrlProblem(config);
   if (problem) ctx.addIssue({ code: 'custom', path: ['relayUrl'], message: problem });

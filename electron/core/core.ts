@@ -5,13 +5,14 @@
  */
 import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
+import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
 import { logStart, relayEvent, type LogStartAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
 import { defaultExtras, readDriverSettings } from './driver-settings.js';
-import { afterAttempt, isLocked, verifyPin, type PinAttemptState } from './pin.js';
+import { afterAttempt, describeWait, isLocked, verifyPin, type PinAttemptState } from './pin.js';
 import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
@@ -33,6 +34,7 @@ import type { DeliveryResult, PspClient } from './psp/psp-client.js';
 import { createRelayPaymentClient } from './psp/relay-payment-client.js';
 import { RelayClient, type RelayConnectivity } from './relay-client.js';
 import { relayLinkSecurity } from './relay-link.js';
+import { EventIntake } from './event-intake.js';
 import { DEFAULT_PAYMENT_SILENCE_MS, paymentDeadline, type MachineContext } from './ride-machine.js';
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
@@ -55,6 +57,9 @@ export interface KioskCoreOptions {
   driver?: DriverConfig;
 }
 
+/** How long one batch of relay events may hold the event loop before the rest waits a turn. */
+export const EVENT_BATCH_BUDGET_MS = 15;
+
 /** How long the driver settings stay open after the PIN, without a save or a lock. */
 export const SETTINGS_UNLOCK_MS = 2 * 60_000;
 
@@ -69,12 +74,14 @@ class Core implements KioskCore {
   private store: KioskStore | null = null;
   private outbox: OutboxWorker | null = null;
   private relay: RelayClient | null = null;
+  private intake: EventIntake | null = null;
   private relayState: RelayConnectivity = 'connecting';
   private relayProblem: 'unauthorized' | null = null;
   private receipts: ReceiptPublisher | null = null;
   /** Driver settings are open until this time (ms); kept in memory, so a restart locks them. */
   private unlockedUntil = 0;
   private relockTimer: NodeJS.Timeout | null = null;
+  private lockoutTimer: NodeJS.Timeout | null = null;
   private readonly expiry = new ExpiryTimer(() => this.afterChange());
   private readonly listeners = new Set<(s: KioskSnapshot) => void>();
   private snapshot: KioskSnapshot | null = null;
@@ -87,7 +94,8 @@ class Core implements KioskCore {
   ) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
-    this.logger = options.logger ?? pino({ name: 'kiosk-core', level: process.env.LOG_LEVEL ?? 'info' });
+    // What the relay sends can end up in a log line: nothing in it reaches a terminal raw.
+    this.logger = options.logger ?? pino({ name: 'kiosk-core', level: process.env.LOG_LEVEL ?? 'info', hooks: { streamWrite: jsonTerminalSafe } });
   }
 
   async start(): Promise<void> {
@@ -133,13 +141,18 @@ class Core implements KioskCore {
       { now: this.now, random: this.random, ...(this.options.backoff ? { backoff: this.options.backoff } : {}) },
       this.logger.child({ part: 'outbox' }),
     );
+    this.intake = new EventIntake({
+      applyBatch: (raws) => this.applyEventBatch(raws),
+      onFlood: () => this.relay?.dropConnection('it sent more events than a relay keeps in flight'),
+      logger: this.logger.child({ part: 'relay-events' }),
+    });
     this.relay = new RelayClient({
       relayUrl: this.config.relayUrl,
       tls: link.value.tls,
       cabId: this.config.cabId,
       deviceToken: this.config.deviceToken,
       lastSeq: () => this.store?.lastSeq() ?? 0,
-      onEvent: (raw) => this.handleRelayEvent(raw),
+      onEvent: (raw, ack) => this.intake?.push(raw, ack),
       onLogStart: (raw) => this.handleLogStart(raw),
       onConnectivity: (state, _detail, problem) => this.setConnectivity(state, problem ?? null),
       random: this.random,
@@ -163,6 +176,7 @@ class Core implements KioskCore {
     if (pruned > 0) this.logger.info({ pruned }, 'pruned old applied-event records');
     const problems = checkStoreInvariants(store, PSP_CAPABILITIES[this.config.psp]);
     if (problems.length > 0) this.logger.error({ problems }, 'the kiosk store is inconsistent; report this with kiosk.db attached');
+    this.armLockoutEnd(store);
     this.afterChange();
     this.outbox.start();
     this.relay.start();
@@ -177,9 +191,13 @@ class Core implements KioskCore {
     const store = this.store;
     if (!store) return;
     this.relay?.stop();
+    this.intake?.stop();
+    this.intake = null;
     this.receipts?.stop();
     this.receipts = null;
     if (this.relockTimer) clearTimeout(this.relockTimer);
+    if (this.lockoutTimer) clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = null;
     await this.outbox?.stop();
     // The relay stops seeing us now; after a restart the screen shows how long we were away.
     if (store.getSetting('offlineSince') === null) store.setSetting('offlineSince', this.now().toISOString());
@@ -244,7 +262,10 @@ class Core implements KioskCore {
       return fail('pin_not_configured', 'No driver PIN is set for this cab. Ask the fleet to add driverPinHash to the kiosk config.');
     const attempts = this.pinAttempts(store);
     if (isLocked(attempts, now))
-      return fail('pin_locked_out', `Too many wrong PINs. Try again after ${attempts.lockedUntil}.`);
+      return fail(
+        'pin_locked_out',
+        `Too many wrong PINs. Try again in ${describeWait(Date.parse(attempts.lockedUntil!) - now.getTime())} (at ${attempts.lockedUntil}).`,
+      );
     const right = verifyPin(command.pin, hash);
     const next = afterAttempt(attempts, right, now);
     store.transaction(() => {
@@ -252,14 +273,34 @@ class Core implements KioskCore {
       store.setSetting('pinLockedUntil', next.lockedUntil);
     });
     if (!right) {
-      this.logger.warn({ lockedUntil: next.lockedUntil }, 'wrong driver PIN');
-      return fail(next.lockedUntil ? 'pin_locked_out' : 'pin_wrong', next.lockedUntil ? 'Too many wrong PINs: the settings are locked for a minute.' : 'Wrong PIN. Try again.');
+      this.logger.warn({ failures: next.failures, lockedUntil: next.lockedUntil }, 'wrong driver PIN');
+      if (!next.lockedUntil) return fail('pin_wrong', 'Wrong PIN. Try again.');
+      this.armLockoutEnd(store);
+      return fail(
+        'pin_locked_out',
+        `Too many wrong PINs. The settings are locked for ${describeWait(Date.parse(next.lockedUntil) - now.getTime())} (until ${next.lockedUntil}).`,
+      );
     }
     this.unlockedUntil = now.getTime() + SETTINGS_UNLOCK_MS;
     if (this.relockTimer) clearTimeout(this.relockTimer);
     this.relockTimer = setTimeout(() => this.relock(), SETTINGS_UNLOCK_MS);
     this.relockTimer.unref?.();
     return ok(null);
+  }
+
+  /** The screen shows the lockout while it lasts: publish again when it ends. */
+  private armLockoutEnd(store: KioskStore): void {
+    if (this.lockoutTimer) clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = null;
+    const until = this.pinAttempts(store).lockedUntil;
+    const waitMs = until ? Date.parse(until) - this.now().getTime() : 0;
+    if (!(waitMs > 0)) return;
+    // A few ms late rather than early, so the lock has ended when the snapshot is built.
+    this.lockoutTimer = setTimeout(() => {
+      this.lockoutTimer = null;
+      this.publish();
+    }, Math.min(waitMs + 5, 2 ** 31 - 1));
+    this.lockoutTimer.unref?.();
   }
 
   private relock(): void {
@@ -327,38 +368,76 @@ class Core implements KioskCore {
 
   // ---- inputs ---------------------------------------------------------------------------
 
-  private handleRelayEvent(raw: unknown): RelayEventAck | null {
+  /**
+   * Applies the first relay events of `raws` in one transaction, for at most
+   * EVENT_BATCH_BUDGET_MS, and returns an answer for each one taken (null: leave it unacked).
+   * The answers go out only after the commit.
+   */
+  private applyEventBatch(raws: unknown[]): (RelayEventAck | null)[] {
     const store = this.store;
-    if (!store) return null;
+    if (!store) return [];
+    const started = performance.now();
+    const answers: (RelayEventAck | null)[] = [];
+    let changed = false;
+    try {
+      store.transaction(() => {
+        for (const raw of raws) {
+          if (answers.length > 0 && performance.now() - started > EVENT_BATCH_BUDGET_MS) break;
+          const outcome = this.decideRelayEvent(store, raw);
+          answers.push(outcome.answer);
+          changed ||= outcome.changed;
+        }
+      });
+    } catch (err) {
+      this.logger.error({ err, events: answers.length }, 'relay events failed to commit; leaving them unacked for redelivery');
+      return answers.map(() => null);
+    }
+    if (changed) this.afterChange();
+    return answers;
+  }
+
+  /** One relay event inside the batch's transaction: its answer, and whether the store changed. */
+  private decideRelayEvent(store: KioskStore, raw: unknown): { answer: RelayEventAck | null; changed: boolean } {
     const parsed = relayEvent.safeParse(raw);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       this.logger.error({ problems }, 'invalid relay event refused');
-      return fail('invalid_event', `The tablet could not read this event (${problems}).`);
+      return { answer: fail('invalid_event', `The tablet could not read this event (${problems}).`), changed: false };
     }
     const event = parsed.data;
     const log = this.logger.child({ eventId: event.id, seq: event.seq, type: event.type });
     const lastSeq = store.lastSeq();
-    if (event.seq <= lastSeq || store.isEventApplied(event.id)) {
-      if (store.isEventApplied(event.id)) log.debug({ lastSeq }, 'duplicate relay event acked without effect');
+    const known = store.appliedEvent(event.id);
+    // A known event gets the answer it got the first time: a refusal stays a refusal.
+    const again = (): RelayEventAck => (known?.rejection ? fail('rejected', known.rejection) : ok({ applied: false }));
+    if (event.seq <= lastSeq) {
+      if (known) log.debug({ lastSeq }, 'duplicate relay event acked without effect');
       else log.warn({ lastSeq }, 'relay event with an old seq but a new id, ignored: was the relay database reset? Re-provision this cab');
-      return ok({ applied: false });
+      return { answer: again(), changed: false };
     }
     if (event.seq !== lastSeq + 1) {
       log.warn({ lastSeq }, 'gap in relay events; leaving unacked so the relay redelivers in order');
-      return null;
+      return { answer: null, changed: false };
     }
-    let applied: boolean;
     try {
+      if (known) {
+        // The relay sent an event it already delivered under a new seq: a duplicate, but delivery must move on.
+        store.transaction(() => store.recordRepeatedEvent(event.id, event.seq));
+        log.warn({ firstSeq: known.seq }, 'relay event id seen before under another seq; acked as a duplicate');
+        return { answer: again(), changed: true };
+      }
       const result = applyRelayEvent(store, this.context(store), event);
-      applied = result.applied;
-      log.info({ applied, ...(result.note ? { note: result.note } : {}) }, 'relay event applied');
+      if (result.rejected) {
+        log.warn({ reason: result.rejected }, 'relay event refused: it does not match this tablet’s records');
+        return { answer: fail('rejected', result.rejected), changed: true };
+      }
+      log.info({ applied: result.applied, ...(result.note ? { note: result.note } : {}) }, 'relay event applied');
+      return { answer: ok({ applied: result.applied }), changed: true };
     } catch (err) {
+      // Only this event's savepoint is rolled back; the ones after it are gaps now.
       log.error({ err }, 'relay event failed to commit; leaving unacked for redelivery');
-      return null;
+      return { answer: null, changed: false };
     }
-    this.afterChange();
-    return ok({ applied });
   }
 
   /**
@@ -438,7 +517,7 @@ class Core implements KioskCore {
         return deadline === null ? [] : [new Date(deadline).toISOString()];
       });
       this.expiry.arm(
-        [...store.listExpirableSessions().map((s) => s.expiresAt), ...confirmations].filter((e) => Date.parse(e) > now.getTime()),
+        [store.nextSessionExpiry(now.toISOString()), ...confirmations].filter((e): e is string => e !== null && Date.parse(e) > now.getTime()),
         now.getTime(),
       );
     } catch (err) {

@@ -103,6 +103,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX refunds_by_ride ON refunds(ride_id, requested_at);
   CREATE INDEX payments_by_paid_at ON payments(paid_at);
   `,
+  // 5: why the tablet refused a relay event (null: applied or stale), so a resend gets the same answer
+  `
+  ALTER TABLE applied_events ADD COLUMN rejection TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

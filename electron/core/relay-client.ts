@@ -27,8 +27,8 @@ export interface RelayClientOptions {
   deviceToken: string;
   /** Read at every (re)connect, so the relay replays exactly what we have not applied. */
   lastSeq: () => number;
-  /** Returns the ack, or null to leave the event unacked (a gap: the relay redelivers in order). */
-  onEvent: (raw: unknown) => RelayEventAck | null;
+  /** Takes the event; `ack` is called once it is committed (never for a gap: the relay redelivers in order). */
+  onEvent: (raw: unknown, ack: (answer: RelayEventAck) => void) => void;
   /** `log.start`: the relay's log continues at firstSeq (what came before was pruned). */
   onLogStart: (raw: unknown) => LogStartAck;
   /** `problem` is 'unauthorized' when the relay refused the device token (re-provision the cab). */
@@ -88,8 +88,7 @@ export class RelayClient {
     });
 
     socket.on(SOCKET_EVENTS.relayEvent, (raw: unknown, ack?: (answer: RelayEventAck) => void) => {
-      const answer = o.onEvent(raw);
-      if (answer && typeof ack === 'function') ack(answer);
+      o.onEvent(raw, typeof ack === 'function' ? ack : () => {});
     });
     socket.on(SOCKET_EVENTS.logStart, (raw: unknown, ack?: (answer: LogStartAck) => void) => {
       const answer = o.onLogStart(raw);
@@ -109,6 +108,15 @@ export class RelayClient {
       if (!this.closed && this.socket && !this.socket.connected) this.socket.connect();
     }, delay);
     this.retryTimer.unref?.();
+  }
+
+  /** Ends this connection (the relay misbehaves) and connects again after a backoff. */
+  dropConnection(reason: string): void {
+    const socket = this.socket;
+    if (!socket?.connected) return;
+    this.options.logger.warn({ reason }, 'dropping the relay connection');
+    // The disconnect handler sees an inactive socket and schedules the reconnect.
+    socket.disconnect();
   }
 
   get connected(): boolean {

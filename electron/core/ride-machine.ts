@@ -15,6 +15,7 @@ import { formatMoney, maxTip, minorAmount } from '../../protocol/money.js';
 import type { PspCapabilities } from '../../protocol/psp-capabilities.js';
 import type { OrderLine, PspName, RelayEvent } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
+import { refusalOf } from './event-checks.js';
 import { DEFAULT_VAT_RATE, defaultLabel } from './line-defaults.js';
 import {
   idempotencyKeyFor,
@@ -27,6 +28,7 @@ import {
   type Ride,
   type Session,
 } from './model.js';
+import type { PaymentQrRule } from './payment-qr.js';
 import { isPastExpiry, isSessionLive } from './session-clock.js';
 
 export type Effect =
@@ -40,12 +42,22 @@ export type Effect =
   | { type: 'addRefund'; rideId: string; amount: number }
   | { type: 'saveRefund'; refund: RefundRecord }
   | { type: 'dropRefundOutbox'; refundId: string }
-  | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings'; value: string };
+  | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings' | 'refusedEvent'; value: string };
 
 /** The PSP this cab pays with and what it asks of the tablet. */
 export interface PayContext {
   psp: PspName;
   capabilities: PspCapabilities;
+  /** What a payment QR from the relay may point at (payment-qr.ts). */
+  paymentQr: PaymentQrRule;
+}
+
+/** A refused relay event about the ride on screen, kept for the driver's warning (setting `refusedEvent`). */
+export interface RefusedEventNotice {
+  rideId: string;
+  type: RelayEvent['type'];
+  reason: string;
+  at: string;
 }
 
 export interface MachineContext extends PayContext {
@@ -106,7 +118,7 @@ export function needsSession(ride: Ride | null): ride is Ride {
  * the PSP), or a payment.request to the relay (relayMakesPayment), bound to the session when the
  * PSP needs one. Any older queued attempt is dropped first, so a ride never has two.
  */
-export function startOrderAttempt(ride: Ride, session: Session | null, now: string, pay: PayContext): Effect[] {
+export function startOrderAttempt(ride: Ride, session: Session | null, now: string, pay: Pick<PayContext, 'psp' | 'capabilities'>): Effect[] {
   const attempt = ride.attempt + 1;
   const next: Ride = {
     ...ride,
@@ -485,19 +497,35 @@ export interface EventLookups {
   rideByMerchantOrderId(merchantOrderId: string): Ride | null;
   session(sessionId: string): Session | null;
   refund?(refundId: string): RefundRecord | null;
+  payment?(rideId: string): (PaymentRecord & { refundedAmount: number }) | null;
 }
 
 export interface EventDecision {
   effects: Effect[];
   /** Why nothing happened, or what is odd, for the log. */
   note?: string;
-  /** False when the event was stale (an older attempt, an unknown ride): acked `{applied: false}`. */
+  /** False when the event was stale (an older attempt, a ride that moved on): acked `{applied: false}`. */
   applied?: boolean;
+  /** Set when the event failed the tablet's checks (event-checks.ts): acked `rejected`, nothing applied. */
+  rejected?: string;
 }
 
 const ignored = (note: string): EventDecision => ({ effects: [], note, applied: false });
 
 export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: RelayEvent): EventDecision {
+  const refusal = refusalOf(ctx, lookups, event);
+  if (refusal) {
+    // Only the driver's warning changes, and only when the event was about the ride on screen.
+    const notice: RefusedEventNotice | null =
+      refusal.rideId !== null && refusal.rideId === ctx.screenRide?.rideId
+        ? { rideId: refusal.rideId, type: event.type, reason: refusal.reason, at: ctx.now }
+        : null;
+    return {
+      effects: notice ? [{ type: 'setSetting', key: 'refusedEvent', value: JSON.stringify(notice) }] : [],
+      applied: false,
+      rejected: `${event.type} refused: ${refusal.reason}`,
+    };
+  }
   switch (event.type) {
     case 'qr.session.started': {
       const d = event.data;
@@ -547,9 +575,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const ride = lookups.rideByMerchantOrderId(d.merchantOrderId);
       if (!ride) return { effects: [], note: 'payment for an order this tablet does not know' };
       const note =
-        d.orderAmount !== orderAmountOf(ride.lines)
-          ? `paid order amount ${d.orderAmount} differs from the ride's ${orderAmountOf(ride.lines)}`
-          : ride.state === 'paid'
+        ride.state === 'paid'
             ? 'ride was already marked paid; the PSP payment replaces that record'
             : ride.tipAmount !== null && ride.tipAmount !== d.tipAmount
               ? `paid tip ${d.tipAmount} differs from the tip picked on the tablet (${ride.tipAmount})`
@@ -628,11 +654,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
         attempt: d.attempt ?? null,
         paymentRequestId: d.paymentRequestId ?? null,
       };
-      const expected = orderAmountOf(ride.lines) + (ride.tipAmount ?? 0);
-      return {
-        effects: [{ type: 'saveRide', ride: { ...ride, paymentQr } }],
-        ...(d.amount !== expected ? { note: `payment QR amount ${d.amount} differs from fare + tip ${expected}` } : {}),
-      };
+      return { effects: [{ type: 'saveRide', ride: { ...ride, paymentQr } }] };
     }
   }
 }

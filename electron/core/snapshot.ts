@@ -6,9 +6,12 @@ import {
   type KioskSnapshot,
   type Locale,
   type RecentPaymentView,
+  type RideView,
   type ThemeSetting,
 } from '../../protocol/kiosk-api.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
+import { relayEvent, type RelayEventType } from '../../protocol/relay-protocol.js';
+import { z } from 'zod';
 import { readDriverSettings } from './driver-settings.js';
 import { receiptUrlFor } from './receipts.js';
 import type { KioskConfig } from './config.js';
@@ -50,6 +53,25 @@ export function recentPayments(store: KioskStore): RecentPaymentView[] {
       },
     ];
   });
+}
+
+const refusedEventNotice = z.object({
+  rideId: z.string(),
+  type: z.enum(relayEvent.options.map((o) => o.shape.type.value) as [RelayEventType, ...RelayEventType[]]),
+  reason: z.string(),
+  at: z.string(),
+});
+
+/** The driver's warning about a refused relay event, if it concerns `rideId`. */
+export function refusedEventFor(store: KioskStore, rideId: string): RideView['refusedEvent'] {
+  const text = store.getSetting('refusedEvent');
+  if (!text) return null;
+  try {
+    const notice = refusedEventNotice.parse(JSON.parse(text));
+    return notice.rideId === rideId ? { type: notice.type, reason: notice.reason, at: notice.at } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function currentTheme(store: KioskStore): ThemeSetting {
@@ -122,6 +144,7 @@ export function buildSnapshot(
         expiresAt: ride.paymentQr.expiresAt,
       },
       failure: ride.failure,
+      refusedEvent: refusedEventFor(store, ride.rideId),
     },
     session: session && {
       sessionId: session.sessionId,

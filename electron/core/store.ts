@@ -146,6 +146,8 @@ export type SettingKey =
   | 'locale'
   | 'theme'
   | 'lastSeq'
+  // the floor a log.start raised lastSeq to (invariants.ts)
+  | 'logStartFloor'
   | 'offlineSince'
   | 'screenRideId'
   | 'currentSessionId'
@@ -153,7 +155,9 @@ export type SettingKey =
   | 'driverSettings'
   // PIN attempts: failures in a row and the lockout end (pin.ts)
   | 'pinFailures'
-  | 'pinLockedUntil';
+  | 'pinLockedUntil'
+  // the last relay event refused about the ride on screen (JSON), for the driver's warning
+  | 'refusedEvent';
 
 export interface StoredReceipt {
   rideId: string;
@@ -232,6 +236,8 @@ export class KioskStore {
       const lastSeq = this.lastSeq();
       if (seq <= lastSeq) return lastSeq;
       this.setSetting('lastSeq', String(seq));
+      // Remembered so the invariants can tell this floor from a lost applied event.
+      this.setSetting('logStartFloor', String(seq));
       return seq;
     });
   }
@@ -240,16 +246,29 @@ export class KioskStore {
   isEventApplied(eventId: string): boolean {
     return this.db.prepare('SELECT 1 FROM applied_events WHERE event_id = ?').get(eventId) !== undefined;
   }
+  /** A known event: the seq it was last delivered under, and why it was refused (null if it was not). */
+  appliedEvent(eventId: string): { seq: number; rejection: string | null } | null {
+    const row = this.db.prepare('SELECT seq, rejection FROM applied_events WHERE event_id = ?').get(eventId) as Row | undefined;
+    return row ? { seq: row.seq as number, rejection: (row.rejection as string | null) ?? null } : null;
+  }
+  /**
+   * A known event id delivered again under the next seq (a relay bug): nothing is applied, but
+   * the seq moves on so delivery does too. The record keeps the seq it was last seen under.
+   */
+  recordRepeatedEvent(eventId: string, seq: number): void {
+    this.db.prepare('UPDATE applied_events SET seq = ? WHERE event_id = ?').run(seq, eventId);
+    this.setSetting('lastSeq', String(seq));
+  }
   /** Old applied events only guard against duplicates that seq already rules out; keep the latest. */
   pruneAppliedEvents(appliedBefore: string): number {
     return this.db
       .prepare('DELETE FROM applied_events WHERE applied_at < ? AND seq < ?')
       .run(appliedBefore, this.lastSeq()).changes;
   }
-  recordEvent(eventId: string, seq: number, type: string, appliedAt: string): void {
+  recordEvent(eventId: string, seq: number, type: string, appliedAt: string, rejection: string | null = null): void {
     this.db
-      .prepare('INSERT INTO applied_events (event_id, seq, type, applied_at) VALUES (?, ?, ?, ?)')
-      .run(eventId, seq, type, appliedAt);
+      .prepare('INSERT INTO applied_events (event_id, seq, type, applied_at, rejection) VALUES (?, ?, ?, ?, ?)')
+      .run(eventId, seq, type, appliedAt, rejection);
     this.setSetting('lastSeq', String(seq));
   }
 
@@ -341,17 +360,29 @@ export class KioskStore {
         rideId: session.rideId,
       });
   }
-  /** Sessions whose expiry still matters: ready ones, and those whose ride's order has not gone out. */
-  listExpirableSessions(): Session[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT * FROM sessions WHERE state = 'ready'
-             OR (state = 'in_use' AND ride_id IN (SELECT ride_id FROM rides WHERE order_status = 'queued'))
-           ORDER BY expires_at`,
-        )
-        .all() as Row[]
-    ).map(sessionFromRow);
+  /**
+   * Sessions whose expiry still matters: ready ones, and those whose ride's order has not gone
+   * out; with `dueBy`, only those expired by then. (julianday reads the relay's UTC offsets.)
+   */
+  listExpirableSessions(dueBy?: string): Session[] {
+    const expirable = `(state = 'ready' OR (state = 'in_use' AND ride_id IN (SELECT ride_id FROM rides WHERE order_status = 'queued')))`;
+    const rows =
+      dueBy === undefined
+        ? this.db.prepare(`SELECT * FROM sessions WHERE ${expirable} ORDER BY expires_at`).all()
+        : this.db.prepare(`SELECT * FROM sessions WHERE ${expirable} AND julianday(expires_at) <= julianday(?) ORDER BY expires_at`).all(dueBy);
+    return (rows as Row[]).map(sessionFromRow);
+  }
+  /** The next expiry after `after` among the expirable sessions (for the one expiry timer). */
+  nextSessionExpiry(after: string): string | null {
+    const row = this.db
+      .prepare(
+        `SELECT expires_at FROM sessions
+           WHERE (state = 'ready' OR (state = 'in_use' AND ride_id IN (SELECT ride_id FROM rides WHERE order_status = 'queued')))
+             AND julianday(expires_at) > julianday(?)
+           ORDER BY julianday(expires_at) LIMIT 1`,
+      )
+      .get(after) as Row | undefined;
+    return row ? (row.expires_at as string) : null;
   }
 
   // ---- outbox ----

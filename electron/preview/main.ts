@@ -8,12 +8,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
+import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { z } from 'zod';
 import { loadKioskConfig, type KioskConfig } from '../core/config.js';
 import { loadDriverConfig } from '../core/driver-config.js';
 import { startPreviewHost } from './host.js';
 
-const log = pino({ name: 'preview' });
+// The core logs what the relay sends: nothing in it reaches a terminal raw.
+const log = pino({ name: 'preview', hooks: { streamWrite: jsonTerminalSafe } });
 
 const previewEnv = z.object({
   KIOSK_CONFIG: z

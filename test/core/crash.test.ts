@@ -50,6 +50,13 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
+/** What the PSP reports paid for a create-order body: its cart's amount and a small tip. */
+function paidFor(body: unknown, pspOrderId: string) {
+  const order = body as { order_id: string; cart: { items: { unit_price: number; quantity: number }[] } };
+  const orderAmount = order.cart.items.reduce((sum, item) => sum + item.unit_price * item.quantity, 0);
+  return { merchantOrderId: order.order_id, pspOrderId, currency: 'SEK', orderAmount, tipAmount: 100, totalAmount: orderAmount + 100 };
+}
+
 describe('crash safety', () => {
   it('keeps the store consistent across repeated SIGKILLs, and never pays an order twice', async () => {
     const relay = await new TestRelay().start();
@@ -67,7 +74,7 @@ describe('crash safety', () => {
         const orderId = (call.body as { order_id: string }).order_id;
         if (paidOrders.has(orderId)) continue;
         paidOrders.add(orderId);
-        relay.push('order.paid', { merchantOrderId: orderId, pspOrderId: `psp-${paidOrders.size}`, currency: 'SEK', orderAmount: 0, tipAmount: 100, totalAmount: 100 });
+        relay.push('order.paid', paidFor(call.body, `psp-${paidOrders.size}`));
       }
     }, 40);
     cleanups.push(async () => clearInterval(world));
@@ -98,7 +105,7 @@ describe('crash safety', () => {
       const orderId = (call.body as { order_id: string }).order_id;
       if (!paidOrders.has(orderId)) {
         paidOrders.add(orderId);
-        relay.push('order.paid', { merchantOrderId: orderId, pspOrderId: 'late', currency: 'SEK', orderAmount: 0, tipAmount: 100, totalAmount: 100 });
+        relay.push('order.paid', paidFor(call.body, 'late'));
       }
     }
     const lastSeq = relay.events.length;

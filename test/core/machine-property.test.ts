@@ -18,13 +18,16 @@ import {
 import { checkStoreInvariants } from '../../electron/core/invariants.js';
 import { isPastExpiry } from '../../electron/core/session-clock.js';
 import { KioskStore } from '../../electron/core/store.js';
+import { maxTip } from '../../protocol/money.js';
+import { orderAmountOf } from '../../electron/core/model.js';
 import { tempDir } from './helpers.js';
 
 type Action =
   | { t: 'cmd'; cmd: KioskCommand }
   | { t: 'session'; expiresInS: number }
   | { t: 'sessionEnd'; idx: number; how: 'canceled' | 'timed_out' }
-  | { t: 'paid'; idx: number; tip: number }
+  /** honest: the ride's own fare; otherwise a fixed 1,000 whatever the ride's fare (a lying relay). */
+  | { t: 'paid'; idx: number; tip: number; honest: boolean }
   | { t: 'failed'; idx: number }
   | { t: 'deliver'; outcome: 'success' | 'definitive' }
   | { t: 'time'; seconds: number; sweep: boolean };
@@ -45,7 +48,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: command.map((cmd) => ({ t: 'cmd', cmd }) as const) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 600 }).map((expiresInS) => ({ t: 'session', expiresInS }) as const) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('sessionEnd' as const), idx: fc.nat(), how: fc.constantFrom('canceled' as const, 'timed_out' as const) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('paid' as const), idx: fc.nat(), tip: fc.integer({ min: 0, max: 2_000 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('paid' as const), idx: fc.nat(), tip: fc.integer({ min: 0, max: 2_000 }), honest: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('failed' as const), idx: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('deliver' as const), outcome: fc.constantFrom('success' as const, 'success' as const, 'definitive' as const) }) },
   // The expiry sweep runs on a timer, so the outbox may look at a session before the sweep has.
@@ -67,6 +70,9 @@ function runScenario(actions: Action[]): void {
   const event = (type: RelayEvent['type'], data: unknown): RelayEvent =>
     ({ seq: ++seq, id: `e${seq}`, type, occurredAt: now(), data }) as RelayEvent;
   const rides = () => store.db.prepare('SELECT ride_id, merchant_order_id, psp_order_id FROM rides ORDER BY started_at, ride_id').all() as { ride_id: string; merchant_order_id: string; psp_order_id: string | null }[];
+  // Everything but the event log and the driver's warning: what a refused event must leave alone.
+  const records = () =>
+    ['rides', 'payments', 'sessions', 'outbox', 'refunds', 'receipts'].map((table) => store.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all());
 
   try {
     for (const [step, a] of actions.entries()) {
@@ -91,8 +97,14 @@ function runScenario(actions: Action[]): void {
           const ride = all[a.idx % Math.max(1, all.length)];
           const merchantOrderId = ride?.merchant_order_id ?? 'CAB-7.unknown';
           if (a.t === 'paid') {
-            applyRelayEvent(store, ctx(), event('order.paid', { merchantOrderId, pspOrderId: `o-${merchantOrderId}`, currency: 'SEK', orderAmount: 1_000, tipAmount: a.tip, totalAmount: 1_000 + a.tip }));
-            if (ride) paidByPsp.add(ride.ride_id);
+            const fare = ride ? orderAmountOf(store.getRide(ride.ride_id)!.lines) : 1_000;
+            const orderAmount = a.honest ? fare : 1_000;
+            const before = records();
+            const result = applyRelayEvent(store, ctx(), event('order.paid', { merchantOrderId, pspOrderId: `o-${merchantOrderId}`, currency: 'SEK', orderAmount, tipAmount: a.tip, totalAmount: orderAmount + a.tip }));
+            if (result.rejected) expect(records(), `a refused payment changes nothing: ${result.rejected}`).toEqual(before);
+            else if (ride) paidByPsp.add(ride.ride_id);
+            // The tablet takes no payment whose amounts differ from the ride's fare or whose tip is over the cap.
+            if (orderAmount !== fare || a.tip > maxTip(fare)) expect(result.rejected).toBeDefined();
           } else {
             applyRelayEvent(store, ctx(), event('order.failed', { merchantOrderId, pspOrderId: ride?.psp_order_id ?? '', reason: 'declined' }));
           }
@@ -157,7 +169,8 @@ describe('ride machine and store, under any interleaving', () => {
       { t: 'deliver', outcome: 'success' },
       { t: 'session', expiresInS: 300 },
       { t: 'deliver', outcome: 'success' },
-      { t: 'paid', idx: 0, tip: 500 },
+      { t: 'paid', idx: 0, tip: 500, honest: false },
+      { t: 'paid', idx: 0, tip: 500, honest: true },
       { t: 'failed', idx: 0 },
       { t: 'cmd', cmd: { name: 'dismiss' } },
     ]);

@@ -10,6 +10,7 @@ import type { KioskConfig } from '../../electron/core/config.js';
 import { hashPin } from '../../electron/core/pin.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { quietLogger, TestRelay, testConfig, waitFor, waitForState } from './helpers.js';
+import { paynowQr } from './paynow.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -79,14 +80,15 @@ describe('kiosk core with a relay-made payment (HitPay)', () => {
     await waitForState(core, (s) => s.ride?.order === 'created', 5_000, 'payment request held by the relay');
 
     const expiresAt = new Date(Date.now() + 300_000).toISOString();
-    relay.push('payment.qr', { rideId, attempt: 1, paymentRequestId: 'pr-1', qrData: '00020101021226580011SG.PAYNOW', amount: 2_200, currency: 'SGD', expiresAt });
+    const qrData = paynowQr(2_200);
+    relay.push('payment.qr', { rideId, attempt: 1, paymentRequestId: 'pr-1', qrData, amount: 2_200, currency: 'SGD', expiresAt });
     const shown = await waitForState(core, (s) => s.ride?.paymentQr !== null, 5_000, 'payment QR');
-    expect(shown.ride).toMatchObject({ state: 'awaiting_payment', tipAmount: 200, paymentQr: { qrData: '00020101021226580011SG.PAYNOW', amount: 2_200, currency: 'SGD', expiresAt } });
+    expect(shown.ride).toMatchObject({ state: 'awaiting_payment', tipAmount: 200, paymentQr: { qrData, amount: 2_200, currency: 'SGD', expiresAt } });
     // A QR of another attempt is acked without effect.
     relay.push('payment.qr', { rideId, attempt: 7, qrData: 'stale', amount: 2_200, currency: 'SGD', expiresAt });
     await waitFor(() => relay.acks.find((a) => a.seq === 2), 5_000, 'ack of the stale QR');
     expect(relay.acks.find((a) => a.seq === 2)!.answer).toEqual({ ok: true, value: { applied: false } });
-    expect(core.getState().ride?.paymentQr?.qrData).toBe('00020101021226580011SG.PAYNOW');
+    expect(core.getState().ride?.paymentQr?.qrData).toBe(qrData);
 
     const merchantOrderId = `CAB-7.${rideId}`;
     relay.push('order.paid', { merchantOrderId, pspOrderId: 'hp-pay-1', currency: 'SGD', orderAmount: 2_000, tipAmount: 200, totalAmount: 2_200 });

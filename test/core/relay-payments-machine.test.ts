@@ -14,6 +14,7 @@ import { recentPayments } from '../../electron/core/snapshot.js';
 import { KioskStore } from '../../electron/core/store.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { tempDir } from './helpers.js';
+import { paynowQr } from './paynow.js';
 
 const NOW = '2026-11-21T12:00:00.000Z';
 const RIDE_ID = '019a0000-0000-7000-8000-000000000001';
@@ -131,17 +132,20 @@ describe('tip on the tablet', () => {
 
 describe('relay-made payment events', () => {
   const awaiting = ride({ state: 'awaiting_payment', order: 'created', attempt: 2, tipAmount: 1_000, pspOrderId: 'hp-2' });
+  const qrData = paynowQr(26_000);
   const qr = (attempt?: number) =>
-    ({ seq: 3, id: 'q', type: 'payment.qr', occurredAt: NOW, data: { rideId: RIDE_ID, ...(attempt ? { attempt } : {}), paymentRequestId: 'pr-1', qrData: '00020101021226', amount: 26_000, currency: 'SGD', expiresAt: '2026-11-21T12:05:00.000Z' } }) as const;
+    ({ seq: 3, id: 'q', type: 'payment.qr', occurredAt: NOW, data: { rideId: RIDE_ID, ...(attempt ? { attempt } : {}), paymentRequestId: 'pr-1', qrData, amount: 26_000, currency: 'SGD', expiresAt: '2026-11-21T12:05:00.000Z' } }) as const;
+  const sgd = { ...awaiting, currency: 'SGD' };
 
-  it('payment.qr of the current attempt is stored on the ride; of another attempt or an unknown ride it is not applied', () => {
-    const stored = decideEvent(ctx('hitpay'), lookups([awaiting]), qr(2));
+  it('payment.qr of the current attempt is stored on the ride; of another attempt it is not applied; of an unknown ride it is refused', () => {
+    const hitpay = ctx('hitpay', { currency: 'SGD' });
+    const stored = decideEvent(hitpay, lookups([sgd]), qr(2));
     expect(stored.applied ?? true).toBe(true);
-    expect(savedRide(stored.effects).paymentQr).toEqual({ qrData: '00020101021226', amount: 26_000, currency: 'SGD', expiresAt: '2026-11-21T12:05:00.000Z', attempt: 2, paymentRequestId: 'pr-1' });
-    expect(savedRide(decideEvent(ctx('hitpay'), lookups([awaiting]), qr()).effects).paymentQr?.qrData).toBe('00020101021226');
+    expect(savedRide(stored.effects).paymentQr).toEqual({ qrData, amount: 26_000, currency: 'SGD', expiresAt: '2026-11-21T12:05:00.000Z', attempt: 2, paymentRequestId: 'pr-1' });
+    expect(savedRide(decideEvent(hitpay, lookups([sgd]), qr()).effects).paymentQr?.qrData).toBe(qrData);
 
-    expect(decideEvent(ctx('hitpay'), lookups([awaiting]), qr(1))).toMatchObject({ effects: [], applied: false });
-    expect(decideEvent(ctx('hitpay'), lookups([]), qr(2))).toMatchObject({ effects: [], applied: false });
+    expect(decideEvent(hitpay, lookups([sgd]), qr(1))).toEqual({ effects: [], applied: false, note: expect.stringContaining('attempt 1') });
+    expect(decideEvent(hitpay, lookups([]), qr(2))).toMatchObject({ effects: [], applied: false, rejected: expect.stringContaining('not a ride of this tablet') });
   });
 
   it('order.failed of an older attempt is ignored; with a code it fails the ride with that code and the relay reason', () => {

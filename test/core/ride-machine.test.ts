@@ -206,7 +206,7 @@ describe('ride machine: relay events', () => {
   });
 
   it('order.paid lands on the ride by merchantOrderId, even when it is not on screen', () => {
-    const earlier = ride({ state: 'awaiting_payment', order: 'created', lines: [fareLine] });
+    const earlier = ride({ state: 'awaiting_payment', order: 'created', attempt: 1, lines: [fareLine] });
     const current = ride({ rideId: 'other', merchantOrderId: 'CAB-7.other' });
     const event = { seq: 5, id: 'p1', type: 'order.paid', occurredAt: NOW, data: { merchantOrderId: earlier.merchantOrderId, pspOrderId: 'o1', currency: 'SEK', orderAmount: 25_000, tipAmount: 5_000, totalAmount: 30_000 } } as const;
     const { effects } = decideEvent(ctx({ screenRide: current }), lookups([earlier, current]), event);

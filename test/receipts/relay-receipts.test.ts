@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newReceiptToken } from '../../electron/core/receipts.js';
 import type { ReceiptPayload } from '../../protocol/receipt.js';
-import { addCab, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect, type TestTablet } from '../relay/helpers.js';
+import { addCab, admin, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect, type TestTablet } from '../relay/helpers.js';
 
 let relay: Awaited<ReturnType<typeof startInProcess>>;
 let tablet: TestTablet;
@@ -73,6 +73,38 @@ describe('receipts at the relay', () => {
     for (const amount of ['18,00 kr', '10,00 kr', '28,00 kr', '368,00 kr', '36,00 kr', '404,00 kr']) expect(plain).toContain(amount);
     expect(plain).toMatch(/6 %/);
     expect(plain).toMatch(/25 %/);
+  });
+
+  it('escapes what the cab, the tablet and the PSP put on the page: plate, label, line labels, driver id, PSP reference', async () => {
+    const plate = '"><svg onload=x()>';
+    const label = '<script>alert(1)</script>';
+    const put = await admin(relay.url, 'PUT', '/admin/cabs/cab-h', { psp: 'hips', qrCodes: ['qr-cab-h'], plate, label });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    const hostileTablet = connectTablet(relay.url, 'cab-h', put.body.deviceToken as string);
+    await waitForConnect(hostileTablet);
+    const r = receipt('cab-h', {
+      driverId: "</dd><script>x()</script>",
+      pspReference: `"><iframe src="//evil.example">`,
+      psp: '<b>p</b>',
+      lines: [
+        { id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 31_800, vatRate: 6 },
+        { id: 'extra-1', kind: 'other', label: `<img src=x onerror="alert('line')">&amp;`, amount: 5_000, vatRate: 25 },
+      ],
+    });
+    expect(await publish(hostileTablet, r)).toMatchObject({ ok: true });
+    hostileTablet.close();
+    const html = await (await fetch(`${relay.url}/receipts/${r.token}`)).text();
+    // No markup of theirs: every < of the hostile text arrives as &lt;, every quote escaped.
+    for (const tag of ['<script', '<svg', '<img', '<iframe', '<b>']) expect(html).not.toContain(tag);
+    for (const escaped of [
+      '&quot;&gt;&lt;svg onload=x()&gt;',
+      '&lt;script&gt;alert(1)&lt;/script&gt;',
+      '&lt;/dd&gt;&lt;script&gt;x()&lt;/script&gt;',
+      '&quot;&gt;&lt;iframe src=&quot;//evil.example&quot;&gt;',
+      '&lt;img src=x onerror=&quot;alert(&#39;line&#39;)&quot;&gt;&amp;amp;',
+      '&lt;b&gt;p&lt;/b&gt;',
+    ])
+      expect(html).toContain(escaped);
   });
 
   it('is idempotent per ride: a resend keeps the URL, a new token for the same ride is refused', async () => {

@@ -5,6 +5,7 @@ import {
   addCab,
   admin,
   connectError,
+  fetchMetrics,
   connectTablet,
   hookBody,
   makeSigner,
@@ -119,6 +120,32 @@ describe('relay ↔ tablet', () => {
     });
     await until(async () => (await app.store.getCab('cab-z'))?.ackedSeq === 2, 'both acked');
     expect(seen).toEqual([1, 1, 1, 2, 2]);
+    const metrics = await (await fetchMetrics(url)).text();
+    expect(metrics).toContain('relay_events_rejected_total{type="order.paid",code="other"} 2');
+    expect(metrics).toContain('relay_events_rejected_total{type="order.paid",code="unreadable"} 1');
+  });
+
+  it('records an event the tablet rejected (it does not match its ride), counts it, and moves on without sending it again', async () => {
+    // An ack timeout far beyond the test: a resend of the rejected event would never come in time.
+    const { signer, url, app } = await setup(60_000);
+    const token = await addCab(url, 'cab-r');
+    await paid(signer, url, 'cab-r', 'r1');
+    await paid(signer, url, 'cab-r', 'r2');
+    const { io } = await import('socket.io-client');
+    const socket = io(`${url}/cab`, { transports: ['websocket'], auth: { cabId: 'cab-r', token, lastSeq: 0 }, reconnection: false, forceNew: true });
+    cleanups.push(() => socket.close());
+    const seen: number[] = [];
+    socket.on('relay:event', (e: RelayEvent, ack: (r: unknown) => void) => {
+      seen.push(e.seq);
+      if (e.seq === 1) ack({ ok: false, error: { code: 'rejected', message: 'order.paid refused: paid in USD, but the ride is in SEK' } });
+      else ack({ ok: true, value: { applied: true } });
+    });
+    await until(async () => (await app.store.getCab('cab-r'))?.ackedSeq === 2, 'both answered', 10_000);
+    expect(seen).toEqual([1, 2]);
+    expect((await app.store.getCab('cab-r'))?.backlog).toBe(0);
+    const metrics = await (await fetchMetrics(url)).text();
+    expect(metrics).toContain('relay_events_rejected_total{type="order.paid",code="rejected"} 1');
+    expect(metrics).toMatch(/relay_redeliveries_total 0/);
   });
 
   it('replays only seq > lastSeq on reconnect, in order, and counts the rest as acked', async () => {
@@ -178,6 +205,11 @@ describe('relay ↔ tablet', () => {
     const bad = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion: '', rideState: 'flying' });
     expect(bad.ok).toBe(false);
     expect(bad.error.code).toBe('invalid');
+    // An app version with terminal escapes or bidi overrides is refused, never stored for the fleet CLI to print.
+    for (const appVersion of ['1.2.3\x1b]0;pwned\x07', '1.2.3\u009b2J', '1.2.\u202e3']) {
+      const hostile = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion, rideState: 'idle', outboxDepth: 0 });
+      expect(hostile, JSON.stringify(appVersion)).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('appVersion') } });
+    }
     const refund = await t.socket.timeout(2000).emitWithAck('refund.request', {
       refundId: 'rf-1',
       rideId: 'r1',

@@ -80,6 +80,27 @@ describe.skipIf(!haveChromium)('issue 5 in the kiosk UI', () => {
     await page.close();
   });
 
+  it('settings: while locked out after wrong PINs, the pad is disabled and says how long is left, counting down', async () => {
+    const now = new Date('2026-11-21T10:00:00.000Z');
+    const base = snap({ locale: 'en' });
+    const lockedOut = { ...base, driver: { ...base.driver, settings: 'locked_out' as const, lockedUntil: '2026-11-21T10:05:00.000Z' } };
+    const page = await openKiosk(harness, lockedOut, {}, { clockAt: now, timezoneId: 'UTC' });
+    await page.clock.pauseAt(new Date('2026-11-21T10:00:30.000Z'));
+    await page.getByTestId('open-settings').click();
+    const notice = page.getByTestId('pin-locked-out');
+    // 4 min 30 s left, rounded up.
+    await expect.poll(() => notice.textContent()).toBe('Too many wrong PINs. Try again in 5 minutes, at 10:05 AM.');
+    expect(await page.getByTestId('pin-1').isDisabled()).toBe(true);
+    expect(await page.getByTestId('pin-submit').isDisabled()).toBe(true);
+    await page.clock.runFor(4 * 60_000);
+    await expect.poll(() => notice.textContent()).toBe('Too many wrong PINs. Try again in 30 seconds, at 10:05 AM.');
+    // The core lifts the lock when it ends: the pad is usable again.
+    await push(page, base);
+    await expect.poll(() => notice.count()).toBe(0);
+    expect(await page.getByTestId('pin-1').isDisabled()).toBe(false);
+    await page.close();
+  });
+
   it('settings: refuses a VAT rate out of range without calling the core', async () => {
     const unlocked = snap({ locale: 'en' });
     const page = await openKiosk(harness, { ...unlocked, driver: { ...unlocked.driver, settings: 'unlocked' } });

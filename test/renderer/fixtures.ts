@@ -48,6 +48,7 @@ export function ride(state: RideStateName, overrides: Partial<RideView> = {}): R
     tipAmount: null,
     paymentQr: null,
     failure: null,
+    refusedEvent: null,
     ...overrides,
   };
 }

@@ -112,6 +112,39 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     await page.close();
   });
 
+  it('a refused relay event about the ride warns the driver in their language; the passenger side is unchanged', async () => {
+    const awaiting = ride('awaiting_payment', { lines, orderAmount: 40750, order: 'created' });
+    const base = sv({ ride: awaiting, session: session('in_use') });
+    const page = await openKiosk(harness, base);
+    expect(await page.getByTestId('refused-event').count()).toBe(0);
+    const passengerBefore = await page.locator('.pane-passenger').innerHTML();
+
+    const refusedEvent = { type: 'order.paid' as const, reason: 'paid in USD, but the ride is in SEK', at: '2026-11-21T10:20:00.000Z' };
+    await push(page, { ...base, ride: { ...awaiting, refusedEvent } });
+    const warning = page.locator('.pane-driver').getByTestId('refused-event');
+    await expect.poll(() => warning.count()).toBe(1);
+    expect(await warning.getAttribute('data-event-type')).toBe('order.paid');
+    expect(await warning.getAttribute('role')).toBe('alert');
+    expect(await warning.textContent()).toContain('Kontrollera resan');
+    expect(await warning.textContent()).toContain('resan är betald först när skärmen visar Betald');
+    // Only the driver sees it: the passenger's side is as it was, and holds no warning.
+    expect(await page.locator('.pane-passenger').getByTestId('refused-event').count()).toBe(0);
+    expect(await page.locator('.pane-passenger').innerHTML()).toBe(passengerBefore);
+    // The core's English reason is for the log, not the screen.
+    expect(await page.getByText(refusedEvent.reason).count()).toBe(0);
+
+    // A refused payment QR, with the driver's own language (Finnish) beside the passenger's Swedish.
+    await push(page, {
+      ...base,
+      driver: { ...base.driver, locale: 'fi' },
+      ride: { ...awaiting, refusedEvent: { ...refusedEvent, type: 'payment.qr' } },
+    });
+    await expect.poll(() => warning.getAttribute('data-event-type')).toBe('payment.qr');
+    expect(await warning.textContent()).toContain('Tarkista kyyti');
+    expect(await warning.textContent()).toContain('anna matkustajan maksaa vain tämän näytön QR-koodilla');
+    await page.close();
+  });
+
   it('paid: fare, tip and total as formatted amounts only', async () => {
     const payment = { rideId: ride('paid').rideId, pspOrderId: 'p-1', orderAmount: 40750, tipAmount: 6000, totalAmount: 46750, currency: 'SEK', paidAt: '2026-11-21T10:30:00.000Z', method: 'psp' as const, receiptUrl: 'https://relay.example/receipts/AAAAAAAAAAAAAAAAAAAAAA' };
     const page = await openKiosk(harness, sv({ ride: ride('paid', { lines, orderAmount: 40750 }), payment }));

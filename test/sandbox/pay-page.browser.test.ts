@@ -81,6 +81,33 @@ describe.skipIf(!haveChromium)('phone page in Chromium', () => {
     expect(relay.received.filter((h) => h.body.request_type === 'start_qr_session')).toHaveLength(1);
   });
 
+  it('shows a hostile plate and line names as text: no markup of theirs runs', async () => {
+    const qr = await connectedQr(sb, relay);
+    // A plate is at most 20 characters.
+    const plate = '<svg/onload=__p=1>';
+    await page.goto(`${qr.qr_data}?dynamic=${encodeURIComponent(JSON.stringify({ plate }))}`);
+    await expect.poll(() => text('scan-state')).toMatch(/Connected/);
+    expect(await text('cab-plate')).toBe(plate);
+    const sessionId = relay.received[0]!.body.session_id as string;
+    const lineName = '<script>window.__pwned=2</script><img src=y onerror="window.__pwned=3">';
+    const created = await call(sb.url, 'POST', '/v2/orders', {
+      auth: `Bearer ${oneTimeKey(relay, sessionId)}`,
+      body: orderBody(sessionId, relay, {
+        cart: { items: [{ name: lineName, quantity: 1, unit_price: 24_000, vat_amount: 1_358, type: 'service' }] },
+      }),
+    });
+    expect(created.status).toBe(201);
+    await expect.poll(() => text('order-items'), { timeout: 5000 }).toContain(lineName);
+    // Nothing they wrote ran, and no element of theirs is in the page (only its own script).
+    expect(
+      await page.evaluate(`({
+        pwned: globalThis.__pwned ?? globalThis.__p ?? null,
+        markup: document.querySelectorAll('img, svg').length,
+        scripts: document.scripts.length,
+      })`),
+    ).toEqual({ pwned: null, markup: 0, scripts: 1 });
+  });
+
   it('shows the merchant\'s down text at once when the start hook is refused', async () => {
     relay.setResponder(() => ({ status: 412, body: { down_response_text: 'Cab 7 is off duty.' } }));
     const qr = await connectedQr(sb, relay);

@@ -12,7 +12,7 @@ import { baseSnapshot, MemoryCore } from './helpers/memory-core.js';
 
 const ride = (state: RideView['state']): RideView => ({
   rideId: 'r1', merchantOrderId: 'cab-7.r1', state, startedAt: '2026-01-01T00:00:00Z', endedAt: null,
-  lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null,
+  lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null, refusedEvent: null,
 });
 
 describe('canInstallNow', () => {

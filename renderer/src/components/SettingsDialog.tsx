@@ -2,8 +2,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { DriverSettings, ExtraPreset, ThemeSetting } from '../../../protocol/kiosk-api.js';
 import { currencyDigits } from '../../../protocol/money.js';
 import { run } from '../commands.js';
-import { driverLocale, PaneLocale, useLocale, useSnapshot, useT } from '../hooks.js';
-import { formatTime, localeChoices } from '../i18n/index.js';
+import { driverLocale, PaneLocale, useLocale, useNow, useSnapshot, useT } from '../hooks.js';
+import { formatDuration, formatTime, localeChoices } from '../i18n/index.js';
 import { useUi } from '../state.js';
 import { RefundsPanel } from './RefundsPanel.js';
 
@@ -32,7 +32,6 @@ export function SettingsDialog() {
 function PinPad(props: { onClose(): void }) {
   const { driver } = useSnapshot();
   const t = useT();
-  const locale = useLocale();
   const [pin, setPin] = useState('');
   const [busy, setBusy] = useState(false);
   const closeRef = useRef<HTMLButtonElement>(null);
@@ -52,11 +51,7 @@ function PinPad(props: { onClose(): void }) {
         <p data-testid="settings-unavailable">{t('settings.unavailable')}</p>
       ) : (
         <>
-          {lockedOut && driver.lockedUntil ? (
-            <p className="notice notice-warning" data-testid="pin-locked-out">
-              {t('settings.lockedOut', { time: formatTime(driver.lockedUntil, locale) })}
-            </p>
-          ) : null}
+          {lockedOut && driver.lockedUntil ? <LockedOut until={driver.lockedUntil} /> : null}
           <div className="pin-dots" data-testid="pin-dots" aria-live="polite">
             <span className="visually-hidden">{t('settings.pinDigits', { n: pin.length })}</span>
             <span aria-hidden="true">{'•'.repeat(pin.length) || '\u00a0'}</span>
@@ -90,6 +85,21 @@ function PinPad(props: { onClose(): void }) {
         )}
       </div>
     </>
+  );
+}
+
+/** How long the PIN pad stays locked, counting down (the core lifts the lock when it ends). */
+function LockedOut(props: { until: string }) {
+  const t = useT();
+  const locale = useLocale();
+  const now = useNow(1_000);
+  const left = Math.max(0, Date.parse(props.until) - now.getTime());
+  // Time left is rounded up: "5 minutes" until the last of them has started.
+  const unit = left >= 60_000 ? 60_000 : 1_000;
+  return (
+    <p className="notice notice-warning" data-testid="pin-locked-out" role="status">
+      {t('settings.lockedOut', { duration: formatDuration(Math.ceil(left / unit) * unit, locale), time: formatTime(props.until, locale) })}
+    </p>
   );
 }
 

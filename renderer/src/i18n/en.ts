@@ -125,10 +125,10 @@ export const en = {
   'settings.save': "Save",
   'settings.lock': "Lock",
   'settings.unavailable': "No driver PIN is set for this cab. Ask the fleet office.",
-  'settings.lockedOut': "Too many wrong PINs. Try again at {time}.",
+  'settings.lockedOut': "Too many wrong PINs. Try again in {duration}, at {time}.",
   'settings.invalid': "Check the highlighted values: amounts above zero, VAT 0–100 %.",
   'error.pin_wrong': "Wrong PIN. Try again.",
-  'error.pin_locked_out': "Too many wrong PINs. The settings are locked for a minute.",
+  'error.pin_locked_out': "Too many wrong PINs. The settings are locked for a while; the PIN pad shows how long.",
   'error.settings_locked': "The settings have locked again. Enter the PIN.",
   'error.pin_not_configured': "No driver PIN is set for this cab. Ask the fleet office.",
   'error.scan_needed': "The passenger’s check-in has run out. Ask the passenger to scan the QR again; the payment is then sent by itself.",
@@ -193,6 +193,10 @@ export const en = {
   'refund.waiting': "Refund of {amount} waiting for connection",
   'refund.done': "Refunded {amount}",
   'refund.failed': "Refund of {amount} failed: {reason}",
+  'refused.title': "Check this ride",
+  'refused.payment': "The payment service reported a payment for this ride that does not match it (amount, currency or cab). It was ignored: the ride is paid only when this screen says Paid.",
+  'refused.qr': "The payment service sent a payment QR for this ride that does not match it (amount or payee). It was not shown: let the passenger pay only with the QR on this screen.",
+  'refused.other': "The payment service sent a message about this ride that does not match it. It was ignored.",
 } satisfies Record<string, Message>;
 
 export type MessageKey = keyof typeof en;

@@ -52,7 +52,7 @@ export class MemoryCore implements KioskCore {
         this.publish({
           ride: {
             rideId: 'r1', merchantOrderId: 'cab-7.r1', state: 'on_ride', startedAt: new Date().toISOString(),
-            endedAt: null, lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null,
+            endedAt: null, lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null, refusedEvent: null,
           },
         });
         return ok(null);
