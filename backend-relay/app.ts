@@ -23,6 +23,10 @@ import { PaymentService } from './payments/payment-service.js';
 import { preauthSettings } from './payments/preauth-service.js';
 import { PreauthStore } from './payments/preauth-store.js';
 import { RefundService } from './payments/refund-service.js';
+import { SqliteLease } from './reconcile/lease.js';
+import { acceptOrderReport } from './reconcile/order-reports.js';
+import { ReconcileStore } from './reconcile/reconcile-store.js';
+import { Reconciler } from './reconcile/reconciler.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
@@ -36,6 +40,10 @@ export interface RelayApp {
   hub: DeliveryHub;
   /** Relay-made payments (payment.request, PSP updates, captures, expiries). */
   payments: PaymentService;
+  /** Asks the PSPs about payments and orders whose webhooks did not arrive in time. */
+  reconciler: Reconciler;
+  /** What the reconciler follows and how each check went. */
+  reconciliations: ReconcileStore;
   /** Releases, rollout and the per-cab update feed. */
   updates: FleetUpdates;
   config: ResolvedRelayConfig;
@@ -75,10 +83,12 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     throw err;
   }
 
+  const reconciliations = new ReconcileStore(db);
   // The gauges read the hub at scrape time, after it exists.
   const metrics = createMetrics(
     () => hub.connectedCount(),
     () => store.backlogByCab(),
+    () => reconciliations.openByPsp(),
   );
   const hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
 
@@ -100,7 +110,24 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     preauth: { reservations: new PreauthStore(db), settings: preauthSettings(config.vipps) },
   });
   const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
-  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds });
+  const reconciler = new Reconciler({
+    store,
+    reconciliations,
+    paymentRows: paymentStore,
+    payments,
+    providers,
+    emit,
+    lease: new SqliteLease(db),
+    metrics,
+    logger: logger.child({ part: 'reconcile' }),
+    afterMs: config.reconcileAfterMs,
+    everyMs: config.reconcileEveryMs,
+  });
+  const orderReports = {
+    report: (cabId: string, payload: unknown) =>
+      acceptOrderReport({ store, reconciliations, providers, logger, afterMs: config.reconcileAfterMs }, cabId, payload),
+  };
+  wireCabNamespace(nsp, { store, hub, logger, receipts: () => receipts, payments, refunds, orderReports });
 
   const disconnectCab = (cabId: string) => {
     hub.disconnect(cabId);
@@ -154,6 +181,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     store,
     hub,
     payments,
+    reconciler,
+    reconciliations,
     updates,
     config,
     logger,
@@ -170,8 +199,10 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         // from serving the others; it is tried again at the next start.
         await adapter.start?.(publicUrl()).catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
       }
-      // Expired payment requests and captures a restart interrupted are picked up now.
+      // Expired payment requests and captures a restart interrupted are picked up now, and
+      // payments whose hooks were lost while the relay was down are asked about.
       payments.start();
+      reconciler.start();
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();
@@ -183,6 +214,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         clearInterval(pruneTimer);
         for (const adapter of adapters) adapter.stop?.();
         payments.stop();
+        reconciler.stop();
+        await reconciler.run().catch(() => {}); // a pass under way finishes before the store closes
         await hub.stopAll();
         nsp.disconnectSockets(true);
         io.engine.close();

@@ -37,6 +37,8 @@ export function wireCabNamespace(
     receipts?: () => RelayReceipts | null;
     payments?: Pick<PaymentService, 'request'>;
     refunds?: Pick<RefundService, 'request'>;
+    /** order.created: an order the tablet made, for reconciliation (reconcile/order-reports.ts). */
+    orderReports?: { report(cabId: string, payload: unknown): Promise<Result<unknown>> };
   },
 ): void {
   const { store, hub, logger } = deps;
@@ -132,10 +134,11 @@ export function wireCabNamespace(
         reply(ack, { ok: false, error: { code: 'unavailable', message: 'receipt not stored; send it again' } });
       }
     });
-    // Relay-made payments and refunds: every message gets an ack; a failure is `unavailable`.
+    // Relay-made payments, refunds and order reports: every message gets an ack; a failure is `unavailable`.
     const services: [string, ((cabId: string, payload: unknown) => Promise<Result<unknown>>) | undefined][] = [
       [SOCKET_EVENTS.paymentRequest, deps.payments && ((id, p) => deps.payments!.request(id, p))],
       [SOCKET_EVENTS.refundRequest, deps.refunds && ((id, p) => deps.refunds!.request(id, p))],
+      [SOCKET_EVENTS.orderCreated, deps.orderReports && ((id, p) => deps.orderReports!.report(id, p))],
     ];
     for (const [name, handle] of services) {
       socket.on(name, (payload: unknown, ack?: unknown) => {

@@ -46,6 +46,10 @@ export const relayEnvSchema = z.object({
   HITPAY_API_KEY: z.string().min(1).optional(),
   HITPAY_SALT: z.string().min(1).optional(),
   HITPAY_QR_TTL_S: intFromEnv(60, 86_400).optional(),
+  /** A payment or order still without its PSP's outcome this long after it was made is asked about at the PSP. */
+  RELAY_RECONCILE_AFTER_S: intFromEnv(1, 86_400).default(120),
+  /** How often the relay looks for such payments (also once at start). */
+  RELAY_RECONCILE_EVERY_S: intFromEnv(1, 3_600).default(30),
   // Hips refunds (order revoke): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
@@ -123,6 +127,10 @@ export const relayConfigSchema = z.object({
   hipsMerchant: hipsMerchantConfigSchema.optional(),
   /** Relay-made payments: how often expired payment requests are looked for. */
   paymentSweepMs: z.number().int().positive().default(5000),
+  /** Reconciliation: a payment without its PSP's outcome this long after it was made is asked about at the PSP. */
+  reconcileAfterMs: z.number().int().positive().default(120_000),
+  /** Reconciliation: how often due payments are looked for. */
+  reconcileEveryMs: z.number().int().positive().default(30_000),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -187,6 +195,8 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     fleetName: e.RELAY_FLEET_NAME,
     fleetOrgNumber: e.RELAY_FLEET_ORG_NUMBER,
     timeZone: e.RELAY_TIME_ZONE,
+    reconcileAfterMs: e.RELAY_RECONCILE_AFTER_S * 1000,
+    reconcileEveryMs: e.RELAY_RECONCILE_EVERY_S * 1000,
   });
 }
 

@@ -25,6 +25,7 @@ import { WRITE_METHODS } from './store-writer-protocol.js';
 import { WriterThread } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
+import { RECONCILE_MIGRATION } from './reconcile-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -79,6 +80,7 @@ const MIGRATIONS: string[] = [
   RECEIPTS_MIGRATION,
   PAYMENTS_MIGRATION,
   PREAUTH_MIGRATION,
+  RECONCILE_MIGRATION,
 ];
 
 interface CabRow {

@@ -173,12 +173,23 @@ export function settleDelivery(
       applyEffects(store, settleRefund(store.getRefund(entry.job.refundId), outcome, now), now);
       return;
     }
+    // An order made at the PSP exists whatever the ride does now: the relay is told of it, so it
+    // can ask the PSP how it ended if its webhooks are lost (order-reporter.ts).
+    if (entry.kind === 'create_order' && result.kind === 'success' && result.pspOrderId) {
+      store.addOrderReport({ pspOrderId: result.pspOrderId, rideId: entry.rideId, attempt: attemptOf(entry.job.idempotencyKey), createdAt: now });
+    }
     const outcome =
       result.kind === 'success'
         ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '' } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
     applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp)), now);
   });
+}
+
+/** The attempt an idempotency key names: `<rideId>` is 1, `<rideId>.<n>` is n. */
+function attemptOf(idempotencyKey: string): number {
+  const n = Number(/\.(\d+)$/.exec(idempotencyKey)?.[1] ?? '1');
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
 export interface AppliedEvent {

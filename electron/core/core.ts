@@ -6,12 +6,13 @@
 import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { relayEvent, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
+import { relayEvent, SOCKET_EVENTS, type OrderCreatedAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
 import { defaultExtras, readDriverSettings } from './driver-settings.js';
 import { afterAttempt, isLocked, verifyPin, type PinAttemptState } from './pin.js';
+import { OrderReporter } from './order-reporter.js';
 import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
@@ -71,6 +72,7 @@ class Core implements KioskCore {
   private relayState: RelayConnectivity = 'connecting';
   private relayProblem: 'unauthorized' | null = null;
   private receipts: ReceiptPublisher | null = null;
+  private orderReports: OrderReporter | null = null;
   /** Driver settings are open until this time (ms); kept in memory, so a restart locks them. */
   private unlockedUntil = 0;
   private relockTimer: NodeJS.Timeout | null = null;
@@ -149,6 +151,17 @@ class Core implements KioskCore {
       logger: this.logger.child({ part: 'receipts' }),
     });
 
+    this.orderReports = new OrderReporter({
+      store: () => this.store,
+      connected: () => this.relay?.connected ?? false,
+      send: (payload) =>
+        (this.relay?.request(SOCKET_EVENTS.orderCreated, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } })) as Promise<OrderCreatedAck>,
+      psp: this.config.psp,
+      now: this.now,
+      random: this.random,
+      logger: this.logger.child({ part: 'order-reports' }),
+    });
+
     this.logger.info(
       { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
       'kiosk core resumed from its store',
@@ -173,6 +186,8 @@ class Core implements KioskCore {
     this.relay?.stop();
     this.receipts?.stop();
     this.receipts = null;
+    this.orderReports?.stop();
+    this.orderReports = null;
     if (this.relockTimer) clearTimeout(this.relockTimer);
     await this.outbox?.stop();
     // The relay stops seeing us now; after a restart the screen shows how long we were away.
@@ -363,6 +378,7 @@ class Core implements KioskCore {
     if (state !== 'connecting') this.relayProblem = state === 'online' ? null : problem;
     if (state === 'online') {
       this.receipts?.kick();
+      this.orderReports?.kick();
       store.setSetting('offlineSince', null);
       this.lastStatus = ''; // the relay wants our status on every connect
       this.outbox?.kick(true);
@@ -409,6 +425,7 @@ class Core implements KioskCore {
     }
     if (store.outboxDepth() > 0) this.outbox?.kick();
     this.receipts?.kick();
+    this.orderReports?.kick();
     this.publish();
   }
 

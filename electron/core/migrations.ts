@@ -103,6 +103,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX refunds_by_ride ON refunds(ride_id, requested_at);
   CREATE INDEX payments_by_paid_at ON payments(paid_at);
   `,
+  // 5: orders this tablet made at its PSP (Hips), reported to the relay so that it can ask the
+  // PSP how each ended if every webhook of it is lost
+  `
+  CREATE TABLE order_reports (
+    psp_order_id TEXT PRIMARY KEY,
+    ride_id TEXT NOT NULL REFERENCES rides(ride_id),
+    attempt INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    -- null until the relay acked it
+    reported_at TEXT,
+    -- set when the relay refused it for good (logged; not retried)
+    refused_reason TEXT
+  );
+  CREATE INDEX order_reports_unsent ON order_reports(created_at) WHERE reported_at IS NULL AND refused_reason IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

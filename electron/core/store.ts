@@ -179,6 +179,27 @@ function refundFromRow(row: Row): RefundRecord {
   };
 }
 
+/** An order this tablet made at its PSP, and whether the relay has been told of it. */
+export interface OrderReport {
+  pspOrderId: string;
+  rideId: string;
+  attempt: number;
+  createdAt: string;
+  reportedAt: string | null;
+  refusedReason: string | null;
+}
+
+function orderReportFromRow(row: Row): OrderReport {
+  return {
+    pspOrderId: row.psp_order_id as string,
+    rideId: row.ride_id as string,
+    attempt: row.attempt as number,
+    createdAt: row.created_at as string,
+    reportedAt: (row.reported_at as string | null) ?? null,
+    refusedReason: (row.refused_reason as string | null) ?? null,
+  };
+}
+
 function receiptFromRow(row: Row): StoredReceipt {
   return {
     rideId: row.ride_id as string,
@@ -451,6 +472,30 @@ export class KioskStore {
     return (
       this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]
     ).map(refundFromRow);
+  }
+
+  // ---- order reports (orders this tablet made at its PSP, for the relay's reconciliation) ----
+  addOrderReport(r: Omit<OrderReport, 'reportedAt' | 'refusedReason'>): void {
+    this.db
+      .prepare('INSERT INTO order_reports (psp_order_id, ride_id, attempt, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(r.pspOrderId, r.rideId, r.attempt, r.createdAt);
+  }
+  unsentOrderReports(limit: number): OrderReport[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM order_reports WHERE reported_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?')
+        .all(limit) as Row[]
+    ).map(orderReportFromRow);
+  }
+  getOrderReport(pspOrderId: string): OrderReport | null {
+    const row = this.db.prepare('SELECT * FROM order_reports WHERE psp_order_id = ?').get(pspOrderId) as Row | undefined;
+    return row ? orderReportFromRow(row) : null;
+  }
+  markOrderReported(pspOrderId: string, now: string): void {
+    this.db.prepare('UPDATE order_reports SET reported_at = ? WHERE psp_order_id = ?').run(now, pspOrderId);
+  }
+  markOrderReportRefused(pspOrderId: string, reason: string): void {
+    this.db.prepare('UPDATE order_reports SET refused_reason = ? WHERE psp_order_id = ?').run(reason, pspOrderId);
   }
 
   // ---- receipts ----

@@ -71,7 +71,13 @@ export interface PspStack {
 
 const putCabAnswer = z.object({ deviceToken: z.string().min(16) });
 
-export async function startPspStack(): Promise<PspStack> {
+/** Relay settings a test may shorten (reconciliation asks the PSPs after `reconcileAfterMs`). */
+export interface PspStackOptions {
+  reconcileAfterMs?: number;
+  reconcileEveryMs?: number;
+}
+
+export async function startPspStack(options: PspStackOptions = {}): Promise<PspStack> {
   const home = tempDir('cabpay-psp-stack-');
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -114,6 +120,8 @@ export async function startPspStack(): Promise<PspStack> {
         vipps: { baseUrl: sandbox.url, clientId: C.clientId, clientSecret: C.clientSecret, subscriptionKey: C.subscriptionKey, msn: C.msn },
         hitpay: { baseUrl: sandbox.url, apiKey: HITPAY_DEMO_API_KEY, salt: HITPAY_DEMO_SALT, qrTtlSeconds: 600 },
         hipsMerchant: { apiUrl: sandbox.url, merchantKey: sandbox.merchantKey },
+        ...(options.reconcileAfterMs ? { reconcileAfterMs: options.reconcileAfterMs } : {}),
+        ...(options.reconcileEveryMs ? { reconcileEveryMs: options.reconcileEveryMs } : {}),
       },
       { logger: quiet },
     );
