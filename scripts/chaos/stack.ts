@@ -29,6 +29,9 @@ export const CHAOS_TIMERS = {
   sandboxHangMs: 3_500,
   /** Vipps: a pushed payment nobody approves expires after this (the sandbox default is 5 min). */
   vippsPaymentExpirySeconds: 15,
+  /** The relay asks a PSP about a payment still without an outcome this long after it was made, and looks every second. */
+  relayReconcileAfterS: 3,
+  relayReconcileEveryS: 1,
 } as const;
 
 /** The same hook retries for all three PSPs: about 23 s in all, longer than a relay restart (docs/chaos.md). */
@@ -103,6 +106,10 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     paymentExpirySeconds: CHAOS_TIMERS.vippsPaymentExpirySeconds,
   });
 
+  // The lost payment: every webhook of this share of payments is dropped, at all three PSPs.
+  for (const path of ['/sandbox/faults', '/sandbox/vipps/faults', '/sandbox/hitpay/faults'])
+    await http('POST', `${sandbox.url}${path}`, { dropPaymentWebhooksPercent: args.lostHooks });
+
   const adminToken = randomBytes(24).toString('hex');
   const relayDb = join(dir, 'relay.db');
   const relayEnv = (port: number) => ({
@@ -111,6 +118,8 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     RELAY_ADMIN_TOKEN: adminToken,
     HIPS_PUBLIC_KEY_FILE: pemFile,
     RELAY_ACK_TIMEOUT_MS: String(CHAOS_TIMERS.relayAckTimeoutMs),
+    RELAY_RECONCILE_AFTER_S: String(CHAOS_TIMERS.relayReconcileAfterS),
+    RELAY_RECONCILE_EVERY_S: String(CHAOS_TIMERS.relayReconcileEveryS),
     RELAY_LOCALE: 'en',
     RELAY_LOG_LEVEL: 'info',
     // Vipps signs its hooks over the relay's host, HitPay is told where to send them.
