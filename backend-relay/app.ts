@@ -16,6 +16,10 @@ import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createPspAdapters, type PspAdapter } from './psp/index.js';
+import { HIPS_QR_WEBHOOK_PATH } from './psp/hips-qr.js';
+import { envFor } from './payments/payment-service.js';
+import { PSP_CAPABILITIES } from '../protocol/psp-capabilities.js';
+import type { PspName } from '../protocol/relay-protocol.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import { eventEmitter } from './payments/emit.js';
@@ -28,6 +32,7 @@ import { acceptOrderReport } from './reconcile/order-reports.js';
 import { ReconcileStore } from './reconcile/reconcile-store.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { PaymentStore } from './store/payment-store.js';
+import { QrClaims } from './store/qr-claims.js';
 import type { RelayStore } from './store/relay-store.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
 
@@ -156,6 +161,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     disconnectCab,
     updateTargets: (ids) => updates.targets(ids),
     provisionCab: (psp, cab) => adapters.find((a) => a.name === psp)?.provisionCab?.(cab) ?? Promise.resolve(null),
+    retireQrCodes: async (psp, qrCodes) => adapters.find((a) => a.name === psp)?.retireQrCodes?.(qrCodes),
+    qrSetup: (psp, qrCodes) => qrSetup(psp, qrCodes, adapters, publicUrl()),
+    qrClaims: new QrClaims(db),
   });
   registerWebhookRoutes(fastify, adapters, {
     store,
@@ -226,6 +234,21 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       return closing;
     },
   };
+}
+
+/**
+ * Who sets up a PSP's static QRs for a cab: the relay when the PSP's API group is configured,
+ * else the fleet, out of band (the admin answer says what to do).
+ */
+function qrSetup(psp: PspName, qrCodes: string[], adapters: PspAdapter[], relayUrl: string): { by: 'relay' } | { by: 'out_of_band'; notice: string } | null {
+  if (!PSP_CAPABILITIES[psp].staticQr || qrCodes.length === 0) return null;
+  if (adapters.find((a) => a.name === psp)?.provisionCab) return { by: 'relay' };
+  const codes = qrCodes.map((c) => `"${c}"`).join(', ');
+  const notice =
+    psp === 'hips'
+      ? `The relay cannot set up Hips QR codes (${envFor('hips')} are not set): connect ${codes} at Hips yourself, with qr_start_webhook_url ${relayUrl}${HIPS_QR_WEBHOOK_PATH}, allow_tip true and the fleet's timeouts; until then scans of them do not reach this cab.`
+      : `The relay cannot set up ${PSP_CAPABILITIES[psp].displayName} QR codes (${envFor(psp)} are not set): create ${codes} at the PSP yourself, with the relay's webhook ${relayUrl}/webhooks/${psp}; until then scans of them do not reach this cab.`;
+  return { by: 'out_of_band', notice };
 }
 
 export async function buildRelay(config: RelayConfig, options: RelayAppOptions = {}): Promise<{ url: string; close(): Promise<void> }> {

@@ -50,9 +50,12 @@ export const relayEnvSchema = z.object({
   RELAY_RECONCILE_AFTER_S: intFromEnv(1, 86_400).default(120),
   /** How often the relay looks for such payments (also once at start). */
   RELAY_RECONCILE_EVERY_S: intFromEnv(1, 3_600).default(30),
-  // Hips refunds (order revoke): both or none.
+  // Hips with the merchant key (refunds, reconciliation, QR setup): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
+  /** The QRs the relay sets up: how long a scan waits for its order, and the passenger for the payment. */
+  HIPS_QR_ORDER_TIMEOUT_S: intFromEnv(1, 3_600).default(3_600),
+  HIPS_QR_PAYMENT_TIMEOUT_S: intFromEnv(1, 3_600).default(900),
 });
 
 export const vippsConfigSchema = z.object({
@@ -86,6 +89,10 @@ export type HitpayConfig = z.output<typeof hitpayConfigSchema>;
 export const hipsMerchantConfigSchema = z.object({
   apiUrl: z.url(),
   merchantKey: z.string().min(1),
+  /** Set on the QRs the relay connects (`order_timeout_seconds`): a taxi scan may come long before the fare is known. */
+  orderTimeoutSeconds: z.number().int().min(1).max(3_600).default(3_600),
+  /** `payment_timeout_seconds`: how long the passenger has to pay once the order exists. */
+  paymentTimeoutSeconds: z.number().int().min(1).max(3_600).default(900),
 });
 export type HipsMerchantConfig = z.output<typeof hipsMerchantConfigSchema>;
 
@@ -220,7 +227,7 @@ const HIPS_MERCHANT_VARS = ['HIPS_API_URL', 'HIPS_MERCHANT_KEY'] as const;
 function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps' | 'vippsWebhookSecret' | 'hitpay' | 'hipsMerchant'> {
   const vipps = group(e, VIPPS_VARS, 'Vipps MobilePay');
   const hitpay = group(e, HITPAY_VARS, 'HitPay');
-  const hips = group(e, HIPS_MERCHANT_VARS, 'Hips refunds');
+  const hips = group(e, HIPS_MERCHANT_VARS, 'Hips with the merchant key (refunds, reconciliation, QR setup)');
   return {
     vipps: vipps && {
       baseUrl: vipps.VIPPS_BASE_URL,
@@ -240,7 +247,12 @@ function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps
       salt: hitpay.HITPAY_SALT,
       qrTtlSeconds: e.HITPAY_QR_TTL_S,
     },
-    hipsMerchant: hips && { apiUrl: hips.HIPS_API_URL, merchantKey: hips.HIPS_MERCHANT_KEY },
+    hipsMerchant: hips && {
+      apiUrl: hips.HIPS_API_URL,
+      merchantKey: hips.HIPS_MERCHANT_KEY,
+      orderTimeoutSeconds: e.HIPS_QR_ORDER_TIMEOUT_S,
+      paymentTimeoutSeconds: e.HIPS_QR_PAYMENT_TIMEOUT_S,
+    },
   };
 }
 

@@ -25,6 +25,7 @@ import { WRITE_METHODS } from './store-writer-protocol.js';
 import { WriterThread } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
+import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
 import { RECONCILE_MIGRATION } from './reconcile-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
@@ -81,6 +82,7 @@ const MIGRATIONS: string[] = [
   PAYMENTS_MIGRATION,
   PREAUTH_MIGRATION,
   RECONCILE_MIGRATION,
+  QR_CLAIMS_MIGRATION,
 ];
 
 interface CabRow {

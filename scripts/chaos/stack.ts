@@ -134,6 +134,8 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     HITPAY_SALT: HITPAY_DEMO_SALT,
     HIPS_API_URL: sandbox.url,
     HIPS_MERCHANT_KEY: merchantKey,
+    HIPS_QR_ORDER_TIMEOUT_S: String(args.orderTimeout),
+    HIPS_QR_PAYMENT_TIMEOUT_S: String(args.paymentTimeout),
   });
   const relayLog = join(dir, 'logs', 'relay.log');
   // The relay must know its public URL before it listens, so the port is picked here.
@@ -159,22 +161,11 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
       http<{ deviceToken: string; qrContent?: string | null }>('PUT', `${relayUrl}/admin/cabs/${cabId}`, { psp, qrCodes, plate: `CH ${i}`, label: `Chaos ${i}` }, `Bearer ${adminToken}`);
     let deviceToken: string;
     let qrData = '';
-    if (psp === 'hips') {
-      const qrCode = `CHAOSQR${i}`;
-      const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: qrCode, allow_tip: true }, merchantKey);
-      await http('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
-        qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
-        allow_tip: true,
-        order_timeout_seconds: args.orderTimeout,
-        payment_timeout_seconds: args.paymentTimeout,
-        status: 'online',
-      }, merchantKey);
-      ({ deviceToken } = await putCab([qrCode]));
-      qrData = qr.qr_data;
-    } else if (psp === 'vipps') {
-      // The relay makes the cab's merchant-callback QR at Vipps and answers its content.
-      const answer = await putCab([`chaos-vipps-${i}`]);
-      if (!answer.qrContent) throw new Error(`the relay registered ${cabId} for Vipps but returned no qrContent: is its VIPPS_* group configured?`);
+    if (psp !== 'hitpay') {
+      // The relay sets up the cab's QR at the PSP (Hips: connected to it with the run's timeouts;
+      // Vipps: a merchant-callback QR) and answers its content.
+      const answer = await putCab([psp === 'hips' ? `CHAOSQR${i}` : `chaos-vipps-${i}`]);
+      if (!answer.qrContent) throw new Error(`the relay registered ${cabId} for ${psp} but returned no qrContent: is its merchant API group configured?`);
       deviceToken = answer.deviceToken;
       qrData = answer.qrContent;
     } else {

@@ -141,7 +141,7 @@ export async function startPspStack(options: PspStackOptions = {}): Promise<PspS
         label: `Cab ${cabId}`,
         ...CAB_DEFAULTS[psp],
       };
-      const [cab] = await provisionDemoCabs({ home, sandboxUrl: sandbox.url, relayUrl, merchantKey: sandbox.merchantKey, adminToken: ADMIN_TOKEN }, [spec]);
+      const [cab] = await provisionDemoCabs({ sandboxUrl: sandbox.url, relayUrl, adminToken: ADMIN_TOKEN }, [spec]);
       putCabAnswer.parse(cab); // a device token came back
       const proxy = await CuttableProxy.start(relayUrl);
       cleanups.push(() => proxy.close());
