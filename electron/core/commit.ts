@@ -26,6 +26,7 @@ import {
   type Waiting,
 } from './ride-machine.js';
 import { isPastExpiry } from './session-clock.js';
+import { decideAttentionCommand, parkedOutcomes } from './attention.js';
 import { readDriverSettings } from './driver-settings.js';
 import { saveReceiptFor } from './receipts.js';
 import { currentLocale } from './snapshot.js';
@@ -120,6 +121,15 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string, 
       case 'setSetting':
         store.setSetting(effect.key, effect.value);
         break;
+      case 'parkRide':
+        store.parkRide(effect.rideId, now);
+        break;
+      case 'noteParkedOutcome':
+        store.noteParkedOutcome(effect.rideId, effect.outcome, now);
+        break;
+      case 'markRideSeen':
+        store.markParkedSeen(effect.rideId, now);
+        break;
     }
   }
 }
@@ -182,8 +192,13 @@ export function settleDelivery(
       result.kind === 'success'
         ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '' } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
-    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp)), now);
+    applyEffects(store, withParkedOutcomes(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp))), now);
   });
+}
+
+/** Effects not from the driver, with the news they bring for rides left unfinished (attention.ts). */
+function withParkedOutcomes(store: KioskStore, effects: Effect[]): Effect[] {
+  return [...effects, ...parkedOutcomes(effects, { ride: (id) => store.getRide(id), parked: (id) => store.getParkedRide(id) })];
 }
 
 /** The attempt an idempotency key names: `<rideId>` is 1, `<rideId>.<n>` is n. */
@@ -201,7 +216,7 @@ export interface AppliedEvent {
 export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: RelayEvent): AppliedEvent {
   return store.transaction(() => {
     const decision = decideEvent(ctx, eventLookups(store), event);
-    applyEffects(store, decision.effects, ctx.now, ctx.psp);
+    applyEffects(store, withParkedOutcomes(store, decision.effects), ctx.now, ctx.psp);
     // Recorded even when stale, so the seq moves on.
     store.recordEvent(event.id, event.seq, event.type, ctx.now);
     return { applied: decision.applied ?? true, ...(decision.note ? { note: decision.note } : {}) };
@@ -212,10 +227,10 @@ export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: R
 export function expireSessions(store: KioskStore, ctx: MachineContext, paymentSilenceMs = DEFAULT_PAYMENT_SILENCE_MS): number {
   return store.transaction(() => {
     const lookups = eventLookups(store);
-    const effects = [
+    const effects = withParkedOutcomes(store, [
       ...decideExpiry(ctx, lookups, store.listExpirableSessions()),
       ...decideSilence(ctx, lookups, store.listRidesAwaitingConfirmation(), paymentSilenceMs),
-    ];
+    ]);
     applyEffects(store, effects, ctx.now);
     return effects.length;
   });
@@ -232,6 +247,22 @@ export function applyCommand(
     const decision = decideCommand(ctx, command, newRideId);
     if (!decision.ok) return decision;
     applyEffects(store, decision.value, ctx.now, ctx.psp);
+    return ok(null);
+  });
+}
+
+/** `markRideSeen`, or `markPaidOtherwise` for a ride off screen: decided and written in one transaction. */
+export function applyAttentionCommand(
+  store: KioskStore,
+  command: Extract<KioskCommand, { name: 'markRideSeen' | 'markPaidOtherwise' }>,
+  now: string,
+  psp?: PspName,
+): Result<null> {
+  return store.transaction(() => {
+    const rideId = command.rideId ?? '';
+    const decision = decideAttentionCommand(store.getRide(rideId), store.getParkedRide(rideId), command, now);
+    if (!decision.ok) return decision;
+    applyEffects(store, decision.value, now, psp);
     return ok(null);
   });
 }

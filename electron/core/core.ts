@@ -16,6 +16,7 @@ import { OrderReporter } from './order-reporter.js';
 import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
+  applyAttentionCommand,
   applyCommand,
   applyRefundCommand,
   applyRelayEvent,
@@ -213,15 +214,22 @@ class Core implements KioskCore {
     }
     try {
       const now = this.now().toISOString();
+      const command = parsed.data;
+      // A ride from the rides that need attention is not the one on screen.
+      const offScreen =
+        command.name === 'markRideSeen' ||
+        (command.name === 'markPaidOtherwise' && command.rideId !== undefined && command.rideId !== store.getSetting('screenRideId'));
       const decision =
-        parsed.data.name === 'refundRide'
-          ? applyRefundCommand(store, parsed.data, {
+        command.name === 'refundRide'
+          ? applyRefundCommand(store, command, {
               now,
               psp: this.config.psp,
               refundId: newId,
               requestedBy: readDriverSettings(store, this.config.currency).driverId ?? 'driver',
             })
-          : applyCommand(store, this.context(store), parsed.data, newId);
+          : offScreen && (command.name === 'markRideSeen' || command.name === 'markPaidOtherwise')
+            ? applyAttentionCommand(store, command, now, this.config.psp)
+            : applyCommand(store, this.context(store), command, newId);
       if (!decision.ok) return decision;
       this.logger.info({ command: parsed.data.name, rideId: store.getSetting('screenRideId') }, 'command applied');
     } catch (err) {
@@ -319,6 +327,7 @@ class Core implements KioskCore {
       connectivity: { relay: this.relayState, offlineSince: null, problem: this.relayProblem },
       outboxDepth: 0,
       pendingRides: 0,
+      ridesNeedingAttention: [],
       ride: null,
       session: null,
       payment: null,

@@ -9,6 +9,7 @@ import {
   type ThemeSetting,
 } from '../../protocol/kiosk-api.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
+import { ridesNeedingAttention } from './attention.js';
 import { readDriverSettings } from './driver-settings.js';
 import { receiptUrlFor } from './receipts.js';
 import type { KioskConfig } from './config.js';
@@ -102,6 +103,7 @@ export function buildSnapshot(
     },
     outboxDepth: store.outboxDepth(),
     pendingRides: store.countPendingRides(ride?.rideId ?? null),
+    ridesNeedingAttention: ridesNeedingAttention(store),
     ride: ride && {
       rideId: ride.rideId,
       merchantOrderId: ride.merchantOrderId,

@@ -179,6 +179,25 @@ function refundFromRow(row: Row): RefundRecord {
   };
 }
 
+/** A ride the driver left unfinished for the next fare (attention.ts). */
+export interface ParkedRide {
+  rideId: string;
+  parkedAt: string;
+  outcome: 'paid' | 'failed' | null;
+  outcomeAt: string | null;
+  seenAt: string | null;
+}
+
+function parkedFromRow(row: Row): ParkedRide {
+  return {
+    rideId: row.ride_id as string,
+    parkedAt: row.parked_at as string,
+    outcome: (row.outcome as ParkedRide['outcome']) ?? null,
+    outcomeAt: (row.outcome_at as string | null) ?? null,
+    seenAt: (row.seen_at as string | null) ?? null,
+  };
+}
+
 /** An order this tablet made at its PSP, and whether the relay has been told of it. */
 export interface OrderReport {
   pspOrderId: string;
@@ -472,6 +491,33 @@ export class KioskStore {
     return (
       this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]
     ).map(refundFromRow);
+  }
+
+  // ---- parked rides (attention.ts) ----
+  getParkedRide(rideId: string): ParkedRide | null {
+    const row = this.db.prepare('SELECT * FROM parked_rides WHERE ride_id = ?').get(rideId) as Row | undefined;
+    return row ? parkedFromRow(row) : null;
+  }
+  parkRide(rideId: string, at: string): void {
+    this.db.prepare('INSERT INTO parked_rides (ride_id, parked_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(rideId, at);
+  }
+  /** Paid or failed since the driver moved on: back on the list (unseen) with the news. */
+  noteParkedOutcome(rideId: string, outcome: 'paid' | 'failed', at: string): void {
+    this.db.prepare('UPDATE parked_rides SET outcome = ?, outcome_at = ?, seen_at = NULL WHERE ride_id = ?').run(outcome, at, rideId);
+  }
+  markParkedSeen(rideId: string, at: string): void {
+    this.db.prepare('UPDATE parked_rides SET seen_at = ? WHERE ride_id = ? AND seen_at IS NULL').run(at, rideId);
+  }
+  /** Parked rides the driver has not taken off the list, newest first, with the ride. */
+  listUnseenParkedRides(limit: number): { ride: Ride; parked: ParkedRide }[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT r.*, p.parked_at, p.outcome, p.outcome_at, p.seen_at FROM parked_rides p JOIN rides r ON r.ride_id = p.ride_id
+           WHERE p.seen_at IS NULL ORDER BY p.parked_at DESC, r.rowid DESC LIMIT ?`,
+        )
+        .all(limit) as Row[]
+    ).map((row) => ({ ride: rideFromRow(row), parked: parkedFromRow(row) }));
   }
 
   // ---- order reports (orders this tablet made at its PSP, for the relay's reconciliation) ----
