@@ -1,3 +1,4 @@
+import { attentionButtonKey } from '../attention.js';
 import { localeChoices } from '../i18n/index.js';
 import { run } from '../commands.js';
 import { useSnapshot, useT } from '../hooks.js';
@@ -8,7 +9,7 @@ import { Flag } from './Flag.js';
 export function Header() {
   const snapshot = useSnapshot();
   const t = useT();
-  const { cab, connectivity, pendingRides, locale, theme } = snapshot;
+  const { cab, connectivity, ridesNeedingAttention, locale, theme } = snapshot;
   return (
     <header className="header">
       <div className="header-cab">
@@ -34,11 +35,11 @@ export function Header() {
           <circle cx="8" cy="17" r="2.5" fill="none" stroke="currentColor" strokeWidth="2" />
         </svg>
       </button>
-      {pendingRides > 0 ? (
-        <div className="pending-rides" data-testid="pending-rides">
-          <span className="pending-count">{pendingRides}</span>
-          <span className="pending-text">{t('pending.rides', { n: pendingRides })}</span>
-        </div>
+      {ridesNeedingAttention.length > 0 ? (
+        <button type="button" className="pending-rides" data-testid="attention-open" onClick={() => useUi.getState().openAttention()}>
+          <span className="pending-count" data-testid="pending-rides">{ridesNeedingAttention.length}</span>
+          <span className="pending-text">{t(attentionButtonKey(ridesNeedingAttention), { n: ridesNeedingAttention.length })}</span>
+        </button>
       ) : null}
       <div className="header-spacer" />
       <nav className="locale-row" aria-label={t('header.language')}>
