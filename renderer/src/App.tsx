@@ -1,6 +1,5 @@
 import { useEffect, type ComponentType, type CSSProperties } from 'react';
 import { AttentionDialog } from './components/AttentionDialog.js';
-import { AttentionNotice } from './components/AttentionNotice.js';
 import { SettingsDialog } from './components/SettingsDialog.js';
 import { ErrorToast } from './components/ErrorToast.js';
 import { Header } from './components/Header.js';
@@ -61,7 +60,6 @@ export function App() {
         <OfflineBanner />
       </PaneLocale.Provider>
       <Screen />
-      <AttentionNotice />
       {attentionOpen && !settingsOpen ? <AttentionDialog /> : null}
       {settingsOpen ? <SettingsDialog /> : null}
       <ErrorToast />

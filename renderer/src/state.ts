@@ -26,7 +26,7 @@ export interface UiState {
   /** The rides-that-need-attention dialog, and the ride whose details it shows (null: the list). */
   attentionOpen: boolean;
   attentionRideId: string | null;
-  /** News about a ride the driver left (paid or failed since), shown as a banner until closed. */
+  /** News about a ride the driver left (paid or failed since), shown in the header chip for a while. */
   attentionNotice: AttentionNotice | null;
   /** News already told, so each change is told once. */
   attentionTold: ReadonlySet<string>;

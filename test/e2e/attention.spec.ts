@@ -128,7 +128,7 @@ test('a ride left while its passenger pays: when the payment comes (its webhooks
   expect(normalize(await notice.textContent())).toContain(`has been paid: ${normalize(formatMoney(26_950, 'SEK', 'en'))}`);
   await expect(kiosk.getByTestId('screen-on-ride')).toBeVisible(); // the ride under way is untouched
 
-  await kiosk.getByTestId('attention-notice-show').click();
+  await kiosk.getByTestId('attention-notice').click();
   const detail = kiosk.getByTestId('attention-detail');
   await expect(detail).toBeVisible();
   await expect(detail.getByTestId('attention-status')).toHaveText('Paid');
@@ -155,10 +155,9 @@ test('a ride left whose payment is then declined: the driver is told, and record
   await expect(notice).toBeVisible({ timeout: 30_000 });
   await expect(notice).toHaveAttribute('data-outcome', 'failed');
 
-  await kiosk.getByTestId('attention-open').click();
-  const rows = kiosk.getByTestId('attention-list').locator('[data-status="failed"]');
-  await expect(rows).toHaveCount(1);
-  await rows.first().click();
+  // A tap on the news opens that ride.
+  await notice.click();
+  await expect(kiosk.getByTestId('attention-detail').getByTestId('attention-status')).toHaveText('Payment failed');
   await expect(kiosk.getByTestId('attention-failure')).toHaveAttribute('data-failure-code', 'payment_failed');
   await kiosk.getByTestId('attention-paid-otherwise').click();
   await expect(kiosk.getByTestId('attention-empty')).toBeVisible();

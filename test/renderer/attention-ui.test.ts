@@ -1,6 +1,6 @@
 /**
- * Rides that need attention on screen: which news the banner tells (pure, under Node), and in
- * Chromium the header button, the list, a ride's details and the commands they send, the banner
+ * Rides that need attention on screen: which news the header chip tells (pure, under Node), and in
+ * Chromium the header button, the list, a ride's details and the commands they send, the news
  * when a ride the driver left is paid or fails, in the driver's language.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { attentionRide, idleSnapshot, ride } from './fixtures.js';
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z');
 
-describe('the news the banner tells', () => {
+describe('the news the header chip tells', () => {
   it('tells a ride’s change once, the newest first; on a reload only what just happened', () => {
     const paid = attentionRide({ rideId: 'p', status: 'paid', paidTotal: 27_000, outcomeAt: '2026-11-21T09:59:50.000Z' });
     const failed = attentionRide({ rideId: 'f', status: 'failed', outcomeAt: '2026-11-21T09:59:55.000Z' });
@@ -21,7 +21,7 @@ describe('the news the banner tells', () => {
     // The same ride with new news (a late payment after the failure) is told again.
     const late = { ...failed, status: 'paid' as const, outcomeAt: '2026-11-21T10:00:00.000Z' };
     expect(nextNotice(first.told, [late], { first: false, now: NOW }).notice).toEqual({ rideId: 'f', outcome: 'paid', at: late.outcomeAt });
-    // After a reload: old news stays on the list without a banner; fresh news still gets one.
+    // After a reload: old news stays on the list without being told again; fresh news is told.
     const old = attentionRide({ rideId: 'o', status: 'paid', outcomeAt: '2026-11-21T09:40:00.000Z' });
     expect(nextNotice(new Set(), [old], { first: true, now: NOW }).notice).toBeNull();
     expect(nextNotice(new Set(), [paid], { first: true, now: NOW }).notice).toMatchObject({ rideId: 'p' });
@@ -52,7 +52,7 @@ describe.skipIf(!haveChromium)('rides that need attention in Chromium', () => {
     const page = await openKiosk(harness, onRide({ ridesNeedingAttention: [failed, open] }));
     expect(await page.getByTestId('pending-rides').textContent()).toBe('2');
     expect(await page.getByTestId('attention-open').textContent()).toContain('tidigare resor behöver åtgärd');
-    expect(await page.getByTestId('attention-notice').count()).toBe(0); // old news on a reload: no banner
+    expect(await page.getByTestId('attention-notice').count()).toBe(0); // old news on a reload is not told again
 
     await page.getByTestId('attention-open').click();
     const dialog = page.getByTestId('attention-dialog');
@@ -88,7 +88,7 @@ describe.skipIf(!haveChromium)('rides that need attention in Chromium', () => {
     expect(await page.getByTestId('attention-seen').isVisible()).toBe(true);
   });
 
-  it('the banner tells the driver, in their language, when a ride they left is paid or fails; Show opens it', async () => {
+  it('the header chip tells the driver, in their language, when a ride they left is paid or fails; a tap opens that ride', async () => {
     const waiting = attentionRide({ status: 'unconfirmed', failure: null, outcomeAt: null, actions: ['seen'] });
     const page = await openKiosk(harness, onRide({ locale: 'en', driver: { locale: 'nb', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null }, ridesNeedingAttention: [waiting] }), {}, { timezoneId: 'UTC' });
     expect(await page.getByTestId('attention-notice').count()).toBe(0);
@@ -98,9 +98,10 @@ describe.skipIf(!haveChromium)('rides that need attention in Chromium', () => {
     await notice.waitFor();
     expect(await notice.getAttribute('data-outcome')).toBe('paid');
     expect(plain(await notice.textContent())).toContain('Turen fra 09:30 er betalt: 269,50 SEK');
-    await page.getByTestId('attention-notice-show').click();
+    await page.getByTestId('attention-notice').click();
     expect(await page.getByTestId('attention-detail').getAttribute('data-ride-id')).toBe(waiting.rideId);
     expect(await page.getByTestId('attention-notice').count()).toBe(0);
+    expect(await page.getByTestId('attention-open').isVisible()).toBe(true);
 
     await push(page, onRide({ locale: 'en', ridesNeedingAttention: [attentionRide({ rideId: 'r-2', outcomeAt: new Date().toISOString() })] }));
     await page.getByTestId('attention-notice').waitFor();

@@ -3,7 +3,7 @@ import type { RideAttentionView } from '../../../protocol/kiosk-api.js';
 import { ATTENTION_STATUS_KEYS } from '../attention.js';
 import { run } from '../commands.js';
 import { driverLocale, PaneLocale, useLocale, useSnapshot, useT } from '../hooks.js';
-import { formatTime } from '../i18n/index.js';
+import { formatTime, type MessageKey } from '../i18n/index.js';
 import { failureKey } from '../screen.js';
 import { useUi } from '../state.js';
 import { Money } from './Money.js';
@@ -82,6 +82,13 @@ function List(props: { rides: RideAttentionView[]; onClose(): void }) {
   );
 }
 
+const HINTS: Record<RideAttentionView['status'], MessageKey> = {
+  open: 'attention.openHint',
+  unconfirmed: 'attention.unconfirmedHint',
+  failed: 'attention.failedHint',
+  paid: 'attention.paidHint',
+};
+
 function StatusBadge(props: { ride: RideAttentionView }) {
   const t = useT();
   return (
@@ -100,7 +107,7 @@ function Details(props: { ride: RideAttentionView }) {
   const backRef = useRef<HTMLButtonElement>(null);
   useEffect(() => backRef.current?.focus(), []);
   const key = ride.failure ? failureKey(ride.failure.code, snapshot.cab.capabilities) : null;
-  const hint = ride.status === 'open' ? t('attention.openHint') : ride.status === 'unconfirmed' ? t('attention.unconfirmedHint') : ride.status === 'paid' ? t('attention.paidHint') : null;
+  const hint = t(HINTS[ride.status]);
   // Settled from the list: the next snapshot no longer has it, so the dialog returns to the list.
   const act = (command: Parameters<typeof run>[0]) => void run(command).then((ok) => ok && back());
   return (
@@ -121,7 +128,7 @@ function Details(props: { ride: RideAttentionView }) {
           </p>
         </div>
       ) : null}
-      {hint ? <p className="hint">{hint}</p> : null}
+      <p className="hint">{hint}</p>
       {ride.outcomeAt ? <p className="hint attention-news">{t('attention.news', { time: formatTime(ride.outcomeAt, locale) })}</p> : null}
       <div className="dialog-actions attention-actions">
         <button type="button" ref={backRef} className="button button-secondary" data-testid="attention-back" onClick={back}>

@@ -1,15 +1,15 @@
-import { attentionButtonKey } from '../attention.js';
 import { localeChoices } from '../i18n/index.js';
 import { run } from '../commands.js';
 import { useSnapshot, useT } from '../hooks.js';
 import { useUi } from '../state.js';
 import { nextThemeSetting } from '../theme.js';
+import { AttentionChip } from './AttentionChip.js';
 import { Flag } from './Flag.js';
 
 export function Header() {
   const snapshot = useSnapshot();
   const t = useT();
-  const { cab, connectivity, ridesNeedingAttention, locale, theme } = snapshot;
+  const { cab, connectivity, locale, theme } = snapshot;
   return (
     <header className="header">
       <div className="header-cab">
@@ -35,12 +35,7 @@ export function Header() {
           <circle cx="8" cy="17" r="2.5" fill="none" stroke="currentColor" strokeWidth="2" />
         </svg>
       </button>
-      {ridesNeedingAttention.length > 0 ? (
-        <button type="button" className="pending-rides" data-testid="attention-open" onClick={() => useUi.getState().openAttention()}>
-          <span className="pending-count" data-testid="pending-rides">{ridesNeedingAttention.length}</span>
-          <span className="pending-text">{t(attentionButtonKey(ridesNeedingAttention), { n: ridesNeedingAttention.length })}</span>
-        </button>
-      ) : null}
+      <AttentionChip />
       <div className="header-spacer" />
       <nav className="locale-row" aria-label={t('header.language')}>
         {localeChoices.map((choice) => (

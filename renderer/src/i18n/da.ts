@@ -202,6 +202,7 @@ export const da: Catalog = {
   'attention.status.paid': "Betalt",
   'attention.openHint': "Ingen betalte i appen for denne tur. Hvis passageren betalte på anden måde, så registrér det.",
   'attention.unconfirmedHint': "Betalingsanmodningen er sendt, og der er ikke kommet svar endnu. Det vises her, så snart det kommer.",
+  'attention.failedHint': "Passageren er gået: hvis de betalte på anden måde, så registrér det her; ellers markér turen som set.",
   'attention.paidHint': "Passageren betalte, efter du kørte videre. Der er ikke mere at gøre.",
   'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Opdateret kl. {time}",

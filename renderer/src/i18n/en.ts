@@ -203,6 +203,7 @@ export const en = {
   'attention.status.paid': "Paid",
   'attention.openHint': "Nobody paid through the app for this ride. If the passenger paid you another way, record it.",
   'attention.unconfirmedHint': "The payment request went out and no answer has come yet. It shows here as soon as it does.",
+  'attention.failedHint': "The passenger has gone: if they paid you another way, record it here; otherwise mark it as seen.",
   'attention.paidHint': "The passenger paid after you moved on. Nothing more to do.",
   'attention.paidTotal': "Paid {amount}",
   'attention.news': "Updated at {time}",

@@ -202,6 +202,7 @@ export const fi: Catalog = {
   'attention.status.paid': "Maksettu",
   'attention.openHint': "Kukaan ei maksanut tätä kyytiä sovelluksella. Jos matkustaja maksoi muulla tavalla, kirjaa se.",
   'attention.unconfirmedHint': "Maksupyyntö on lähetetty, eikä vastausta ole vielä tullut. Se näkyy tässä heti, kun se tulee.",
+  'attention.failedHint': "Matkustaja on jo lähtenyt: jos hän maksoi muulla tavalla, kirjaa se tähän; muuten merkitse kyyti nähdyksi.",
   'attention.paidHint': "Matkustaja maksoi, kun olit jo jatkanut matkaa. Muuta ei tarvitse tehdä.",
   'attention.paidTotal': "Maksettu {amount}",
   'attention.news': "Päivitetty klo {time}",

@@ -202,6 +202,7 @@ export const nb: Catalog = {
   'attention.status.paid': "Betalt",
   'attention.openHint': "Ingen betalte i appen for denne turen. Hvis passasjeren betalte på annen måte, registrer det.",
   'attention.unconfirmedHint': "Betalingsforespørselen er sendt, og det har ikke kommet noe svar ennå. Det vises her så snart det kommer.",
+  'attention.failedHint': "Passasjeren har gått: hvis de betalte på annen måte, registrer det her; ellers merk turen som sett.",
   'attention.paidHint': "Passasjeren betalte etter at du kjørte videre. Ingenting mer å gjøre.",
   'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Oppdatert kl. {time}",

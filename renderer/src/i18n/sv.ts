@@ -202,6 +202,7 @@ export const sv: Catalog = {
   'attention.status.paid': "Betald",
   'attention.openHint': "Ingen betalade via appen för den här resan. Om passageraren betalade på annat sätt, registrera det.",
   'attention.unconfirmedHint': "Betalningsbegäran har skickats och inget svar har kommit än. Det visas här så snart det kommer.",
+  'attention.failedHint': "Passageraren har gått: om hen betalade på annat sätt, registrera det här; annars markera resan som sedd.",
   'attention.paidHint': "Passageraren betalade efter att du kört vidare. Inget mer att göra.",
   'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Uppdaterad kl. {time}",
