@@ -204,7 +204,6 @@ export const da: Catalog = {
   'attention.unconfirmedHint': "Betalingsanmodningen er sendt, og der er ikke kommet svar endnu. Det vises her, så snart det kommer.",
   'attention.failedHint': "Passageren er gået: hvis de betalte på anden måde, så registrér det her; ellers markér turen som set.",
   'attention.paidHint': "Passageren betalte, efter du kørte videre. Der er ikke mere at gøre.",
-  'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Opdateret kl. {time}",
   'attention.seen': "Markér som set",
   'attention.paidOtherwise': "Betalt på anden måde",
@@ -212,6 +211,5 @@ export const da: Catalog = {
   'attention.close': "Luk",
   'attention.noticePaid': "Turen fra {time} er betalt: {amount}",
   'attention.noticeFailed': "Betalingen for turen fra {time} mislykkedes",
-  'attention.noticeShow': "Vis",
   'error.not_needing_attention': "Den tur kræver ikke længere opmærksomhed.",
 };

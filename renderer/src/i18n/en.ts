@@ -205,7 +205,6 @@ export const en = {
   'attention.unconfirmedHint': "The payment request went out and no answer has come yet. It shows here as soon as it does.",
   'attention.failedHint': "The passenger has gone: if they paid you another way, record it here; otherwise mark it as seen.",
   'attention.paidHint': "The passenger paid after you moved on. Nothing more to do.",
-  'attention.paidTotal': "Paid {amount}",
   'attention.news': "Updated at {time}",
   'attention.seen': "Mark as seen",
   'attention.paidOtherwise': "Paid another way",
@@ -213,7 +212,6 @@ export const en = {
   'attention.close': "Close",
   'attention.noticePaid': "The ride from {time} has been paid: {amount}",
   'attention.noticeFailed': "The payment for the ride from {time} failed",
-  'attention.noticeShow': "Show",
   'error.not_needing_attention': "That ride no longer needs attention.",
 } satisfies Record<string, Message>;
 

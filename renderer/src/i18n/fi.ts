@@ -204,7 +204,6 @@ export const fi: Catalog = {
   'attention.unconfirmedHint': "Maksupyyntö on lähetetty, eikä vastausta ole vielä tullut. Se näkyy tässä heti, kun se tulee.",
   'attention.failedHint': "Matkustaja on jo lähtenyt: jos hän maksoi muulla tavalla, kirjaa se tähän; muuten merkitse kyyti nähdyksi.",
   'attention.paidHint': "Matkustaja maksoi, kun olit jo jatkanut matkaa. Muuta ei tarvitse tehdä.",
-  'attention.paidTotal': "Maksettu {amount}",
   'attention.news': "Päivitetty klo {time}",
   'attention.seen': "Merkitse nähdyksi",
   'attention.paidOtherwise': "Maksettu muulla tavalla",
@@ -212,6 +211,5 @@ export const fi: Catalog = {
   'attention.close': "Sulje",
   'attention.noticePaid': "Klo {time} alkanut kyyti on maksettu: {amount}",
   'attention.noticeFailed': "Klo {time} alkaneen kyydin maksu epäonnistui",
-  'attention.noticeShow': "Näytä",
   'error.not_needing_attention': "Kyyti ei enää vaadi huomiota.",
 };

@@ -204,7 +204,6 @@ export const nb: Catalog = {
   'attention.unconfirmedHint': "Betalingsforespørselen er sendt, og det har ikke kommet noe svar ennå. Det vises her så snart det kommer.",
   'attention.failedHint': "Passasjeren har gått: hvis de betalte på annen måte, registrer det her; ellers merk turen som sett.",
   'attention.paidHint': "Passasjeren betalte etter at du kjørte videre. Ingenting mer å gjøre.",
-  'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Oppdatert kl. {time}",
   'attention.seen': "Merk som sett",
   'attention.paidOtherwise': "Betalt på annen måte",
@@ -212,6 +211,5 @@ export const nb: Catalog = {
   'attention.close': "Lukk",
   'attention.noticePaid': "Turen fra {time} er betalt: {amount}",
   'attention.noticeFailed': "Betalingen for turen fra {time} mislyktes",
-  'attention.noticeShow': "Vis",
   'error.not_needing_attention': "Den turen trenger ikke lenger oppfølging.",
 };

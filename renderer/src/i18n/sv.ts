@@ -204,7 +204,6 @@ export const sv: Catalog = {
   'attention.unconfirmedHint': "Betalningsbegäran har skickats och inget svar har kommit än. Det visas här så snart det kommer.",
   'attention.failedHint': "Passageraren har gått: om hen betalade på annat sätt, registrera det här; annars markera resan som sedd.",
   'attention.paidHint': "Passageraren betalade efter att du kört vidare. Inget mer att göra.",
-  'attention.paidTotal': "Betalt {amount}",
   'attention.news': "Uppdaterad kl. {time}",
   'attention.seen': "Markera som sedd",
   'attention.paidOtherwise': "Betald på annat sätt",
@@ -212,6 +211,5 @@ export const sv: Catalog = {
   'attention.close': "Stäng",
   'attention.noticePaid': "Resan från {time} har betalats: {amount}",
   'attention.noticeFailed': "Betalningen för resan från {time} misslyckades",
-  'attention.noticeShow': "Visa",
   'error.not_needing_attention': "Den resan behöver inte längre åtgärd.",
 };
