@@ -119,7 +119,7 @@ async function run(args: ChaosArgs): Promise<number> {
     console.log('');
     console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`);
     if (c.failedOffScreen > 0)
-      console.log(`Known gap: ${c.failedOffScreen} rides left pending failed after the driver moved on; the store has the reason, the screen does not show it (docs/chaos.md)`);
+      console.log(`${c.failedOffScreen} rides left pending failed after the driver moved on and were not settled from the rides that need attention`);
     console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
     for (const [psp, p] of Object.entries(c.byPsp))
