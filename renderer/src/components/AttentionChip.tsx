@@ -33,7 +33,7 @@ export function AttentionChip() {
       <button
         type="button"
         className={`pending-rides attention-notice attention-notice-${notice.outcome}`}
-        role="status"
+        aria-live="polite"
         data-testid="attention-notice"
         data-outcome={notice.outcome}
         onClick={() => useUi.getState().openAttention(ride.rideId)}
