@@ -3,7 +3,7 @@
  * cab's QR codes is connected (`PATCH /v2/qrs/{qr_code}`; created with `POST /v2/qrs` when Hips
  * does not have it yet) with the relay's `qr_start_webhook_url`, tips allowed, the fleet's
  * timeouts, the plate in its dynamic data, and online while the cab is enabled. A disabled or
- * deleted cab's codes, and codes a cab no longer has, are set offline. Seeds: Hips "Create
+ * deleted cab's codes, and codes a cab no longer has, are set offline. Hips documents "Create
  * Static QR Code" and "Connect a Static QR Code" (printed codes are connected by their code).
  */
 import type { Logger } from 'pino';
