@@ -21,6 +21,10 @@ import { CabQuotas } from './cab-quotas.js';
 import { QuotaAlerts } from './quota-alerts.js';
 import { CountLimit, FailureLimit } from './rate-limits.js';
 import { HOOK_REPLAY_WINDOW_MS, createPspAdapters, type PspAdapter } from './psp/index.js';
+import { HIPS_QR_WEBHOOK_PATH } from './psp/hips-qr.js';
+import { envFor } from './payments/payment-service.js';
+import { PSP_CAPABILITIES } from '../protocol/psp-capabilities.js';
+import type { PspName } from '../protocol/relay-protocol.js';
 import { registerReceipts, type RelayReceipts } from './receipts/index.js';
 import { openRelayDatabase, openSqliteRelayStore } from './store/sqlite-store.js';
 import { eventEmitter } from './payments/emit.js';
@@ -31,6 +35,11 @@ import { RefundService } from './payments/refund-service.js';
 import { SecretBox } from './secret-box.js';
 import { PaymentStore } from './store/payment-store.js';
 import type { PruneResult, RelayStore } from './store/relay-store.js';
+import { SqliteLease } from './reconcile/lease.js';
+import { acceptOrderReport } from './reconcile/order-reports.js';
+import { ReconcileStore } from './reconcile/reconcile-store.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { QrClaims } from './store/qr-claims.js';
 import { registerUpdates, type FleetUpdates } from './updates/index.js';
 import { HSTS_VALUE, readTlsMaterial, watchTlsFiles, type TlsReloader } from './tls.js';
 
@@ -43,6 +52,10 @@ export interface RelayApp {
   hub: DeliveryHub;
   /** Relay-made payments (payment.request, PSP updates, captures, expiries). */
   payments: PaymentService;
+  /** Asks the PSPs about payments and orders whose webhooks did not arrive in time. */
+  reconciler: Reconciler;
+  /** What the reconciler follows and how each check went. */
+  reconciliations: ReconcileStore;
   /** Releases, rollout and the per-cab update feed. */
   updates: FleetUpdates;
   config: ResolvedRelayConfig;
@@ -118,10 +131,12 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     throw err;
   }
 
+  const reconciliations = new ReconcileStore(db);
   // The gauges read the hub at scrape time, after it exists.
   const metrics = createMetrics(
     () => hub.connectedCount(),
     () => store.backlogByCab(),
+    () => reconciliations.openByPsp(),
   );
   const hub = new DeliveryHub({ store, metrics, logger, ackTimeoutMs: config.ackTimeoutMs });
 
@@ -167,6 +182,23 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     preauth: { reservations: new PreauthStore(db), settings: preauthSettings(config.vipps) },
   });
   const refunds = new RefundService({ store, payments: paymentStore, emit, logger, providers });
+  const reconciler = new Reconciler({
+    store,
+    reconciliations,
+    paymentRows: paymentStore,
+    payments,
+    providers,
+    emit,
+    lease: new SqliteLease(db),
+    metrics,
+    logger: logger.child({ part: 'reconcile' }),
+    afterMs: config.reconcileAfterMs,
+    everyMs: config.reconcileEveryMs,
+  });
+  const orderReports = {
+    report: (cabId: string, payload: unknown) =>
+      acceptOrderReport({ store, reconciliations, providers, logger, afterMs: config.reconcileAfterMs }, cabId, payload),
+  };
   wireCabNamespace(nsp, {
     store,
     hub,
@@ -178,6 +210,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     messages: limits.cabMessages,
     onLimited: (cabId, kind) => alerts.exceeded(cabId, kind),
     quotas,
+    orderReports,
   });
 
   const disconnectCab = (cabId: string) => {
@@ -212,6 +245,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     disconnectCab,
     updateTargets: (ids) => updates.targets(ids),
     provisionCab: (psp, cab) => adapters.find((a) => a.name === psp)?.provisionCab?.(cab) ?? Promise.resolve(null),
+    retireQrCodes: async (psp, qrCodes) => adapters.find((a) => a.name === psp)?.retireQrCodes?.(qrCodes),
+    qrSetup: (psp, qrCodes) => qrSetup(psp, qrCodes, adapters, publicUrl()),
+    qrClaims: new QrClaims(db),
   });
   registerWebhookRoutes(fastify, adapters, {
     store,
@@ -241,6 +277,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     store,
     hub,
     payments,
+    reconciler,
+    reconciliations,
     updates,
     config,
     logger,
@@ -259,8 +297,10 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         // from serving the others; it is tried again at the next start.
         await adapter.start?.(publicUrl()).catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
       }
-      // Expired payment requests and captures a restart interrupted are picked up now.
+      // Expired payment requests and captures a restart interrupted are picked up now, and
+      // payments whose hooks were lost while the relay was down are asked about.
       payments.start();
+      reconciler.start();
       await prune().catch((err: unknown) => logger.error({ err }, 'prune failed'));
       pruneTimer = setInterval(() => void prune().catch((err: unknown) => logger.error({ err }, 'prune failed')), PRUNE_EVERY_MS);
       pruneTimer.unref();
@@ -273,6 +313,8 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         tlsReloader?.close();
         for (const adapter of adapters) adapter.stop?.();
         payments.stop();
+        reconciler.stop();
+        await reconciler.run().catch(() => {}); // a pass under way finishes before the store closes
         await hub.stopAll();
         nsp.disconnectSockets(true);
         io.engine.close();
@@ -286,6 +328,21 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   closeApp = () => app.close();
   if (writerDied && !options.onFatal) closeAfterFatal(); // died while the app was being built
   return app;
+}
+
+/**
+ * Who sets up a PSP's static QRs for a cab: the relay when the PSP's API group is configured,
+ * else the fleet, out of band (the admin answer says what to do).
+ */
+function qrSetup(psp: PspName, qrCodes: string[], adapters: PspAdapter[], relayUrl: string): { by: 'relay' } | { by: 'out_of_band'; notice: string } | null {
+  if (!PSP_CAPABILITIES[psp].staticQr || qrCodes.length === 0) return null;
+  if (adapters.find((a) => a.name === psp)?.provisionCab) return { by: 'relay' };
+  const codes = qrCodes.map((c) => `"${c}"`).join(', ');
+  const notice =
+    psp === 'hips'
+      ? `The relay cannot set up Hips QR codes (${envFor('hips')} are not set): connect ${codes} at Hips yourself, with qr_start_webhook_url ${relayUrl}${HIPS_QR_WEBHOOK_PATH}, allow_tip true and the fleet's timeouts; until then scans of them do not reach this cab.`
+      : `The relay cannot set up ${PSP_CAPABILITIES[psp].displayName} QR codes (${envFor(psp)} are not set): create ${codes} at the PSP yourself, with the relay's webhook ${relayUrl}/webhooks/${psp}; until then scans of them do not reach this cab.`;
+  return { by: 'out_of_band', notice };
 }
 
 export async function buildRelay(config: RelayConfig, options: RelayAppOptions = {}): Promise<{ url: string; close(): Promise<void> }> {

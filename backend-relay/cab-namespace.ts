@@ -61,6 +61,8 @@ export function wireCabNamespace(
     onLimited?(cabId: string, kind: string): void;
     /** Per-cab quotas by kind of message (receipts, payment requests). */
     quotas?: Pick<CabQuotas, 'take'>;
+    /** order.created: an order the tablet made, for reconciliation (reconcile/order-reports.ts). */
+    orderReports?: { report(cabId: string, payload: unknown): Promise<Result<unknown>> };
   },
 ): void {
   const { store, hub, logger } = deps;
@@ -196,10 +198,11 @@ export function wireCabNamespace(
         }
       });
     });
-    // Relay-made payments and refunds: every message gets an ack; a failure is `unavailable`.
+    // Relay-made payments, refunds and order reports: every message gets an ack; a failure is `unavailable`.
     const services: [string, ((cabId: string, payload: unknown) => Promise<Result<unknown>>) | undefined][] = [
       [SOCKET_EVENTS.paymentRequest, deps.payments && ((id, p) => deps.payments!.request(id, p))],
       [SOCKET_EVENTS.refundRequest, deps.refunds && ((id, p) => deps.refunds!.request(id, p))],
+      [SOCKET_EVENTS.orderCreated, deps.orderReports && ((id, p) => deps.orderReports!.report(id, p))],
     ];
     for (const [name, handle] of services) {
       socket.on(name, (payload: unknown, ack?: unknown) => {

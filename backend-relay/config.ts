@@ -55,7 +55,11 @@ export const relayEnvSchema = z.object({
   HITPAY_API_KEY: z.string().min(1).optional(),
   HITPAY_SALT: z.string().min(1).optional(),
   HITPAY_QR_TTL_S: intFromEnv(60, 86_400).optional(),
-  // Hips refunds (order revoke): both or none.
+  /** A payment or order still without its PSP's outcome this long after it was made is asked about at the PSP. */
+  RELAY_RECONCILE_AFTER_S: intFromEnv(1, 86_400).default(120),
+  /** How often the relay looks for such payments (also once at start). */
+  RELAY_RECONCILE_EVERY_S: intFromEnv(1, 3_600).default(30),
+  // Hips with the merchant key (refunds, reconciliation, QR setup): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
   // HTTPS served by the relay itself (a single node without a proxy): both or none.
@@ -66,6 +70,9 @@ export const relayEnvSchema = z.object({
   NODE_ENV: z.string().optional(),
   /** 32 bytes (hex or base64) that seal the secrets kept in RELAY_DB; unset: they stay plain (warned at start). */
   RELAY_SECRETS_KEY: z.string().min(1).optional(),
+  /** The QRs the relay sets up: how long a scan waits for its order, and the passenger for the payment. */
+  HIPS_QR_ORDER_TIMEOUT_S: intFromEnv(1, 3_600).default(3_600),
+  HIPS_QR_PAYMENT_TIMEOUT_S: intFromEnv(1, 3_600).default(900),
 });
 
 export const vippsConfigSchema = z.object({
@@ -99,6 +106,10 @@ export type HitpayConfig = z.output<typeof hitpayConfigSchema>;
 export const hipsMerchantConfigSchema = z.object({
   apiUrl: z.url(),
   merchantKey: z.string().min(1),
+  /** Set on the QRs the relay connects (`order_timeout_seconds`): a taxi scan may come long before the fare is known. */
+  orderTimeoutSeconds: z.number().int().min(1).max(3_600).default(3_600),
+  /** `payment_timeout_seconds`: how long the passenger has to pay once the order exists. */
+  paymentTimeoutSeconds: z.number().int().min(1).max(3_600).default(900),
 });
 export type HipsMerchantConfig = z.output<typeof hipsMerchantConfigSchema>;
 
@@ -181,6 +192,10 @@ export const relayConfigSchema = z.object({
       { message: 'RELAY_SECRETS_KEY must be 32 random bytes, as 64 hex digits or 44 base64 characters (make one with: openssl rand -base64 32)' },
     )
     .optional(),
+  /** Reconciliation: a payment without its PSP's outcome this long after it was made is asked about at the PSP. */
+  reconcileAfterMs: z.number().int().positive().default(120_000),
+  /** Reconciliation: how often due payments are looked for. */
+  reconcileEveryMs: z.number().int().positive().default(30_000),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -255,6 +270,8 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     debugWriterExitOn: e.RELAY_DEBUG_WRITER_EXIT_ON,
     receiptRetentionMs: e.RELAY_RECEIPT_RETENTION_DAYS * 24 * 3600 * 1000,
     secretsKey: e.RELAY_SECRETS_KEY,
+    reconcileAfterMs: e.RELAY_RECONCILE_AFTER_S * 1000,
+    reconcileEveryMs: e.RELAY_RECONCILE_EVERY_S * 1000,
   });
 }
 
@@ -290,7 +307,7 @@ const HIPS_MERCHANT_VARS = ['HIPS_API_URL', 'HIPS_MERCHANT_KEY'] as const;
 function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps' | 'vippsWebhookSecret' | 'hitpay' | 'hipsMerchant'> {
   const vipps = group(e, VIPPS_VARS, 'Vipps MobilePay');
   const hitpay = group(e, HITPAY_VARS, 'HitPay');
-  const hips = group(e, HIPS_MERCHANT_VARS, 'Hips refunds');
+  const hips = group(e, HIPS_MERCHANT_VARS, 'Hips with the merchant key (refunds, reconciliation, QR setup)');
   return {
     vipps: vipps && {
       baseUrl: vipps.VIPPS_BASE_URL,
@@ -310,7 +327,12 @@ function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps
       salt: hitpay.HITPAY_SALT,
       qrTtlSeconds: e.HITPAY_QR_TTL_S,
     },
-    hipsMerchant: hips && { apiUrl: hips.HIPS_API_URL, merchantKey: hips.HIPS_MERCHANT_KEY },
+    hipsMerchant: hips && {
+      apiUrl: hips.HIPS_API_URL,
+      merchantKey: hips.HIPS_MERCHANT_KEY,
+      orderTimeoutSeconds: e.HIPS_QR_ORDER_TIMEOUT_S,
+      paymentTimeoutSeconds: e.HIPS_QR_PAYMENT_TIMEOUT_S,
+    },
   };
 }
 

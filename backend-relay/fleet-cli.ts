@@ -147,8 +147,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
       const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
       const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
       const { status, json } = await call(conn, 'PUT', route, body);
-      // A PSP that provisions QR codes (Vipps) gives the content to print on the cab's QR.
-      const qr = json.qrContent ? `\nQR content (print this on the cab's QR): ${safe(json.qrContent)}` : '';
+      // A PSP whose QR codes the relay provisions (Vipps, Hips) gives the content to print on the cab's QR;
+      // one the relay cannot set up says what the fleet must do itself.
+      const qr = `${json.qrContent ? `\nQR content (print this on the cab's QR): ${safe(json.qrContent)}` : ''}${json.notice ? `\nnote: ${safe(json.notice)}` : ''}`;
       if (status === 201) return out(json, `cab ${safe(json.cabId)} added.\ndevice token (shown once, put it in the kiosk config): ${safe(json.deviceToken)}${qr}`);
       return json.deviceToken
         ? out(json, `cab ${safe(json.cabId)} updated.\nnew device token (shown once; the old one no longer works): ${safe(json.deviceToken)}${qr}`)

@@ -11,6 +11,8 @@ export interface RelayMetrics {
   backlog: Gauge<'cab'>;
   /** Refusals of a cab past one of its limits, by kind (messages, receipt_*, payment_*). */
   cabQuotaExceeded: Counter<'cab' | 'kind'>;
+  /** Reconciliation with the PSPs: one count per check, by PSP and outcome. */
+  reconciliations: Counter<'psp' | 'outcome'>;
 }
 
 /**
@@ -20,6 +22,7 @@ export interface RelayMetrics {
 export function createMetrics(
   readConnected: () => number,
   readBacklog: () => Promise<Map<string, number>>,
+  readOpenReconciliations: () => Promise<Map<string, number>> = async () => new Map(),
 ): RelayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'relay_' });
@@ -70,5 +73,21 @@ export function createMetrics(
     labelNames: ['cab', 'kind'] as const,
     registers: [registry],
   });
-  return { registry, webhooks, deliveryLatency, redeliveries, eventsRejected, connectedCabs, backlog, cabQuotaExceeded };
+  const reconciliations = new Counter({
+    name: 'relay_reconciliations_total',
+    help: 'Payments and orders the relay asked their PSP about, by PSP and outcome (paid, failed, authorized: applied from the PSP’s answer; already_settled: a webhook got there first; pending, unknown, error: asked again later; rejected, abandoned)',
+    labelNames: ['psp', 'outcome'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'relay_reconciliations_open',
+    help: 'Payments and orders whose outcome the relay is still waiting to learn from their PSP',
+    labelNames: ['psp'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [psp, count] of await readOpenReconciliations()) this.set({ psp }, count);
+    },
+  });
+  return { registry, webhooks, deliveryLatency, redeliveries, eventsRejected, connectedCabs, backlog, cabQuotaExceeded, reconciliations };
 }

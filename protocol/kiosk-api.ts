@@ -60,8 +60,13 @@ export const kioskCommand = z.discriminatedUnion('name', [
   z.object({ name: z.literal('endRide') }),
   z.object({ name: z.literal('cancelRide') }),
   z.object({ name: z.literal('dismiss') }),
-  /** After a refused or failed order: the passenger paid by other means (cash, card terminal). */
-  z.object({ name: z.literal('markPaidOtherwise') }),
+  /**
+   * After a refused or failed order: the passenger paid by other means (cash, card terminal).
+   * `rideId`: a ride from the rides that need attention instead of the one on screen.
+   */
+  z.object({ name: z.literal('markPaidOtherwise'), rideId: z.string().min(1).max(100).optional() }),
+  /** Takes a ride off the rides that need attention (the driver has seen how it ended). */
+  z.object({ name: z.literal('markRideSeen'), rideId: z.string().min(1).max(100) }),
   z.object({ name: z.literal('setLocale'), locale: localeName }),
   z.object({ name: z.literal('setTheme'), theme: themeSetting }),
   /** Opens the driver settings for a short while if the PIN is right (checked in the core). */
@@ -151,6 +156,31 @@ export interface RecentPaymentView {
   refund: { refundId: string; amount: number; state: 'queued' | 'refunded' | 'failed'; failure: { code: string; message: string } | null; requestedAt: string } | null;
 }
 
+/**
+ * A ride the driver left unfinished to take the next fare, while it still needs them: nobody has
+ * paid yet (`open`), its payment is under way with no answer yet (`unconfirmed`), or its payment
+ * failed (`failed`) or went through (`paid`) after the driver moved on. Newest first.
+ */
+export interface RideAttentionView {
+  rideId: string;
+  merchantOrderId: string;
+  status: 'open' | 'unconfirmed' | 'failed' | 'paid';
+  startedAt: string;
+  endedAt: string | null;
+  lines: OrderLine[];
+  orderAmount: number;
+  currency: string;
+  /** Paid: what the passenger paid in all (fare, extras and tip); null otherwise. */
+  paidTotal: number | null;
+  failure: { code: string; message: string } | null;
+  /** When the driver moved on to the next ride. */
+  parkedAt: string;
+  /** When it was paid or failed after the driver moved on; null while nothing has happened since. */
+  outcomeAt: string | null;
+  /** What the driver can do from the list; `seen` takes it off the list. */
+  actions: ('seen' | 'paid_otherwise')[];
+}
+
 export interface KioskSnapshot {
   cab: { cabId: string; plate: string; label: string; psp: PspName; qrContent: string | null; capabilities: PspCapabilities };
   locale: Locale;
@@ -167,6 +197,8 @@ export interface KioskSnapshot {
   outboxDepth: number;
   /** Earlier rides whose payment is still pending confirmation. */
   pendingRides: number;
+  /** Earlier rides the driver left unfinished that still need them (newest first, at most 20). */
+  ridesNeedingAttention: RideAttentionView[];
   ride: RideView | null;
   session: SessionView | null;
   payment: PaymentView | null;
@@ -200,7 +232,9 @@ export interface CabpayApi {
   endRide(): CommandResult;
   cancelRide(): CommandResult;
   dismiss(): CommandResult;
-  markPaidOtherwise(): CommandResult;
+  /** `rideId`: a ride from `ridesNeedingAttention` rather than the one on screen. */
+  markPaidOtherwise(rideId?: string): CommandResult;
+  markRideSeen(rideId: string): CommandResult;
   setLocale(locale: Locale): CommandResult;
   setTheme(theme: ThemeSetting): CommandResult;
   unlockSettings(pin: string): CommandResult;

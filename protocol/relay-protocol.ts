@@ -238,6 +238,32 @@ export type RefundRequest = z.infer<typeof refundRequest>;
 /** `ok`: the PSP refunded it. Errors as for payment.request (`refund_refused` is final). */
 export type RefundRequestAck = Result<{ refundedAmount: number }>;
 
+/**
+ * For PSPs whose orders the tablet creates itself (Hips): the tablet tells the relay the order
+ * it made, right after the PSP accepted it, so that the relay can ask the PSP how it ended if
+ * every webhook of it is lost. Idempotent per pspOrderId. The relay takes it only as a pointer:
+ * whether the order exists, is this cab's and was paid, it reads from the PSP itself.
+ */
+export const orderCreated = z.object({
+  psp: pspName,
+  rideId: z.string().min(1).max(100),
+  /** The create-order attempt of the ride (1, 2, … after a new scan). */
+  attempt: z.number().int().positive().max(1000),
+  /** `<cabId>.<rideId>`, the merchant's order id at the PSP. */
+  merchantOrderId: z.string().min(1).max(200),
+  /** The PSP's id of the order, as its create-order answer gave it. */
+  pspOrderId: z.string().min(1).max(200),
+  /** When the PSP accepted the order, by the tablet's clock (only a hint for when to ask). */
+  createdAt: isoTime,
+});
+export type OrderCreated = z.infer<typeof orderCreated>;
+/**
+ * The ack of order.created: `ok` once the relay has stored it. Errors: `unavailable` (send it
+ * again later); `unsupported` (the relay cannot ask this PSP: its merchant credentials are not
+ * set), `invalid`, `wrong_psp`, `forbidden` (not this cab's order) and `limit_reached` are final.
+ */
+export type OrderCreatedAck = Result<{ tracked: true }>;
+
 /** Socket.IO event names in the /cab namespace. */
 export const SOCKET_EVENTS = {
   relayEvent: 'relay:event',
@@ -246,4 +272,5 @@ export const SOCKET_EVENTS = {
   paymentRequest: 'payment.request',
   receiptPublish: 'receipt.publish',
   refundRequest: 'refund.request',
+  orderCreated: 'order.created',
 } as const;

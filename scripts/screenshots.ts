@@ -19,8 +19,8 @@ import { startExperienceStack } from './lib/experience-stack.js';
 import { walkKiosk } from './lib/kiosk-walk.js';
 import type { Page } from '@playwright/test';
 import type { KioskSnapshot, RideView } from '../protocol/kiosk-api.js';
-import { openKiosk, startHarness } from '../test/renderer/browser-harness.js';
-import { cabFor, idleSnapshot, recentPayment, ride } from '../test/renderer/fixtures.js';
+import { openKiosk, push, startHarness } from '../test/renderer/browser-harness.js';
+import { attentionRide, cabFor, idleSnapshot, recentPayment, ride } from '../test/renderer/fixtures.js';
 import { repoRoot } from './lib/service.js';
 
 const log = pino({ name: 'screenshots' });
@@ -90,8 +90,8 @@ const sceneNow = new Date('2026-11-21T10:30:00.000Z');
 interface Scene {
   name: string;
   snapshot: KioskSnapshot;
-  /** Taps before the picture (a chosen tip, the refunds tab). */
-  act?: (page: Page) => Promise<void>;
+  /** Taps (or a pushed snapshot) before the picture (a chosen tip, the refunds tab, news). */
+  act?: (page: Page, theme: 'day' | 'night') => Promise<void>;
   clock?: boolean;
 }
 
@@ -108,7 +108,34 @@ function pspScenes(): Scene[] {
   const paynow = '00020101021226490009SG.PAYNOW010120213201234567X03010040820261121530370254052728' + '5802SG5914CABPAY TAXI  76009SINGAPORE62170513CAB7RIDE000016304A1B2';
   const base = vipps(null, { locale: 'en' });
   const unlocked = { ...base.driver, settings: 'unlocked' as const };
+  // Rides the driver left for the next fare (Hips, Swedish): one paid since, one failed, one still waiting.
+  const hipsLines = [
+    { id: 'fare', kind: 'fare' as const, label: 'Taxiresa', amount: 31_500, vatRate: 6 },
+    { id: 'toll', kind: 'toll' as const, label: 'Vägtull', amount: 4_500, vatRate: 0 },
+  ];
+  const left = [
+    attentionRide({ rideId: 'a-1', status: 'paid', startedAt: '2026-11-21T10:02:00.000Z', parkedAt: '2026-11-21T10:21:00.000Z', outcomeAt: '2026-11-21T10:24:00.000Z', failure: null, paidTotal: 39_600, lines: hipsLines, orderAmount: 36_000, actions: ['seen'] }),
+    attentionRide({ rideId: 'a-2', status: 'failed', startedAt: '2026-11-21T09:31:00.000Z', failure: { code: 'payment_failed', message: 'The payment did not go through (payment_declined).' } }),
+    attentionRide({ rideId: 'a-3', status: 'unconfirmed', startedAt: '2026-11-21T09:02:00.000Z', failure: null, outcomeAt: null, orderAmount: 18_900, lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 18_900, vatRate: 6 }], actions: ['seen'] }),
+  ];
+  const hipsOnRide = (list: typeof left) =>
+    idleSnapshot({ locale: 'sv', cab: cabFor('hips', { qrContent: 'https://hips.example/qr/m-8841/cab-42' }), ride: ride('on_ride', { lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 12_000, vatRate: 6 }], orderAmount: 12_000 }), ridesNeedingAttention: list });
   return [
+    { name: 'attention-list', snapshot: hipsOnRide(left), act: (page) => page.getByTestId('attention-open').click() },
+    {
+      name: 'attention-detail',
+      snapshot: hipsOnRide(left),
+      act: async (page) => {
+        await page.getByTestId('attention-open').click();
+        await page.getByTestId('attention-row-a-2').click();
+      },
+    },
+    {
+      name: 'attention-notice',
+      snapshot: hipsOnRide([{ ...left[0]!, status: 'unconfirmed', outcomeAt: null, paidTotal: null }, left[2]!]),
+      // The payment of a ride the driver left comes in while the next ride is under way.
+      act: (page, theme) => push(page, { ...hipsOnRide([left[0]!, left[2]!]), theme }),
+    },
     { name: 'hitpay-idle', snapshot: hitpay(null) },
     { name: 'vipps-idle', snapshot: vipps(null) },
     { name: 'tip-picker', snapshot: vipps(vippsRide()), act: (page) => page.getByTestId('tip-option-10').click() },
@@ -177,7 +204,7 @@ async function renderPspScenes(outDir: string): Promise<string[]> {
       for (const scene of pspScenes()) {
         const page = await openKiosk(harness, { ...scene.snapshot, theme }, {}, scene.clock ? { clockAt: sceneNow } : {});
         if (scene.clock) await page.clock.pauseAt(new Date(sceneNow.getTime() + 20_000));
-        await scene.act?.(page);
+        await scene.act?.(page, theme);
         await page.waitForTimeout(250); // let the last render paint
         const file = join(outDir, `${scene.name}-${theme}.png`);
         await page.screenshot({ path: file });

@@ -122,7 +122,7 @@ async function main() {
   }));
   services.push(relay);
 
-  const cabs = await provisionDemoCabs({ home, sandboxUrl: sandbox.url, relayUrl: relay.url, merchantKey, adminToken });
+  const cabs = await provisionDemoCabs({ sandboxUrl: sandbox.url, relayUrl: relay.url, adminToken });
   const driverPinHash = hashPin(DEMO_PIN);
   const configFiles = cabs.map((cab) => writeKioskConfig(home, cab, { relayUrl: relay.url, sandboxUrl: sandbox.url, driverPinHash }));
 

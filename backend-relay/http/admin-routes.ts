@@ -6,6 +6,7 @@ import { cabId, pspName, type PspName } from '../../protocol/relay-protocol.js';
 import type { DeliveryHub } from '../delivery.js';
 import type { FailureLimit } from '../rate-limits.js';
 import { hashToken, newDeviceToken } from '../secrets.js';
+import type { QrClaims } from '../store/qr-claims.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { requireBearer } from './bearer-guard.js';
 import { errorBody } from './errors.js';
@@ -54,10 +55,20 @@ interface AdminDeps {
   /** Wrong admin tokens per address. */
   authFailures?: FailureLimit;
   /**
-   * The cab's PSP sets up its QR codes (Vipps: merchant-callback QRs); null when the PSP has
-   * nothing to provision. Throws when the PSP could not do it.
+   * The cab's PSP sets up its QR codes (Vipps: merchant-callback QRs; Hips: static QRs connected
+   * to the relay, offline while the cab is disabled); null when the PSP has nothing to provision.
+   * Throws when the PSP could not do it.
    */
-  provisionCab?(psp: PspName, cab: { cabId: string; plate: string; qrCodes: string[] }): Promise<{ qrContent: string | null } | null>;
+  provisionCab?(psp: PspName, cab: { cabId: string; plate: string; qrCodes: string[]; enabled: boolean }): Promise<{ qrContent: string | null } | null>;
+  /** Takes QR codes out of use at their PSP (Hips: offline); a no-op for PSPs without. Throws on failure. */
+  retireQrCodes?(psp: PspName, qrCodes: string[]): Promise<void>;
+  /**
+   * Who sets up a PSP's static QRs: the relay, or the fleet out of band (with what to do, for the
+   * admin answer); null for PSPs without a static QR.
+   */
+  qrSetup?(psp: PspName, qrCodes: string[]): { by: 'relay' } | { by: 'out_of_band'; notice: string } | null;
+  /** Reserves QR codes while their PSP sets them up, so two claims of one code cannot race. */
+  qrClaims?: QrClaims;
 }
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -89,20 +100,58 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const owner = await store.findCabByQrCode(qr);
         if (owner && owner.cabId !== id) return conflict(qr, owner.cabId);
       }
-      let provisioned: { qrContent: string | null } | null = null;
-      if (deps.provisionCab) {
-        try {
-          provisioned = await deps.provisionCab(body.data.psp, { cabId: id, plate: body.data.plate, qrCodes: body.data.qrCodes });
-        } catch (err) {
-          // Nothing is written: the PUT can simply be sent again.
-          logger.error({ err, cabId: id, psp: body.data.psp }, 'the PSP could not provision the cab');
-          return reply
-            .code(502)
-            .send(errorBody('psp_provisioning_failed', `${body.data.psp} could not set up this cab's QR codes (${(err as Error).message}); the cab was not changed, try the PUT again`));
-        }
+      // Reserved until this PUT answers: a second cab claiming one of these codes meanwhile is
+      // refused before it reaches the PSP, so the PSP's QR never shows a cab it does not belong to.
+      const claim = deps.qrClaims?.acquire(id, body.data.qrCodes) ?? null;
+      if (claim && !claim.ok) {
+        if (claim.reason === 'owned') return conflict(claim.qrCode, claim.cabId);
+        return reply
+          .code(409)
+          .send(errorBody('qr_code_busy', `QR code "${claim.qrCode}" is being set up for cab ${claim.cabId} right now; if that fails, send this PUT again`));
       }
-      const extra = provisioned ? { qrContent: provisioned.qrContent } : {};
-      const result = await store.putCab({ cabId: id, ...body.data, ...extra }, hashToken(token), new Date().toISOString(), { keepToken });
+      try {
+        return await putCab(id, body.data, { keepToken, token }, reply, conflict, claim?.claimId ?? null);
+      } finally {
+        if (claim?.ok) deps.qrClaims?.release(claim.claimId);
+      }
+    });
+
+    /** The PUT once its QR codes are reserved: the PSP first, then the commit. */
+    async function putCab(
+      id: string,
+      cab: z.output<typeof putCabBody>,
+      opts: { keepToken: boolean; token: string },
+      reply: FastifyReply,
+      conflict: (qrCode: string, owner: string) => FastifyReply,
+      claimId: string | null,
+    ) {
+      const { keepToken, token } = opts;
+      const before = await store.getCab(id);
+      const setup = deps.qrSetup?.(cab.psp, cab.qrCodes) ?? null;
+      let provisioned: { qrContent: string | null } | null = null;
+      try {
+        if (deps.provisionCab) provisioned = await deps.provisionCab(cab.psp, { cabId: id, plate: cab.plate, qrCodes: cab.qrCodes, enabled: cab.enabled });
+        // Codes the cab no longer has stop taking scans at their PSP.
+        const dropped = before ? before.qrCodes.filter((qr) => !cab.qrCodes.includes(qr) || before.psp !== cab.psp) : [];
+        if (before && dropped.length > 0) await deps.retireQrCodes?.(before.psp, dropped);
+      } catch (err) {
+        // Nothing is written: the PUT can simply be sent again.
+        logger.error({ err, cabId: id, psp: cab.psp }, 'the PSP could not provision the cab');
+        return reply
+          .code(502)
+          .send(errorBody('psp_provisioning_failed', `${cab.psp} could not set up this cab's QR codes (${(err as Error).message}); the cab was not changed, try the PUT again`));
+      }
+      if (claimId && !deps.qrClaims?.stillHeld(claimId, cab.qrCodes)) {
+        logger.error({ cabId: id }, 'the PSP took longer than the QR claim lasts; the cab was not changed');
+        return reply.code(503).send(errorBody('qr_claim_expired', `setting up the QR codes at ${cab.psp} took too long; the cab was not changed, send the PUT again`));
+      }
+      const extra = {
+        ...(provisioned ? { qrContent: provisioned.qrContent } : {}),
+        ...(setup ? { qrSetup: setup.by } : {}),
+        ...(setup?.by === 'out_of_band' ? { notice: setup.notice } : {}),
+      };
+      if (setup?.by === 'out_of_band') logger.warn({ cabId: id, psp: cab.psp }, setup.notice);
+      const result = await store.putCab({ cabId: id, ...cab, ...(provisioned ? { qrContent: provisioned.qrContent } : {}) }, hashToken(token), new Date().toISOString(), { keepToken });
       if (result.status === 'qr_conflict') return conflict(result.qrCode, result.ownerCabId);
       if (result.status === 'updated' && keepToken) {
         logger.info({ cabId: id }, 'cab updated; device token kept');
@@ -117,7 +166,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       }
       logger.info({ cabId: id }, 'cab registered');
       return reply.code(201).send({ cabId: id, deviceToken: token, ...extra });
-    });
+    }
 
     admin.get('/admin/cabs', async () => {
       const cabs = await store.listCabs();
@@ -159,6 +208,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     admin.delete('/admin/cabs/:cabId', async (req, reply) => {
       const id = parseCabId(req.params, reply);
       if (id === null) return reply;
+      const cab = await store.getCab(id);
+      if (!cab) return reply.code(404).send(errorBody('unknown_cab', `no cab ${id}`));
+      try {
+        // A removed cab's QR codes stop taking scans at its PSP first.
+        if (cab.qrCodes.length > 0) await deps.retireQrCodes?.(cab.psp, cab.qrCodes);
+      } catch (err) {
+        logger.error({ err, cabId: id, psp: cab.psp }, 'the PSP could not take the cab’s QR codes offline');
+        return reply
+          .code(502)
+          .send(errorBody('psp_provisioning_failed', `${cab.psp} could not take this cab's QR codes offline (${(err as Error).message}); the cab was not removed, try the DELETE again`));
+      }
       if (!(await store.deleteCab(id))) return reply.code(404).send(errorBody('unknown_cab', `no cab ${id}`));
       deps.disconnectCab(id);
       logger.info({ cabId: id }, 'cab removed with its events; live connection closed');

@@ -7,8 +7,9 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { toMajorString } from '../../protocol/decimal-amount.js';
+import { paymentUpdateFromRequest } from '../psp/hitpay-hook.js';
 import type { CabRecord } from '../store/relay-store.js';
-import type { CreatedPayment, PaymentAttempt, PaymentProvider, PspCallOutcome } from './payment-provider.js';
+import type { CreatedPayment, PaymentAttempt, PaymentCheck, PaymentProvider, PspCallOutcome } from './payment-provider.js';
 
 export interface HitpayProviderOptions {
   baseUrl: string;
@@ -155,6 +156,16 @@ export function createHitpayProvider(options: HitpayProviderOptions): PaymentPro
     },
 
     cancelPayment: (pspReference: string, _cab: CabRecord) => cancelPayment(pspReference),
+
+    async checkPayment(pspReference: string, _cab: CabRecord): Promise<PspCallOutcome<PaymentCheck>> {
+      const answer = await call('GET', `/v1/payment-requests/${encodeURIComponent(pspReference)}`);
+      if (answer.kind === 'unreachable') return { kind: 'retry', reason: answer.reason };
+      if (answer.status === 404) return { kind: 'ok', value: { kind: 'unknown' } };
+      if (answer.status < 200 || answer.status > 299) return failure(answer, 'psp_refused', 'read the payment request');
+      const read = paymentUpdateFromRequest(answer.body);
+      if (!read.ok) return { kind: 'retry', reason: read.message };
+      return { kind: 'ok', value: read.update ? { kind: 'update', update: read.update } : { kind: 'open' } };
+    },
 
     async refund(request, _cab): Promise<PspCallOutcome<{ pspRefundId: string }>> {
       const form = new URLSearchParams();

@@ -5,6 +5,7 @@
  * the events; a provider only talks to its PSP and never throws for a PSP answer.
  */
 import type { PaymentRequest, PspName, RefundRequest } from '../../protocol/relay-protocol.js';
+import type { PaymentUpdate } from '../psp/psp-adapter.js';
 import type { CabRecord } from '../store/relay-store.js';
 
 /** One attempt of one ride, as the payment service hands it to the provider. */
@@ -35,6 +36,30 @@ export interface CreatedPayment {
   qr?: { qrData: string; expiresAt: string; paymentRequestId: string };
 }
 
+/** What the PSP says now about one relay-made payment (reconciliation). */
+export type PaymentCheck =
+  /** Still waiting for the passenger (or the PSP): ask again later. */
+  | { kind: 'open' }
+  /** The PSP has no payment by that reference. */
+  | { kind: 'unknown' }
+  /** What its webhook would have said, as the payment service applies it. */
+  | { kind: 'update'; update: PaymentUpdate };
+
+/** An order the tablet made at its PSP (Hips), as the PSP reports it to the merchant. */
+export interface PspOrderFacts {
+  pspOrderId: string;
+  /** `<cabId>.<rideId>`, the merchant's order id the tablet sent. */
+  merchantOrderId: string;
+  state: 'open' | 'paid' | 'failed';
+  /** The PSP's own word for it (pending, successful, failed, expired, revoked, …). */
+  status: string;
+  currency: string;
+  orderAmount: number;
+  tipAmount: number;
+  totalAmount: number;
+  reason?: string;
+}
+
 export interface PaymentProvider {
   psp: PspName;
   /** Creates the payment for one attempt (idempotent by `attempt.idempotencyKey`). */
@@ -48,4 +73,8 @@ export interface PaymentProvider {
   cancelPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null>>;
   /** Refunds part or all of a paid payment (idempotent by `request.refundId`). */
   refund(request: RefundRequest, cab: CabRecord): Promise<PspCallOutcome<{ pspRefundId: string }>>;
+  /** Relay-made payments: how the payment stands at the PSP now, read with the merchant's credentials. */
+  checkPayment?(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<PaymentCheck>>;
+  /** Tablet-made orders (Hips): the order as the PSP holds it; null when the PSP has no such order. */
+  lookupOrder?(pspOrderId: string): Promise<PspCallOutcome<PspOrderFacts | null>>;
 }

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { vatIncluded } from '../../protocol/money.js';
 import type { RefundRequest } from '../../protocol/relay-protocol.js';
+import { paymentUpdateFromState, vippsPaymentState } from '../psp/vipps-events.js';
 import type { CabRecord } from '../store/relay-store.js';
 import { describeProblem, type VippsAnswer, type VippsClient } from './vipps-client.js';
-import type { CreatedPayment, PaymentAttempt, PaymentProvider, PspCallOutcome } from './payment-provider.js';
+import type { CreatedPayment, PaymentAttempt, PaymentCheck, PaymentProvider, PspCallOutcome } from './payment-provider.js';
 
 /** The currencies the ePayment API takes. */
 export const VIPPS_CURRENCIES: ReadonlySet<string> = new Set(['NOK', 'DKK', 'EUR']);
@@ -18,6 +19,7 @@ const DESCRIPTION_MAX = 100;
 
 export interface VippsPaymentProvider extends PaymentProvider {
   psp: 'vipps';
+  checkPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<PaymentCheck>>;
   /** The fleet reserves first and captures the fare later (VIPPS_PREAUTHORIZE). */
   preauthorize: boolean;
   capturePayment(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
@@ -99,6 +101,18 @@ export function createVippsProvider(client: VippsClient, options: { preauthorize
         return refused('refund_refused', `Vipps refused the refund: ${describeProblem(answer.body)}`);
       }
       return outcome(answer, 'refund the payment', cab);
+    },
+
+    async checkPayment(pspReference, cab): Promise<PspCallOutcome<PaymentCheck>> {
+      const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(pspReference)}`);
+      if (answer.kind === 'answered' && answer.status === 404) return { kind: 'ok', value: { kind: 'unknown' } };
+      if (answer.kind === 'answered' && isSuccess(answer.status)) {
+        const parsed = vippsPaymentState.safeParse(answer.body);
+        if (!parsed.success) return { kind: 'retry', reason: `Vipps answered the payment ${pspReference} in a shape the relay cannot read` };
+        const update = paymentUpdateFromState(parsed.data);
+        return { kind: 'ok', value: update ? { kind: 'update', update } : { kind: 'open' } };
+      }
+      return outcome(answer, 'read the payment', cab);
     },
 
     async reserve(input, cab) {

@@ -4,6 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { HIPS_ISSUER, hipsOrderHookData, hipsQrHookData, hipsWebhookBody, type HipsOrderHookData, type HipsQrHookData } from '../../protocol/hips.js';
+import type { PspOrderFacts } from '../payments/payment-provider.js';
 import type { HookVerdict, MappedEvent, PspAdapter } from './psp-adapter.js';
 import { importRs256PublicKey, verifyRs256Jwt } from './rs256-jwt.js';
 
@@ -127,28 +128,64 @@ export function parseHipsTime(text: string | undefined): Date | null {
 
 function mapOrderHook(d: HipsOrderHookData): HookVerdict {
   const r = d.resource;
-  const dedupeKey = d.idempotency_key ? `order:${d.idempotency_key}` : `order:${d.event}:${r.id}`;
+  const paid = d.event === 'payment.successful';
+  const { dedupeKey, event } = hipsOrderEvent({
+    pspOrderId: r.order_id,
+    merchantOrderId: r.merchant_order_id,
+    state: paid ? 'paid' : 'failed',
+    status: r.status,
+    currency: r.currency,
+    orderAmount: r.order_amount,
+    tipAmount: r.tip_amount,
+    totalAmount: r.amount,
+    reason: r.reason || (d.event === 'order.expired' ? 'expired' : r.status || 'payment failed'),
+  });
   const route = { by: 'merchantOrderId' as const, merchantOrderId: r.merchant_order_id };
-  const event: MappedEvent =
-    d.event === 'payment.successful'
-      ? {
-          type: 'order.paid',
-          data: {
-            merchantOrderId: r.merchant_order_id,
-            pspOrderId: r.order_id,
-            currency: r.currency,
-            orderAmount: r.order_amount,
-            tipAmount: r.tip_amount,
-            totalAmount: r.amount,
-          },
-        }
-      : {
-          type: 'order.failed',
-          data: {
-            merchantOrderId: r.merchant_order_id,
-            pspOrderId: r.order_id,
-            reason: r.reason || (d.event === 'order.expired' ? 'expired' : r.status || 'payment failed'),
-          },
-        };
   return { verdict: 'verified', dedupeKey, route, event, needsLiveCab: false, auditData: d };
 }
+
+/**
+ * An order's outcome as the tablet's event, the same whether its webhook said so or the relay
+ * asked Hips (reconciliation). The dedupe key names the order and the outcome, not the hook, so
+ * an outcome learnt both ways is stored once.
+ */
+export function hipsOrderEvent(o: PspOrderFacts & { state: 'paid' | 'failed' }): { dedupeKey: string; event: MappedEvent } {
+  if (o.state === 'paid') {
+    return {
+      dedupeKey: hipsOrderDedupeKey(o.pspOrderId, 'paid'),
+      event: {
+        type: 'order.paid',
+        data: {
+          merchantOrderId: o.merchantOrderId,
+          pspOrderId: o.pspOrderId,
+          currency: o.currency,
+          orderAmount: o.orderAmount,
+          tipAmount: o.tipAmount,
+          totalAmount: o.totalAmount,
+        },
+      },
+    };
+  }
+  return {
+    dedupeKey: hipsOrderDedupeKey(o.pspOrderId, 'failed'),
+    event: {
+      type: 'order.failed',
+      data: { merchantOrderId: o.merchantOrderId, pspOrderId: o.pspOrderId, reason: (o.reason || o.status || 'payment failed').slice(0, 500) },
+    },
+  };
+}
+
+export function hipsOrderDedupeKey(pspOrderId: string, outcome: 'paid' | 'failed'): string {
+  return `order:${outcome}:${pspOrderId}`;
+}
+
+/** Hips order statuses (`GET /v2/orders/{id}`) by what they mean for the ride. */
+export const HIPS_ORDER_STATES: Record<string, PspOrderFacts['state']> = {
+  pending: 'open',
+  successful: 'paid',
+  partially_refunded: 'paid',
+  refunded: 'paid',
+  failed: 'failed',
+  expired: 'failed',
+  revoked: 'failed',
+};

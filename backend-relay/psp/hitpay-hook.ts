@@ -147,22 +147,35 @@ function verifyJson(request: WebhookRequest, salt: string): HookVerdict {
   }
   const parsed = hitpayPaymentRequestObject.safeParse(body);
   if (!parsed.success) return malformed('the verified body is not a HitPay payment request', parsed.error);
-  const r = parsed.data;
+  return mapFacts(requestFacts(parsed.data), body);
+}
+
+/** A payment request object (a JSON hook's body, or `GET /v1/payment-requests/{id}`) as facts. */
+function requestFacts(r: z.infer<typeof hitpayPaymentRequestObject>): HookFacts {
   const paid = r.payments?.find((p) => p.status === 'succeeded' || p.status === 'completed');
   const latest = r.payments?.at(-1);
   // A failed PayNow attempt may leave the request payable (`pending`); its payment says failed.
   const failedAttempt = r.status === 'pending' && latest?.status === 'failed';
-  return mapFacts(
-    {
-      paymentRequestId: r.id,
-      paymentId: (r.status === 'completed' ? (paid ?? latest) : latest)?.id ?? '',
-      status: failedAttempt ? 'failed' : r.status,
-      amount: r.amount,
-      currency: r.currency,
-      reference: r.reference_number ?? undefined,
-    },
-    body,
-  );
+  return {
+    paymentRequestId: r.id,
+    paymentId: (r.status === 'completed' ? (paid ?? latest) : latest)?.id ?? '',
+    status: failedAttempt ? 'failed' : r.status,
+    amount: r.amount,
+    currency: r.currency,
+    reference: r.reference_number ?? undefined,
+  };
+}
+
+/**
+ * A payment request as `GET /v1/payment-requests/{id}` answers it, turned into what its JSON
+ * webhook would have said (reconciliation). `update` is absent while it is still payable.
+ */
+export function paymentUpdateFromRequest(body: unknown): { ok: true; update?: PaymentUpdate } | { ok: false; message: string } {
+  const parsed = hitpayPaymentRequestObject.safeParse(body);
+  if (!parsed.success) return { ok: false, message: `HitPay answered a payment request the relay cannot read (${parsed.error.issues[0]?.message ?? 'bad shape'})` };
+  const verdict = mapFacts(requestFacts(parsed.data), null);
+  if (verdict.verdict !== 'verified') return { ok: false, message: verdict.message };
+  return verdict.paymentUpdate ? { ok: true, update: verdict.paymentUpdate } : { ok: true };
 }
 
 const STATUS: Record<string, { status: PaymentUpdate['status']; failureCode?: PaymentFailureCode } | null> = {

@@ -2,6 +2,7 @@
 import type { ResolvedRelayConfig } from '../config.js';
 import { createHipsProvider } from '../payments/hips-provider.js';
 import { HIPS_REPLAY_WINDOW_MS, createHipsAdapter } from './hips.js';
+import { createHipsQrProvisioning } from './hips-qr.js';
 import type { PspAdapter } from './psp-adapter.js';
 import type { PspDeps } from './psp-deps.js';
 import { VIPPS_HOOK_MAX_SKEW_MS } from './vipps-hmac.js';
@@ -18,7 +19,12 @@ export const HOOK_REPLAY_WINDOW_MS = Math.max(HIPS_REPLAY_WINDOW_MS, 2 * VIPPS_H
 
 export async function createPspAdapters(config: ResolvedRelayConfig, deps: PspDeps): Promise<PspAdapter[]> {
   const hips = await createHipsAdapter(config.hipsPublicKeyPem);
-  if (config.hipsMerchant) hips.provider = createHipsProvider(config.hipsMerchant, { fetch: deps.fetch, logger: deps.logger });
+  if (config.hipsMerchant) {
+    hips.provider = createHipsProvider(config.hipsMerchant, { fetch: deps.fetch, logger: deps.logger });
+    const qrs = createHipsQrProvisioning(config.hipsMerchant, { publicUrl: deps.publicUrl, fetch: deps.fetch, logger: deps.logger });
+    hips.provisionCab = (cab) => qrs.provisionCab(cab);
+    hips.retireQrCodes = (codes) => qrs.retireQrCodes(codes);
+  }
   const adapters: PspAdapter[] = [hips];
   // Loaded only when configured. Vipps hooks can be verified with the secret alone (a webhook
   // registered out of band), so its adapter is built when either the group or the secret is set.

@@ -93,10 +93,14 @@ export interface PspAdapter {
   provider?: PaymentProvider;
   /**
    * Called when a cab of this PSP is registered or changed (PUT /admin/cabs): Vipps creates or
-   * updates the merchant-callback QR of each of the cab's qrCodes (merchantQrIds) and returns
-   * their `qrContent`, which the admin answer and the tablet's config carry.
+   * updates the merchant-callback QR of each of the cab's qrCodes (merchantQrIds), Hips connects
+   * each static QR to the relay (online while the cab is enabled); both return the first QR's
+   * `qrContent`, which the admin answer and the tablet's config carry. Throws when the PSP could
+   * not do it, with words for the admin.
    */
-  provisionCab?(cab: { cabId: string; plate: string; qrCodes: string[] }): Promise<{ qrContent: string | null }>;
+  provisionCab?(cab: { cabId: string; plate: string; qrCodes: string[]; enabled?: boolean }): Promise<{ qrContent: string | null }>;
+  /** QR codes a cab gave up or a deleted cab had: taken out of use at the PSP (Hips: offline). */
+  retireQrCodes?(qrCodes: string[]): Promise<void>;
   /** Once at start, after listen (Vipps: register the webhook and keep its secret). */
   start?(relayPublicUrl: string): Promise<void>;
   /** At close, before the store closes: background work (registration retries) ends. */

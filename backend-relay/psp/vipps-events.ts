@@ -133,6 +133,44 @@ export function paymentUpdateFor(d: VippsPaymentEventBody): PaymentUpdate | unde
   }
 }
 
+/** `GET /epayment/v1/payments/{reference}`: the parts reconciliation reads. */
+export const vippsPaymentState = z.looseObject({
+  reference: z.string().min(1).max(100),
+  state: z.enum(['CREATED', 'AUTHORIZED', 'ABORTED', 'EXPIRED', 'TERMINATED']),
+  amount: z.object({ currency: z.string().regex(/^[A-Z]{3}$/), value: z.number().int().nonnegative() }),
+  aggregate: z
+    .looseObject({
+      capturedAmount: z.looseObject({ value: z.number().int().nonnegative() }).optional(),
+      cancelledAmount: z.looseObject({ value: z.number().int().nonnegative() }).optional(),
+      authorizedAmount: z.looseObject({ value: z.number().int().nonnegative() }).optional(),
+    })
+    .optional(),
+});
+export type VippsPaymentState = z.infer<typeof vippsPaymentState>;
+
+/**
+ * What a payment's state says, as the event its webhook would have carried: reconciliation
+ * applies exactly what the hook would have. Undefined while the passenger has not answered.
+ */
+export function paymentUpdateFromState(p: VippsPaymentState): PaymentUpdate | undefined {
+  const a = p.aggregate;
+  const captured = a?.capturedAmount?.value ?? 0;
+  const cancelled = a?.cancelledAmount?.value ?? 0;
+  const as = (name: VippsPaymentEventBody['name'], value = p.amount.value) =>
+    paymentUpdateFor({ msn: '', reference: p.reference, pspReference: p.reference, name, amount: { currency: p.amount.currency, value }, timestamp: new Date(0).toISOString(), success: true });
+  switch (p.state) {
+    case 'CREATED':
+      return undefined;
+    case 'AUTHORIZED':
+      if (captured > 0 && captured >= p.amount.value) return as('CAPTURED', captured);
+      // Released without a capture: the authorization is gone, nothing was paid.
+      if (captured === 0 && cancelled > 0 && cancelled >= (a?.authorizedAmount?.value ?? p.amount.value)) return as('CANCELLED', cancelled);
+      return as('AUTHORIZED');
+    default:
+      return as(p.state);
+  }
+}
+
 function wrongMsn(got: string, ours: string): HookVerdict {
   return {
     verdict: 'malformed',

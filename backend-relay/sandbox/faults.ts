@@ -3,6 +3,7 @@
  * `DELETE /sandbox/faults`. Kept in memory on purpose: a restart clears them, like a fresh PSP.
  */
 import { z } from 'zod';
+import { LostPayments, lostPaymentsRequest } from './lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
 
@@ -24,6 +25,7 @@ export const faultsRequest = z.strictObject({
   createOrderHangMs: z.number().int().min(0).max(600_000).optional(),
   /** After the hang: 'process' (default) commits the order and answers late; 'drop' closes the socket. */
   createOrderAfterHang: z.enum(['process', 'drop']).optional(),
+  ...lostPaymentsRequest,
 });
 export type FaultsRequest = z.infer<typeof faultsRequest>;
 
@@ -31,6 +33,8 @@ const DEFAULT_HANG_MS = 15_000;
 
 export class Faults {
   private state = Faults.empty();
+  /** Orders whose every hook is dropped (by order id). */
+  readonly lost = new LostPayments();
 
   private static empty() {
     return {
@@ -58,14 +62,16 @@ export class Faults {
     if (req.webhookDelayMs !== undefined) s.webhookDelayMs = req.webhookDelayMs;
     if (req.createOrderHangMs !== undefined) s.createOrderHangMs = req.createOrderHangMs;
     if (req.createOrderAfterHang !== undefined) s.createOrderAfterHang = req.createOrderAfterHang;
+    this.lost.add(req);
   }
 
   clear(): void {
     this.state = Faults.empty();
+    this.lost.clear();
   }
 
   snapshot() {
-    return { ...this.state };
+    return { ...this.state, ...this.lost.snapshot() };
   }
 
   get webhookDelayMs(): number {

@@ -75,9 +75,11 @@ export function registerMerchantRoutes(app: FastifyInstance, deps: MerchantRoute
     authenticate(req.headers.authorization, config.merchantKey, store, { allowOneTimeKey: false });
   const idemKey = (req: FastifyRequest) =>
     parseOr400(idempotencyKey, req.headers['idempotency-key'], 'Idempotency-Key header');
-  const qrOr404 = (codeToken: string) => {
-    const qr = store.qrByToken(codeToken);
-    if (!qr) throw notFound(`No QR code with code_token "${codeToken}".`);
+  // Hips connects API-made and self-printed codes alike through the QR API, so a QR is found by
+  // its code_token or by the code itself (a printed code has no token until it is connected).
+  const qrOr404 = (id: string) => {
+    const qr = store.qrByToken(id) ?? store.qrByCode(id);
+    if (!qr) throw notFound(`No QR code with code_token or qr_code "${id}". Create it with POST /v2/qrs.`);
     return qr;
   };
 

@@ -94,7 +94,7 @@ export interface RefundRow {
   created_at: string;
 }
 
-export type WebhookStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'down';
+export type WebhookStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'down' | 'dropped';
 export interface WebhookRow {
   id: string;
   kind: 'qr' | 'order';

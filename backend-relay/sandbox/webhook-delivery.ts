@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { sleep } from './abortable-sleep.js';
 import type { Faults } from './faults.js';
+import { DROPPED_BY_FAULT } from './lost-payments.js';
 import type { WebhookSigner } from './signing.js';
 import { nowIso, type SandboxStore, type WebhookRow } from './store.js';
 
@@ -120,6 +121,11 @@ export class WebhookDeliverer {
   private async attemptAll(id: string, settleFirst: (o: AttemptOutcome) => void): Promise<void> {
     const row = this.store.webhook(id);
     if (!row) throw new Error(`webhook ${id} is not in the database`);
+    if (row.kind === 'order' && this.faults.lost.drops(row.order_id)) {
+      this.store.updateWebhook(id, { status: 'dropped', last_error: DROPPED_BY_FAULT });
+      this.log.info({ webhookId: id, event: row.event, orderId: row.order_id }, 'lost-payment fault: webhook dropped');
+      return settleFirst({ kind: 'failed', statusCode: null, error: DROPPED_BY_FAULT });
+    }
     this.store.updateWebhook(id, { status: 'pending' });
     const data = JSON.parse(row.data) as Record<string, unknown>;
     let attempts = row.attempts;

@@ -27,6 +27,8 @@ import { WriterThread, type WriterThreadOptions } from './writer-thread.js';
 import { PAYMENTS_MIGRATION } from './payment-schema.js';
 import { PREAUTH_MIGRATION } from './preauth-schema.js';
 import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
+import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
+import { RECONCILE_MIGRATION } from './reconcile-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -84,6 +86,8 @@ const MIGRATIONS: string[] = [
   UPDATE_REFUSALS_MIGRATION,
   HOOK_KEYS_MIGRATION,
   RECEIPTS_RETENTION_MIGRATION,
+  RECONCILE_MIGRATION,
+  QR_CLAIMS_MIGRATION,
 ];
 
 interface CabRow {

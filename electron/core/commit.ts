@@ -27,6 +27,7 @@ import {
 } from './ride-machine.js';
 import { paymentQrRule } from './payment-qr.js';
 import { isPastExpiry } from './session-clock.js';
+import { decideAttentionCommand, parkedOutcomes } from './attention.js';
 import { readDriverSettings } from './driver-settings.js';
 import { saveReceiptFor } from './receipts.js';
 import { currentLocale } from './snapshot.js';
@@ -125,6 +126,15 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string, 
       case 'setSetting':
         store.setSetting(effect.key, effect.value);
         break;
+      case 'parkRide':
+        store.parkRide(effect.rideId, now);
+        break;
+      case 'noteParkedOutcome':
+        store.noteParkedOutcome(effect.rideId, effect.outcome, now);
+        break;
+      case 'markRideSeen':
+        store.markParkedSeen(effect.rideId, now);
+        break;
     }
   }
 }
@@ -178,12 +188,28 @@ export function settleDelivery(
       applyEffects(store, settleRefund(store.getRefund(entry.job.refundId), outcome, now), now);
       return;
     }
+    // An order made at the PSP exists whatever the ride does now: the relay is told of it, so it
+    // can ask the PSP how it ended if its webhooks are lost (order-reporter.ts).
+    if (entry.kind === 'create_order' && result.kind === 'success' && result.pspOrderId) {
+      store.addOrderReport({ pspOrderId: result.pspOrderId, rideId: entry.rideId, attempt: attemptOf(entry.job.idempotencyKey), createdAt: now });
+    }
     const outcome =
       result.kind === 'success'
         ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '' } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
-    applyEffects(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp)), now);
+    applyEffects(store, withParkedOutcomes(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp))), now);
   });
+}
+
+/** Effects not from the driver, with the news they bring for rides left unfinished (attention.ts). */
+function withParkedOutcomes(store: KioskStore, effects: Effect[]): Effect[] {
+  return [...effects, ...parkedOutcomes(effects, { ride: (id) => store.getRide(id), parked: (id) => store.getParkedRide(id) })];
+}
+
+/** The attempt an idempotency key names: `<rideId>` is 1, `<rideId>.<n>` is n. */
+function attemptOf(idempotencyKey: string): number {
+  const n = Number(/\.(\d+)$/.exec(idempotencyKey)?.[1] ?? '1');
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
 export interface AppliedEvent {
@@ -197,7 +223,7 @@ export interface AppliedEvent {
 export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: RelayEvent): AppliedEvent {
   return store.transaction(() => {
     const decision = decideEvent(ctx, eventLookups(store), event);
-    applyEffects(store, decision.effects, ctx.now, ctx.psp);
+    applyEffects(store, withParkedOutcomes(store, decision.effects), ctx.now, ctx.psp);
     // Recorded even when stale or refused, so the seq moves on and a resend gets the same answer.
     store.recordEvent(event.id, event.seq, event.type, ctx.now, decision.rejected ?? null);
     return {
@@ -212,10 +238,10 @@ export function applyRelayEvent(store: KioskStore, ctx: MachineContext, event: R
 export function expireSessions(store: KioskStore, ctx: MachineContext, paymentSilenceMs = DEFAULT_PAYMENT_SILENCE_MS): number {
   return store.transaction(() => {
     const lookups = eventLookups(store);
-    const effects = [
+    const effects = withParkedOutcomes(store, [
       ...decideExpiry(ctx, lookups, store.listExpirableSessions(ctx.now)),
       ...decideSilence(ctx, lookups, store.listRidesAwaitingConfirmation(), paymentSilenceMs),
-    ];
+    ]);
     applyEffects(store, effects, ctx.now);
     return effects.length;
   });
@@ -232,6 +258,22 @@ export function applyCommand(
     const decision = decideCommand(ctx, command, newRideId);
     if (!decision.ok) return decision;
     applyEffects(store, decision.value, ctx.now, ctx.psp);
+    return ok(null);
+  });
+}
+
+/** `markRideSeen`, or `markPaidOtherwise` for a ride off screen: decided and written in one transaction. */
+export function applyAttentionCommand(
+  store: KioskStore,
+  command: Extract<KioskCommand, { name: 'markRideSeen' | 'markPaidOtherwise' }>,
+  now: string,
+  psp?: PspName,
+): Result<null> {
+  return store.transaction(() => {
+    const rideId = command.rideId ?? '';
+    const decision = decideAttentionCommand(store.getRide(rideId), store.getParkedRide(rideId), command, now);
+    if (!decision.ok) return decision;
+    applyEffects(store, decision.value, now, psp);
     return ok(null);
   });
 }

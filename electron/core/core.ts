@@ -7,15 +7,17 @@ import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { logStart, relayEvent, type LogStartAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
+import { logStart, relayEvent, SOCKET_EVENTS, type LogStartAck, type OrderCreatedAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
 import { defaultExtras, readDriverSettings } from './driver-settings.js';
 import { afterAttempt, describeWait, isLocked, verifyPin, type PinAttemptState } from './pin.js';
+import { OrderReporter } from './order-reporter.js';
 import { ReceiptPublisher } from './receipt-publisher.js';
 import type { KioskCore } from './kiosk-core.js';
 import {
+  applyAttentionCommand,
   applyCommand,
   applyRefundCommand,
   applyRelayEvent,
@@ -78,6 +80,7 @@ class Core implements KioskCore {
   private relayState: RelayConnectivity = 'connecting';
   private relayProblem: 'unauthorized' | null = null;
   private receipts: ReceiptPublisher | null = null;
+  private orderReports: OrderReporter | null = null;
   /** Driver settings are open until this time (ms); kept in memory, so a restart locks them. */
   private unlockedUntil = 0;
   private relockTimer: NodeJS.Timeout | null = null;
@@ -168,6 +171,17 @@ class Core implements KioskCore {
       logger: this.logger.child({ part: 'receipts' }),
     });
 
+    this.orderReports = new OrderReporter({
+      store: () => this.store,
+      connected: () => this.relay?.connected ?? false,
+      send: (payload) =>
+        (this.relay?.request(SOCKET_EVENTS.orderCreated, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } })) as Promise<OrderCreatedAck>,
+      psp: this.config.psp,
+      now: this.now,
+      random: this.random,
+      logger: this.logger.child({ part: 'order-reports' }),
+    });
+
     this.logger.info(
       { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
       'kiosk core resumed from its store',
@@ -195,6 +209,8 @@ class Core implements KioskCore {
     this.intake = null;
     this.receipts?.stop();
     this.receipts = null;
+    this.orderReports?.stop();
+    this.orderReports = null;
     if (this.relockTimer) clearTimeout(this.relockTimer);
     if (this.lockoutTimer) clearTimeout(this.lockoutTimer);
     this.lockoutTimer = null;
@@ -222,15 +238,22 @@ class Core implements KioskCore {
     }
     try {
       const now = this.now().toISOString();
+      const command = parsed.data;
+      // A ride from the rides that need attention is not the one on screen.
+      const offScreen =
+        command.name === 'markRideSeen' ||
+        (command.name === 'markPaidOtherwise' && command.rideId !== undefined && command.rideId !== store.getSetting('screenRideId'));
       const decision =
-        parsed.data.name === 'refundRide'
-          ? applyRefundCommand(store, parsed.data, {
+        command.name === 'refundRide'
+          ? applyRefundCommand(store, command, {
               now,
               psp: this.config.psp,
               refundId: newId,
               requestedBy: readDriverSettings(store, this.config.currency).driverId ?? 'driver',
             })
-          : applyCommand(store, this.context(store), parsed.data, newId);
+          : offScreen && (command.name === 'markRideSeen' || command.name === 'markPaidOtherwise')
+            ? applyAttentionCommand(store, command, now, this.config.psp)
+            : applyCommand(store, this.context(store), command, newId);
       if (!decision.ok) return decision;
       this.logger.info({ command: parsed.data.name, rideId: store.getSetting('screenRideId') }, 'command applied');
     } catch (err) {
@@ -351,6 +374,7 @@ class Core implements KioskCore {
       connectivity: { relay: this.relayState, offlineSince: null, problem: this.relayProblem },
       outboxDepth: 0,
       pendingRides: 0,
+      ridesNeedingAttention: [],
       ride: null,
       session: null,
       payment: null,
@@ -479,6 +503,7 @@ class Core implements KioskCore {
     if (state !== 'connecting') this.relayProblem = state === 'online' ? null : problem;
     if (state === 'online') {
       this.receipts?.kick();
+      this.orderReports?.kick();
       store.setSetting('offlineSince', null);
       this.lastStatus = ''; // the relay wants our status on every connect
       this.outbox?.kick(true);
@@ -525,6 +550,7 @@ class Core implements KioskCore {
     }
     if (store.outboxDepth() > 0) this.outbox?.kick();
     this.receipts?.kick();
+    this.orderReports?.kick();
     this.publish();
   }
 

@@ -107,6 +107,38 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE applied_events ADD COLUMN rejection TEXT;
   `,
+  // 6: orders this tablet made at its PSP (Hips), reported to the relay so that it can ask the
+  // PSP how each ended if every webhook of it is lost
+  `
+  CREATE TABLE order_reports (
+    psp_order_id TEXT PRIMARY KEY,
+    ride_id TEXT NOT NULL REFERENCES rides(ride_id),
+    attempt INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    -- null until the relay acked it
+    reported_at TEXT,
+    -- set when the relay refused it for good (logged; not retried)
+    refused_reason TEXT
+  );
+  CREATE INDEX order_reports_unsent ON order_reports(created_at) WHERE reported_at IS NULL AND refused_reason IS NULL;
+  `,
+  // 7: rides the driver left unfinished for the next fare, and what happened to them since
+  // (attention.ts); rides already waiting for their payment off screen are carried over
+  `
+  CREATE TABLE parked_rides (
+    ride_id TEXT PRIMARY KEY REFERENCES rides(ride_id),
+    parked_at TEXT NOT NULL,
+    -- paid or failed after the driver moved on, and when
+    outcome TEXT CHECK (outcome IS NULL OR outcome IN ('paid','failed')),
+    outcome_at TEXT,
+    -- the driver took it off the list
+    seen_at TEXT
+  );
+  CREATE INDEX parked_rides_unseen ON parked_rides(parked_at) WHERE seen_at IS NULL;
+  INSERT INTO parked_rides (ride_id, parked_at)
+    SELECT ride_id, COALESCE(ended_at, started_at) FROM rides
+    WHERE state = 'awaiting_payment' AND ride_id IS NOT (SELECT value FROM settings WHERE key = 'screenRideId');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -42,7 +42,11 @@ export type Effect =
   | { type: 'addRefund'; rideId: string; amount: number }
   | { type: 'saveRefund'; refund: RefundRecord }
   | { type: 'dropRefundOutbox'; refundId: string }
-  | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings' | 'refusedEvent'; value: string };
+  | { type: 'setSetting'; key: 'locale' | 'theme' | 'driverSettings' | 'refusedEvent'; value: string }
+  // Rides left unfinished for the next fare (attention.ts).
+  | { type: 'parkRide'; rideId: string }
+  | { type: 'noteParkedOutcome'; rideId: string; outcome: 'paid' | 'failed' }
+  | { type: 'markRideSeen'; rideId: string };
 
 /** The PSP this cab pays with and what it asks of the tablet. */
 export interface PayContext {
@@ -270,6 +274,8 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
         { type: 'saveRide', ride },
         { type: 'setScreenRide', rideId: ride.rideId },
       ];
+      // Left unfinished (nobody paid, or the payment is under way or failed): it needs the driver later.
+      if (ctx.screenRide && PARKABLE.has(ctx.screenRide.state)) effects.push({ type: 'parkRide', rideId: ctx.screenRide.rideId });
       // Leaving a finished ride for the next: the last passenger's language goes with them.
       if (ctx.screenRide) effects.push(...resetPassengerLocale(ctx));
       // A session already used by an earlier ride is not this passenger's.
@@ -375,30 +381,9 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
     case 'markPaidOtherwise': {
       const found = rideOnScreen(ctx, 'mark it paid');
       if (!found.ok) return found;
-      const ride = found.value;
-      if (ride.state !== 'failed' && ride.state !== 'ended')
-        return fail(
-          'cannot_mark_paid',
-          'Only a ride whose payment failed or never started can be marked as paid another way.',
-        );
-      const amount = orderAmountOf(ride.lines);
-      return ok([
-        { type: 'dropOutbox', rideId: ride.rideId },
-        { type: 'saveRide', ride: { ...ride, state: 'paid', failure: null } },
-        {
-          type: 'recordPayment',
-          payment: {
-            rideId: ride.rideId,
-            method: 'other',
-            pspOrderId: null,
-            orderAmount: amount,
-            tipAmount: 0,
-            totalAmount: amount,
-            currency: ride.currency,
-            paidAt: ctx.now,
-          },
-        },
-      ]);
+      if (command.rideId !== undefined && command.rideId !== found.value.rideId)
+        return fail('ride_not_on_screen', 'That ride is not on screen. Pick it from the rides that need attention.');
+      return paidOtherwise(found.value, ctx.now);
     }
 
     case 'setLocale':
@@ -465,8 +450,41 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
     case 'unlockSettings':
     case 'lockSettings':
     case 'refundRide':
-      return fail('not_a_ride_command', 'The driver settings lock and refunds are handled by the kiosk core, not the ride.');
+    case 'markRideSeen':
+      return fail('not_a_ride_command', 'The driver settings lock, refunds and the rides that need attention are handled by the kiosk core, not the ride.');
   }
+}
+
+/** States in which a ride the driver leaves for the next fare still needs them (attention.ts). */
+export const PARKABLE: ReadonlySet<Ride['state']> = new Set(['ended', 'awaiting_payment', 'failed']);
+
+/** The passenger paid by other means: only for a ride whose payment failed or never started. */
+export function paidOtherwise(ride: Ride, now: string): Result<Effect[]> {
+  if (ride.state !== 'failed' && ride.state !== 'ended')
+    return fail(
+      'cannot_mark_paid',
+      ride.state === 'awaiting_payment'
+        ? "This ride's payment is still under way. Wait for its answer, or ask the passenger to cancel it in their app."
+        : 'Only a ride whose payment failed or never started can be marked as paid another way.',
+    );
+  const amount = orderAmountOf(ride.lines);
+  return ok([
+    { type: 'dropOutbox', rideId: ride.rideId },
+    { type: 'saveRide', ride: { ...ride, state: 'paid', failure: null } },
+    {
+      type: 'recordPayment',
+      payment: {
+        rideId: ride.rideId,
+        method: 'other',
+        pspOrderId: null,
+        orderAmount: amount,
+        tipAmount: 0,
+        totalAmount: amount,
+        currency: ride.currency,
+        paidAt: now,
+      },
+    },
+  ]);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { relayEvent, type RelayEventType } from '../../protocol/relay-protocol.js';
 import { z } from 'zod';
+import { ridesNeedingAttention } from './attention.js';
 import { readDriverSettings } from './driver-settings.js';
 import { receiptUrlFor } from './receipts.js';
 import type { KioskConfig } from './config.js';
@@ -126,6 +127,7 @@ export function buildSnapshot(
     },
     outboxDepth: store.outboxDepth(),
     pendingRides: store.countPendingRides(ride?.rideId ?? null),
+    ridesNeedingAttention: ridesNeedingAttention(store),
     ride: ride && {
       rideId: ride.rideId,
       merchantOrderId: ride.merchantOrderId,

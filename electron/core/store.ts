@@ -183,6 +183,46 @@ function refundFromRow(row: Row): RefundRecord {
   };
 }
 
+/** A ride the driver left unfinished for the next fare (attention.ts). */
+export interface ParkedRide {
+  rideId: string;
+  parkedAt: string;
+  outcome: 'paid' | 'failed' | null;
+  outcomeAt: string | null;
+  seenAt: string | null;
+}
+
+function parkedFromRow(row: Row): ParkedRide {
+  return {
+    rideId: row.ride_id as string,
+    parkedAt: row.parked_at as string,
+    outcome: (row.outcome as ParkedRide['outcome']) ?? null,
+    outcomeAt: (row.outcome_at as string | null) ?? null,
+    seenAt: (row.seen_at as string | null) ?? null,
+  };
+}
+
+/** An order this tablet made at its PSP, and whether the relay has been told of it. */
+export interface OrderReport {
+  pspOrderId: string;
+  rideId: string;
+  attempt: number;
+  createdAt: string;
+  reportedAt: string | null;
+  refusedReason: string | null;
+}
+
+function orderReportFromRow(row: Row): OrderReport {
+  return {
+    pspOrderId: row.psp_order_id as string,
+    rideId: row.ride_id as string,
+    attempt: row.attempt as number,
+    createdAt: row.created_at as string,
+    reportedAt: (row.reported_at as string | null) ?? null,
+    refusedReason: (row.refused_reason as string | null) ?? null,
+  };
+}
+
 function receiptFromRow(row: Row): StoredReceipt {
   return {
     rideId: row.ride_id as string,
@@ -491,6 +531,57 @@ export class KioskStore {
     return (
       this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]
     ).map(refundFromRow);
+  }
+
+  // ---- parked rides (attention.ts) ----
+  getParkedRide(rideId: string): ParkedRide | null {
+    const row = this.db.prepare('SELECT * FROM parked_rides WHERE ride_id = ?').get(rideId) as Row | undefined;
+    return row ? parkedFromRow(row) : null;
+  }
+  parkRide(rideId: string, at: string): void {
+    this.db.prepare('INSERT INTO parked_rides (ride_id, parked_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(rideId, at);
+  }
+  /** Paid or failed since the driver moved on: back on the list (unseen) with the news. */
+  noteParkedOutcome(rideId: string, outcome: 'paid' | 'failed', at: string): void {
+    this.db.prepare('UPDATE parked_rides SET outcome = ?, outcome_at = ?, seen_at = NULL WHERE ride_id = ?').run(outcome, at, rideId);
+  }
+  markParkedSeen(rideId: string, at: string): void {
+    this.db.prepare('UPDATE parked_rides SET seen_at = ? WHERE ride_id = ? AND seen_at IS NULL').run(at, rideId);
+  }
+  /** Parked rides the driver has not taken off the list, newest first, with the ride. */
+  listUnseenParkedRides(limit: number): { ride: Ride; parked: ParkedRide }[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT r.*, p.parked_at, p.outcome, p.outcome_at, p.seen_at FROM parked_rides p JOIN rides r ON r.ride_id = p.ride_id
+           WHERE p.seen_at IS NULL ORDER BY p.parked_at DESC, r.rowid DESC LIMIT ?`,
+        )
+        .all(limit) as Row[]
+    ).map((row) => ({ ride: rideFromRow(row), parked: parkedFromRow(row) }));
+  }
+
+  // ---- order reports (orders this tablet made at its PSP, for the relay's reconciliation) ----
+  addOrderReport(r: Omit<OrderReport, 'reportedAt' | 'refusedReason'>): void {
+    this.db
+      .prepare('INSERT INTO order_reports (psp_order_id, ride_id, attempt, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(r.pspOrderId, r.rideId, r.attempt, r.createdAt);
+  }
+  unsentOrderReports(limit: number): OrderReport[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM order_reports WHERE reported_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?')
+        .all(limit) as Row[]
+    ).map(orderReportFromRow);
+  }
+  getOrderReport(pspOrderId: string): OrderReport | null {
+    const row = this.db.prepare('SELECT * FROM order_reports WHERE psp_order_id = ?').get(pspOrderId) as Row | undefined;
+    return row ? orderReportFromRow(row) : null;
+  }
+  markOrderReported(pspOrderId: string, now: string): void {
+    this.db.prepare('UPDATE order_reports SET reported_at = ? WHERE psp_order_id = ?').run(now, pspOrderId);
+  }
+  markOrderReportRefused(pspOrderId: string, reason: string): void {
+    this.db.prepare('UPDATE order_reports SET refused_reason = ? WHERE psp_order_id = ?').run(reason, pspOrderId);
   }
 
   // ---- receipts ----

@@ -1,4 +1,5 @@
 import { useEffect, type ComponentType, type CSSProperties } from 'react';
+import { AttentionDialog } from './components/AttentionDialog.js';
 import { SettingsDialog } from './components/SettingsDialog.js';
 import { ErrorToast } from './components/ErrorToast.js';
 import { Header } from './components/Header.js';
@@ -32,6 +33,7 @@ export function App() {
   const theme = effectiveTheme(snapshot?.theme ?? 'auto', now, snapshot?.location ?? null);
   const locale = snapshot?.locale ?? 'en';
   const settingsOpen = useUi((ui) => ui.settingsOpen);
+  const attentionOpen = useUi((ui) => ui.attentionOpen);
 
   // Theme and language live on <html> so the whole document, dialogs included, follows.
   useEffect(() => {
@@ -58,6 +60,7 @@ export function App() {
         <OfflineBanner />
       </PaneLocale.Provider>
       <Screen />
+      {attentionOpen && !settingsOpen ? <AttentionDialog /> : null}
       {settingsOpen ? <SettingsDialog /> : null}
       <ErrorToast />
     </div>

@@ -13,6 +13,8 @@ const ERROR_KEYS = {
   pin_not_configured: 'error.pin_not_configured',
   // retryPayment when the passenger's check-in (Vipps) is gone: only a new scan helps.
   scan_needed: 'error.scan_needed',
+  // A ride on the attention list that something else settled meanwhile.
+  not_needing_attention: 'error.not_needing_attention',
 } as const satisfies Record<string, MessageKey>;
 
 export function errorText(error: { code: string; message: string }, locale: Locale): string {

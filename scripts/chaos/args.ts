@@ -17,6 +17,8 @@ export const chaosArgsSchema = z.object({
   cabs: int('cabs', 1, 64).default(8),
   /** Percent of rides that get each kind of fault (offline window, kiosk kill, PSP error, webhook fault). */
   faultRate: int('fault-rate', 0, 100).default(35),
+  /** Percent of payments whose every webhook the PSP drops (the relay must ask the PSP how they ended). */
+  lostHooks: int('lost-hooks', 0, 100).default(5),
   /** A relay kill -9 every this many rides overall (0 = never). */
   relayKillEvery: int('relay-kill-every', 0, 100_000).default(60),
   /** Seconds a passenger session may wait for its order (the QR's order_timeout_seconds). */
@@ -57,6 +59,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
         cabs: { type: 'string' },
         'fault-rate': { type: 'string' },
         'relay-kill-every': { type: 'string' },
+        'lost-hooks': { type: 'string' },
         'order-timeout': { type: 'string' },
         'payment-timeout': { type: 'string' },
         psps: { type: 'string' },
@@ -66,7 +69,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
+    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
   }
   const parsed = chaosArgsSchema.safeParse({
     rides: values.rides,
@@ -74,6 +77,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     cabs: values.cabs,
     faultRate: values['fault-rate'],
     relayKillEvery: values['relay-kill-every'],
+    lostHooks: values['lost-hooks'],
     orderTimeout: values['order-timeout'],
     paymentTimeout: values['payment-timeout'],
     psps: values.psps,

@@ -29,6 +29,7 @@ export interface Ledger {
   payments: LedgerPayment[];
   /** Hips refunds (PATCH /v2/orders/:id/revoke on a paid order). */
   refunds?: { order_id: string; amount: number }[];
+  webhooks?: { status: string; order_id: string | null }[];
 }
 
 /** GET /sandbox/vipps/ledger, the parts the checks read. */
@@ -45,12 +46,14 @@ export interface VippsLedger {
     refunded: number;
     events: { name: string; value: number }[];
   }[];
+  webhooks?: { status: string; body?: { reference?: string } }[];
 }
 
 /** GET /sandbox/hitpay/ledger, the parts the checks read. */
 export interface HitpayLedger {
   payment_requests: { id: string; reference_number: string | null; status: string; currency: string; amount_minor: number }[];
   payments: { id: string; payment_request_id: string; status: string; currency: string; amount_minor: number; refunded_minor: number }[];
+  webhooks?: { status: string; payment_request_id: string }[];
 }
 
 /** A row of the relay's payments table (relay-made payments: one per ride attempt). */
@@ -235,6 +238,31 @@ export function readRelayPayments(relayDb: string): RelayPaymentFacts {
   } finally {
     db.close();
   }
+}
+
+/** What the relay learnt by asking the PSPs (its reconciliations table), per PSP and outcome. */
+export function readRelayReconciliations(relayDb: string): Record<string, Record<string, number>> {
+  const db = new Database(relayDb, { readonly: true, fileMustExist: true });
+  try {
+    const out: Record<string, Record<string, number>> = {};
+    const rows = db
+      .prepare("SELECT psp, COALESCE(settled_by, status) AS how, outcome, COUNT(*) AS n FROM reconciliations GROUP BY psp, how, outcome")
+      .all() as { psp: string; how: string; outcome: string | null; n: number }[];
+    for (const r of rows) (out[r.psp] ??= {})[`${r.how}:${r.outcome ?? '-'}`] = r.n;
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+/** Payments whose every webhook the sandbox dropped (the lost-payment fault), per PSP. */
+export function lostHookPayments(ledgers: { hips: Ledger; vipps: VippsLedger; hitpay: HitpayLedger }): Record<string, number> {
+  const ids = {
+    hips: (ledgers.hips.webhooks ?? []).filter((w) => w.status === 'dropped').map((w) => w.order_id ?? ''),
+    vipps: (ledgers.vipps.webhooks ?? []).filter((w) => w.status === 'dropped').map((w) => w.body?.reference ?? ''),
+    hitpay: (ledgers.hitpay.webhooks ?? []).filter((w) => w.status === 'dropped').map((w) => w.payment_request_id),
+  };
+  return Object.fromEntries(Object.entries(ids).map(([psp, list]) => [psp, new Set(list).size]));
 }
 
 /** Money a relay-made PSP took for a ride, as its ledger shows it. */

@@ -50,9 +50,14 @@ export async function payThroughRelay(ctx: RelayRideContext): Promise<void> {
     if (record.offScreen) {
       // The next ride is on screen; this one's payment completes in the background.
       if (!record.expected) {
-        record.outcome = 'failed_off_screen';
-        record.problem = 'the passenger could not pay after the driver had moved on to the next ride';
-        return;
+        // The passenger could not pay after the driver moved on: once the tablet lists the ride as
+        // failed, the driver takes payment another way from the rides that need attention.
+        if (await settledFromList(kiosk, rideId)) {
+          record.outcome = 'paid_other';
+          return;
+        }
+        await kiosk.waitFor((next) => next !== s, 250);
+        continue;
       }
       if (s?.pendingRides === 0 && s.connectivity.relay === 'online') {
         record.outcome = 'paid_psp'; // the store check compares it with the PSP's ledger
@@ -155,4 +160,16 @@ async function decide(phone: Phone, dynamicQr: boolean, target: string, outcome:
     return { ok: r.ok && r.paymentId !== null, pspOrderId: r.paymentId ?? '' };
   }
   return { ok: await phone.vippsDecide(target, outcome === 'pay' ? 'approve' : 'reject'), pspOrderId: target };
+}
+
+/**
+ * The driver, already on the next ride, settles a ride left behind from the rides that need
+ * attention once the tablet lists it as failed (or never paid): paid another way. False while
+ * the tablet does not list it so yet.
+ */
+export async function settledFromList(kiosk: Cab['kiosk'], rideId: string): Promise<boolean> {
+  const listed = kiosk.snapshot?.ridesNeedingAttention.find((r) => r.rideId === rideId);
+  if (listed?.status !== 'failed' && listed?.status !== 'open') return false;
+  const result = await kiosk.execute({ name: 'markPaidOtherwise', rideId });
+  return result.ok;
 }

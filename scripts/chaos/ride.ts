@@ -8,7 +8,7 @@ import { maxTip } from '../../protocol/money.js';
 import type { FaultInjector } from './faults.js';
 import type { Phone } from './phone.js';
 import type { RidePlan, Step } from './plan.js';
-import { payThroughRelay } from './ride-relay.js';
+import { payThroughRelay, settledFromList } from './ride-relay.js';
 import { CHAOS_PIN, type Cab } from './stack.js';
 
 /** A ride not finished by then is reported as stuck (with whatever reason the screen shows). */
@@ -55,6 +55,7 @@ function stuckOrError(record: RideRecord, snapshot: KioskSnapshot | null, rideId
   return record;
 }
 const TERMINAL_PHONE_STATES = new Set(['canceled', 'timed_out', 'down', 'failed', 'paid', 'expired']);
+
 
 export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: FaultInjector, orderTimeoutMs: number): Promise<RideRecord> {
   const record = await playRideToTheEnd(plan, cab, phone, faults, orderTimeoutMs);
@@ -203,11 +204,12 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
           if (paid.ok) record.expected = { pspOrderId: phoneState.order.id, orderAmount: phoneState.order.order_amount, tipAmount: tip };
           await step('paid');
         } else if (!record.expected && TERMINAL_PHONE_STATES.has(phoneState.state)) {
-          // The passenger never paid (here: the order expired while the tablet restarted). The ride
-          // fails in the store, but the driver, already on the next ride, is not told: a known gap.
-          record.outcome = 'failed_off_screen';
-          record.problem = `payment ${phoneState.state} after the driver had moved on to the next ride`;
-          return record;
+          // The passenger never paid (here: the order expired while the tablet restarted). Once the
+          // tablet lists the ride as failed, the driver takes payment another way from that list.
+          if (await settledFromList(kiosk, rideId)) {
+            record.outcome = 'paid_other';
+            return record;
+          }
         } else if (record.expected && s?.pendingRides === 0 && s.connectivity.relay === 'online') {
           record.outcome = 'paid_psp'; // the store check compares it with the PSP's ledger
           return record;

@@ -29,6 +29,9 @@ export const CHAOS_TIMERS = {
   sandboxHangMs: 3_500,
   /** Vipps: a pushed payment nobody approves expires after this (the sandbox default is 5 min). */
   vippsPaymentExpirySeconds: 15,
+  /** The relay asks a PSP about a payment still without an outcome this long after it was made, and looks every second. */
+  relayReconcileAfterS: 3,
+  relayReconcileEveryS: 1,
 } as const;
 
 /** The same hook retries for all three PSPs: about 23 s in all, longer than a relay restart (docs/chaos.md). */
@@ -103,6 +106,10 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     paymentExpirySeconds: CHAOS_TIMERS.vippsPaymentExpirySeconds,
   });
 
+  // The lost payment: every webhook of this share of payments is dropped, at all three PSPs.
+  for (const path of ['/sandbox/faults', '/sandbox/vipps/faults', '/sandbox/hitpay/faults'])
+    await http('POST', `${sandbox.url}${path}`, { dropPaymentWebhooksPercent: args.lostHooks });
+
   const adminToken = randomBytes(24).toString('hex');
   const relayDb = join(dir, 'relay.db');
   const relayEnv = (port: number) => ({
@@ -111,6 +118,8 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     RELAY_ADMIN_TOKEN: adminToken,
     HIPS_PUBLIC_KEY_FILE: pemFile,
     RELAY_ACK_TIMEOUT_MS: String(CHAOS_TIMERS.relayAckTimeoutMs),
+    RELAY_RECONCILE_AFTER_S: String(CHAOS_TIMERS.relayReconcileAfterS),
+    RELAY_RECONCILE_EVERY_S: String(CHAOS_TIMERS.relayReconcileEveryS),
     RELAY_LOCALE: 'en',
     RELAY_LOG_LEVEL: 'info',
     // Vipps signs its hooks over the relay's host, HitPay is told where to send them.
@@ -125,6 +134,8 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     HITPAY_SALT: HITPAY_DEMO_SALT,
     HIPS_API_URL: sandbox.url,
     HIPS_MERCHANT_KEY: merchantKey,
+    HIPS_QR_ORDER_TIMEOUT_S: String(args.orderTimeout),
+    HIPS_QR_PAYMENT_TIMEOUT_S: String(args.paymentTimeout),
   });
   const relayLog = join(dir, 'logs', 'relay.log');
   // The relay must know its public URL before it listens, so the port is picked here.
@@ -150,22 +161,11 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
       http<{ deviceToken: string; qrContent?: string | null }>('PUT', `${relayUrl}/admin/cabs/${cabId}`, { psp, qrCodes, plate: `CH ${i}`, label: `Chaos ${i}` }, `Bearer ${adminToken}`);
     let deviceToken: string;
     let qrData = '';
-    if (psp === 'hips') {
-      const qrCode = `CHAOSQR${i}`;
-      const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: qrCode, allow_tip: true }, merchantKey);
-      await http('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
-        qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
-        allow_tip: true,
-        order_timeout_seconds: args.orderTimeout,
-        payment_timeout_seconds: args.paymentTimeout,
-        status: 'online',
-      }, merchantKey);
-      ({ deviceToken } = await putCab([qrCode]));
-      qrData = qr.qr_data;
-    } else if (psp === 'vipps') {
-      // The relay makes the cab's merchant-callback QR at Vipps and answers its content.
-      const answer = await putCab([`chaos-vipps-${i}`]);
-      if (!answer.qrContent) throw new Error(`the relay registered ${cabId} for Vipps but returned no qrContent: is its VIPPS_* group configured?`);
+    if (psp !== 'hitpay') {
+      // The relay sets up the cab's QR at the PSP (Hips: connected to it with the run's timeouts;
+      // Vipps: a merchant-callback QR) and answers its content.
+      const answer = await putCab([psp === 'hips' ? `CHAOSQR${i}` : `chaos-vipps-${i}`]);
+      if (!answer.qrContent) throw new Error(`the relay registered ${cabId} for ${psp} but returned no qrContent: is its merchant API group configured?`);
       deviceToken = answer.deviceToken;
       qrData = answer.qrContent;
     } else {

@@ -1,9 +1,9 @@
 /**
  * The demo's three cabs, one per PSP, as `npm start` registers them: at the relay (PUT
- * /admin/cabs, idempotent), at the sandbox where the cab's QR lives there (Hips), and as one kiosk
- * config file each. All three PSPs are the one sandbox process.
+ * /admin/cabs, idempotent; the relay sets up the Hips and Vipps QRs at the sandbox), and as one
+ * kiosk config file each. All three PSPs are the one sandbox process.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Locale } from '../../protocol/kiosk-api.js';
@@ -42,11 +42,8 @@ export interface ProvisionedDemoCab {
 }
 
 export interface ProvisionArgs {
-  home: string;
   sandboxUrl: string;
   relayUrl: string;
-  /** The sandbox's Hips merchant key. */
-  merchantKey: string;
   adminToken: string;
 }
 
@@ -56,8 +53,6 @@ const putCabAnswer = z.object({
   deviceToken: z.string().min(16),
   qrContent: z.string().min(1).nullable().optional(),
 });
-
-const hipsQr = z.object({ code_token: z.union([z.string(), z.number()]), qr_data: z.string().min(1) });
 
 /**
  * Registers every cab (all at once: they do not depend on each other). A cab that cannot be set
@@ -71,7 +66,7 @@ export async function provisionDemoCabs(args: ProvisionArgs, cabs: readonly Demo
 }
 
 const FIX: Record<PspName, string> = {
-  hips: 'The sandbox holds its QR; see logs/sandbox.log and logs/relay.log under CABPAY_HOME, then run npm start again',
+  hips: 'The relay connects its QR at the sandbox with the HIPS_API_URL and HIPS_MERCHANT_KEY npm start passes; see logs/relay.log and logs/sandbox.log under CABPAY_HOME, then run npm start again',
   vipps: 'The relay creates its merchant-callback QR at the sandbox with the VIPPS_* settings npm start passes; see logs/relay.log, then run npm start again',
   hitpay: 'See logs/relay.log under CABPAY_HOME, then run npm start again',
 };
@@ -111,42 +106,16 @@ async function putCab(spec: DemoCabSpec, args: ProvisionArgs): Promise<z.infer<t
   return parsed.data;
 }
 
-/** Hips: the QR lives at the sandbox (kept across restarts by its code token) and calls the relay. */
+/** Hips: the relay connects the cab's QR at the sandbox (PUT /admin/cabs) and answers its content. */
 async function provisionHipsCab(spec: DemoCabSpec, args: ProvisionArgs): Promise<ProvisionedDemoCab> {
-  const qrCode = spec.qrCodes[0];
-  if (!qrCode) throw new Error('a Hips cab needs a QR code');
-  // demo-1 keeps its historical state file name, so existing homes keep their QR.
-  const stateFile = join(args.home, spec.cabId === 'demo-1' ? 'demo-cab.json' : `demo-cab-${spec.cabId}.json`);
-  const merchant = { Authorization: args.merchantKey, 'Content-Type': 'application/json' };
-  const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { codeToken?: string }) : {};
-
-  let qr: z.infer<typeof hipsQr> | null = null;
-  if (saved.codeToken !== undefined) {
-    const res = await fetch(`${args.sandboxUrl}/v2/qrs/${saved.codeToken}`, { headers: merchant });
-    if (res.ok) qr = hipsQr.parse(await res.json());
-  }
-  qr ??= hipsQr.parse(await httpJson(`${args.sandboxUrl}/v2/qrs`, 'POST', merchant, { qr_code: qrCode, allow_tip: true }));
-  const codeToken = String(qr.code_token);
-  writeFileSync(stateFile, JSON.stringify({ codeToken }));
-
-  const connected = hipsQr.pick({ qr_data: true }).parse(
-    await httpJson(`${args.sandboxUrl}/v2/qrs/${codeToken}`, 'PATCH', merchant, {
-      qr_start_webhook_url: `${args.relayUrl}/webhooks/hips/qr`,
-      allow_tip: true,
-      order_timeout_seconds: 3600,
-      payment_timeout_seconds: 900,
-      asynchronous: false,
-      status: 'online',
-      // The plate travels in the QR's own data, so the passenger's phone page can show it.
-      dynamic: { plate: spec.plate },
-    }),
-  );
+  if (!spec.qrCodes[0]) throw new Error('a Hips cab needs a QR code');
   const cab = await putCab(spec, args);
-  const passengerUrl = `${args.sandboxUrl}/pay?qr=${encodeURIComponent(connected.qr_data)}`;
+  if (!cab.qrContent) throw new Error('the relay registered the cab but returned no qrContent: are HIPS_API_URL and HIPS_MERCHANT_KEY set on it?');
+  const passengerUrl = `${args.sandboxUrl}/pay?qr=${encodeURIComponent(cab.qrContent)}`;
   return {
     spec,
     deviceToken: cab.deviceToken,
-    qrContent: connected.qr_data,
+    qrContent: cab.qrContent,
     passengerUrl,
     passengerHelp: `open the phone page ${passengerUrl}`,
   };

@@ -14,6 +14,8 @@ describe('chaos flags', () => {
     expect(() => parseChaosArgs(['--rides=-3'])).toThrow(/--rides must be at least 1/);
     expect(() => parseChaosArgs(['--rides', '2.5'])).toThrow(/--rides must be a whole number/);
     expect(() => parseChaosArgs(['--fault-rate', '101'])).toThrow(/--fault-rate must be at most 100/);
+    expect(() => parseChaosArgs(['--lost-hooks', '101'])).toThrow(/--lost-hooks must be at most 100/);
+    expect(parseChaosArgs(['--lost-hooks', '12']).lostHooks).toBe(12);
     expect(() => parseChaosArgs(['--bogus', '1'])).toThrow(/Usage: npm run chaos/);
     expect(() => parseChaosArgs(['--psps', 'hips,stripe'])).toThrow(/--psps must be a comma list of hips, vipps, hitpay \(got stripe\)/);
   });

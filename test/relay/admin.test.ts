@@ -43,7 +43,8 @@ describe('admin API', () => {
     await waitForConnect(tablet);
     const kept = await admin(url, 'PUT', '/admin/cabs/cab-1?keepToken=true', { qrCodes: ['Q1'], plate: 'ABC 123', label: 'Taxi 1a' });
     expect(kept.status).toBe(200);
-    expect(kept.body).toEqual({ cabId: 'cab-1', updated: true });
+    // No HIPS_API_URL/HIPS_MERCHANT_KEY here: the answer says the QR is the fleet's to connect.
+    expect(kept.body).toEqual({ cabId: 'cab-1', updated: true, qrSetup: 'out_of_band', notice: expect.stringContaining('"Q1"') });
     await sleep(100);
     expect(tablet.socket.connected).toBe(true); // keepToken: the tablet stays on
     // A plain re-PUT meets the contract {cabId, deviceToken}: a new token, the old one dropped.

@@ -53,6 +53,8 @@ describe('fleet CLI', SPAWNS_TIMEOUT, () => {
 
     const update = await fleet(['add', 'cab-7', '--qr', 'QR-7a', '--qr', 'QR-7b', '--plate', 'XYZ 789', '--label', 'Seven', '--keep-token'], env);
     expect(update.stdout).toContain('token is unchanged');
+    // This relay has no Hips merchant key: the CLI passes on what the fleet must do with the QR.
+    expect(update.stdout).toContain('note: The relay cannot set up Hips QR codes');
     expect(tablet.socket.connected).toBe(true);
 
     const gone = new Promise<void>((r) => tablet.socket.once('disconnect', () => r()));

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
 import { createLogger } from '../../backend-relay/logger.js';
+import { hipsOrderDedupeKey } from '../../backend-relay/psp/hips.js';
 import { hashToken } from '../../backend-relay/secrets.js';
 import { hookBody, makeSigner, orderHook, qrHook, relayConfig, tempDir } from './helpers.js';
 
@@ -32,7 +33,7 @@ describe('webhook fuzzing', () => {
       poolKeys.add(`qr:${qr.request_type}:${qr.idempotency_key}`);
       const order = orderHook(i % 2 ? 'cab-f.ride' + i : 'ghost.ride' + i);
       pool.push(await hookBody(signer, order));
-      poolKeys.add(`order:${order.idempotency_key}`);
+      poolKeys.add(hipsOrderDedupeKey(order.resource.order_id, 'paid'));
     }
   });
   afterAll(() => app.close());

@@ -32,12 +32,12 @@ describe('relay payment configuration', () => {
     await expect(load()).rejects.toThrow(/Vipps MobilePay.*VIPPS_CLIENT_SECRET, VIPPS_MSN are missing/);
   });
 
-  it('names the missing HitPay and Hips-refund variables', async () => {
+  it('names the missing HitPay and Hips merchant-key variables', async () => {
     const env = await baseEnv();
     expect(() => loadRelayConfig({ ...env, HITPAY_API_KEY: 'k', RELAY_PUBLIC_URL: 'https://r.example.com' })).toThrow(
       /HitPay.*HITPAY_BASE_URL, HITPAY_SALT are missing/,
     );
-    expect(() => loadRelayConfig({ ...env, HIPS_API_URL: 'https://api.hips.com' })).toThrow(/Hips refunds.*HIPS_MERCHANT_KEY is missing/);
+    expect(() => loadRelayConfig({ ...env, HIPS_API_URL: 'https://api.hips.com' })).toThrow(/Hips with the merchant key.*HIPS_MERCHANT_KEY is missing/);
   });
 
   it('requires RELAY_PUBLIC_URL with Vipps or HitPay', async () => {
@@ -57,7 +57,17 @@ describe('relay payment configuration', () => {
     });
     expect(c.vipps).toMatchObject({ baseUrl: 'https://apitest.vipps.no', clientId: 'client', msn: '123456', webhookSecret: 'whsec', preauthorize: false });
     expect(c.hitpay).toEqual({ baseUrl: 'https://api.sandbox.hit-pay.com', apiKey: 'key', salt: 'salt', qrTtlSeconds: 600 });
-    expect(c.hipsMerchant).toEqual({ apiUrl: 'https://api.hips.com', merchantKey: 'mk' });
+    expect(c.hipsMerchant).toEqual({ apiUrl: 'https://api.hips.com', merchantKey: 'mk', orderTimeoutSeconds: 3_600, paymentTimeoutSeconds: 900 });
+    expect(c).toMatchObject({ reconcileAfterMs: 120_000, reconcileEveryMs: 30_000 });
+  });
+
+  it('reads the QR timeouts and the reconciliation timers, and names a bad one', async () => {
+    const env = { ...(await baseEnv()), HIPS_API_URL: 'https://api.hips.com', HIPS_MERCHANT_KEY: 'mk' };
+    const c = loadRelayConfig({ ...env, HIPS_QR_ORDER_TIMEOUT_S: '600', HIPS_QR_PAYMENT_TIMEOUT_S: '120', RELAY_RECONCILE_AFTER_S: '45', RELAY_RECONCILE_EVERY_S: '5' });
+    expect(c.hipsMerchant).toMatchObject({ orderTimeoutSeconds: 600, paymentTimeoutSeconds: 120 });
+    expect(c).toMatchObject({ reconcileAfterMs: 45_000, reconcileEveryMs: 5_000 });
+    expect(() => loadRelayConfig({ ...env, RELAY_RECONCILE_AFTER_S: '0' })).toThrow(/RELAY_RECONCILE_AFTER_S must be at least 1|RELAY_RECONCILE_AFTER_S.*1/);
+    expect(() => loadRelayConfig({ ...env, HIPS_QR_ORDER_TIMEOUT_S: '7200' })).toThrow(/HIPS_QR_ORDER_TIMEOUT_S/);
   });
 
   it('keeps a Vipps webhook secret alone, for verifying hooks registered out of band', async () => {

@@ -28,7 +28,8 @@ describe('cab provisioning at the PSP', () => {
     const put = await admin(url, 'PUT', '/admin/cabs/cab-v', { psp: 'vipps', qrCodes: ['MQR-1'], plate: 'EL123', label: 'Cab V' });
     expect(put.status).toBe(201);
     expect(put.body.qrContent).toBe('https://qr.vipps.no/c/MQR-1');
-    expect(seen).toEqual([{ cabId: 'cab-v', plate: 'EL123', qrCodes: ['MQR-1'] }]);
+    expect(seen).toEqual([{ cabId: 'cab-v', plate: 'EL123', qrCodes: ['MQR-1'], enabled: true }]);
+    expect(put.body.qrSetup).toBe('relay');
     expect((await admin(url, 'GET', '/admin/cabs')).body.cabs[0]).toMatchObject({ cabId: 'cab-v', qrContent: 'https://qr.vipps.no/c/MQR-1' });
 
     fail = true;
@@ -38,9 +39,10 @@ describe('cab provisioning at the PSP', () => {
     const after = (await admin(url, 'GET', '/admin/cabs')).body.cabs[0];
     expect(after).toMatchObject({ plate: 'EL123', qrCodes: ['MQR-1'], qrContent: 'https://qr.vipps.no/c/MQR-1' });
 
-    // A Hips cab has nothing to provision: no qrContent in the answer.
+    // A Hips cab on a relay without the Hips merchant key: registered, its QR left to the fleet.
     const hips = await admin(url, 'PUT', '/admin/cabs/cab-h', { qrCodes: ['QR-H'], plate: 'H1', label: 'Cab H' });
     expect(hips.status).toBe(201);
     expect(hips.body.qrContent).toBeUndefined();
+    expect(hips.body).toMatchObject({ qrSetup: 'out_of_band', notice: expect.stringContaining('HIPS_API_URL') });
   });
 });

@@ -5,7 +5,6 @@ import {
   addCab,
   admin,
   connectError,
-  fetchMetrics,
   connectTablet,
   hookBody,
   makeSigner,

@@ -1,5 +1,5 @@
 /** Snapshots for renderer tests: a valid idle snapshot and builders for each ride state. */
-import type { KioskSnapshot, RecentPaymentView, RideView } from '../../protocol/kiosk-api.js';
+import type { KioskSnapshot, RecentPaymentView, RideAttentionView, RideView } from '../../protocol/kiosk-api.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import type { PspName, RideStateName } from '../../protocol/relay-protocol.js';
 
@@ -18,6 +18,7 @@ export function idleSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnaps
     connectivity: { relay: 'online', offlineSince: null, problem: null },
     outboxDepth: 0,
     pendingRides: 0,
+    ridesNeedingAttention: [],
     ride: null,
     session: null,
     payment: null,
@@ -64,6 +65,26 @@ export function recentPayment(overrides: Partial<RecentPaymentView> = {}): Recen
     refundedAmount: 0,
     refundableAmount: 29_400,
     refund: null,
+    ...overrides,
+  };
+}
+
+/** A ride the driver left unfinished, as the core lists it (rides that need attention). */
+export function attentionRide(overrides: Partial<RideAttentionView> = {}): RideAttentionView {
+  return {
+    rideId: '0190f0aa-0000-7000-8000-000000000007',
+    merchantOrderId: 'cab-42.0190f0aa-0000-7000-8000-000000000007',
+    status: 'failed',
+    startedAt: '2026-11-21T09:30:00.000Z',
+    endedAt: '2026-11-21T09:52:00.000Z',
+    lines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 24_500, vatRate: 6 }],
+    orderAmount: 24_500,
+    currency: 'SEK',
+    paidTotal: null,
+    failure: { code: 'payment_failed', message: 'The payment did not go through (payment_declined).' },
+    parkedAt: '2026-11-21T09:53:00.000Z',
+    outcomeAt: '2026-11-21T09:58:00.000Z',
+    actions: ['paid_otherwise', 'seen'],
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@
  * In memory on purpose (a restart clears them), like the Hips faults.
  */
 import { z } from 'zod';
+import { LostPayments, lostPaymentsRequest } from '../lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
 
@@ -25,6 +26,7 @@ export const hitpayFaultsRequest = z.strictObject({
   createRequestTimeout: count.optional(),
   createRequestHangMs: z.number().int().min(0).max(600_000).optional(),
   createRequestAfterHang: z.enum(['process', 'drop']).optional(),
+  ...lostPaymentsRequest,
 });
 export type HitpayFaultsRequest = z.infer<typeof hitpayFaultsRequest>;
 
@@ -32,6 +34,8 @@ type Counted = 'failWebhooks' | 'duplicateWebhooks' | 'tamperWebhookAmount' | 'c
 
 export class HitpayFaults {
   private state = HitpayFaults.empty();
+  /** Payment requests whose every hook is dropped (by request id). */
+  readonly lost = new LostPayments();
 
   private static empty() {
     return {
@@ -60,14 +64,16 @@ export class HitpayFaults {
     if (req.tamperAmountMinor !== undefined) s.tamperAmountMinor = req.tamperAmountMinor;
     if (req.createRequestHangMs !== undefined) s.createRequestHangMs = req.createRequestHangMs;
     if (req.createRequestAfterHang !== undefined) s.createRequestAfterHang = req.createRequestAfterHang;
+    this.lost.add(req);
   }
 
   clear(): void {
     this.state = HitpayFaults.empty();
+    this.lost.clear();
   }
 
   snapshot() {
-    return { ...this.state };
+    return { ...this.state, ...this.lost.snapshot() };
   }
 
   get webhookDelayMs(): number {

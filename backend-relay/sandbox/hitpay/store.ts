@@ -120,7 +120,7 @@ export interface RefundRow {
 }
 
 export type WebhookStyle = 'legacy' | 'json';
-export type WebhookStatus = 'pending' | 'delivered' | 'failed';
+export type WebhookStatus = 'pending' | 'delivered' | 'failed' | 'dropped';
 export interface WebhookRow {
   id: string;
   payment_request_id: string;

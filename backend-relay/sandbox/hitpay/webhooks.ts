@@ -14,6 +14,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { sleep } from '../abortable-sleep.js';
 import { digitsOf, minorToMajor } from './amount.js';
 import type { HitpayFaults } from './faults.js';
+import { DROPPED_BY_FAULT } from '../lost-payments.js';
 import { jsonHitpaySignature, legacyHitpayHmac } from './hmac.js';
 import type { HitpayStore, PaymentRow, RequestRow, WebhookRow, WebhookStyle } from './store.js';
 import { requestView, type HitpayViewContext } from './views.js';
@@ -155,6 +156,11 @@ export class HitpayDeliverer {
   private async attemptAll(id: string): Promise<void> {
     const row = this.store.webhook(id);
     if (!row || row.status !== 'pending') return;
+    if (this.faults.lost.drops(row.payment_request_id)) {
+      this.store.updateWebhook(id, { status: 'dropped', last_error: DROPPED_BY_FAULT });
+      this.log.info({ webhookId: id, event: row.event, paymentRequestId: row.payment_request_id }, 'lost-payment fault: webhook dropped');
+      return;
+    }
     let attempts = row.attempts;
     for (let i = 0; attempts < this.opts.maxAttempts; i++) {
       if (i > 0) {

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { sleep } from '../abortable-sleep.js';
+import { DROPPED_BY_FAULT } from '../lost-payments.js';
 import type { VippsFaults } from './faults.js';
 import { signVippsRequest } from './hmac.js';
 import type { VippsSettings } from './settings.js';
@@ -81,6 +82,11 @@ export class VippsDeliverer {
   private async attemptAll(id: string): Promise<void> {
     const row = this.store.delivery(id);
     if (!row || row.status !== 'pending') return;
+    if (this.faults.lost.drops(row.reference)) {
+      this.store.updateDelivery(id, { status: 'dropped', last_error: DROPPED_BY_FAULT });
+      this.log.info({ deliveryId: id, event: row.event, reference: row.reference }, 'lost-payment fault: webhook dropped');
+      return;
+    }
     let attempts = row.attempts;
     for (let i = 0; ; i++) {
       const s = this.settings();

@@ -3,6 +3,7 @@
  * In memory on purpose: a restart clears them.
  */
 import { z } from 'zod';
+import { LostPayments, lostPaymentsRequest } from '../lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
 
@@ -21,6 +22,7 @@ export const vippsFaultsRequest = z.strictObject({
   createPaymentTimeout: count.optional(),
   createPaymentHangMs: z.number().int().min(0).max(600_000).optional(),
   createPaymentAfterHang: z.enum(['process', 'drop']).optional(),
+  ...lostPaymentsRequest,
 });
 export type VippsFaultsRequest = z.infer<typeof vippsFaultsRequest>;
 
@@ -28,6 +30,8 @@ type Counted = 'failWebhooks' | 'duplicateWebhooks' | 'createPayment500' | 'crea
 
 export class VippsFaults {
   private state = VippsFaults.empty();
+  /** Payments whose every ePayment hook is dropped (by reference). */
+  readonly lost = new LostPayments();
 
   private static empty() {
     return {
@@ -52,14 +56,16 @@ export class VippsFaults {
     if (req.webhookDelayMs !== undefined) s.webhookDelayMs = req.webhookDelayMs;
     if (req.createPaymentHangMs !== undefined) s.createPaymentHangMs = req.createPaymentHangMs;
     if (req.createPaymentAfterHang !== undefined) s.createPaymentAfterHang = req.createPaymentAfterHang;
+    this.lost.add(req);
   }
 
   clear(): void {
     this.state = VippsFaults.empty();
+    this.lost.clear();
   }
 
   snapshot() {
-    return { ...this.state };
+    return { ...this.state, ...this.lost.snapshot() };
   }
 
   get webhookDelayMs(): number {

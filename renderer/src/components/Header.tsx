@@ -3,12 +3,13 @@ import { run } from '../commands.js';
 import { useSnapshot, useT } from '../hooks.js';
 import { useUi } from '../state.js';
 import { nextThemeSetting } from '../theme.js';
+import { AttentionChip } from './AttentionChip.js';
 import { Flag } from './Flag.js';
 
 export function Header() {
   const snapshot = useSnapshot();
   const t = useT();
-  const { cab, connectivity, pendingRides, locale, theme } = snapshot;
+  const { cab, connectivity, locale, theme } = snapshot;
   return (
     <header className="header">
       <div className="header-cab">
@@ -40,12 +41,7 @@ export function Header() {
           <circle cx="8" cy="17" r="2.5" fill="none" stroke="currentColor" strokeWidth="2" />
         </svg>
       </button>
-      {pendingRides > 0 ? (
-        <div className="pending-rides" data-testid="pending-rides">
-          <span className="pending-count">{pendingRides}</span>
-          <span className="pending-text">{t('pending.rides', { n: pendingRides })}</span>
-        </div>
-      ) : null}
+      <AttentionChip />
       <div className="header-spacer" />
       <nav className="locale-row" aria-label={t('header.language')}>
         {localeChoices.map((choice) => (
