@@ -1,4 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import LongFirstSequencer from './test/long-first-sequencer.js';
+
+function testWorkers(): number {
+  const raw = process.env.CABPAY_TEST_WORKERS ?? '3';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`CABPAY_TEST_WORKERS must be a whole number of at least 1 (got "${raw}")`);
+  return n;
+}
 
 export default defineConfig({
   test: {
@@ -6,6 +14,10 @@ export default defineConfig({
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'node',
     pool: 'forks',
+    // Most test files wait on child processes and sockets rather than on the CPU, so three files
+    // at a time fit on two cores; CABPAY_TEST_WORKERS overrides it.
+    maxWorkers: testWorkers(),
+    sequence: { sequencer: LongFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
