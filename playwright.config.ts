@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-/** Debian's Chromium: `npx playwright install` cannot download here (DESIGN.md §6). */
+/** Debian's Chromium: `npx playwright install` cannot download here. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({

@@ -26,7 +26,7 @@ const STOPPED = Symbol('stopped');
 /**
  * A tablet's answer that means "applied (or already had it), move on": an object with
  * `ok: true`. Checked by hand: it runs once per delivered event (a zod parse was ~2 % of the
- * relay's CPU per hook in the issue 7 profile).
+ * relay's CPU per hook in the benchmark's profile, docs/performance.md).
  */
 function isPositiveAck(answer: unknown): boolean {
   return typeof answer === 'object' && answer !== null && !Array.isArray(answer) && (answer as { ok?: unknown }).ok === true;

@@ -1,7 +1,7 @@
 /**
  * Ids of the relay's events: UUIDv7, monotonic within the process like uuid's own `v7()`.
  * uuid asks crypto.getRandomValues for every id (~18 µs here, 2 % of the relay's main thread
- * at 700 hooks/s in the issue 7 profile); this draws the random bytes from a pool instead.
+ * at 700 hooks/s in the benchmark's profile); this draws the random bytes from a pool instead.
  */
 import { randomFillSync } from 'node:crypto';
 import { v7 } from 'uuid';

@@ -7,7 +7,7 @@ import { SecretKeyError } from './secret-box.js';
 
 /**
  * Log lines go out asynchronously: a synchronous write per line held the event loop on every
- * webhook (issue 7 profile). Lines are never held back (each write starts at once, or joins
+ * webhook (docs/performance.md). Lines are never held back (each write starts at once, or joins
  * the one in flight); only those still in flight are lost if the process is killed.
  * Batching lines (`minLength: 4096`) was measured slower, not faster: sonic-boom measures the
  * growing buffer's byte length on every line (steady p99 at 700 hooks/s 19–21 → 36–43 ms).

@@ -1,4 +1,4 @@
-/** The merchant order id is `<cabId>.<rideId>` (DESIGN.md §3); the relay routes order hooks by it. */
+/** The merchant order id is `<cabId>.<rideId>`; the relay routes order hooks by it. */
 import { cabId as cabIdSchema } from '../protocol/relay-protocol.js';
 
 /** Split at the first '.'; null when the prefix cannot be a cab id or there is no ride id. */

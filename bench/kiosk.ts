@@ -1,5 +1,5 @@
 /**
- * `tsx bench/kiosk.ts [--events 100] [--results-dir bench/results]`: the kiosk side of issue 7.
+ * `tsx bench/kiosk.ts [--events 100] [--results-dir bench/results]`: the kiosk side of the benchmark (docs/performance.md).
  * - renderer bundle: `vite build` into a temp dir, gzip size of assets/*.js;
  * - cold start: spawn the preview (its bundle `out/preview/main.mjs`, built first by
  *   `npm run build:preview`'s code; the real kiosk core under plain Node) against a real

@@ -1,4 +1,4 @@
-/** The bench's output: the summary JSON line (issue 7's fields) and a human-readable table. */
+/** The bench's output: the summary JSON line (the fields the targets are checked on) and a human-readable table. */
 import type { BenchArgs } from './args.js';
 import type { PhaseFigures } from './stats.js';
 import type { TargetResult } from './target.js';

@@ -1,6 +1,6 @@
 /**
  * The Hips wire format, shared by the relay (which verifies it) and the sandbox (which emits it).
- * Field names follow the provider (snake_case). See shared/seeds/000 and DESIGN.md §4.2.
+ * Field names follow the provider (snake_case). docs/contracts.md lists the endpoints.
  */
 import { z } from 'zod';
 import { currencyCode, minorAmount } from './money.js';

@@ -1,5 +1,5 @@
 /**
- * The kiosk bridge (DESIGN.md §4.5): the only API the renderer sees, as `window.cabpay`.
+ * The kiosk bridge (docs/contracts.md): the only API the renderer sees, as `window.cabpay`.
  * In Electron it crosses IPC; in the browser preview it crosses a local WebSocket to the same
  * core running under Node. Arguments are validated with these schemas on the core side.
  */

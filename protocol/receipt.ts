@@ -1,5 +1,5 @@
 /**
- * The digital receipt: what the tablet sends with `receipt.publish` (DESIGN.md §4.4) and the
+ * The digital receipt: what the tablet sends with `receipt.publish` and the
  * arithmetic the receipt page shows. Amounts are VAT-inclusive minor units, like order lines.
  */
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-/** The fleet registry behind `Authorization: Bearer $RELAY_ADMIN_TOKEN` (DESIGN.md §4.3). */
+/** The fleet registry behind `Authorization: Bearer $RELAY_ADMIN_TOKEN` (docs/relay.md, Admin API). */
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';

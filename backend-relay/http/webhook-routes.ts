@@ -77,7 +77,7 @@ export function registerWebhookRoutes(app: FastifyInstance, adapters: PspAdapter
       for (const endpoint of adapter.webhooks) {
         // Fastify's own per-request lines are off here (warn and up still log): the ingress
         // writes one line per hook with everything those would say, and three lines per hook
-        // cost a measurable share of the relay's throughput (bench/README).
+        // cost a measurable share of the relay's throughput (docs/performance.md).
         hooks.post(endpoint.path, { bodyLimit: BODY_LIMIT_BYTES, logLevel: 'warn' }, async (req, reply) => {
           const answer = await handleWebhook(deps, adapter.name, endpoint, toWebhookRequest(req));
           return reply.code(answer.status).send(answer.body);

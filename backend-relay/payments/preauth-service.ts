@@ -1,5 +1,5 @@
 /**
- * Vipps pre-authorization (issue 8, fleet setting VIPPS_PREAUTHORIZE, off by default). At check-in
+ * Vipps pre-authorization (fleet setting VIPPS_PREAUTHORIZE, off by default). At check-in
  * the relay pushes a reservation of VIPPS_PREAUTH_AMOUNT to the passenger; at ride end the normal
  * payment.request uses it when it is authorized and covers order + tip: the final amount is
  * captured, order.paid follows, and the rest is released. Otherwise the reservation is canceled

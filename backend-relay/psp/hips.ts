@@ -1,5 +1,5 @@
 /**
- * Hips: RS256 JWT webhooks (DESIGN.md §4.2–4.3). Only the verified `data` claim is used; the
+ * Hips: RS256 JWT webhooks (docs/relay.md, Webhooks). Only the verified `data` claim is used; the
  * readable body fields next to `jwt` are ignored because anyone could have written them.
  */
 import type { KeyObject } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * RS256 JWT verification on node:crypto's synchronous verify. jose's `jwtVerify` (the same
  * checks) goes through WebCrypto's job queue, which cost the relay ~150 µs of main-thread CPU
- * per Hips hook against ~25 µs here: an eighth of its busy time at 700 hooks/s (issue 7).
+ * per Hips hook against ~25 µs here: an eighth of its busy time at 700 hooks/s (docs/performance.md).
  * `test/relay/rs256-jwt.test.ts` holds this to jose's decisions, token by token.
  *
  * Only what the Hips hook needs: RS256 pinned (no `none`, no HS256 keyed with the public
@@ -58,7 +58,7 @@ export function verifyRs256Jwt(token: string, key: KeyObject, options: Rs256Opti
   if (header === 'too_deep') return tooDeep('header');
   if (!header) return malformed();
   if (header.alg !== 'RS256') return { ok: false, reason: 'algorithm', message: 'the webhook token must be signed with RS256' };
-  // Extensions we do not implement must make the token fail (RFC 7515 §4.1.11). jose knows
+  // Extensions we do not implement must make the token fail (RFC 7515, section 4.1.11). jose knows
   // `b64` (unencoded payloads); a Hips hook never uses it, so any `crit` is refused here.
   if (header.crit !== undefined) return malformed();
 

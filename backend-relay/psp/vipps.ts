@@ -1,5 +1,5 @@
 /**
- * Vipps MobilePay (DESIGN.md §4.3, §7): merchant-callback QRs on the cabs, one HMAC-signed
+ * Vipps MobilePay (docs/relay.md, Vipps MobilePay): merchant-callback QRs on the cabs, one HMAC-signed
  * webhook at `/webhooks/vipps` for check-ins and ePayment events, and relay-made payments.
  * With only a webhook secret configured (registered out of band) the adapter verifies hooks
  * and makes no calls; with the API keys it also registers the webhook, provisions QRs and pays.

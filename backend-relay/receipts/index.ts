@@ -1,6 +1,6 @@
 /**
  * Digital receipts at the relay: `receipt.publish` from the cab's socket stores one, and
- * `GET /receipts/:token` serves it as a printable page (DESIGN.md §4.3, §4.4).
+ * `GET /receipts/:token` serves it as a printable page (docs/contracts.md).
  */
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';

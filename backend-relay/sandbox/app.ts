@@ -1,5 +1,5 @@
 /**
- * The PSP sandbox (Hips-compatible, DESIGN.md §4.2) as one Fastify app over one SQLite file.
+ * The PSP sandbox (Hips, Vipps MobilePay and HitPay; README.md beside it) as one Fastify app over one SQLite file.
  * `buildSandbox` resolves once listening; `close()` stops timers and deliveries, then the DB.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';

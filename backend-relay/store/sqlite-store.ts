@@ -225,7 +225,7 @@ class SqliteRelayStore implements RelayStore {
   /**
    * Every cab's route, loaded whole on first use. Every webhook routes, and after each of the
    * writer thread's commits this connection's page cache starts cold: the two reads were 12 %
-   * of the relay's main thread at 500 hooks/s, and a first read per cab still ~90 µs (issue 7).
+   * of the relay's main thread at 500 hooks/s, and a first read per cab still ~90 µs (docs/performance.md).
    * Only putCab and deleteCab change a route; once they commit, the cab's entry in `routesById`
    * goes. A QR code's entry counts only while it is that same object, so the QR codes a cab
    * dropped need no search. A miss is always read from the database; unknown QR codes are not

@@ -2,7 +2,7 @@
  * The relay store's writes run on a worker thread with its own SQLite connection
  * (`store-writer.ts`). With synchronous=FULL every commit waits for an fsync; on the main
  * thread that wait blocked every webhook, handshake and socket write behind it (29 % of the
- * main thread's wall time at 2,000 cabs and 700 hooks/s, issue 7). On the writer thread the main thread keeps
+ * main thread's wall time at 2,000 cabs and 700 hooks/s; docs/performance.md). On the writer thread the main thread keeps
  * serving while the disk syncs, and the next group commit gathers what arrived meanwhile.
  *
  * Durability is unchanged: a write's promise settles only after the writer's commit, so a

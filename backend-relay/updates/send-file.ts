@@ -42,7 +42,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange[
 }
 
 /**
- * Ranges that overlap, or come out of order, are merged (RFC 9110 §14.3 allows it): a thousand
+ * Ranges that overlap, or come out of order, are merged (RFC 9110, section 14.3, allows it): a thousand
  * copies of `0-` asked for the file a thousand times over in one small request. Ascending,
  * disjoint ranges (all electron-updater asks for, one part per range it expects) stay as they
  * are. Either way the parts add up to at most the file's size.

@@ -1,4 +1,4 @@
-/** The kiosk's configuration file (DESIGN.md §4.1: KIOSK_CONFIG or the app's userData). */
+/** The kiosk's configuration file (KIOSK_CONFIG or the app's userData; docs/contracts.md). */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { currencyCode } from '../../protocol/money.js';

@@ -225,7 +225,7 @@ class Core implements KioskCore {
   }
 
   async execute(command: KioskCommand): Promise<Result<null>> {
-    const newId = uuidv7(); // a new ride's (or refund's) id, before any I/O, as DESIGN.md §3 asks
+    const newId = uuidv7(); // a new ride's (or refund's) id, before any I/O, so it is known even if the process dies next
     const parsed = kioskCommand.safeParse(command);
     if (!parsed.success)
       return fail('invalid_command', `The command was not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')}`);

@@ -1,5 +1,5 @@
 /**
- * The kiosk's SQLite store (DESIGN.md §5). Power is cut without warning, so: WAL,
+ * The kiosk's SQLite store. Power is cut without warning, so: WAL,
  * synchronous=FULL, and every state change is one transaction.
  */
 import Database from 'better-sqlite3';
@@ -151,7 +151,7 @@ export type SettingKey =
   | 'offlineSince'
   | 'screenRideId'
   | 'currentSessionId'
-  // driver settings (settings.ts), changed only behind the PIN
+  // driver settings (driver-settings.ts), changed only behind the PIN
   | 'driverSettings'
   // PIN attempts: failures in a row and the lockout end (pin.ts)
   | 'pinFailures'

@@ -1,7 +1,7 @@
 /**
  * `npm run build:preview`: bundles the preview host (kiosk core + bridge) into one ES module,
  * `out/preview/main.mjs`, so a cold start runs plain JavaScript instead of tsx compiling
- * every TypeScript file at start (issue 7: QR within 1 s of a cold start).
+ * every TypeScript file at start (the target: the QR within 1 s of a cold start, docs/performance.md).
  */
 import { NODE_BUNDLES, buildNodeBundle } from '../../scripts/lib/node-bundle.js';
 

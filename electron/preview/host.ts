@@ -1,6 +1,6 @@
 /**
  * The preview host: serves the built renderer and the `/bridge` WebSocket to the kiosk core,
- * so the real UI runs in any browser against the real core under Node (DESIGN.md §4.1, §6).
+ * so the real UI runs in any browser against the real core under Node.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * `npm run preview`: the kiosk core under plain Node plus the preview host, so the real UI
- * runs in a browser where no Electron binary exists (DESIGN.md §4.1, §6).
+ * runs in a browser where no Electron binary exists.
  *
  * Env: KIOSK_CONFIG (JSON config file, required), PREVIEW_PORT (default 5173, 0 = ephemeral),
  * PREVIEW_HOST (default 127.0.0.1), PREVIEW_STATIC_DIR (default renderer/dist).

@@ -1,6 +1,5 @@
 /**
- * The passenger's phone against the sandbox's payer simulations: the Hips pay page (DESIGN.md
- * §4.2), the Vipps MobilePay app (check-in, approve/reject a pushed payment) and a PayNow banking
+ * The passenger's phone against the sandbox's payer simulations: the Hips pay page, the Vipps MobilePay app (check-in, approve/reject a pushed payment) and a PayNow banking
  * app paying HitPay's dynamic QR (see backend-relay/sandbox/README.md).
  */
 import { z } from 'zod';

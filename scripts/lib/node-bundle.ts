@@ -1,6 +1,6 @@
 /**
  * Bundles one of cabpay's Node entry points into a single ES module under out/, so a start
- * runs plain JavaScript instead of tsx compiling every TypeScript file (issue 7: a cold
+ * runs plain JavaScript instead of tsx compiling every TypeScript file (a cold
  * preview and a restarted relay each spent seconds there).
  *
  * Native and optional modules stay external: better-sqlite3 loads its .node binding from

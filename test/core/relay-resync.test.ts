@@ -45,7 +45,7 @@ describe('kiosk core resync after the relay pruned its log', () => {
 
     const firstInstall = await startCore(config(tempDir('cabpay-core-')));
     for (let i = 1; i <= 3; i++) await scan(signer, url, `first-${i}`);
-    await waitForState(firstInstall, (s) => s.session?.sessionId === 'first-3', 10_000, 'the first install at session 3');
+    await waitForState(firstInstall, (s) => s.session?.sessionId === 'first-3', 10_000, 'the first install at session first-3');
     await until(async () => (await app.store.getCab(CAB_ID))?.ackedSeq === 3, 'events 1..3 acked');
     await firstInstall.stop();
     expect((await app.store.prune(Date.now() + 1)).events).toBe(3);

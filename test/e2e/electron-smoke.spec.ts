@@ -1,5 +1,5 @@
 /**
- * Launches the real Electron kiosk where a binary exists (DESIGN.md §6): the QR shows, and the
+ * Launches the real Electron kiosk where a binary exists: the QR shows, and the
  * renderer has no Node (`require`, `process`) but does have `window.cabpay`. Skipped, with the
  * reason printed, where electron was installed without its binary.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 5's "done when", through the real preview, relay and sandbox in Debian Chromium:
+ * The driver and passenger experience (docs/experience.md) through the real preview, relay and sandbox in Debian Chromium:
  * every screen in both themes, axe-core (no serious or critical violations), every QR decodes
  * to what it must, every visible string changes with the language, and the receipt page shows
  * the right VAT and totals for a ride with extras at several VAT rates.

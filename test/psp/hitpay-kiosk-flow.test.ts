@@ -1,5 +1,5 @@
 /**
- * HitPay (PayNow dynamic QR) end to end (issue 9) with every real part on loopback: the kiosk
+ * HitPay (PayNow dynamic QR) end to end with every real part on loopback: the kiosk
  * core shows the QR the relay made at the sandbox, the passenger pays it through the sandbox,
  * and the signed webhook comes back through the relay. Amounts are checked on the sandbox
  * ledger (minor units and HitPay's major-unit text) and on the kiosk's snapshot.

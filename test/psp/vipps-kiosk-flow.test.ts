@@ -1,5 +1,5 @@
 /**
- * Vipps MobilePay end to end (issue 8) with every real part on loopback: the kiosk core, the
+ * Vipps MobilePay end to end with every real part on loopback: the kiosk core, the
  * relay and the sandbox's passenger app. The kiosk is driven by its commands, the passenger by
  * the sandbox's check-in and approve/reject endpoints; amounts are checked on both the sandbox
  * ledger and the kiosk's snapshot.

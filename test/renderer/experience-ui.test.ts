@@ -1,5 +1,5 @@
 /**
- * Issue 5 in the built renderer, driven by scripted snapshots: the receipt QR, the driver's own
+ * The driver and passenger experience in the built renderer, driven by scripted snapshots: the receipt QR, the driver's own
  * language beside the passenger's, the PIN-guarded settings (the PIN goes to the core), and the
  * re-provision notice.
  */
@@ -14,7 +14,7 @@ if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium
 const lines = [{ id: 'fare', kind: 'fare' as const, label: 'Taxiresa', amount: 31_800, vatRate: 6 }];
 const snap = (overrides: Partial<KioskSnapshot> = {}) => idleSnapshot({ theme: 'day', ...overrides });
 
-describe.skipIf(!haveChromium)('issue 5 in the kiosk UI', () => {
+describe.skipIf(!haveChromium)('the experience in the kiosk UI', () => {
   let harness: Harness;
   beforeAll(async () => {
     harness = await startHarness();

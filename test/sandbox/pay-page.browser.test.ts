@@ -1,5 +1,5 @@
 /**
- * The phone page in real Chromium at 390×844 (Debian's /usr/bin/chromium, see DESIGN.md §6).
+ * The phone page in real Chromium at 390×844 (Debian's /usr/bin/chromium).
  * Skipped, with the reason printed, where no Chromium is installed.
  */
 import { chromium, type Browser, type Page } from '@playwright/test';

@@ -1,4 +1,4 @@
-/** Hips create-order (DESIGN.md §2 step 4, §4.2): POST /v2/orders with the session's one-time key. */
+/** Hips create-order : POST /v2/orders with the session's one-time key. */
 import type { Logger } from 'pino';
 import { hipsCreateOrderRequest, hipsErrorBody, hipsOrder, type HipsCreateOrderRequest } from '../../../protocol/hips.js';
 import { vatIncluded } from '../../../protocol/money.js';
