@@ -112,7 +112,7 @@ async function call(conn: { relay: string; token: string }, method: string, rout
     throw new CliError(`cannot reach the relay at ${conn.relay} (${(err as Error).cause ?? (err as Error).message}); is it running?`);
   }
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {

@@ -226,7 +226,7 @@ async function startRelay(
     } catch (err) {
       const taken = /EADDRINUSE/.test((err as Error).message);
       if (wanted === 0 && taken && attempt < 3) continue;
-      if (taken) throw new Error(`the relay cannot listen on port ${relayPort}: it is taken. Set RELAY_PORT to a free port (or 0).`);
+      if (taken) throw new Error(`the relay cannot listen on port ${relayPort}: it is taken. Set RELAY_PORT to a free port (or 0).`, { cause: err });
       throw err;
     }
   }

@@ -53,7 +53,7 @@ export function readConfigJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`);
+    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`, { cause: err });
   }
 }
 

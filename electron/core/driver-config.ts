@@ -28,7 +28,7 @@ export function loadDriverConfig(path: string): DriverConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}.`);
+    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}.`, { cause: err });
   }
   return parseDriverConfig(raw, path);
 }

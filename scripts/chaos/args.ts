@@ -69,7 +69,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
+    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`, { cause: err });
   }
   const parsed = chaosArgsSchema.safeParse({
     rides: values.rides,

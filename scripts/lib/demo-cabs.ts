@@ -156,7 +156,7 @@ export async function httpJson(url: string, method: string, headers: Record<stri
   try {
     res = await fetch(url, { method, headers, body: JSON.stringify(body) });
   } catch (err) {
-    throw new Error(`${method} ${url} failed (${(err as Error).message})`);
+    throw new Error(`${method} ${url} failed (${(err as Error).message})`, { cause: err });
   }
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
