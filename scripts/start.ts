@@ -18,6 +18,7 @@ import { DEMO_CABS, provisionDemoCabs, writeKioskConfig, type ProvisionedDemoCab
 import { findElectronBinary } from './lib/electron-binary.js';
 import { freePort } from './lib/free-port.js';
 import { repoRoot, startService, type Service, type StartServiceOptions } from './lib/service.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const envSchema = z.object({
@@ -56,7 +57,7 @@ interface ReadyCab {
 async function main() {
   const parsed = envSchema.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new Error(`npm start: bad environment (${problems}). Ports are integers 0–65535 (0 = any free port).`);
   }
   const env = parsed.data;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Locale } from '../../protocol/kiosk-api.js';
 import type { PspName } from '../../protocol/relay-protocol.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export interface DemoCabSpec {
   cabId: string;
@@ -102,7 +103,7 @@ async function putCab(spec: DemoCabSpec, args: ProvisionArgs): Promise<z.infer<t
     { psp: spec.psp, qrCodes: spec.qrCodes, plate: spec.plate, label: spec.label },
   );
   const parsed = putCabAnswer.safeParse(answer);
-  if (!parsed.success) throw new Error(`PUT /admin/cabs/${spec.cabId} answered unexpectedly (${z.prettifyError(parsed.error)})`);
+  if (!parsed.success) throw new Error(`PUT /admin/cabs/${spec.cabId} answered unexpectedly (${zodIssuesText(parsed.error)})`);
   return parsed.data;
 }
 
