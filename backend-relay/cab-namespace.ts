@@ -15,6 +15,7 @@ import type { CountLimit, FailureLimit } from './rate-limits.js';
 import type { RelayReceipts } from './receipts/index.js';
 import { tokenMatchesHash } from './secrets.js';
 import type { RelayStore } from './store/relay-store.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 export const cabRoom = (cabId: string) => `cab:${cabId}`;
 
@@ -224,10 +225,7 @@ export function wireCabNamespace(
 }
 
 function invalid(name: string, error: z.ZodError): Result<never> {
-  const detail = error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+  const detail = zodIssuesText(error, { limit: 5 });
   return { ok: false, error: { code: 'invalid', message: `${name} rejected: ${detail}` } };
 }
 

@@ -8,6 +8,7 @@ import { WRITE_METHODS } from './store/store-writer-protocol.js';
 import { cabQuotasSchema } from './cab-quotas.js';
 import { limitSetting } from './rate-limits.js';
 import { parseSecretsKey } from './secret-box.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -208,7 +209,7 @@ export class RelayConfigError extends Error {
 export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedRelayConfig {
   const parsed = relayEnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new RelayConfigError(`Invalid relay configuration: ${problems}`);
   }
   const e = parsed.data;
@@ -340,7 +341,7 @@ function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps
 export function resolveRelayConfig(config: RelayConfig): ResolvedRelayConfig {
   const parsed = relayConfigSchema.safeParse(config);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     const hint = parsed.error.issues.some((i) => i.path[0] === 'hipsPublicKeyPem') ? ' (HIPS_PUBLIC_KEY_FILE)' : '';
     throw new RelayConfigError(`Invalid relay configuration${hint}: ${problems}`);
   }

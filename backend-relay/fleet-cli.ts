@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { cabId, pspName } from '../protocol/relay-protocol.js';
 import { terminalField as safe, terminalJson, terminalText } from '../protocol/terminal-text.js';
 import { runReleaseCli, type ReleaseCliDeps } from './updates/release-cli.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
   add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled] [--keep-token]
@@ -49,7 +50,7 @@ export class CliError extends Error {
 }
 
 function describe(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return zodIssuesText(error, { root: '' });
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infer<typeof connection>; cmd: Command } {
@@ -112,7 +113,7 @@ async function call(conn: { relay: string; token: string }, method: string, rout
     throw new CliError(`cannot reach the relay at ${conn.relay} (${(err as Error).cause ?? (err as Error).message}); is it running?`);
   }
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {

@@ -1,5 +1,6 @@
 /** The bench's command line, validated with zod: `--name value` pairs and `--flag`s. */
 import { z } from 'zod';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 export const PHASES = ['connect', 'steady', 'max', 'storm'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -53,8 +54,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   }
   const parsed = benchArgs.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `--${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
-    throw new BenchArgsError(`invalid bench flags: ${problems.join('; ')}`);
+    const problems = zodIssuesText(parsed.error, { name: (path) => `--${String(path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+    throw new BenchArgsError(`invalid bench flags: ${problems}`);
   }
   return parsed.data;
 }

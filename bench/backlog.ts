@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { io } from 'socket.io-client';
-import { buildNodeBundle } from '../scripts/lib/node-bundle.js';
+import { buildNodeBundle } from '../build/node-bundle.js';
 import { createKioskCore } from '../electron/core/index.js';
 import { kioskConfigSchema } from '../electron/core/config.js';
 import { CAB_NAMESPACE, SOCKET_EVENTS, type RelayEvent, type RelayEventAck } from '../protocol/relay-protocol.js';

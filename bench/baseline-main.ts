@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import { z } from 'zod';
 import { buildBaselineRelay } from './baseline-relay.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const env = z
   .object({
@@ -11,7 +12,7 @@ const env = z
   .safeParse(process.env);
 const logger = pino({ base: { service: 'baseline-relay' } });
 if (!env.success) {
-  logger.fatal(`Invalid baseline configuration: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  logger.fatal(`Invalid baseline configuration: ${zodIssuesText(env.error)}`);
   process.exit(2);
 }
 const server = await buildBaselineRelay({ port: env.data.BASELINE_PORT, host: env.data.BASELINE_HOST });

@@ -24,6 +24,7 @@ import { provisionCabs } from './provision.js';
 import { startServer } from './server-process.js';
 import { REPO_ROOT } from './spawn.js';
 import { percentile } from './stats.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -256,7 +257,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   );
   const args = kioskArgs.safeParse(raw);
   if (!args.success) {
-    process.stderr.write(`invalid flags: ${args.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; ')}\n`);
+    process.stderr.write(`invalid flags: ${zodIssuesText(args.error, { name: (path) => `--${String(path[0])}` })}\n`);
     process.exit(2);
   }
   const startedAt = new Date();

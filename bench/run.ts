@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NODE_BUNDLES, buildNodeBundle } from '../scripts/lib/node-bundle.js';
+import { NODE_BUNDLES, buildNodeBundle } from '../build/node-bundle.js';
 import { BenchArgsError, parseBenchArgs, type BenchArgs } from './args.js';
 import { HookFactory, createSigner } from './hooks.js';
 import { benchCabId } from './provision.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { BenchArgs } from './args.js';
 import type { HookFactory, PreparedHook } from './hooks.js';
 import type { CabCredential } from './ipc.js';
-import { NODE_BUNDLES } from '../scripts/lib/node-bundle.js';
+import { NODE_BUNDLES } from '../build/node-bundle.js';
 import { offerLoad, releaseAgent, type LoadResult } from './load.js';
 import { provisionCabs } from './provision.js';
 import { startServer, type ServerProcess } from './server-process.js';

@@ -30,7 +30,7 @@ function loadFuses() {
   try {
     return require('@electron/fuses');
   } catch (err) {
-    throw new Error(`@electron/fuses is not installed (it ships with electron-builder); cannot harden the build: ${err.message}`);
+    throw new Error(`@electron/fuses is not installed (it ships with electron-builder); cannot harden the build: ${err.message}`, { cause: err });
   }
 }
 

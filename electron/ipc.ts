@@ -10,6 +10,7 @@ import { kioskCommand, type KioskSnapshot } from '../protocol/kiosk-api.js';
 import { fail, ok, type Result } from '../protocol/result.js';
 import { isAppUrl, type AppLocation } from './app-origin.js';
 import { IPC_COMMAND, IPC_GET_STATE, IPC_STATE } from './ipc-channels.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 export interface IpcOptions {
   core: KioskCore;
@@ -33,7 +34,7 @@ export async function handleCommand(event: Pick<IpcMainInvokeEvent, 'senderFrame
   }
   const parsed = kioskCommand.safeParse(arg);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     return fail('bad_request', `Invalid kiosk command: ${problems}.`);
   }
   try {

@@ -7,6 +7,7 @@
  */
 import { CompactSign, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK, importJWK, importSPKI, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import { z } from 'zod';
+import { zodIssuesText } from './zod-issues.js';
 
 export const SIGNATURE_FILE = 'cabpay-release.sig';
 /** What the feed serves a version's signature as: /updates/<cabId>/cabpay-release-<version>.sig. */
@@ -67,7 +68,7 @@ export function parseSignatureFile(text: string): { ok: true; value: ReleaseSign
     return { ok: false, message: `${SIGNATURE_FILE} is not JSON (${(err as Error).message})` };
   }
   const file = releaseSignatureFile.safeParse(raw);
-  if (!file.success) return { ok: false, message: `${SIGNATURE_FILE} is not a release signature: ${file.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}` };
+  if (!file.success) return { ok: false, message: `${SIGNATURE_FILE} is not a release signature: ${zodIssuesText(file.error)}` };
   const manifest = unverifiedPayload(file.data.release, releaseManifest);
   if (!manifest) return { ok: false, message: `${SIGNATURE_FILE} holds no release manifest` };
   return { ok: true, value: file.data, manifest };

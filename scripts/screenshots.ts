@@ -19,8 +19,8 @@ import { startExperienceStack } from './lib/experience-stack.js';
 import { walkKiosk } from './lib/kiosk-walk.js';
 import type { Page } from '@playwright/test';
 import type { KioskSnapshot, RideView } from '../protocol/kiosk-api.js';
-import { openKiosk, push, startHarness } from '../test/renderer/browser-harness.js';
-import { attentionRide, cabFor, idleSnapshot, recentPayment, ride } from '../test/renderer/fixtures.js';
+import { openKiosk, push, startHarness } from './lib/browser-harness.js';
+import { attentionRide, cabFor, idleSnapshot, recentPayment, ride } from './lib/renderer-fixtures.js';
 import { repoRoot } from './lib/service.js';
 
 const log = pino({ name: 'screenshots' });
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
 
 /** Reads the receipt QR as a camera would. */
 async function receiptUrlOf(page: import('@playwright/test').Page): Promise<string> {
-  const { decodeQrFromPng } = await import('../test/helpers/qr.js');
+  const { decodeQrFromPng } = await import('./lib/qr.js');
   const url = decodeQrFromPng(await page.getByTestId('receipt-qr').screenshot());
   if (!url) throw new Error('the receipt QR on the paid screen could not be read');
   return url;

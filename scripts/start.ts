@@ -18,6 +18,7 @@ import { DEMO_CABS, provisionDemoCabs, writeKioskConfig, type ProvisionedDemoCab
 import { findElectronBinary } from './lib/electron-binary.js';
 import { freePort } from './lib/free-port.js';
 import { repoRoot, startService, type Service, type StartServiceOptions } from './lib/service.js';
+import { zodIssuesText } from '../protocol/zod-issues.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const envSchema = z.object({
@@ -56,7 +57,7 @@ interface ReadyCab {
 async function main() {
   const parsed = envSchema.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new Error(`npm start: bad environment (${problems}). Ports are integers 0–65535 (0 = any free port).`);
   }
   const env = parsed.data;
@@ -226,7 +227,7 @@ async function startRelay(
     } catch (err) {
       const taken = /EADDRINUSE/.test((err as Error).message);
       if (wanted === 0 && taken && attempt < 3) continue;
-      if (taken) throw new Error(`the relay cannot listen on port ${relayPort}: it is taken. Set RELAY_PORT to a free port (or 0).`);
+      if (taken) throw new Error(`the relay cannot listen on port ${relayPort}: it is taken. Set RELAY_PORT to a free port (or 0).`, { cause: err });
       throw err;
     }
   }

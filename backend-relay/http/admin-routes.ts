@@ -10,6 +10,7 @@ import type { QrClaims } from '../store/qr-claims.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { requireBearer } from './bearer-guard.js';
 import { errorBody } from './errors.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const putCabBody = z.object({
   psp: pspName.default('hips'),
@@ -26,10 +27,7 @@ const cabParams = z.object({ cabId });
 const putCabQuery = z.object({ keepToken: z.enum(['true', 'false', '1', '0']).optional() });
 
 function issues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+  return zodIssuesText(error, { limit: 5 });
 }
 
 /**

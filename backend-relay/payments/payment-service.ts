@@ -22,7 +22,7 @@ import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
 import type { PreauthStore } from './preauth-store.js';
 import { paymentReference } from './reference.js';
 import { KeyedSerial } from './serial.js';
-import { zodMessage } from './zod-message.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** A capture that failed with a retryable answer is tried again after this (then doubling). */
 const CAPTURE_RETRY_MS = 2_000;
@@ -73,7 +73,7 @@ export class PaymentService implements PaymentHooks {
 
   async request(cabId: string, payload: unknown): Promise<PaymentRequestAck> {
     const parsed = paymentRequest.safeParse(payload);
-    if (!parsed.success) return fail('invalid', zodMessage('payment.request', parsed.error));
+    if (!parsed.success) return fail('invalid', `payment.request rejected: ${zodIssuesText(parsed.error, { limit: 5 })}`);
     const req = parsed.data;
     // One ride at a time: a repeat waits for the first call and gets its answer.
     return this.serial.run(`${cabId}\u0000${req.rideId}`, () => this.requestSerial(cabId, req));

@@ -13,7 +13,7 @@ import type { EmitEvent } from './emit.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { envFor } from './payment-service.js';
 import { KeyedSerial } from './serial.js';
-import { zodMessage } from './zod-message.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export interface RefundServiceDeps {
   store: RelayStore;
@@ -30,7 +30,7 @@ export class RefundService {
 
   async request(cabId: string, payload: unknown): Promise<RefundRequestAck> {
     const parsed = refundRequest.safeParse(payload);
-    if (!parsed.success) return fail('invalid', zodMessage('refund.request', parsed.error));
+    if (!parsed.success) return fail('invalid', `refund.request rejected: ${zodIssuesText(parsed.error, { limit: 5 })}`);
     const req = parsed.data;
     return this.serial.run(req.refundId, () => this.requestSerial(cabId, req));
   }

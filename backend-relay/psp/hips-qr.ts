@@ -47,7 +47,7 @@ export function createHipsQrProvisioning(
       throw new HipsProvisionError(`could not ${what}: Hips could not be reached (${(err as Error).message}); try again`);
     }
     const text = await res.text().catch(() => '');
-    let parsed: unknown = null;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {

@@ -3,10 +3,12 @@
  * readable body fields next to `jwt` are ignored because anyone could have written them.
  */
 import type { KeyObject } from 'node:crypto';
+import type { z } from 'zod';
 import { HIPS_ISSUER, hipsOrderHookData, hipsQrHookData, hipsWebhookBody, type HipsOrderHookData, type HipsQrHookData } from '../../protocol/hips.js';
 import type { PspOrderFacts } from '../payments/payment-provider.js';
 import type { HookVerdict, MappedEvent, PspAdapter } from './psp-adapter.js';
 import { importRs256PublicKey, verifyRs256Jwt } from './rs256-jwt.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** Hips' clocks and ours may disagree a little; more than this is a stale or forged token. */
 export const HIPS_CLOCK_TOLERANCE_S = 300;
@@ -71,11 +73,8 @@ async function verifiedDataClaim(body: unknown, key: KeyObject, now: Date): Prom
   return { verdict: 'ok', data: verified.payload.data };
 }
 
-function malformed(what: string, error: { issues: { path: PropertyKey[]; message: string }[] }): HookVerdict {
-  const detail = error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+function malformed(what: string, error: z.ZodError): HookVerdict {
+  const detail = zodIssuesText(error, { limit: 5 });
   return { verdict: 'malformed', message: `${what}: ${detail}` };
 }
 

@@ -10,6 +10,7 @@ import { parseBoundedJson } from '../bounded-json.js';
 import type { PaymentFailureCode } from '../../protocol/relay-protocol.js';
 import { verifyBodySignature, verifyLegacySignature } from './hitpay-hmac.js';
 import type { HookVerdict, PaymentUpdate, WebhookRequest } from './psp-adapter.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 const currency = z
   .string()
@@ -172,7 +173,7 @@ function requestFacts(r: z.infer<typeof hitpayPaymentRequestObject>): HookFacts 
  */
 export function paymentUpdateFromRequest(body: unknown): { ok: true; update?: PaymentUpdate } | { ok: false; message: string } {
   const parsed = hitpayPaymentRequestObject.safeParse(body);
-  if (!parsed.success) return { ok: false, message: `HitPay answered a payment request the relay cannot read (${parsed.error.issues[0]?.message ?? 'bad shape'})` };
+  if (!parsed.success) return { ok: false, message: `HitPay answered a payment request the relay cannot read (${zodIssuesText(parsed.error, { limit: 1 })})` };
   const verdict = mapFacts(requestFacts(parsed.data), null);
   if (verdict.verdict !== 'verified') return { ok: false, message: verdict.message };
   return verdict.paymentUpdate ? { ok: true, update: verdict.paymentUpdate } : { ok: true };
@@ -239,9 +240,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function malformed(what: string, error: z.ZodError): HookVerdict {
-  const detail = error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+  const detail = zodIssuesText(error, { limit: 5 });
   return { verdict: 'malformed', message: `${what}: ${detail}` };
 }

@@ -42,7 +42,7 @@ export function importRs256PublicKey(pem: string): KeyObject {
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new Error(`the Hips public key is not a readable PEM public key (${(err as Error).message}); point HIPS_PUBLIC_KEY_FILE at Hips' SPKI PEM`);
+    throw new Error(`the Hips public key is not a readable PEM public key (${(err as Error).message}); point HIPS_PUBLIC_KEY_FILE at Hips' SPKI PEM`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw new Error(`the Hips public key must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}: Hips signs with RS256; point HIPS_PUBLIC_KEY_FILE at its RSA key`);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { HookVerdict, PaymentUpdate } from './psp-adapter.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** A check-in's customer token lasts about 15 minutes (QR API docs). */
 export const VIPPS_CHECKIN_TTL_MS = 15 * 60 * 1000;
@@ -179,9 +180,6 @@ function wrongMsn(got: string, ours: string): HookVerdict {
 }
 
 function malformed(what: string, error: z.ZodError): HookVerdict {
-  const detail = error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
+  const detail = zodIssuesText(error, { limit: 5 });
   return { verdict: 'malformed', message: `${what}: ${detail}` };
 }

@@ -12,6 +12,7 @@ import type { FailureLimit } from '../rate-limits.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { RECEIPT_PAGE_CSP, receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
 import { ReceiptStore } from './receipt-store.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export interface RelayReceipts {
   /** Handles one `receipt.publish` from a connected, authenticated cab. */
@@ -69,7 +70,7 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
     publish(cabId, raw) {
       const parsed = receiptPayload.safeParse(raw);
       if (!parsed.success) {
-        const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        const detail = zodIssuesText(parsed.error, { limit: 5 });
         return { ok: false, error: { code: 'invalid', message: `receipt.publish rejected: ${detail}` } };
       }
       const payload = parsed.data;

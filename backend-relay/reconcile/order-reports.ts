@@ -9,9 +9,9 @@ import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import { orderCreated, type OrderCreatedAck, type PspName } from '../../protocol/relay-protocol.js';
 import type { PaymentProvider } from '../payments/payment-provider.js';
 import { envFor } from '../payments/payment-service.js';
-import { zodMessage } from '../payments/zod-message.js';
 import type { RelayStore } from '../store/relay-store.js';
 import type { ReconcileStore } from './reconcile-store.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** More open orders than a cab can have at once: a tablet gone wrong, not a fleet. */
 export const MAX_OPEN_ORDERS_PER_CAB = 50;
@@ -30,7 +30,7 @@ export interface OrderReportDeps {
 
 export async function acceptOrderReport(deps: OrderReportDeps, cabId: string, payload: unknown): Promise<OrderCreatedAck> {
   const parsed = orderCreated.safeParse(payload);
-  if (!parsed.success) return fail('invalid', zodMessage('order.created', parsed.error));
+  if (!parsed.success) return fail('invalid', `order.created rejected: ${zodIssuesText(parsed.error, { limit: 5 })}`);
   const report = parsed.data;
   const cab = await deps.store.getCab(cabId);
   if (!cab) return fail('unavailable', 'the relay does not know this cab right now; send it again');

@@ -1,5 +1,6 @@
 /** Hips-style errors: every failure answers `{"error": {"type", "message"}}` with its status. */
 import type { z } from 'zod';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -34,8 +35,6 @@ export const conflict = (message: string) => new SandboxError(409, 'conflict_err
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(body)'}: ${issue.message}`)
-    .join('; ');
+  const problems = zodIssuesText(result.error, { root: '(body)' });
   throw badRequest(`Invalid ${what}: ${problems}.`);
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { buildSandbox, DEMO_MERCHANT_KEY } from './app.js';
 import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from './hitpay/index.js';
 import { VIPPS_DEMO_CREDENTIALS } from './vipps/settings.js';
+import { zodIssueList } from '../../protocol/zod-issues.js';
 
 const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -27,7 +28,7 @@ const log = pino({ name: 'sandbox', hooks: { streamWrite: jsonTerminalSafe } });
 
 const parsed = envSchema.safeParse(process.env);
 if (!parsed.success) {
-  for (const issue of parsed.error.issues) log.fatal(`Invalid ${issue.path.join('.')}: ${issue.message}`);
+  for (const { where, message } of zodIssueList(parsed.error)) log.fatal(`Invalid ${where}: ${message}`);
   log.fatal('Fix the environment above and start the sandbox again.');
   process.exit(2);
 }

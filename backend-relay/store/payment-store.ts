@@ -299,12 +299,12 @@ export class PaymentStore implements MetaStore {
   async updatePayment(reference: string, patch: PaymentPatch, nowIso: string, from?: readonly PaymentStatus[]): Promise<boolean> {
     const sets: string[] = ['updated_at = @now'];
     const params: Record<string, unknown> = { reference, now: nowIso };
-    if (patch.status !== undefined) (sets.push('status = @status'), (params.status = patch.status));
-    if (patch.pspReference !== undefined) (sets.push('psp_reference = @pspReference'), (params.pspReference = patch.pspReference));
-    if (patch.ack !== undefined) (sets.push('ack_json = @ack'), (params.ack = JSON.stringify(patch.ack)));
-    if (patch.qr !== undefined) (sets.push('qr_json = @qr'), (params.qr = patch.qr === null ? null : JSON.stringify(patch.qr)));
-    if (patch.expiresAt !== undefined) (sets.push('expires_at = @expiresAt'), (params.expiresAt = patch.expiresAt));
-    if (patch.captureDue !== undefined) (sets.push('capture_due = @captureDue'), (params.captureDue = patch.captureDue ? 1 : 0));
+    if (patch.status !== undefined) { sets.push('status = @status'); params.status = patch.status; }
+    if (patch.pspReference !== undefined) { sets.push('psp_reference = @pspReference'); params.pspReference = patch.pspReference; }
+    if (patch.ack !== undefined) { sets.push('ack_json = @ack'); params.ack = JSON.stringify(patch.ack); }
+    if (patch.qr !== undefined) { sets.push('qr_json = @qr'); params.qr = patch.qr === null ? null : JSON.stringify(patch.qr); }
+    if (patch.expiresAt !== undefined) { sets.push('expires_at = @expiresAt'); params.expiresAt = patch.expiresAt; }
+    if (patch.captureDue !== undefined) { sets.push('capture_due = @captureDue'); params.captureDue = patch.captureDue ? 1 : 0; }
     let where = 'reference = @reference';
     if (from) {
       from.forEach((s, i) => (params[`from${i}`] = s));

@@ -12,7 +12,6 @@ import {
   type WriterReply,
   type WriterReplyBatch,
   type WriterRequest,
-  type WriterRequestBatch,
   type WriterThreadData,
   RESEND_ALONE,
   packBatch,
@@ -33,6 +32,7 @@ const store = (() => {
     return openSqliteRelayStore(openRelayDatabase(dbPath, { migrate: false }), { writerThread: false, lazyWritesAlreadyHeld: true });
   } catch (err) {
     // better-sqlite3's SqliteError loses its message crossing threads; a plain Error keeps it.
+    // eslint-disable-next-line preserve-caught-error -- the cause is what cannot cross; its text is in the message
     throw new Error(`cannot open ${dbPath}: ${describe(err)}`);
   }
 })();

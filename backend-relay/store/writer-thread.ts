@@ -15,7 +15,6 @@ import {
   isLazyWrite,
   type WriteMethod,
   type WriterReply,
-  type WriterReplyBatch,
   type WriterRequest,
   type WriterRequestBatch,
   type WriterThreadData,

@@ -14,6 +14,7 @@ import { FleetUpdates, UpdateError } from './fleet-updates.js';
 import { UPDATE_ERROR_STATUS } from './http-status.js';
 import { RELEASE_FILE_NAME } from './release-folder.js';
 import { sendFile } from './send-file.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 const feedParams = z.object({ cabId, file: z.string().regex(RELEASE_FILE_NAME, 'must be a file name of the release') });
 
@@ -40,7 +41,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: { store: RelaySto
 
   app.get('/updates/:cabId/:file', async (req, reply) => {
     const params = feedParams.safeParse(req.params);
-    if (!params.success) return reply.code(400).send(errorBody('invalid_path', params.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')));
+    if (!params.success) return reply.code(400).send(errorBody('invalid_path', zodIssuesText(params.error)));
     const { cabId: id, file } = params.data;
     if (!(await authorizedCab(id, req, reply))) return reply;
 
@@ -60,11 +61,11 @@ export function registerFeedRoutes(app: FastifyInstance, deps: { store: RelaySto
   // A release the tablet downloaded but would not install: the fleet must hear of it.
   app.post('/updates/:cabId/refusals', async (req, reply) => {
     const params = z.object({ cabId }).safeParse(req.params);
-    if (!params.success) return reply.code(400).send(errorBody('invalid_path', params.error.issues.map((i) => `${String(i.path[0])} ${i.message}`).join('; ')));
+    if (!params.success) return reply.code(400).send(errorBody('invalid_path', zodIssuesText(params.error)));
     const id = params.data.cabId;
     if (!(await authorizedCab(id, req, reply))) return reply;
     const body = updateRefusalReport.safeParse(req.body);
-    if (!body.success) return reply.code(400).send(errorBody('invalid_report', body.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')));
+    if (!body.success) return reply.code(400).send(errorBody('invalid_report', zodIssuesText(body.error, { root: '(body)' })));
     await updates.recordRefusal(id, body.data);
     logger.warn({ cabId: id, ...body.data }, 'a tablet refused an update: it is not signed by the fleet release key, or was altered');
     return reply.code(204).send();

@@ -49,6 +49,15 @@ export interface RolloutStatus {
   pins: { cabId: string; version: string; pinnedAt: string }[];
 }
 
+/** Where one cab's updates stand, for the fleet list. */
+type CabUpdateTarget = {
+  targetVersion: string | null;
+  targetReason: string | null;
+  bucket: number;
+  lastUpdateCheckAt: string | null;
+  updateRefusal: Omit<UpdateRefusal, 'cabId'> | null;
+};
+
 export class FleetUpdates {
   constructor(
     private readonly store: RolloutStore,
@@ -149,9 +158,7 @@ export class FleetUpdates {
   }
 
   /** For GET /admin/cabs: each cab's target and last refused update, read once for the whole list. */
-  async targets(cabIds: string[]): Promise<
-    Map<string, { targetVersion: string | null; targetReason: string | null; bucket: number; lastUpdateCheckAt: string | null; updateRefusal: Omit<UpdateRefusal, 'cabId'> | null }>
-  > {
+  async targets(cabIds: string[]): Promise<Map<string, CabUpdateTarget>> {
     const rollout = await this.store.getRollout();
     const pins = new Map((await this.store.listPins()).map((p) => [p.cabId, p.version]));
     const checks = new Map((await this.store.listChecks()).map((c) => [c.cabId, c.checkedAt]));

@@ -30,7 +30,7 @@ export function registerUpdates(
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new Error(`RELAY_UPDATES_DIR ${dir} cannot be created (${(err as Error).message}): point it at a writable folder`);
+      throw new Error(`RELAY_UPDATES_DIR ${dir} cannot be created (${(err as Error).message}): point it at a writable folder`, { cause: err });
     }
   }
   const updates = new FleetUpdates(new SqliteRolloutStore(deps.db), dir);

@@ -18,6 +18,7 @@ import { isReleaseFileName } from './release-folder.js';
 import { appKeyModule, generateReleaseKey, rotateReleaseKey, signReleaseFolder, SigningError } from './release-signing.js';
 import { releaseVersion } from './version.js';
 import { terminalField as safe, terminalJson } from '../../protocol/terminal-text.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const RELEASE_USAGE = `usage: npm run fleet -- release <command> [options]
   publish <version> [--dir <folder>]      register <RELAY_UPDATES_DIR>/<folder> (default: the version)
@@ -72,7 +73,7 @@ const command = z.discriminatedUnion('name', [
 type ReleaseCommand = z.infer<typeof command>;
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return zodIssuesText(error, { root: '' });
 }
 
 export function parseReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps: ReleaseCliDeps): { conn: Connection; cmd: ReleaseCommand } {

@@ -11,6 +11,7 @@ import { parseUpdateInfo } from 'electron-updater/out/providers/Provider.js';
 import { z } from 'zod';
 import { parseSignatureFile, SIGNATURE_FILE } from '../../protocol/release-signature.js';
 import { releaseVersion } from './version.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** latest.yml (Windows), latest-linux.yml, latest-linux-arm64.yml, latest-mac.yml. */
 export const CHANNEL_FILE = /^latest(-linux(-[a-z0-9]+)?|-mac)?\.yml$/;
@@ -103,7 +104,7 @@ export async function readReleaseFiles(folder: string, expectedVersion?: string)
     }
     const feed = feedSchema.safeParse(parsed);
     if (!feed.success) {
-      const why = feed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
+      const why = zodIssuesText(feed.error);
       throw new ReleaseFolderError(`${channel}: ${why}`);
     }
     if (version !== undefined && feed.data.version !== version) {

@@ -12,6 +12,7 @@ import { FleetUpdates, UpdateError } from './fleet-updates.js';
 import { UPDATE_ERROR_STATUS } from './http-status.js';
 import { RELEASE_FILE_NAME } from './release-folder.js';
 import { releaseVersion } from './version.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const publishBody = z
   .object({
@@ -29,7 +30,7 @@ export const rolloutBody = z.object({
 export const pinBody = z.object({ version: releaseVersion });
 
 function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
+  return zodIssuesText(error, { root: '(body)' });
 }
 
 export function registerReleaseRoutes(

@@ -5,6 +5,7 @@ import { currencyCode } from '../../protocol/money.js';
 import { localeName } from '../../protocol/kiosk-api.js';
 import { cabId, pspName } from '../../protocol/relay-protocol.js';
 import { PUBLIC_KEY_PIN, relayLinkSecurity, relayUrlProblem } from './relay-link.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const kioskConfigSchema = z.object({
   relayUrl: z.url().describe('the relay base URL: https:// outside loopback, e.g. https://relay.fleet.example'),
@@ -53,7 +54,7 @@ export function readConfigJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`);
+    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}. Create it as JSON with relayUrl, pspUrl, cabId, deviceToken.`, { cause: err });
   }
 }
 
@@ -61,7 +62,7 @@ export function readConfigJson(path: string): unknown {
 export function parseKioskConfig(raw: unknown, source: string): KioskConfig {
   const parsed = kioskConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new Error(`The kiosk config ${source} is invalid: ${problems}`);
   }
   // The CA file and pins are checked now, so a bad one stops the start with this message.

@@ -41,6 +41,7 @@ import { DEFAULT_PAYMENT_SILENCE_MS, paymentDeadline, type MachineContext } from
 import { ExpiryTimer } from './session-clock.js';
 import { buildSnapshot } from './snapshot.js';
 import { KioskStore } from './store.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** The relay keeps events for 7 days; our duplicate guard by id outlives that comfortably. */
 const APPLIED_EVENTS_KEEP_MS = 30 * 24 * 3600 * 1000;
@@ -228,7 +229,7 @@ class Core implements KioskCore {
     const newId = uuidv7(); // a new ride's (or refund's) id, before any I/O, so it is known even if the process dies next
     const parsed = kioskCommand.safeParse(command);
     if (!parsed.success)
-      return fail('invalid_command', `The command was not understood: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ')}`);
+      return fail('invalid_command', `The command was not understood: ${zodIssuesText(parsed.error, { root: 'command' })}`);
     const store = this.store;
     if (!store) return fail('not_started', 'The kiosk is still starting. Try again in a moment.');
     const gate = this.settingsGate(store, parsed.data);
@@ -424,7 +425,7 @@ class Core implements KioskCore {
   private decideRelayEvent(store: KioskStore, raw: unknown): { answer: RelayEventAck | null; changed: boolean } {
     const parsed = relayEvent.safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      const problems = zodIssuesText(parsed.error);
       this.logger.error({ problems }, 'invalid relay event refused');
       return { answer: fail('invalid_event', `The tablet could not read this event (${problems}).`), changed: false };
     }
@@ -473,7 +474,7 @@ class Core implements KioskCore {
     if (!store) return fail('stopped', 'the kiosk is stopping; the relay sends log.start again with the event');
     const parsed = logStart.safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      const problems = zodIssuesText(parsed.error);
       this.logger.error({ problems }, 'invalid log.start refused');
       return fail('invalid_log_start', `The tablet could not read log.start (${problems}).`);
     }

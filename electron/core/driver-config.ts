@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PIN_HASH_PATTERN } from './pin.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const driverConfigSchema = z.object({
   /** scrypt hash of the driver-settings PIN (see pin.ts, `hashPin`). Unset: settings stay locked. */
@@ -28,7 +29,7 @@ export function loadDriverConfig(path: string): DriverConfig {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}.`);
+    throw new Error(`Cannot read the kiosk config ${path}: ${(err as Error).message}.`, { cause: err });
   }
   return parseDriverConfig(raw, path);
 }
@@ -36,7 +37,7 @@ export function loadDriverConfig(path: string): DriverConfig {
 export function parseDriverConfig(raw: unknown, source = 'the kiosk config'): DriverConfig {
   const parsed = driverConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new Error(`${source} has invalid driver settings: ${problems}`);
   }
   const config = parsed.data;

@@ -9,6 +9,7 @@ import type { PspName } from '../../protocol/relay-protocol.js';
 import { receiptPayload, receiptUrl, type ReceiptPayload } from '../../protocol/receipt.js';
 import { readDriverSettings } from './driver-settings.js';
 import type { KioskStore } from './store.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** 16 random bytes = 128 bits, base64url. */
 export function newReceiptToken(): string {
@@ -46,7 +47,7 @@ export function saveReceiptFor(store: KioskStore, rideId: string, now: string, c
     pspReference: payment.pspOrderId,
     locale: locale.success ? locale.data : 'en',
   });
-  if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  if (!parsed.success) return zodIssuesText(parsed.error);
   const payload: ReceiptPayload = parsed.data;
   store.saveReceipt(rideId, payload.token, JSON.stringify(payload), now);
   return null;

@@ -8,6 +8,7 @@ import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import type { KioskCore } from '../core/kiosk-core.js';
 import { bridgeRequest, type BridgeMessage } from '../../protocol/preview-bridge.js';
 import { fail } from '../../protocol/result.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 /** Answered when a request is too broken to carry its own id. */
 export const UNKNOWN_REQUEST_ID = -1;
@@ -24,7 +25,7 @@ export async function answerBridgeRequest(core: KioskCore, text: string): Promis
   }
   const parsed = bridgeRequest.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     return badRequest(idOf(raw), `Invalid bridge request: ${problems}.`);
   }
   const request = parsed.data;

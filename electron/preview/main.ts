@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { loadKioskConfig, type KioskConfig } from '../core/config.js';
 import { loadDriverConfig } from '../core/driver-config.js';
 import { startPreviewHost } from './host.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 // The core logs what the relay sends: nothing in it reaches a terminal raw.
 const log = pino({ name: 'preview', hooks: { streamWrite: jsonTerminalSafe } });
@@ -34,7 +35,7 @@ const configHelp =
 function readEnv(): z.infer<typeof previewEnv> {
   const parsed = previewEnv.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
+    const problems = zodIssuesText(parsed.error);
     throw new Error(`${problems}. ${configHelp}`);
   }
   return parsed.data;

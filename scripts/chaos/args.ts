@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { pspName, type PspName } from '../../protocol/relay-protocol.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 const int = (name: string, min: number, max: number) =>
   z.coerce
@@ -69,7 +70,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`);
+    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`, { cause: err });
   }
   const parsed = chaosArgsSchema.safeParse({
     rides: values.rides,
@@ -85,6 +86,7 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     keep: values.keep,
     verbose: values.verbose,
   });
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join('; '));
+  // Each message names its flag already.
+  if (!parsed.success) throw new Error(zodIssuesText(parsed.error, { name: () => '', root: '' }));
   return parsed.data;
 }

@@ -14,6 +14,7 @@ import { parseDriverConfig } from '../../electron/core/driver-config.js';
 import { createKioskCore, kioskConfigSchema } from '../../electron/core/index.js';
 import { createHipsClient } from '../../electron/core/psp/hips-client.js';
 import { toKiosk, type FromKiosk } from './ipc.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 const envSchema = z.object({
   CHAOS_KIOSK_CONFIG: z.string({ error: 'is required: the kiosk config as JSON' }).min(2),
@@ -38,7 +39,7 @@ function die(message: string): never {
 
 if (!process.send) die('kiosk-process.ts must be started with an IPC channel (child_process.fork or stdio "ipc").');
 const env = envSchema.safeParse(process.env);
-if (!env.success) die(`Invalid environment: ${env.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+if (!env.success) die(`Invalid environment: ${zodIssuesText(env.error)}`);
 let rawConfig: unknown;
 try {
   rawConfig = JSON.parse(env.data.CHAOS_KIOSK_CONFIG);
@@ -47,7 +48,7 @@ try {
 }
 const parsedConfig = kioskConfigSchema.safeParse(rawConfig);
 if (!parsedConfig.success)
-  die(`CHAOS_KIOSK_CONFIG is invalid: ${parsedConfig.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  die(`CHAOS_KIOSK_CONFIG is invalid: ${zodIssuesText(parsedConfig.error)}`);
 const config = parsedConfig.data;
 // The same JSON carries the driver-settings PIN hash (refunds need the settings unlocked).
 let driver: ReturnType<typeof parseDriverConfig>;

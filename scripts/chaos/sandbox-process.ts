@@ -9,6 +9,7 @@
 import pino from 'pino';
 import { z } from 'zod';
 import { buildSandbox } from '../../backend-relay/sandbox/app.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 const envSchema = z.object({
   SANDBOX_DB: z.string({ error: 'is required: the sandbox SQLite file' }).min(1),
@@ -24,7 +25,7 @@ const envSchema = z.object({
 const log = pino({ name: 'chaos-sandbox' });
 const parsed = envSchema.safeParse(process.env);
 if (!parsed.success) {
-  log.fatal(`Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  log.fatal(`Invalid environment: ${zodIssuesText(parsed.error)}`);
   process.exit(2);
 }
 const env = parsed.data;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Locale } from '../../protocol/kiosk-api.js';
 import type { PspName } from '../../protocol/relay-protocol.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export interface DemoCabSpec {
   cabId: string;
@@ -102,7 +103,7 @@ async function putCab(spec: DemoCabSpec, args: ProvisionArgs): Promise<z.infer<t
     { psp: spec.psp, qrCodes: spec.qrCodes, plate: spec.plate, label: spec.label },
   );
   const parsed = putCabAnswer.safeParse(answer);
-  if (!parsed.success) throw new Error(`PUT /admin/cabs/${spec.cabId} answered unexpectedly (${z.prettifyError(parsed.error)})`);
+  if (!parsed.success) throw new Error(`PUT /admin/cabs/${spec.cabId} answered unexpectedly (${zodIssuesText(parsed.error)})`);
   return parsed.data;
 }
 
@@ -156,7 +157,7 @@ export async function httpJson(url: string, method: string, headers: Record<stri
   try {
     res = await fetch(url, { method, headers, body: JSON.stringify(body) });
   } catch (err) {
-    throw new Error(`${method} ${url} failed (${(err as Error).message})`);
+    throw new Error(`${method} ${url} failed (${(err as Error).message})`, { cause: err });
   }
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);

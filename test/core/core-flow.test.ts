@@ -303,7 +303,7 @@ describe('kiosk core, end to end over loopback', () => {
     psp.fallback = { status: 201 };
     // When the backoff alone would try next (read through a second connection; WAL allows it).
     const peek = KioskStore.open(config.dataDir!);
-    const backoffUntil = Date.parse((peek.outboxHead()?.nextAttemptAt)!);
+    const backoffUntil = Date.parse(peek.outboxHead()!.nextAttemptAt);
     peek.close();
     const again = await new TestRelay().start(port);
     cleanups.push(() => again.stop());

@@ -11,7 +11,7 @@ import { formatMoney } from '../../protocol/money.js';
 import { receiptTotals } from '../../protocol/receipt.js';
 import { EXPERIENCE_CAB, EXPERIENCE_FLEET, startExperienceStack } from '../../scripts/lib/experience-stack.js';
 import { walkKiosk, type Scene, type SceneName } from '../../scripts/lib/kiosk-walk.js';
-import { decodeQrFromPng } from '../helpers/qr.js';
+import { decodeQrFromPng } from '../../scripts/lib/qr.js';
 
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 

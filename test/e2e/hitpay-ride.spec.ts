@@ -8,7 +8,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { formatMoney } from '../../protocol/money.js';
 import { startDemoStack, type DemoCab, type DemoStack } from '../helpers/demo.js';
-import { decodeQrFromPng } from '../helpers/qr.js';
+import { decodeQrFromPng } from '../../scripts/lib/qr.js';
 
 let stack: DemoStack;
 let cab: DemoCab;

@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { formatMoney, maxTip } from '../../protocol/money.js';
 import { startDemoStack, type DemoStack } from '../helpers/demo.js';
-import { decodeQrFromPng } from '../helpers/qr.js';
+import { decodeQrFromPng } from '../../scripts/lib/qr.js';
 
 let stack: DemoStack;
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentReference } from '../../backend-relay/payments/reference.js';
 import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { eventually, startPspStack, type PspKiosk, type PspStack } from '../helpers/psp-stack.js';
+import { startPspStack, type PspKiosk, type PspStack } from '../helpers/psp-stack.js';
 
 let stack: PspStack;
 

@@ -9,7 +9,7 @@ import { createLogger } from '../../backend-relay/logger.js';
 import type { PaymentAttempt, PaymentProvider, PspCallOutcome, CreatedPayment } from '../../backend-relay/payments/payment-provider.js';
 import type { PaymentUpdate, PspAdapter } from '../../backend-relay/psp/psp-adapter.js';
 import type { PaymentRequest } from '../../protocol/relay-protocol.js';
-import { addCab, admin, connectTablet, makeSigner, postJson, relayConfig, tempDir, until, waitForConnect, type Signer, type TestTablet } from './helpers.js';
+import { admin, connectTablet, makeSigner, postJson, relayConfig, tempDir, until, waitForConnect, type Signer, type TestTablet } from './helpers.js';
 
 interface Calls {
   create: PaymentAttempt[];

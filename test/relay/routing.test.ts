@@ -1,7 +1,6 @@
 /** Routing from verified content, idempotency, and the 412 answer for cabs that cannot serve a scan. */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RelayApp } from '../../backend-relay/app.js';
 import { downResponseText } from '../../backend-relay/down-text.js';
 import { newEventId } from '../../backend-relay/event-id.js';
 import { parseHipsTime } from '../../backend-relay/psp/hips.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NODE_BUNDLES } from '../../scripts/lib/node-bundle.js';
+import { NODE_BUNDLES } from '../../build/node-bundle.js';
 import { REPO_ROOT } from './helpers.js';
 
 const UNIT = path.join(REPO_ROOT, 'deploy/systemd/cabpay-relay.service');

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attentionButtonKey, nextNotice } from '../../renderer/src/attention.js';
-import { calls, chromiumPath, haveChromium, openKiosk, plain, push, startHarness, type Harness } from './browser-harness.js';
-import { attentionRide, idleSnapshot, ride } from './fixtures.js';
+import { calls, chromiumPath, haveChromium, openKiosk, plain, push, startHarness, type Harness } from '../../scripts/lib/browser-harness.js';
+import { attentionRide, idleSnapshot, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z');
 

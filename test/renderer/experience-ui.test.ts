@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { decodeQrFromPng } from '../helpers/qr.js';
-import { calls, chromiumPath, haveChromium, openKiosk, push, startHarness, type Harness } from './browser-harness.js';
-import { idleSnapshot, ride } from './fixtures.js';
+import { decodeQrFromPng } from '../../scripts/lib/qr.js';
+import { calls, chromiumPath, haveChromium, openKiosk, push, startHarness, type Harness } from '../../scripts/lib/browser-harness.js';
+import { idleSnapshot, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium at ${chromiumPath}.`);
 

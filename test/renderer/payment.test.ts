@@ -3,7 +3,7 @@ import { maxTip } from '../../protocol/money.js';
 import { paymentFailureCode } from '../../protocol/relay-protocol.js';
 import { canRetryPayment, mmss, passengerView, refundAllowed, secondsLeft, tipAllowed, tipPresets } from '../../renderer/src/payment.js';
 import { failureKey } from '../../renderer/src/screen.js';
-import { cabFor, idleSnapshot, recentPayment, ride } from './fixtures.js';
+import { cabFor, idleSnapshot, recentPayment, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 const now = Date.parse('2026-11-21T10:30:00.000Z');
 const qr = (expiresAt: string) => ({ qrData: '00020101021226…', amount: 2_750, currency: 'SGD', expiresAt });

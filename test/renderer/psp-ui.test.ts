@@ -8,9 +8,9 @@ import type { KioskSnapshot, RideView } from '../../protocol/kiosk-api.js';
 import type { PspName } from '../../protocol/relay-protocol.js';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { decodeQrFromPng } from '../helpers/qr.js';
-import { calls, chromiumPath, haveChromium, openKiosk, plain, push, startHarness, type Harness } from './browser-harness.js';
-import { cabFor, idleSnapshot, recentPayment, ride } from './fixtures.js';
+import { decodeQrFromPng } from '../../scripts/lib/qr.js';
+import { calls, chromiumPath, haveChromium, openKiosk, plain, push, startHarness, type Harness } from '../../scripts/lib/browser-harness.js';
+import { cabFor, idleSnapshot, recentPayment, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium at ${chromiumPath}.`);
 

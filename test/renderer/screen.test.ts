@@ -13,7 +13,7 @@ import {
   sessionProblem,
   failureKey,
 } from '../../renderer/src/screen.js';
-import { idleSnapshot, ride } from './fixtures.js';
+import { idleSnapshot, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 const session = (state: SessionView['state']): SessionView => ({
   sessionId: 's-1',

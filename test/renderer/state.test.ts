@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CabpayApi, KioskSnapshot } from '../../protocol/kiosk-api.js';
 import { connectStore, useUi } from '../../renderer/src/state.js';
-import { idleSnapshot, ride } from './fixtures.js';
+import { idleSnapshot, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 /** A bridge whose getState answers only when the test says so. */
 function scriptedApi(initial: KioskSnapshot) {

@@ -11,8 +11,8 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KioskSnapshot, SessionView } from '../../protocol/kiosk-api.js';
 import type { OrderLine } from '../../protocol/relay-protocol.js';
-import { calls, chromiumPath, haveChromium, openKiosk, plain, push, rootThemeAndLang, startHarness, type Harness } from './browser-harness.js';
-import { cabFor, idleSnapshot, ride } from './fixtures.js';
+import { calls, chromiumPath, haveChromium, openKiosk, plain, push, rootThemeAndLang, startHarness, type Harness } from '../../scripts/lib/browser-harness.js';
+import { cabFor, idleSnapshot, ride } from '../../scripts/lib/renderer-fixtures.js';
 
 if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium at ${chromiumPath} (apt-get install -y chromium).`);
 

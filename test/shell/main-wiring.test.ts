@@ -2,7 +2,6 @@
  * electron/main.ts with electron, electron-updater and the core mocked: the order and the
  * substance of the wiring (sandbox, scheme, guards, IPC, window, clean quit).
  */
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -3,7 +3,7 @@
  * and Linux channel files), and a whole DebUpdater that checks, compares versions, downloads
  * and verifies the SHA-512 over real HTTP with the cab's device token.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GenericProvider } from 'electron-updater/out/providers/GenericProvider.js';
 import { pino } from 'pino';

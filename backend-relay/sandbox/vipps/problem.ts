@@ -5,6 +5,7 @@
 import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import { zodIssueList, zodIssuesText } from '../../../protocol/zod-issues.js';
 
 export interface ExtraDetail {
   name: string;
@@ -45,13 +46,6 @@ export const invalidRequest = (title: string, detail: string, extra: ExtraDetail
 export function parseOrProblem<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const extra = result.error.issues.map((issue) => ({
-    name: issue.path.length ? issue.path.join('.') : '(body)',
-    reason: issue.message,
-  }));
-  throw invalidRequest(
-    'Validation error',
-    `The ${what} is invalid: ${extra.map((e) => `${e.name}: ${e.reason}`).join('; ')}.`,
-    extra,
-  );
+  const extra = zodIssueList(result.error, { root: '(body)' }).map(({ where, message }) => ({ name: where, reason: message }));
+  throw invalidRequest('Validation error', `The ${what} is invalid: ${zodIssuesText(result.error, { root: '(body)' })}.`, extra);
 }

@@ -17,6 +17,7 @@ import {
 import type { Result } from '../../../protocol/result.js';
 import type { PaymentRequestJob, RefundJob } from '../model.js';
 import type { CreateOrderResult, DeliveryResult } from './psp-client.js';
+import { zodIssuesText } from '../../../protocol/zod-issues.js';
 
 /** The relay socket as this sender needs it (relay-client.ts `request`). */
 export interface RelayRequester {
@@ -80,7 +81,7 @@ export function createRelayPaymentClient(relay: RelayRequester, logger?: Logger)
       if (!payload.success)
         return {
           kind: 'definitive',
-          failure: { code: 'invalid', message: `The refund request could not be built: ${payload.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` },
+          failure: { code: 'invalid', message: `The refund request could not be built: ${zodIssuesText(payload.error)}` },
         };
       const answer = await relay.request(SOCKET_EVENTS.refundRequest, payload.data);
       if (answer.ok) return { kind: 'success' };

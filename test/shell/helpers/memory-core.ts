@@ -6,7 +6,7 @@ import type { KioskCore } from '../../../electron/core/kiosk-core.js';
 import { kioskCommand, type KioskCommand, type KioskSnapshot } from '../../../protocol/kiosk-api.js';
 import { PSP_CAPABILITIES } from '../../../protocol/psp-capabilities.js';
 import { fail, ok, type Result } from '../../../protocol/result.js';
-import { idleSnapshot } from '../../renderer/fixtures.js';
+import { idleSnapshot } from '../../../scripts/lib/renderer-fixtures.js';
 
 /** The renderer tests' idle snapshot, as cab 7 in Swedish. */
 export function baseSnapshot(overrides: Partial<KioskSnapshot> = {}): KioskSnapshot {

@@ -1,7 +1,7 @@
 /**
  * Builds the real renderer bundle into a temp dir, serves it on an ephemeral loopback port and
  * opens it in Debian's Chromium with a scripted `window.cabpay` that records every command and
- * pushes whatever snapshot the test sets. The UI cannot tell it from the core.
+ * pushes whatever snapshot the caller sets (the renderer tests, the screenshot script). The UI cannot tell it from the core.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';

@@ -1,4 +1,4 @@
-/** Snapshots for renderer tests: a valid idle snapshot and builders for each ride state. */
+/** Snapshots for renderer tests and screenshots: a valid idle snapshot and builders for each ride state. */
 import type { KioskSnapshot, RecentPaymentView, RideAttentionView, RideView } from '../../protocol/kiosk-api.js';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
 import type { PspName, RideStateName } from '../../protocol/relay-protocol.js';

@@ -1,12 +1,11 @@
 /**
  * Bundles one of cabpay's Node entry points into a single ES module under out/, so a start
- * runs plain JavaScript instead of tsx compiling every TypeScript file (a cold
- * preview and a restarted relay each spent seconds there).
+ * runs plain JavaScript instead of tsx compiling every TypeScript file at each cold start.
  *
  * Native and optional modules stay external: better-sqlite3 loads its .node binding from
  * node_modules; ws' bufferutil/utf-8-validate are optional speed-ups it requires in a try.
  *
- * `tsx scripts/lib/node-bundle.ts <preview|relay>` (npm run build:preview / build:relay).
+ * `tsx build/node-bundle.ts <preview|relay>` (npm run build:preview / build:relay).
  */
 import { build } from 'esbuild';
 import path from 'node:path';
@@ -18,7 +17,7 @@ export const NODE_BUNDLES = {
 } as const satisfies Record<string, { entry: string; outfile: string; workers: Record<string, string> }>;
 export type NodeBundleName = keyof typeof NODE_BUNDLES;
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = path.resolve(import.meta.dirname, '..');
 
 /** Builds the bundle; resolves with its absolute path. */
 export async function buildNodeBundle(name: NodeBundleName): Promise<string> {
@@ -47,7 +46,7 @@ export async function buildNodeBundle(name: NodeBundleName): Promise<string> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const name = process.argv[2];
   if (name !== 'preview' && name !== 'relay') {
-    process.stderr.write(`usage: tsx scripts/lib/node-bundle.ts <${Object.keys(NODE_BUNDLES).join('|')}>\n`);
+    process.stderr.write(`usage: tsx build/node-bundle.ts <${Object.keys(NODE_BUNDLES).join('|')}>\n`);
     process.exit(2);
   }
   buildNodeBundle(name).then(
