@@ -96,6 +96,8 @@ export interface RelayAppOptions {
    * to restart it. Without this option the app closes itself.
    */
   onFatal?: (err: Error) => void;
+  /** The console's clock, for session expiry (tests); default Date.now. */
+  consoleClock?: () => number;
 }
 
 export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
@@ -263,6 +265,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     isOnline: (cabId) => hub.isConnected(cabId),
     publicUrl: config.publicUrl,
     tlsActive,
+    now: options.consoleClock,
   });
   // Operators watching the fleet see a tablet come, go and report its status as it happens.
   nsp.on('connection', (socket) => {
