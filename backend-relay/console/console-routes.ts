@@ -66,7 +66,8 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
     const s = req.consoleSession!;
     return { operator: s.operator, csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAtMs).toISOString() };
   };
-  const cookieOptions = { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookie };
+  // Path / so the live namespace's handshake (/socket.io/) carries it too.
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookie };
 
   app.register(async (api) => {
     api.addHook(
