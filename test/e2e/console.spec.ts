@@ -191,7 +191,7 @@ test('a cab label that is a script or an image tag is shown as text and never ru
   await page.getByRole('link', { name: 'Print QR codes' }).click();
   await expect(page.getByRole('img', { name: 'QR code QR-CAB-667' })).toBeVisible();
   await expect(page.locator('.qr-cab')).toContainText(IMG_LABEL);
-  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(await page.locator('script:not([src])').count()).toBe(0);
   expect(await seriousViolations(page)).toEqual([]);
   expect(problems).toEqual([]);
