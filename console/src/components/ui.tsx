@@ -37,6 +37,8 @@ export function ConfirmDialog(props: {
   danger?: boolean;
   typeToConfirm?: string;
   busy?: boolean;
+  /** Only the confirm button (a dialog that shows something once). */
+  hideCancel?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -73,9 +75,11 @@ export function ConfirmDialog(props: {
           </label>
         ) : null}
         <div className="dialog-actions">
-          <button type="button" className="btn" onClick={props.onCancel}>
-            Cancel
-          </button>
+          {props.hideCancel ? null : (
+            <button type="button" className="btn" onClick={props.onCancel}>
+              Cancel
+            </button>
+          )}
           <button type="submit" className={props.danger ? 'btn btn-danger' : 'btn btn-primary'} disabled={!ready || props.busy}>
             {props.busy ? 'Working…' : props.confirmLabel}
           </button>

@@ -13,6 +13,31 @@ import { AuditTable } from './Audit';
 
 type Pending = 'rotate' | 'disable' | 'enable' | 'delete' | null;
 
+interface Outcome {
+  id: string;
+  at: string;
+  order: string;
+  outcome: 'paid' | 'failed' | 'refunded';
+  why: string | null;
+  amount: number | null;
+  tip: number | null;
+  currency: string;
+}
+
+/** What the cab was told about its orders (paid, failed, refunded), whichever PSP reported it. */
+function outcomes(page: CabPage): Outcome[] {
+  return page.events.flatMap((e): Outcome[] => {
+    const d = (e.data ?? {}) as Record<string, unknown>;
+    const order = typeof d.merchantOrderId === 'string' ? d.merchantOrderId : '—';
+    const currency = typeof d.currency === 'string' ? d.currency : '';
+    const num = (v: unknown) => (typeof v === 'number' ? v : null);
+    if (e.type === 'order.paid') return [{ id: e.id, at: e.occurredAt, order, outcome: 'paid', why: null, amount: num(d.totalAmount), tip: num(d.tipAmount), currency }];
+    if (e.type === 'order.failed') return [{ id: e.id, at: e.occurredAt, order, outcome: 'failed', why: typeof d.reason === 'string' ? d.reason : null, amount: null, tip: null, currency }];
+    if (e.type === 'order.refunded') return [{ id: e.id, at: e.occurredAt, order, outcome: 'refunded', why: null, amount: num(d.amount), tip: null, currency }];
+    return [];
+  });
+}
+
 export function Cab({ route, cabId }: { route: Route; cabId: string }) {
   const session = useConsole((s) => s.session)!;
   const liveCab = useConsole((s) => s.cabs.get(cabId));
@@ -168,8 +193,46 @@ export function Cab({ route, cabId }: { route: Route; cabId: string }) {
             </dl>
           </section>
 
-          <h2 className="section-title">Payments</h2>
+          <h2 className="section-title">Payment outcomes</h2>
           <div className="card">
+            {page && outcomes(page).length > 0 ? (
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Order</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Why</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
+                    <th scope="col" className="num">
+                      Tip
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {outcomes(page).map((o) => (
+                    <tr key={o.id}>
+                      <td title={exactTime(o.at)}>{relativeTime(o.at, now)}</td>
+                      <td className="mono">{o.order}</td>
+                      <td>
+                        <span className={`pill pill-${o.outcome}`}>{o.outcome}</span>
+                      </td>
+                      <td className="detail">{o.why ?? ''}</td>
+                      <td className="num">{o.amount === null ? '—' : money(o.amount, o.currency)}</td>
+                      <td className="num">{o.tip === null ? '—' : money(o.tip, o.currency)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <p className="empty">No payment outcomes stored for this cab yet.</p>
+            )}
+          </div>
+
+          {page && page.payments.length > 0 ? <h2 className="section-title">Payment requests made by the relay</h2> : null}
+          <div className={page && page.payments.length > 0 ? 'card' : 'visually-hidden'}>
             {page && page.payments.length > 0 ? (
               <table className="table">
                 <thead>
@@ -204,9 +267,7 @@ export function Cab({ route, cabId }: { route: Route; cabId: string }) {
                   ))}
                 </tbody>
               </table>
-            ) : (
-              <p className="empty">No payments made by the relay for this cab yet. Payments a provider reports by webhook are in the events below.</p>
-            )}
+            ) : null}
           </div>
 
           <h2 className="section-title">Refunds</h2>
@@ -330,6 +391,7 @@ export function Cab({ route, cabId }: { route: Route; cabId: string }) {
         open={newToken !== null}
         title="New device token"
         confirmLabel="I have copied it"
+        hideCancel
         onConfirm={() => {
           setNewToken(null);
           setPending(null);
@@ -341,12 +403,14 @@ export function Cab({ route, cabId }: { route: Route; cabId: string }) {
         }}
       >
         <p>Put this token in the cab’s kiosk config. It is shown only this once; the old one no longer works.</p>
-        <output className="token" aria-label="New device token">
-          {newToken}
-        </output>
-        <button type="button" className="btn btn-small" onClick={() => void navigator.clipboard?.writeText(newToken ?? '')}>
-          Copy
-        </button>
+        <div className="token-row">
+          <output className="token" aria-label="New device token">
+            {newToken}
+          </output>
+          <button type="button" className="btn" onClick={() => void navigator.clipboard?.writeText(newToken ?? '')}>
+            Copy
+          </button>
+        </div>
       </ConfirmDialog>
     </Layout>
   );
