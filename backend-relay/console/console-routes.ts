@@ -165,8 +165,10 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
       if (!cab || !cab.qrCodes.includes(parsed.data.qrCode)) {
         return reply.code(404).send(errorBody('unknown_qr', `cab ${parsed.data.cabId} has no QR code ${parsed.data.qrCode}`));
       }
-      // What the passenger scans: the content the PSP gave the cab when it has one, else the code's id.
-      const png = await QRCode.toBuffer(cab.qrContent ?? parsed.data.qrCode, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 480 });
+      // What the passenger scans: the content the PSP gave when it provisioned the cab (it
+      // answers for the first code only), else the code's id.
+      const content = cab.qrContent && parsed.data.qrCode === cab.qrCodes[0] ? cab.qrContent : parsed.data.qrCode;
+      const png = await QRCode.toBuffer(content, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 480 });
       return reply.header('cache-control', 'private, no-store').type('image/png').send(png);
     });
 

@@ -14,6 +14,7 @@ import { OperatorStore } from '../../backend-relay/console/operator-store.js';
 import { openRelayDatabase } from '../../backend-relay/store/sqlite-store.js';
 import type { CabView } from '../../backend-relay/console/fleet-view.js';
 import { addCab, admin, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect } from '../relay/helpers.js';
+import { decodeQrFromPng } from '../helpers/qr.js';
 import { addOperator, ConsoleClient, whenLive } from './helpers.js';
 
 const PASSWORD = 'a long and private passphrase';
@@ -85,6 +86,22 @@ describe('console roles and the live fleet', () => {
     expect(audit('cab.delete', 'CAB-R2')).toMatchObject([{ actor: 'the-admin', outcome: 'ok' }]);
     expect((await as.admin.call('GET', '/console/api/operators')).body.operators).toHaveLength(3);
     expect((await as.operator.call('GET', '/console/api/operators')).status).toBe(403);
+  });
+
+  it('prints on each QR what a passenger must scan: the PSP\'s content for the code it was given for, else the code', async () => {
+    await app.store.putCab(
+      { cabId: 'CAB-QR', psp: 'hips', qrCodes: ['QR-FIRST', 'QR-SECOND'], plate: 'QR 1', label: 'QR cab', enabled: true, qrContent: 'https://pay.example/qr/QR-FIRST' },
+      'not-a-real-token-hash',
+      new Date().toISOString(),
+    );
+    const decode = async (code: string) => {
+      const res = await fetch(`${url}/console/api/cabs/CAB-QR/qr/${code}`, { headers: { cookie: as.viewer.cookie } });
+      expect(res.status).toBe(200);
+      return decodeQrFromPng(Buffer.from(await res.arrayBuffer()));
+    };
+    expect(await decode('QR-FIRST')).toBe('https://pay.example/qr/QR-FIRST');
+    expect(await decode('QR-SECOND')).toBe('QR-SECOND');
+    await admin(url, 'DELETE', '/admin/cabs/CAB-QR');
   });
 
   it('validates ids and bodies, and says what is unknown', async () => {
