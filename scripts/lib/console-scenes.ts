@@ -92,7 +92,7 @@ export async function renderConsoleScenes(browser: Browser, outDir: string): Pro
     await page.getByRole('img', { name: /QR code STH-1042-B/ }).waitFor();
     await shot('qr');
     await page.getByRole('link', { name: 'Audit log' }).click();
-    await page.getByRole('cell', { name: 'Rotated device token' }).waitFor();
+    await page.getByRole('cell', { name: 'Rotate device token' }).waitFor();
     await shot('audit');
     await context.close();
   } finally {

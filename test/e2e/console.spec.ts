@@ -152,8 +152,8 @@ test('an operator logs in, changes the one-time password, finds a cab, opens it 
 
   await page.getByRole('link', { name: 'Audit log' }).click();
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
-  await expect(page.locator('tbody tr').filter({ hasText: 'Rotated device token' })).toContainText('CAB-101');
-  await expect(page.locator('tbody tr').filter({ hasText: 'Changed password' })).toHaveCount(1);
+  await expect(page.locator('tbody tr').filter({ hasText: 'Rotate device token' })).toContainText('CAB-101');
+  await expect(page.locator('tbody tr').filter({ hasText: 'Change password' })).toHaveCount(1);
   expect(await seriousViolations(page)).toEqual([]);
   expect(problems).toEqual([]);
   await page.context().close();

@@ -8,19 +8,20 @@ import { href, type Route } from '../router';
 
 const PAGE = 100;
 
+/** Said as the request it was, since the outcome column tells whether it was done or refused. */
 const ACTIONS: Record<string, string> = {
-  login: 'Logged in',
-  logout: 'Logged out',
-  password_change: 'Changed password',
-  'operator.add': 'Added operator',
+  login: 'Log in',
+  logout: 'Log out',
+  password_change: 'Change password',
+  'operator.add': 'Add operator',
   'operator.reset_password': 'Reset password',
-  'operator.disable': 'Disabled operator',
-  'operator.enable': 'Enabled operator',
-  'cab.rotate_token': 'Rotated device token',
-  'cab.disable': 'Disabled cab',
-  'cab.enable': 'Enabled cab',
-  'cab.delete': 'Deleted cab',
-  role_refused: 'Tried an action beyond their role',
+  'operator.disable': 'Disable operator',
+  'operator.enable': 'Enable operator',
+  'cab.rotate_token': 'Rotate device token',
+  'cab.disable': 'Disable cab',
+  'cab.enable': 'Enable cab',
+  'cab.delete': 'Delete cab',
+  role_refused: 'Action beyond their role',
   csrf_refused: 'Request without a valid CSRF token',
   origin_refused: 'Request from another origin',
 };

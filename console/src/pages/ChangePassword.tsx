@@ -35,6 +35,12 @@ export function ChangePassword() {
           void submit();
         }}
       >
+        <div className="brand brand-center">
+          <span className="brand-mark" aria-hidden="true">
+            c
+          </span>
+          <span>cabpay</span>
+        </div>
         <h1>Choose your password</h1>
         <p className="lead">
           Welcome, <strong>{session.operator.name}</strong>. You logged in with a one-time password; choose your own before you go on.
