@@ -97,10 +97,11 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps): FleetC
       site.get('/console/*', async (_req, reply) =>
         reply.code(503).type('text/plain; charset=utf-8').send('The fleet console is not built on this relay: run `npm run build:console` and restart it.'),
       );
-      site.get('/console', async (_req, reply) => reply.redirect('/console/'));
+      site.get('/console', async (_req, reply) => reply.redirect('/console/', 301));
       return;
     }
-    await site.register(fastifyStatic, { root: dir, prefix: '/console/', redirect: true, index: ['index.html'], decorateReply: false, cacheControl: false });
+    await site.register(fastifyStatic, { root: dir, prefix: '/console/', index: ['index.html'], decorateReply: false, cacheControl: false });
+    site.get('/console', async (_req, reply) => reply.redirect('/console/', 301));
     site.addHook('onSend', async (req, reply, payload) => {
       // Hashed assets never change; the page itself is always fetched anew.
       reply.header('cache-control', req.url.startsWith('/console/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
