@@ -1,7 +1,8 @@
 /**
  * The fleet console in Debian Chromium against a real relay process, as an operator uses it: log
  * in with a one-time password and change it, find a cab, open its page, rotate its token (the new
- * token then connects a tablet), and watch a cab come online without reloading. A label that is a
+ * token then connects a tablet), and watch a cab come online without reloading; an admin disables
+ * and deletes a cab through confirm dialogs, a viewer is offered neither. A label that is a
  * script is shown as text; axe finds nothing serious or critical on any page; the page breaks no
  * rule of its Content-Security-Policy.
  */
@@ -194,6 +195,52 @@ test('a cab label that is a script or an image tag is shown as text and never ru
   expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(await page.locator('script:not([src])').count()).toBe(0);
   expect(await seriousViolations(page)).toEqual([]);
+  expect(problems).toEqual([]);
+  await page.context().close();
+});
+
+test('an admin disables a cab and deletes it, each after a confirm dialog; a viewer is offered neither', async ({ browser }) => {
+  const adminPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'fleet-admin', role: 'admin' })).oneTimePassword;
+  const viewerPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'night-viewer', role: 'viewer' })).oneTimePassword;
+  const logIn = async (page: Page, name: string, oneTime: string) => {
+    await page.goto(`${relay.url}/console/#/cabs/CAB-102`);
+    await page.getByLabel('Operator name').fill(name);
+    await page.getByLabel('Password').fill(oneTime);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('One-time password').fill(oneTime);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('New password again').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    await expect(page.getByRole('heading', { name: /CAB-102/ })).toBeVisible();
+  };
+
+  const viewer = await watchedPage(browser);
+  await logIn(viewer.page, 'night-viewer', viewerPassword);
+  await expect(viewer.page.getByRole('link', { name: 'Print QR codes' })).toBeVisible();
+  for (const action of ['Rotate token', 'Disable', 'Delete']) await expect(viewer.page.getByRole('button', { name: action })).toHaveCount(0);
+  await expect(viewer.page.getByRole('link', { name: 'Audit log' })).toHaveCount(0);
+  expect(viewer.problems).toEqual([]);
+  await viewer.page.context().close();
+
+  const { page, problems } = await watchedPage(browser);
+  await logIn(page, 'fleet-admin', adminPassword);
+  await page.getByRole('button', { name: 'Disable' }).click();
+  const disable = page.getByRole('dialog', { name: 'Disable CAB-102?' });
+  await disable.getByRole('button', { name: 'Disable cab' }).click();
+  await expect(page.locator('.page-head .badge')).toHaveText('Disabled');
+  await expect(page.getByRole('button', { name: 'Enable' })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Delete' }).click();
+  const remove = page.getByRole('dialog', { name: 'Delete CAB-102?' });
+  await expect(remove.getByRole('button', { name: 'Delete cab' })).toBeDisabled();
+  expect(await seriousViolations(page)).toEqual([]);
+  await remove.getByRole('textbox').fill('CAB-10');
+  await expect(remove.getByRole('button', { name: 'Delete cab' })).toBeDisabled();
+  await remove.getByRole('textbox').fill('CAB-102');
+  await remove.getByRole('button', { name: 'Delete cab' }).click();
+  await expect(page.getByRole('heading', { name: 'Cabs', exact: true })).toBeVisible();
+  await expect(page.locator('tr[data-cab="CAB-102"]')).toHaveCount(0);
+  expect((await http<{ cabs: { cabId: string }[] }>('GET', `${relay.url}/admin/cabs`)).cabs.map((c) => c.cabId)).not.toContain('CAB-102');
   expect(problems).toEqual([]);
   await page.context().close();
 });
