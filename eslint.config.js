@@ -55,6 +55,7 @@ export default tseslint.config(
       'dist/',
       'release/',
       'renderer/dist/',
+      'console/dist/',
       'bench/results/',
       'docs/screenshots/',
       'test-results/',
@@ -84,7 +85,7 @@ export default tseslint.config(
   },
   {
     // Tests, tooling and the operators' CLIs read ad-hoc JSON answers field by field.
-    files: ['test/**', 'bench/**', 'scripts/**', 'backend-relay/fleet-cli.ts', 'backend-relay/updates/release-cli.ts'],
+    files: ['test/**', 'bench/**', 'scripts/**', 'backend-relay/fleet-cli.ts', 'backend-relay/updates/release-cli.ts', 'backend-relay/console/operator-cli.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

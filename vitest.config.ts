@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import LongFirstSequencer from './test/long-first-sequencer.js';
+import LongFirstSequencer from './scripts/lib/long-first-sequencer.js';
 
 function testWorkers(): number {
   const raw = process.env.CABPAY_TEST_WORKERS ?? '3';

@@ -6,11 +6,12 @@ import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
-import { CAB_NAMESPACE } from '../protocol/relay-protocol.js';
+import { CAB_NAMESPACE, SOCKET_EVENTS } from '../protocol/relay-protocol.js';
 import { cabRoom, closeDefaultNamespace, wireCabNamespace } from './cab-namespace.js';
 import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from './config.js';
 import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
+import { registerConsole, type FleetConsole } from './console/index.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -58,6 +59,8 @@ export interface RelayApp {
   reconciliations: ReconcileStore;
   /** Releases, rollout and the per-cab update feed. */
   updates: FleetUpdates;
+  /** The web console: operator accounts, sessions, audit log and the live fleet feed. */
+  console: FleetConsole;
   config: ResolvedRelayConfig;
   logger: Logger;
   /**
@@ -93,6 +96,8 @@ export interface RelayAppOptions {
    * to restart it. Without this option the app closes itself.
    */
   onFatal?: (err: Error) => void;
+  /** The console's clock, for session expiry (tests); default Date.now. */
+  consoleClock?: () => number;
 }
 
 export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions = {}): Promise<RelayApp> {
@@ -249,6 +254,25 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     qrSetup: (psp, qrCodes) => qrSetup(psp, qrCodes, adapters, publicUrl()),
     qrClaims: new QrClaims(db),
   });
+  const fleetConsole = registerConsole(fastify, {
+    db,
+    store,
+    io,
+    logger: logger.child({ part: 'console' }),
+    config: config.console,
+    adminToken: config.adminToken,
+    authFailures: limits.adminAuth,
+    isOnline: (cabId) => hub.isConnected(cabId),
+    publicUrl: config.publicUrl,
+    tlsActive,
+    now: options.consoleClock,
+  });
+  // Operators watching the fleet see a tablet come, go and report its status as it happens.
+  nsp.on('connection', (socket) => {
+    fleetConsole.feed.changed();
+    socket.on('disconnect', () => fleetConsole.feed.changed());
+    socket.on(SOCKET_EVENTS.tabletStatus, () => fleetConsole.feed.changed());
+  });
   registerWebhookRoutes(fastify, adapters, {
     store,
     hub,
@@ -280,6 +304,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     reconciler,
     reconciliations,
     updates,
+    console: fleetConsole,
     config,
     logger,
     tlsActive,
@@ -316,6 +341,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         reconciler.stop();
         await reconciler.run().catch(() => {}); // a pass under way finishes before the store closes
         await hub.stopAll();
+        fleetConsole.close();
         nsp.disconnectSockets(true);
         io.engine.close();
         await fastify.close(); // waits for in-flight requests, so their commits finish

@@ -9,6 +9,7 @@ import { cabQuotasSchema } from './cab-quotas.js';
 import { limitSetting } from './rate-limits.js';
 import { parseSecretsKey } from './secret-box.js';
 import { zodIssuesText } from '../protocol/zod-issues.js';
+import { consoleConfigSchema } from './console/console-config.js';
 
 const intFromEnv = (min: number, max: number) =>
   z.coerce.number().int(`must be a whole number`).min(min).max(max);
@@ -60,6 +61,11 @@ export const relayEnvSchema = z.object({
   RELAY_RECONCILE_AFTER_S: intFromEnv(1, 86_400).default(120),
   /** How often the relay looks for such payments (also once at start). */
   RELAY_RECONCILE_EVERY_S: intFromEnv(1, 3_600).default(30),
+  /** Console sessions: idle minutes and the longest one lasts, in seconds. */
+  RELAY_CONSOLE_SESSION_IDLE_S: intFromEnv(60, 86_400).default(1_800),
+  RELAY_CONSOLE_SESSION_MAX_S: intFromEnv(300, 7 * 86_400).default(43_200),
+  /** The built console (npm run build:console); default console/dist. */
+  RELAY_CONSOLE_DIR: z.string().min(1).optional(),
   // Hips with the merchant key (refunds, reconciliation, QR setup): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
@@ -197,6 +203,8 @@ export const relayConfigSchema = z.object({
   reconcileAfterMs: z.number().int().positive().default(120_000),
   /** Reconciliation: how often due payments are looked for. */
   reconcileEveryMs: z.number().int().positive().default(30_000),
+  /** The fleet console: session lengths, login lockout, where its built files are. */
+  console: consoleConfigSchema.prefault({}),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -273,6 +281,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     secretsKey: e.RELAY_SECRETS_KEY,
     reconcileAfterMs: e.RELAY_RECONCILE_AFTER_S * 1000,
     reconcileEveryMs: e.RELAY_RECONCILE_EVERY_S * 1000,
+    console: { sessionIdleS: e.RELAY_CONSOLE_SESSION_IDLE_S, sessionMaxS: e.RELAY_CONSOLE_SESSION_MAX_S, dir: e.RELAY_CONSOLE_DIR },
   });
 }
 

@@ -2,6 +2,7 @@
  * `npm run fleet -- <command>`: the fleet registry from a terminal, over the admin HTTP API.
  *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--disabled] [--keep-token]
  *   list | rotate-token <cabId> | remove <cabId>
+ *   operator <add|list|reset-password|disable|enable> …   (console accounts)
  * Options: --relay URL (or RELAY_URL), --token T (or RELAY_ADMIN_TOKEN), --json.
  */
 import { resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { cabId, pspName } from '../protocol/relay-protocol.js';
 import { terminalField as safe, terminalJson, terminalText } from '../protocol/terminal-text.js';
 import { runReleaseCli, type ReleaseCliDeps } from './updates/release-cli.js';
 import { zodIssuesText } from '../protocol/zod-issues.js';
+import { runOperatorCli } from './console/operator-cli.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
   add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled] [--keep-token]
@@ -20,6 +22,7 @@ const USAGE = `usage: npm run fleet -- <command> [options]
   rotate-token <cabId>
   remove <cabId>
   release <publish|upload|list|status|rollout|promote|pause|resume|pin|unpin|keygen|sign|rotate> …   (release --help)
+  operator <add|list|reset-password|disable|enable> …   (fleet console accounts; operator --help)
 options: --relay <url> (env RELAY_URL), --token <admin token> (env RELAY_ADMIN_TOKEN), --json`;
 
 const connection = z.object({
@@ -140,6 +143,7 @@ const releaseDeps: ReleaseCliDeps = {
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const first = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { relay: { type: 'string' }, token: { type: 'string' } } }).positionals[0];
   if (first === 'release') return runReleaseCli(argv, env, releaseDeps);
+  if (first === 'operator') return runOperatorCli(argv, env, releaseDeps);
   const { conn, cmd } = parseCli(argv, env);
   // Everything the relay answers is data from tablets, PSPs or operators: escaped field by field.
   const out = (json: unknown, text: string) => (conn.json ? terminalJson(json) : text);

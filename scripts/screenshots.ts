@@ -6,9 +6,12 @@
  * The Vipps MobilePay and HitPay screens come from scripted snapshots (`pspScenes` below)
  * through the renderer tests' harness, so they need no PSP sandbox.
  *
+ * The fleet console's pages (console-*.png, 1440×900) come from a relay in this process with a
+ * small fleet (scripts/lib/console-scenes.ts).
+ *
  * Env: CHROMIUM_PATH (default /usr/bin/chromium), SCREENSHOTS_DIR (default docs/screenshots),
- * CABPAY_SKIP_BUILD=1 to reuse an already built renderer, CABPAY_SCREENSHOTS=stack|scenes|all
- * (default all) to render only the walk through the real stack or only the scripted scenes.
+ * CABPAY_SKIP_BUILD=1 to reuse an already built renderer, CABPAY_SCREENSHOTS=stack|scenes|console|all
+ * (default all) to render only the walk through the real stack, only the scripted scenes or only the console.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from '@playwright/test';
 import { pino } from 'pino';
 import { startExperienceStack } from './lib/experience-stack.js';
+import { renderConsoleScenes } from './lib/console-scenes.js';
 import { walkKiosk } from './lib/kiosk-walk.js';
 import type { Page } from '@playwright/test';
 import type { KioskSnapshot, RideView } from '../protocol/kiosk-api.js';
@@ -27,7 +31,8 @@ const log = pino({ name: 'screenshots' });
 const outDir = resolve(repoRoot, process.env.SCREENSHOTS_DIR ?? 'docs/screenshots');
 
 async function main(): Promise<void> {
-  if (process.env.CABPAY_SKIP_BUILD !== '1') {
+  const which = process.env.CABPAY_SCREENSHOTS ?? 'all';
+  if (process.env.CABPAY_SKIP_BUILD !== '1' && which !== 'console') {
     const built = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { cwd: repoRoot, stdio: 'inherit' });
     if (built.status !== 0) throw new Error('the renderer build failed; fix it and run again');
   }
@@ -37,9 +42,16 @@ async function main(): Promise<void> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--font-render-hinting=none'],
   });
   const written: string[] = [];
-  const which = process.env.CABPAY_SCREENSHOTS ?? 'all';
+  if (which === 'all' || which === 'console') {
+    try {
+      written.push(...(await renderConsoleScenes(browser, outDir)));
+    } catch (err) {
+      await browser.close();
+      throw err;
+    }
+  }
   if (which === 'all' || which === 'scenes') written.push(...(await renderPspScenes(outDir)));
-  if (which === 'scenes') {
+  if (which === 'scenes' || which === 'console') {
     await browser.close();
     log.info({ count: written.length, dir: outDir }, 'screenshots written');
     return;

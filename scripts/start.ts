@@ -93,6 +93,9 @@ async function main() {
   // Seals the Vipps webhook secret and check-in tokens in relay.db; kept beside it, like the admin token.
   const secretsKey = process.env.RELAY_SECRETS_KEY ?? persistentSecret(join(home, 'relay-secrets-key'), '', 32);
 
+  // The relay serves the console's files from console/dist; they must exist before it starts.
+  if (env.CABPAY_SKIP_BUILD !== '1') runOrThrow('npx', ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn']);
+
   const relay = await startRelay(env.RELAY_PORT, env.RELAY_PUBLIC_URL, (relayPort, publicUrl) => ({
     name: 'relay',
     entry: 'backend-relay/main.ts',
@@ -124,6 +127,7 @@ async function main() {
   services.push(relay);
 
   const cabs = await provisionDemoCabs({ sandboxUrl: sandbox.url, relayUrl: relay.url, adminToken });
+  const consoleLogin = await ensureConsoleAdmin(relay.url, adminToken);
   const driverPinHash = hashPin(DEMO_PIN);
   const configFiles = cabs.map((cab) => writeKioskConfig(home, cab, { relayUrl: relay.url, sandboxUrl: sandbox.url, driverPinHash }));
 
@@ -186,7 +190,7 @@ async function main() {
     qrContent: cab.qrContent,
     ...(cab.passengerUrl ? { passengerUrl: cab.passengerUrl } : {}),
   }));
-  printSummary(cabs, kioskUrls, { relayUrl: relay.url, sandboxUrl: sandbox.url, adminTokenFile, merchantKey });
+  printSummary(cabs, kioskUrls, { relayUrl: relay.url, sandboxUrl: sandbox.url, adminTokenFile, merchantKey, consoleLogin });
 
   // One machine-readable line for scripts and tests; the top-level fields are demo-1's.
   const first = cabs[0]!;
@@ -236,7 +240,7 @@ async function startRelay(
 function printSummary(
   cabs: ProvisionedDemoCab[],
   kioskUrls: string[],
-  s: { relayUrl: string; sandboxUrl: string; adminTokenFile: string; merchantKey: string },
+  s: { relayUrl: string; sandboxUrl: string; adminTokenFile: string; merchantKey: string; consoleLogin: string },
 ) {
   const psp = { hips: 'Hips', vipps: 'Vipps MobilePay', hitpay: 'HitPay' } as const;
   console.log('');
@@ -252,8 +256,32 @@ function printSummary(
   console.log(`  Relay:                  ${s.relayUrl}   (admin token in ${s.adminTokenFile})`);
   console.log(`  PSP sandbox:            ${s.sandboxUrl}   (Hips merchant key ${s.merchantKey}; Vipps and HitPay demo credentials in backend-relay/sandbox/README.md)`);
   console.log(`  Driver settings PIN:    ${DEMO_PIN}   (demo only; set CABPAY_DEMO_PIN to change)`);
+  console.log(`  Fleet console:          ${s.relayUrl}/console/`);
+  console.log(`    ${s.consoleLogin}`);
   console.log('');
   console.log('  Press Ctrl-C to stop.');
+}
+
+/**
+ * The console's first account: on the first run (no operators yet) an `admin` with a one-time
+ * password, printed once; later runs say how to get a new one. Returns the line to print.
+ */
+async function ensureConsoleAdmin(relayUrl: string, adminToken: string): Promise<string> {
+  const call = async (method: string, route: string, body?: unknown) => {
+    const res = await fetch(`${relayUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${route} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const { operators } = (await call('GET', '/admin/operators')) as { operators: unknown[] };
+  if (operators.length > 0) {
+    return 'Log in with your operator account (a forgotten password: npm run fleet -- operator reset-password admin, with RELAY_URL and RELAY_ADMIN_TOKEN set).';
+  }
+  const created = await call('POST', '/admin/operators', { name: 'admin', role: 'admin' });
+  return `Log in as admin with the one-time password ${terminalField(created.oneTimePassword)} (shown once; you choose your own at first login).`;
 }
 
 /** A random secret kept in a file, so restarts of the demo keep working with the same stores. */

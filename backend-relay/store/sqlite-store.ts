@@ -29,6 +29,7 @@ import { PREAUTH_MIGRATION } from './preauth-schema.js';
 import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
 import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
 import { RECONCILE_MIGRATION } from './reconcile-schema.js';
+import { CONSOLE_MIGRATION } from '../console/console-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -88,6 +89,7 @@ const MIGRATIONS: string[] = [
   RECEIPTS_RETENTION_MIGRATION,
   RECONCILE_MIGRATION,
   QR_CLAIMS_MIGRATION,
+  CONSOLE_MIGRATION,
 ];
 
 interface CabRow {
