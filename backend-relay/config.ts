@@ -59,6 +59,8 @@ export const relayEnvSchema = z.object({
   RELAY_RECONCILE_AFTER_S: intFromEnv(1, 86_400).default(120),
   /** How often the relay looks for such payments (also once at start). */
   RELAY_RECONCILE_EVERY_S: intFromEnv(1, 3_600).default(30),
+  /** How long the relay waits for a PSP's answer to one call; a later answer is an unknown outcome, looked up before anything else. */
+  RELAY_PSP_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000),
   // Hips with the merchant key (refunds, reconciliation, QR setup): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
@@ -196,6 +198,8 @@ export const relayConfigSchema = z.object({
   reconcileAfterMs: z.number().int().positive().default(120_000),
   /** Reconciliation: how often due payments are looked for. */
   reconcileEveryMs: z.number().int().positive().default(30_000),
+  /** RELAY_PSP_TIMEOUT_MS. */
+  pspTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -272,6 +276,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     secretsKey: e.RELAY_SECRETS_KEY,
     reconcileAfterMs: e.RELAY_RECONCILE_AFTER_S * 1000,
     reconcileEveryMs: e.RELAY_RECONCILE_EVERY_S * 1000,
+    pspTimeoutMs: e.RELAY_PSP_TIMEOUT_MS,
   });
 }
 

@@ -103,6 +103,19 @@ export function createVippsProvider(client: VippsClient, options: { preauthorize
       return outcome(answer, 'refund the payment', cab);
     },
 
+    async refundedSoFar(payment, cab): Promise<PspCallOutcome<number>> {
+      const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(payment.pspOrderId)}`);
+      if (answer.kind === 'answered' && isSuccess(answer.status)) {
+        const refunded = (answer.body as { aggregate?: { refundedAmount?: { value?: unknown } } } | null)?.aggregate?.refundedAmount?.value;
+        if (typeof refunded !== 'number' || !Number.isSafeInteger(refunded) || refunded < 0) {
+          return { kind: 'retry', reason: `Vipps answered the payment ${payment.pspOrderId} without aggregate.refundedAmount` };
+        }
+        return { kind: 'ok', value: refunded };
+      }
+      if (answer.kind === 'answered' && answer.status === 404) return refused('not_found', `Vipps has no payment ${payment.pspOrderId}`);
+      return outcome(answer, 'read the payment', cab);
+    },
+
     async checkPayment(pspReference, cab): Promise<PspCallOutcome<PaymentCheck>> {
       const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(pspReference)}`);
       if (answer.kind === 'answered' && answer.status === 404) return { kind: 'ok', value: { kind: 'unknown' } };

@@ -29,6 +29,8 @@ import { PREAUTH_MIGRATION } from './preauth-schema.js';
 import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
 import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
 import { RECONCILE_MIGRATION } from './reconcile-schema.js';
+import { INSERT_PAID_PAYMENT, paidPaymentOfEvent } from './paid-payments.js';
+import { REFUND_LEDGER_MIGRATION } from './refund-ledger-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -88,6 +90,7 @@ const MIGRATIONS: string[] = [
   RECEIPTS_RETENTION_MIGRATION,
   RECONCILE_MIGRATION,
   QR_CLAIMS_MIGRATION,
+  REFUND_LEDGER_MIGRATION,
 ];
 
 interface CabRow {
@@ -307,6 +310,7 @@ class SqliteRelayStore implements RelayStore {
          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.psp = hook_keys.psp AND e.dedupe_key = hook_keys.dedupe_key)`,
       ),
       ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
+      insertPaidPayment: db.prepare(INSERT_PAID_PAYMENT),
     };
     if (writer) {
       const writable = this as unknown as Record<string, unknown>;
@@ -418,6 +422,9 @@ class SqliteRelayStore implements RelayStore {
       if (!next) throw new Error(`cab ${event.cabId} vanished while storing an event`);
       const data = JSON.stringify(event.data);
       this.s.insertEvent.run({ ...event, seq: next.last_seq, data, committedAtMs });
+      // The relay's own record of the payment commits with the event that tells the cab.
+      const paid = paidPaymentOfEvent(event);
+      if (paid) this.s.insertPaidPayment.run(paid);
       const stored: StoredEvent = {
         seq: next.last_seq,
         id: event.id,

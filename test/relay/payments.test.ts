@@ -52,6 +52,9 @@ function fakePsp() {
     async refund() {
       return { kind: 'refused', code: 'unsupported', message: 'not in this test' };
     },
+    async refundedSoFar() {
+      return { kind: 'refused', code: 'unsupported', message: 'not in this test' };
+    },
   };
   const adapter: PspAdapter = {
     name: 'hitpay',
