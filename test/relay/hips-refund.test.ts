@@ -97,9 +97,9 @@ describe('Hips refunds through the relay', () => {
     expect(tablet.applied.filter((e) => e.type === 'order.refunded')).toHaveLength(1);
   });
 
-  it('answers refund_refused with the PSP message when more than the rest is asked for', async () => {
+  it('answers exceeds_refundable, before asking Hips, when more than the rest is asked for', async () => {
     const ack = await refund('rf-too-much', 30_000);
-    expect(ack).toMatchObject({ ok: false, error: { code: 'refund_refused', message: expect.stringContaining('still refundable') } });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'exceeds_refundable', message: expect.stringContaining('at most 23100 SEK') } });
     // Final: the repeat gets the same answer.
     expect(await refund('rf-too-much', 30_000)).toEqual(ack);
   });
