@@ -5,6 +5,7 @@
  * reconciliation. Refunds and receipts are checked against these rows, never against what a
  * tablet says.
  */
+import type Database from 'better-sqlite3';
 import { orderPaid, type PspName } from '../../protocol/relay-protocol.js';
 import type { NewEvent } from './relay-store.js';
 
@@ -58,6 +59,19 @@ export function paidPaymentOfEvent(event: NewEvent): PaidPaymentRow | null {
     total_amount: data.data.totalAmount,
     currency: data.data.currency.toUpperCase(),
     paid_at: event.occurredAt,
+  };
+}
+
+/** Synchronous reads of the paid payments (receipt.publish answers without waiting). */
+export function paidPaymentReader(db: Database.Database): { byPspOrder(psp: PspName, pspOrderId: string): PaidPayment | null; ofRide(cabId: string, rideId: string): PaidPayment[] } {
+  const one = db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE psp = ? AND psp_order_id = ?`);
+  const ofRide = db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE cab_id = ? AND ride_id = ? ORDER BY paid_at, psp_order_id`);
+  return {
+    byPspOrder: (psp, pspOrderId) => {
+      const row = one.get(psp, pspOrderId);
+      return row ? toPaidPayment(row) : null;
+    },
+    ofRide: (cabId, rideId) => ofRide.all(cabId, rideId).map(toPaidPayment),
   };
 }
 

@@ -143,16 +143,16 @@ describe('refunds the relay checks against its own records', () => {
     const ride = await paidRide('cab-victim');
     expect((await control('POST', '/sandbox/hitpay/faults', { lateRefunds: 1, lateAnswerMs: LATE_MS })).status).toBe(200);
     const refundId = uuidv7();
-    const first = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 700, refundId });
+    const first = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId });
     expect(first).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     // HitPay booked it (its answer is still on its way); the tablet's retry must not book another.
-    expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([700]);
-    const retry = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 700, refundId });
-    expect(retry).toEqual({ ok: true, value: { refundedAmount: 700 } });
-    // A further refund counts the looked-up one: only 550 remain.
-    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 600 })).toMatchObject({ ok: false, error: { code: 'exceeds_refundable' } });
+    expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([500]);
+    const retry = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId });
+    expect(retry).toEqual({ ok: true, value: { refundedAmount: 500 } });
+    // A further refund counts the looked-up one: only 750 remain.
+    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 800 })).toMatchObject({ ok: false, error: { code: 'exceeds_refundable' } });
     await new Promise((r) => setTimeout(r, LATE_MS));
-    expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([700]);
+    expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([500]);
     expect(eventsOf('cab-victim', 'order.refunded').filter((e) => e.data.refundId === refundId)).toHaveLength(1);
   });
 
