@@ -9,7 +9,9 @@ import type { Sandbox } from '../../backend-relay/sandbox/app.js';
 import { HITPAY_DEMO_API_KEY, HITPAY_DEMO_SALT } from '../../backend-relay/sandbox/hitpay/index.js';
 import type { RelayEvent } from '../../protocol/relay-protocol.js';
 import { testSandbox } from '../sandbox/helpers.js';
-import { admin, connectTablet, makeSigner, startInProcess, tempDir, until, waitForConnect, type TestTablet } from './helpers.js';
+import { buildRelayApp } from '../../backend-relay/app.js';
+import { createLogger } from '../../backend-relay/logger.js';
+import { admin, connectTablet, makeSigner, relayConfig, startInProcess, tempDir, until, waitForConnect, type TestTablet } from './helpers.js';
 
 /** The relay waits this long for HitPay; the late-answer fault answers after LATE_MS. */
 const PSP_TIMEOUT_MS = 400;
@@ -184,5 +186,47 @@ describe('refunds the relay checks against its own records', () => {
     const bad = await admin(relay.url, 'GET', '/admin/refunds?outcome=maybe');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('outcome');
+  });
+});
+
+describe('a refund that never reached the PSP', () => {
+  it('is sent again once HitPay says it booked nothing, and booked once', async () => {
+    // The network drops the relay's first refund call before HitPay sees it.
+    let dropRefunds = 1;
+    const lossyFetch: typeof fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.endsWith('/v1/refund') && dropRefunds > 0) {
+        dropRefunds--;
+        throw new TypeError('fetch failed: connection reset');
+      }
+      return fetch(input, init);
+    };
+    const dir = tempDir('cabpay-refund-lost-');
+    const app = await buildRelayApp(
+      relayConfig(dir, await makeSigner(dir), {
+        hitpay: { baseUrl: sb.url, apiKey: HITPAY_DEMO_API_KEY, salt: HITPAY_DEMO_SALT, qrTtlSeconds: 600 },
+        pspTimeoutMs: PSP_TIMEOUT_MS,
+      }),
+      { logger: createLogger('silent'), fetch: lossyFetch },
+    );
+    const url = await app.listen();
+    try {
+      const added = await admin(url, 'PUT', '/admin/cabs/cab-lossy', { psp: 'hitpay', qrCodes: [], plate: 'SHA 2 B', label: 'lossy' });
+      const tablet = connectTablet(url, 'cab-lossy', added.body.deviceToken);
+      await waitForConnect(tablet);
+      tablets.set('cab-lossy', tablet);
+      const ride = await paidRide('cab-lossy');
+      const refundId = uuidv7();
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(await hitpayRefunds(ride.paymentId)).toEqual([]);
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({ ok: true, value: { refundedAmount: 400 } });
+      expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([400]);
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({ ok: true, value: { refundedAmount: 400 } });
+      expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([400]);
+    } finally {
+      tablets.get('cab-lossy')?.close();
+      tablets.delete('cab-lossy');
+      await app.close();
+    }
   });
 });
