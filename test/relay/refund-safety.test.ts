@@ -158,6 +158,24 @@ describe('refunds the relay checks against its own records', () => {
     expect(eventsOf('cab-victim', 'order.refunded').filter((e) => e.data.refundId === refundId)).toHaveLength(1);
   });
 
+  it('a refund the PSP cannot explain (someone refunded by hand meanwhile) is refund_unresolved, never sent again', async () => {
+    const ride = await paidRide('cab-victim');
+    expect((await control('POST', '/sandbox/hitpay/faults', { lateRefunds: 1, lateAnswerMs: LATE_MS })).status).toBe(200);
+    const refundId = uuidv7();
+    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    // The fleet office refunds 1.00 at HitPay directly, outside the relay.
+    const byHand = await fetch(`${sb.url}/v1/refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-business-api-key': HITPAY_DEMO_API_KEY },
+      body: JSON.stringify({ payment_id: ride.paymentId, amount: '1.00' }),
+    });
+    expect(byHand.status).toBe(200);
+    const retry = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId });
+    expect(retry).toMatchObject({ ok: false, error: { code: 'refund_unresolved', message: expect.stringContaining('has refunded 600 SGD') } });
+    expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([500, 100]);
+    await new Promise((r) => setTimeout(r, LATE_MS));
+  });
+
   it('GET /admin/refunds shows who asked, for which cab, how much and how it ended, with filters, behind the admin token', async () => {
     expect((await admin(relay.url, 'GET', '/admin/refunds', undefined, 'wrong-token')).status).toBe(401);
     const all = await admin(relay.url, 'GET', '/admin/refunds?limit=1000');
