@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import type { OrderLine, PspName } from '../../protocol/relay-protocol.js';
 import type { CheckIn } from '../psp/psp-adapter.js';
 import { isSealed, SecretKeyError, type SecretBox } from '../secret-box.js';
-import { toPaidPayment, type PaidPayment, type PaidPaymentRow } from './paid-payments.js';
+import { paidPaymentReader, type PaidPayment } from './paid-payments.js';
 
 export type PaymentStatus = 'pending' | 'created' | 'authorized' | 'captured' | 'paid' | 'failed' | 'canceled' | 'expired' | 'refunded';
 /** No further PSP update changes these. */
@@ -241,12 +241,14 @@ export interface MetaStore {
 
 export class PaymentStore implements MetaStore {
   private readonly s;
+  private readonly paid;
 
   /** `secrets`: seals the meta values and check-in tokens at rest (RELAY_SECRETS_KEY); null keeps them plain. */
   constructor(
     private readonly db: Database.Database,
     private readonly secrets: SecretBox | null = null,
   ) {
+    this.paid = paidPaymentReader(db);
     this.s = {
       metaGet: db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`),
       metaSet: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
@@ -284,8 +286,6 @@ export class PaymentStore implements MetaStore {
       refundsOfPayment: db.prepare<[string, string], RefundRow>(`SELECT * FROM refunds WHERE psp = ? AND psp_order_id = ? ORDER BY updated_at, refund_id`),
       refundCalled: db.prepare(`UPDATE refunds SET psp_called_at = ?, updated_at = ? WHERE refund_id = ? AND status = 'pending'`),
       refundNotSent: db.prepare(`UPDATE refunds SET psp_called_at = NULL, updated_at = ? WHERE refund_id = ? AND status = 'pending'`),
-      paidOfRideRows: db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE cab_id = ? AND ride_id = ? ORDER BY paid_at, psp_order_id`),
-      paidPayment: db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE psp = ? AND psp_order_id = ?`),
       insertAudit: db.prepare(
         `INSERT INTO refund_audit (refund_id, cab_id, ride_id, psp, psp_order_id, amount, currency, requested_by, requested_at, received_at, outcome, code, message)
          VALUES (@refundId, @cabId, @rideId, @psp, @pspOrderId, @amount, @currency, @requestedBy, @requestedAt, @receivedAt, @outcome, @code, @message)`,
@@ -431,12 +431,6 @@ export class PaymentStore implements MetaStore {
     return row ? toRefund(row) : null;
   }
 
-  /** Records the request (who asked, when) unless the refund id is known; returns the row. */
-  async insertRefund(r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt'>, nowIso: string): Promise<RefundRecord> {
-    this.s.insertRefund.run({ ...r, now: nowIso });
-    return toRefund(this.s.refund.get(r.refundId)!);
-  }
-
   /** Settles a pending refund; false when it was settled already. */
   async finishRefund(refundId: string, status: RefundStatus, pspRefundId: string | null, ack: unknown, nowIso: string): Promise<boolean> {
     return this.s.finishRefund.run(status, pspRefundId, JSON.stringify(ack), nowIso, refundId).changes > 0;
@@ -475,12 +469,7 @@ export class PaymentStore implements MetaStore {
   // ---- paid payments (written by the store with their order.paid event) ------------------
 
   async paidPaymentsOfRide(cabId: string, rideId: string): Promise<PaidPayment[]> {
-    return this.s.paidOfRideRows.all(cabId, rideId).map(toPaidPayment);
-  }
-
-  async paidPayment(psp: PspName, pspOrderId: string): Promise<PaidPayment | null> {
-    const row = this.s.paidPayment.get(psp, pspOrderId);
-    return row ? toPaidPayment(row) : null;
+    return this.paid.ofRide(cabId, rideId);
   }
 
   // ---- the refund audit -------------------------------------------------------------------
