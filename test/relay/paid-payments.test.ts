@@ -71,3 +71,31 @@ describe('paid payments', () => {
     db.close();
   });
 });
+
+describe('the refund ledger migration', () => {
+  it('records the payments already paid: from stored order.paid events, and paid Vipps rows', async () => {
+    const { store, dbPath } = await freshStore();
+    await store.appendEvent(paidEvent('cab-a', 'cab-a.ride-old', 'ord-old'), Date.now());
+    await store.close();
+    // Back to the schema before this migration, with what a relay of then had stored.
+    const db = new Database(dbPath);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    db.exec(`
+      DROP TABLE paid_payments; DROP TABLE refund_audit; DROP INDEX refunds_by_payment;
+      ALTER TABLE refunds DROP COLUMN psp_called_at; ALTER TABLE payments DROP COLUMN capture_sent_at;
+      INSERT INTO payments (cab_id, ride_id, attempt, psp, reference, psp_reference, order_amount, tip_amount, currency, lines_json, status, created_at, updated_at)
+      VALUES ('cab-a', 'ride-v', 1, 'vipps', 'cab-a-ride-v-1', 'cab-a-ride-v-1', 20000, 2000, 'NOK', '[]', 'paid', '2026-11-30T09:00:00.000Z', '2026-11-30T09:05:00.000Z'),
+             ('cab-a', 'ride-w', 1, 'vipps', 'cab-a-ride-w-1', 'cab-a-ride-w-1', 20000, 0, 'NOK', '[]', 'failed', '2026-11-30T09:00:00.000Z', '2026-11-30T09:05:00.000Z');
+    `);
+    db.pragma(`user_version = ${version - 1}`);
+    db.close();
+    const reopened = openSqliteRelayStore(dbPath);
+    await reopened.close();
+    const check = new Database(dbPath, { readonly: true });
+    const paid = paidPaymentReader(check);
+    expect(paid.ofRide('cab-a', 'ride-old')).toMatchObject([{ psp: 'hips', pspOrderId: 'ord-old', totalAmount: 33_000, currency: 'SEK' }]);
+    expect(paid.ofRide('cab-a', 'ride-v')).toMatchObject([{ psp: 'vipps', pspOrderId: 'cab-a-ride-v-1', orderAmount: 20_000, tipAmount: 2_000, totalAmount: 22_000, paidAt: '2026-11-30T09:05:00.000Z' }]);
+    expect(paid.ofRide('cab-a', 'ride-w')).toEqual([]);
+    check.close();
+  });
+});
