@@ -71,6 +71,11 @@ export interface PaymentProvider {
    * pre-authorization; the payment service then cancels the rest). Idempotent per reference+amount.
    */
   capturePayment?(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
+  /**
+   * PSPs that capture (Vipps): how much of the payment the PSP has captured so far, in minor
+   * units: how a capture whose answer never came is resolved before it is sent again.
+   */
+  capturedSoFar?(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<number>>;
   /** Cancels a still-live payment (an older attempt, an expiry); ok when already final. */
   cancelPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null>>;
   /**

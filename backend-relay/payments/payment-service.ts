@@ -17,7 +17,8 @@ import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
 import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
 import type { EmitEvent } from './emit.js';
-import type { PaymentProvider, PspCallOutcome } from './payment-provider.js';
+import { capturedAlready } from './capture-lookup.js';
+import type { PaymentProvider } from './payment-provider.js';
 import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
 import type { PreauthStore } from './preauth-store.js';
 import { paymentReference } from './reference.js';
@@ -343,7 +344,7 @@ export class PaymentService implements PaymentHooks {
       const amount = { value: row.orderAmount + row.tipAmount, currency: row.currency };
       const pspReference = row.pspReference ?? row.reference;
       // A capture sent before without an answer (a timeout, a crash) is looked up, not repeated blindly.
-      let outcome = (await payments.captureSentAt(reference)) ? await this.capturedAlready(provider, pspReference, cab) : null;
+      let outcome = (await payments.captureSentAt(reference)) ? await capturedAlready(provider, pspReference, amount.value, cab, logger) : null;
       if (outcome === null) {
         await payments.markCaptureSent(reference, new Date().toISOString());
         outcome = await provider.capturePayment(pspReference, amount, cab);
@@ -374,21 +375,6 @@ export class PaymentService implements PaymentHooks {
     } finally {
       this.capturing.delete(reference);
     }
-  }
-
-  /**
-   * Whether the PSP already captured a payment whose capture went unanswered: ok when it did,
-   * retry when the PSP cannot tell now, null when it did not (the capture may be sent).
-   */
-  private async capturedAlready(provider: PaymentProvider, pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null> | null> {
-    if (!provider.checkPayment) return null;
-    const check = await provider.checkPayment(pspReference, cab);
-    if (check.kind === 'retry') return check;
-    if (check.kind === 'ok' && check.value.kind === 'update' && (check.value.update.status === 'captured' || check.value.update.status === 'completed')) {
-      this.deps.logger.info({ cabId: cab.cabId, pspReference }, 'an unanswered capture was booked by the PSP; not sent again');
-      return { kind: 'ok', value: null };
-    }
-    return null;
   }
 
   /** Expired payment requests are canceled at the PSP and reported; due captures are resumed. */
