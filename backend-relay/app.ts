@@ -14,6 +14,7 @@ import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerConsole, type FleetConsole } from './console/index.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { registerRefundRoutes } from './http/refund-routes.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 import { createLogger } from './logger.js';
@@ -128,7 +129,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
         { plainSecrets: secrets.plain },
         'RELAY_SECRETS_KEY is not set: the Vipps webhook secret and passengers’ Vipps check-in tokens are stored in plain text in RELAY_DB; set it to 32 random bytes (openssl rand -base64 32)',
       );
-    adapters = await createPspAdapters(config, { logger, meta: paymentStore, publicUrl, fetch: options.fetch });
+    adapters = await createPspAdapters(config, { logger, meta: paymentStore, publicUrl, fetch: options.fetch, timeoutMs: config.pspTimeoutMs });
     // Test adapters replace the built-in one of the same PSP.
     for (const extra of options.extraAdapters ?? []) adapters = [...adapters.filter((a) => a.name !== extra.name), extra];
   } catch (err) {
@@ -241,6 +242,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     retentionMs: config.receiptRetentionMs,
     onLimited: (cabId, kind, detail) => alerts.exceeded(cabId, kind, detail),
   });
+  registerRefundRoutes(fastify, { payments: paymentStore, adminToken: config.adminToken, authFailures: limits.adminAuth });
   registerAdminRoutes(fastify, {
     store,
     hub,

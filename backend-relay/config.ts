@@ -66,6 +66,8 @@ export const relayEnvSchema = z.object({
   RELAY_CONSOLE_SESSION_MAX_S: intFromEnv(300, 7 * 86_400).default(43_200),
   /** The built console (npm run build:console); default console/dist. */
   RELAY_CONSOLE_DIR: z.string().min(1).optional(),
+  /** How long the relay waits for a PSP's answer to one call; a later answer is an unknown outcome, looked up before anything else. */
+  RELAY_PSP_TIMEOUT_MS: intFromEnv(100, 120_000).default(10_000),
   // Hips with the merchant key (refunds, reconciliation, QR setup): both or none.
   HIPS_API_URL: z.url('must be an absolute URL such as https://api.hips.com (or the sandbox)').optional(),
   HIPS_MERCHANT_KEY: z.string().min(1).optional(),
@@ -205,6 +207,8 @@ export const relayConfigSchema = z.object({
   reconcileEveryMs: z.number().int().positive().default(30_000),
   /** The fleet console: session lengths, login lockout, where its built files are. */
   console: consoleConfigSchema.prefault({}),
+  /** RELAY_PSP_TIMEOUT_MS. */
+  pspTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
 });
 export type RelayConfig = z.input<typeof relayConfigSchema>;
 export type ResolvedRelayConfig = z.output<typeof relayConfigSchema>;
@@ -282,6 +286,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
     reconcileAfterMs: e.RELAY_RECONCILE_AFTER_S * 1000,
     reconcileEveryMs: e.RELAY_RECONCILE_EVERY_S * 1000,
     console: { sessionIdleS: e.RELAY_CONSOLE_SESSION_IDLE_S, sessionMaxS: e.RELAY_CONSOLE_SESSION_MAX_S, dir: e.RELAY_CONSOLE_DIR },
+    pspTimeoutMs: e.RELAY_PSP_TIMEOUT_MS,
   });
 }
 

@@ -225,7 +225,11 @@ export const refundRequest = z.object({
   rideId: z.string().min(1).max(100),
   merchantOrderId: z.string().min(1).max(200),
   psp: pspName,
-  /** The PSP's id of the paid order or payment, as order.paid carried it. */
+  /**
+   * The PSP's id of the paid order or payment, as order.paid carried it. The relay refunds the
+   * payment it recorded as paid for this cab's ride, with that record's id and currency: these
+   * two are accepted for older tablets and not trusted.
+   */
   pspOrderId: z.string().min(1).max(200),
   amount: minorAmount.positive(),
   currency: currencyCode,
@@ -235,7 +239,11 @@ export const refundRequest = z.object({
   requestedAt: isoTime,
 });
 export type RefundRequest = z.infer<typeof refundRequest>;
-/** `ok`: the PSP refunded it. Errors as for payment.request (`refund_refused` is final). */
+/**
+ * `ok`: the PSP refunded it. `unavailable` is retryable (the same refundId again); final:
+ * `refund_refused` (the PSP said no), `not_paid`, `wrong_psp`, `exceeds_refundable`,
+ * `refund_unresolved`, `forbidden`, `invalid`, `unsupported` (docs/relay.md, Refunds).
+ */
 export type RefundRequestAck = Result<{ refundedAmount: number }>;
 
 /**

@@ -120,7 +120,7 @@ async function run(args: ChaosArgs): Promise<number> {
     console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`);
     if (c.failedOffScreen > 0)
       console.log(`${c.failedOffScreen} rides left pending failed after the driver moved on and were not settled from the rides that need attention`);
-    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults`);
+    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults, ${faults.counts.lateAnswers} refunds and captures answered after the relay's timeout`);
     console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
     for (const [psp, p] of Object.entries(c.byPsp))
       console.log(`  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`);
@@ -131,11 +131,11 @@ async function run(args: ChaosArgs): Promise<number> {
     console.log(`Lost webhooks: ${Object.entries(lostHooks).map(([psp, n]) => `${n} ${psp}`).join(', ')} payments had every webhook dropped; the relay learnt ${Object.entries(learnt).map(([psp, n]) => `${n} ${psp}`).join(', ') || 'no'} outcomes by asking the PSP (${JSON.stringify(reconciled)})`);
     console.log(`Refunds: ${c.refunds} partial refunds confirmed (${Object.entries(c.refundedByCurrency).map(([cur, n]) => `${n} ${cur} minor units`).join(', ') || 'none'})`);
     console.log(`Relay: ${c.relayEvents} events committed`);
-    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
+    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, duplicate refunds ${c.duplicateRefunds}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
     for (const v of result.violations.slice(0, 50)) console.log(`VIOLATION ${v.rule} cab ${v.cabId ?? '-'} ride ${v.rideId ?? '-'}: ${v.detail}`);
     if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);
     const failed =
-      c.lost + c.duplicateOrders + c.duplicatePaidEvents + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.heldPayments + c.refundMismatches + c.invariantViolations + c.errors > 0 ||
+      c.lost + c.duplicateOrders + c.duplicatePaidEvents + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.heldPayments + c.refundMismatches + c.duplicateRefunds + c.invariantViolations + c.errors > 0 ||
       undrained !== null;
     if (!failed && !args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
     else console.log(`chaos: logs and databases kept in ${dir}`);
@@ -162,7 +162,9 @@ async function run(args: ChaosArgs): Promise<number> {
         duplicatePaidEvents: c.duplicatePaidEvents,
         heldPayments: c.heldPayments,
         refundMismatches: c.refundMismatches,
+        duplicateRefunds: c.duplicateRefunds,
         refunds: c.refunds,
+        lateAnswers: faults.counts.lateAnswers,
         byPsp: c.byPsp,
         relayPayments: attempts,
         lostHookPayments: lostHooks,

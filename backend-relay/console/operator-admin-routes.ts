@@ -10,12 +10,13 @@ import { errorBody } from '../http/errors.js';
 import type { FailureLimit } from '../rate-limits.js';
 import { operatorName, operatorRole, type OperatorStore } from './operator-store.js';
 import { hashPassword, oneTimePassword } from './passwords.js';
+import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const ADMIN_TOKEN_ACTOR = 'admin-token';
 
 const addBody = z.object({ name: operatorName, role: operatorRole });
 const nameParams = z.object({ name: operatorName });
-const issues = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+const issues = (error: z.ZodError) => zodIssuesText(error, { root: '', limit: 5 });
 
 export function registerOperatorAdminRoutes(
   app: FastifyInstance,

@@ -20,13 +20,15 @@ const hipsOrderAnswer = z.looseObject({
   tip_amount: z.number().int().nonnegative().default(0),
   amount: z.number().int().nonnegative().optional(),
   reason: z.string().max(500).nullish(),
+  refunded_amount: z.number().int().nonnegative().optional(),
 });
 
 /** A revoke that takes longer is abandoned and reported as retryable (same Idempotency-Key). */
 const HIPS_TIMEOUT_MS = 10_000;
 
-export function createHipsProvider(config: HipsMerchantConfig, deps: { fetch?: typeof fetch; logger?: Logger } = {}): PaymentProvider {
+export function createHipsProvider(config: HipsMerchantConfig, deps: { fetch?: typeof fetch; logger?: Logger; timeoutMs?: number } = {}): PaymentProvider {
   const doFetch = deps.fetch ?? fetch;
+  const timeoutMs = deps.timeoutMs ?? HIPS_TIMEOUT_MS;
   const base = config.apiUrl.replace(/\/+$/, '');
   const notHere = async (): Promise<PspCallOutcome<never>> => ({
     kind: 'refused',
@@ -43,7 +45,7 @@ export function createHipsProvider(config: HipsMerchantConfig, deps: { fetch?: t
       try {
         res = await doFetch(`${base}/v2/orders/${encodeURIComponent(pspOrderId)}`, {
           headers: { authorization: config.merchantKey, accept: 'application/json' },
-          signal: AbortSignal.timeout(HIPS_TIMEOUT_MS),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
         return { kind: 'retry', reason: `Hips could not be reached (${(err as Error).message})` };
@@ -75,6 +77,15 @@ export function createHipsProvider(config: HipsMerchantConfig, deps: { fetch?: t
       }
       return { kind: 'ok', value: { ...facts(o), state } };
     },
+    async refundedSoFar(payment) {
+      const order = await this.lookupOrder!(payment.pspOrderId);
+      if (order.kind !== 'ok') return order;
+      if (!order.value) return { kind: 'refused', code: 'not_found', message: `Hips has no order ${payment.pspOrderId}` };
+      if (order.value.refundedAmount === undefined) {
+        return { kind: 'retry', reason: `Hips answered the order ${payment.pspOrderId} without refunded_amount` };
+      }
+      return { kind: 'ok', value: order.value.refundedAmount };
+    },
     async refund(request) {
       let res: Response;
       try {
@@ -87,7 +98,7 @@ export function createHipsProvider(config: HipsMerchantConfig, deps: { fetch?: t
             accept: 'application/json',
           },
           body: JSON.stringify({ amount: request.amount }),
-          signal: AbortSignal.timeout(HIPS_TIMEOUT_MS),
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
         return { kind: 'retry', reason: `Hips could not be reached (${(err as Error).message})` };
@@ -117,6 +128,7 @@ function facts(o: z.infer<typeof hipsOrderAnswer>): Omit<PspOrderFacts, 'state'>
     tipAmount: o.tip_amount,
     totalAmount: o.amount ?? o.order_amount + o.tip_amount,
     ...(o.reason ? { reason: o.reason } : {}),
+    ...(o.refunded_amount !== undefined ? { refundedAmount: o.refunded_amount } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { toMajorString } from '../../protocol/decimal-amount.js';
+import { parseMajorString, toMajorString } from '../../protocol/decimal-amount.js';
 import { paymentUpdateFromRequest } from '../psp/hitpay-hook.js';
 import type { CabRecord } from '../store/relay-store.js';
 import type { CreatedPayment, PaymentAttempt, PaymentCheck, PaymentProvider, PspCallOutcome } from './payment-provider.js';
@@ -44,6 +44,8 @@ const paymentRequestList = z.union([
   z.looseObject({ data: z.array(z.unknown()) }).transform((p) => p.data),
 ]);
 const refundObject = z.looseObject({ id: z.string().min(1).max(200) });
+/** `GET /v1/charges/{payment_id}`: `refunded_amount` in major units, text or number. */
+const chargeObject = z.looseObject({ id: z.string().min(1).max(200), refunded_amount: z.union([z.string(), z.number()]) });
 
 type HttpAnswer = { kind: 'answer'; status: number; body: unknown } | { kind: 'unreachable'; reason: string };
 
@@ -165,6 +167,21 @@ export function createHitpayProvider(options: HitpayProviderOptions): PaymentPro
       const read = paymentUpdateFromRequest(answer.body);
       if (!read.ok) return { kind: 'retry', reason: read.message };
       return { kind: 'ok', value: read.update ? { kind: 'update', update: read.update } : { kind: 'open' } };
+    },
+
+    async refundedSoFar(payment, _cab): Promise<PspCallOutcome<number>> {
+      // The charge (payment) with what has been refunded of it.
+      const answer = await call('GET', `/v1/charges/${encodeURIComponent(payment.pspOrderId)}`);
+      if (answer.kind === 'unreachable') return { kind: 'retry', reason: answer.reason };
+      if (answer.status === 404) {
+        return { kind: 'refused', code: 'not_found', message: `HitPay has no payment ${payment.pspOrderId}` };
+      }
+      if (answer.status < 200 || answer.status > 299) return failure(answer, 'psp_refused', `read payment ${payment.pspOrderId}`);
+      const charge = chargeObject.safeParse(answer.body);
+      if (!charge.success) return { kind: 'retry', reason: `HitPay answered payment ${payment.pspOrderId} without its refunded_amount` };
+      const refunded = parseMajorString(String(charge.data.refunded_amount), payment.currency);
+      if (!refunded.ok) return { kind: 'retry', reason: `HitPay's refunded_amount of payment ${payment.pspOrderId}: ${refunded.error.message}` };
+      return { kind: 'ok', value: refunded.value };
     },
 
     async refund(request, _cab): Promise<PspCallOutcome<{ pspRefundId: string }>> {

@@ -58,6 +58,8 @@ export interface PspOrderFacts {
   tipAmount: number;
   totalAmount: number;
   reason?: string;
+  /** What has been refunded of it so far, when the PSP says. */
+  refundedAmount?: number;
 }
 
 export interface PaymentProvider {
@@ -69,10 +71,23 @@ export interface PaymentProvider {
    * pre-authorization; the payment service then cancels the rest). Idempotent per reference+amount.
    */
   capturePayment?(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
+  /**
+   * PSPs that capture (Vipps): how much of the payment the PSP has captured so far, in minor
+   * units: how a capture whose answer never came is resolved before it is sent again.
+   */
+  capturedSoFar?(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<number>>;
   /** Cancels a still-live payment (an older attempt, an expiry); ok when already final. */
   cancelPayment(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<null>>;
-  /** Refunds part or all of a paid payment (idempotent by `request.refundId`). */
+  /**
+   * Refunds part or all of a paid payment. `request.pspOrderId` and `currency` come from the
+   * relay's own record of the payment. A `retry` outcome may mean the PSP booked it anyway.
+   */
   refund(request: RefundRequest, cab: CabRecord): Promise<PspCallOutcome<{ pspRefundId: string }>>;
+  /**
+   * How much the PSP has refunded of a paid payment so far, in minor units: how the relay learns
+   * what became of a refund whose answer never came, before it calls the PSP again.
+   */
+  refundedSoFar(payment: { pspOrderId: string; currency: string }, cab: CabRecord): Promise<PspCallOutcome<number>>;
   /** Relay-made payments: how the payment stands at the PSP now, read with the merchant's credentials. */
   checkPayment?(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<PaymentCheck>>;
   /** Tablet-made orders (Hips): the order as the PSP holds it; null when the PSP has no such order. */

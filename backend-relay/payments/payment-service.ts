@@ -17,6 +17,7 @@ import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
 import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
 import type { EmitEvent } from './emit.js';
+import { capturedAlready } from './capture-lookup.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
 import type { PreauthStore } from './preauth-store.js';
@@ -341,7 +342,13 @@ export class PaymentService implements PaymentHooks {
         return;
       }
       const amount = { value: row.orderAmount + row.tipAmount, currency: row.currency };
-      const outcome = await provider.capturePayment(row.pspReference ?? row.reference, amount, cab);
+      const pspReference = row.pspReference ?? row.reference;
+      // A capture sent before without an answer (a timeout, a crash) is looked up, not repeated blindly.
+      let outcome = (await payments.captureSentAt(reference)) ? await capturedAlready(provider, pspReference, amount.value, cab, logger) : null;
+      if (outcome === null) {
+        await payments.markCaptureSent(reference, new Date().toISOString());
+        outcome = await provider.capturePayment(pspReference, amount, cab);
+      }
       if (this.stopped) return;
       if (outcome.kind === 'retry') {
         const next = Math.min(Math.max(lastDelayMs * 2, CAPTURE_RETRY_MS), CAPTURE_RETRY_MAX_MS);

@@ -15,6 +15,7 @@ import type { PaymentFailureCode, PaymentRequest, PaymentRequestAck, PspName } f
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStore } from '../store/payment-store.js';
 import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
+import { capturedAlready } from './capture-lookup.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { OPEN_RESERVATION_STATUSES, type PreauthStore, type ReservationRecord, type ReservationStatus } from './preauth-store.js';
 import { paymentReference } from './reference.js';
@@ -34,7 +35,7 @@ const RETRY_MAX_MS = 60_000;
 const CLAIMED: readonly ReservationStatus[] = ['capture_due', 'release_due', 'settled', 'release_failed'];
 
 /** The provider calls a reservation needs (Vipps' provider has them). */
-type ReservingProvider = Pick<VippsPaymentProvider, 'reserve' | 'capturePayment' | 'cancelPayment'>;
+type ReservingProvider = Pick<VippsPaymentProvider, 'reserve' | 'capturePayment' | 'capturedSoFar' | 'cancelPayment'>;
 
 export interface PreauthDeps {
   store: RelayStore;
@@ -269,7 +270,12 @@ export class Preauthorizations {
       // Settled already (the CAPTURED hook came first) or failed: only the release is left.
       return reservations.move(res.reference, ['capture_due'], 'release_due', new Date().toISOString());
     }
-    const outcome = await provider.capturePayment(res.reference, { value: res.captureAmount, currency: res.currency }, cab);
+    // A capture sent before without an answer is looked up first, not sent again blindly.
+    let outcome = (await payments.captureSentAt(res.reference)) ? await capturedAlready(provider, res.reference, res.captureAmount, cab, logger) : null;
+    if (outcome === null) {
+      await payments.markCaptureSent(res.reference, new Date().toISOString());
+      outcome = await provider.capturePayment(res.reference, { value: res.captureAmount, currency: res.currency }, cab);
+    }
     if (this.stopped) return false;
     if (outcome.kind === 'retry') return this.retryLater(res.reference, outcome.reason);
     this.backoff.delete(res.reference);

@@ -21,7 +21,7 @@ export interface VippsClient {
 
 export function createVippsClient(
   creds: VippsCredentials,
-  options: { fetch?: typeof fetch; tokens?: VippsTokenSource; now?: () => number } = {},
+  options: { fetch?: typeof fetch; tokens?: VippsTokenSource; now?: () => number; timeoutMs?: number } = {},
 ): VippsClient {
   const doFetch = options.fetch ?? fetch;
   const tokens = options.tokens ?? createVippsTokenSource(creds, { fetch: doFetch, now: options.now });
@@ -41,7 +41,7 @@ export function createVippsClient(
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+        signal: AbortSignal.timeout(options.timeoutMs ?? CALL_TIMEOUT_MS),
       });
     } catch (err) {
       return { kind: 'unreachable', reason: `${method} ${path} failed: ${(err as Error).message}` };

@@ -23,6 +23,7 @@ export interface VippsPaymentProvider extends PaymentProvider {
   /** The fleet reserves first and captures the fare later (VIPPS_PREAUTHORIZE). */
   preauthorize: boolean;
   capturePayment(pspReference: string, amount: { value: number; currency: string }, cab: CabRecord): Promise<PspCallOutcome<null>>;
+  capturedSoFar(pspReference: string, cab: CabRecord): Promise<PspCallOutcome<number>>;
   /**
    * Pre-authorization settlement: captures `amount` (at most what was authorized) and releases
    * the rest of the reservation. Captured but not released is still `ok`-worthy for the fare,
@@ -102,6 +103,9 @@ export function createVippsProvider(client: VippsClient, options: { preauthorize
       }
       return outcome(answer, 'refund the payment', cab);
     },
+
+    refundedSoFar: (payment, cab) => aggregateAmount(client, payment.pspOrderId, 'refundedAmount', cab),
+    capturedSoFar: (pspReference, cab) => aggregateAmount(client, pspReference, 'capturedAmount', cab),
 
     async checkPayment(pspReference, cab): Promise<PspCallOutcome<PaymentCheck>> {
       const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(pspReference)}`);
@@ -205,6 +209,20 @@ function outcome<T>(answer: VippsAnswer, what: string, cab: CabRecord): PspCallO
       }
       return refused('psp_refused', `Vipps would not ${what} (${answer.status}): ${describeProblem(answer.body)}`);
   }
+}
+
+/** One amount of the payment's aggregate (`GET /epayment/v1/payments/{reference}`), in minor units. */
+async function aggregateAmount(client: VippsClient, reference: string, field: 'refundedAmount' | 'capturedAmount', cab: CabRecord): Promise<PspCallOutcome<number>> {
+  const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(reference)}`);
+  if (answer.kind === 'answered' && isSuccess(answer.status)) {
+    const value = (answer.body as { aggregate?: Record<string, { value?: unknown } | undefined> } | null)?.aggregate?.[field]?.value;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      return { kind: 'retry', reason: `Vipps answered the payment ${reference} without aggregate.${field}` };
+    }
+    return { kind: 'ok', value };
+  }
+  if (answer.kind === 'answered' && answer.status === 404) return refused('not_found', `Vipps has no payment ${reference}`);
+  return outcome(answer, 'read the payment', cab);
 }
 
 function refused(code: string, message: string): { kind: 'refused'; code: string; message: string } {

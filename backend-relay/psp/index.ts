@@ -20,7 +20,7 @@ export const HOOK_REPLAY_WINDOW_MS = Math.max(HIPS_REPLAY_WINDOW_MS, 2 * VIPPS_H
 export async function createPspAdapters(config: ResolvedRelayConfig, deps: PspDeps): Promise<PspAdapter[]> {
   const hips = await createHipsAdapter(config.hipsPublicKeyPem);
   if (config.hipsMerchant) {
-    hips.provider = createHipsProvider(config.hipsMerchant, { fetch: deps.fetch, logger: deps.logger });
+    hips.provider = createHipsProvider(config.hipsMerchant, { fetch: deps.fetch, logger: deps.logger, timeoutMs: deps.timeoutMs });
     const qrs = createHipsQrProvisioning(config.hipsMerchant, { publicUrl: deps.publicUrl, fetch: deps.fetch, logger: deps.logger });
     hips.provisionCab = (cab) => qrs.provisionCab(cab);
     hips.retireQrCodes = (codes) => qrs.retireQrCodes(codes);
@@ -34,7 +34,7 @@ export async function createPspAdapters(config: ResolvedRelayConfig, deps: PspDe
   }
   if (config.hitpay) {
     const { createHitpayAdapter } = await import('./hitpay.js');
-    adapters.push(createHitpayAdapter(config.hitpay, { logger: deps.logger, fetch: deps.fetch }));
+    adapters.push(createHitpayAdapter(config.hitpay, { logger: deps.logger, fetch: deps.fetch, timeoutMs: deps.timeoutMs }));
   }
   return adapters;
 }

@@ -9,4 +9,6 @@ export interface PspDeps {
   publicUrl(): string;
   /** Tests may route calls elsewhere; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** How long one call to a PSP may take (RELAY_PSP_TIMEOUT_MS); a later answer is an unknown outcome. */
+  timeoutMs?: number;
 }

@@ -31,7 +31,7 @@ export interface VippsAdapterConfig {
   preauthorize?: boolean;
 }
 
-export type VippsAdapterDeps = Pick<PspDeps, 'logger' | 'publicUrl' | 'fetch'> & {
+export type VippsAdapterDeps = Pick<PspDeps, 'logger' | 'publicUrl' | 'fetch' | 'timeoutMs'> & {
   meta: { get(key: string): Promise<string | null> | string | null; set(key: string, value: string): Promise<void> | void };
   /** Waits between registration attempts after a failed start (tests shorten them). */
   registerRetryMs?: readonly number[];
@@ -44,7 +44,7 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
   const { baseUrl, clientId, clientSecret, subscriptionKey, msn } = config;
   const client: VippsClient | null =
     baseUrl && clientId && clientSecret && subscriptionKey && msn
-      ? createVippsClient({ baseUrl, clientId, clientSecret, subscriptionKey, msn }, { fetch: deps.fetch })
+      ? createVippsClient({ baseUrl, clientId, clientSecret, subscriptionKey, msn }, { fetch: deps.fetch, timeoutMs: deps.timeoutMs })
       : null;
   let registered: StoredVippsWebhook | null = null;
   let storedAtBoot: Promise<StoredVippsWebhook | null> | null = null;

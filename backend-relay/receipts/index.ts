@@ -1,6 +1,7 @@
 /**
  * Digital receipts at the relay: `receipt.publish` from the cab's socket stores one, and
- * `GET /receipts/:token` serves it as a printable page (docs/contracts.md).
+ * `GET /receipts/:token` serves it as a printable page (docs/contracts.md). A receipt's totals are checked against
+ * the payment the relay recorded (receipt-check.ts) before it is stored.
  */
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +12,8 @@ import { tooManyFailures } from '../http/bearer-guard.js';
 import type { FailureLimit } from '../rate-limits.js';
 import type { RelayStore } from '../store/relay-store.js';
 import { RECEIPT_PAGE_CSP, receiptNotFoundHtml, receiptPageHtml, type ReceiptIssuer } from './receipt-page.js';
+import { paidPaymentReader } from '../store/paid-payments.js';
+import { receiptProblem } from './receipt-check.js';
 import { ReceiptStore } from './receipt-store.js';
 import { zodIssuesText } from '../../protocol/zod-issues.js';
 
@@ -42,6 +45,7 @@ export interface ReceiptDeps {
 
 export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): RelayReceipts {
   const receipts = new ReceiptStore(deps.db);
+  const paid = paidPaymentReader(deps.db);
 
   app.get<{ Params: { token: string } }>('/receipts/:token', async (req, reply) => {
     // The token is the only secret in the URL: keep it out of referrers and search engines.
@@ -77,6 +81,11 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
       if (payload.merchantOrderId !== `${cabId}.${payload.rideId}`) {
         deps.logger.warn({ cabId, merchantOrderId: payload.merchantOrderId }, 'receipt for another cab refused');
         return { ok: false, error: { code: 'forbidden', message: `the order id must be ${cabId}.<rideId>: a cab publishes only its own receipts` } };
+      }
+      const problem = receiptProblem(cabId, payload, paid);
+      if (problem) {
+        deps.logger.warn({ cabId, rideId: payload.rideId, method: payload.method, problem }, 'receipt refused: it does not match the relay’s records');
+        return { ok: false, error: { code: 'invalid', message: `receipt.publish rejected: ${problem}` } };
       }
       const limits = deps.limits ?? { maxBytes: Number.POSITIVE_INFINITY, maxKept: Number.POSITIVE_INFINITY };
       const bytes = Buffer.byteLength(JSON.stringify(payload));

@@ -3,6 +3,7 @@
  * `DELETE /sandbox/faults`. Kept in memory on purpose: a restart clears them, like a fresh PSP.
  */
 import { z } from 'zod';
+import { LateAnswers, lateAnswersRequest } from './late-answers.js';
 import { LostPayments, lostPaymentsRequest } from './lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
@@ -26,6 +27,7 @@ export const faultsRequest = z.strictObject({
   /** After the hang: 'process' (default) commits the order and answers late; 'drop' closes the socket. */
   createOrderAfterHang: z.enum(['process', 'drop']).optional(),
   ...lostPaymentsRequest,
+  ...lateAnswersRequest,
 });
 export type FaultsRequest = z.infer<typeof faultsRequest>;
 
@@ -35,6 +37,8 @@ export class Faults {
   private state = Faults.empty();
   /** Orders whose every hook is dropped (by order id). */
   readonly lost = new LostPayments();
+  /** Refunds and captures booked at once but answered after the relay's timeout. */
+  readonly late = new LateAnswers();
 
   private static empty() {
     return {
@@ -63,15 +67,17 @@ export class Faults {
     if (req.createOrderHangMs !== undefined) s.createOrderHangMs = req.createOrderHangMs;
     if (req.createOrderAfterHang !== undefined) s.createOrderAfterHang = req.createOrderAfterHang;
     this.lost.add(req);
+    this.late.add(req);
   }
 
   clear(): void {
     this.state = Faults.empty();
     this.lost.clear();
+    this.late.clear();
   }
 
   snapshot() {
-    return { ...this.state, ...this.lost.snapshot() };
+    return { ...this.state, ...this.lost.snapshot(), ...this.late.snapshot() };
   }
 
   get webhookDelayMs(): number {

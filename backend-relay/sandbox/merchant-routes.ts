@@ -159,6 +159,8 @@ export function registerMerchantRoutes(app: FastifyInstance, deps: MerchantRoute
   app.patch<{ Params: { id: string } }>('/v2/orders/:id/revoke', async (req, reply) => {
     merchant(req);
     const answer = orders.revoke(req.params.id, idemKey(req), req.body);
+    const lateMs = answer.statusCode < 300 ? faults.late.take('refund') : null;
+    if (lateMs !== null && !(await sleep(lateMs, deps.shutdown))) return reply.code(503).send({ error: { type: 'unavailable', message: 'The sandbox is shutting down.' } });
     return reply.code(answer.statusCode).send(answer.body);
   });
 

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type { OrderLine, PspName } from '../../protocol/relay-protocol.js';
 import type { CheckIn } from '../psp/psp-adapter.js';
 import { isSealed, SecretKeyError, type SecretBox } from '../secret-box.js';
+import { paidPaymentReader, type PaidPayment } from './paid-payments.js';
 
 export type PaymentStatus = 'pending' | 'created' | 'authorized' | 'captured' | 'paid' | 'failed' | 'canceled' | 'expired' | 'refunded';
 /** No further PSP update changes these. */
@@ -68,7 +69,47 @@ export interface RefundRecord {
   pspRefundId: string | null;
   ack: unknown;
   updatedAt: string;
+  /** When the relay last sent it to the PSP; a pending refund with it set has an unknown outcome. */
+  pspCalledAt: string | null;
 }
+
+/** One refund.request as the relay answered it: who asked, for which cab, when, and how it ended. */
+export interface RefundAuditEntry {
+  id: number;
+  refundId: string;
+  cabId: string;
+  rideId: string;
+  psp: PspName;
+  pspOrderId: string | null;
+  amount: number;
+  currency: string | null;
+  requestedBy: string;
+  requestedAt: string;
+  receivedAt: string;
+  outcome: RefundAuditOutcome;
+  code: string | null;
+  message: string | null;
+}
+/** refunded, refused by the PSP, rejected by the relay's own checks, or not settled yet (unavailable). */
+export type RefundAuditOutcome = 'refunded' | 'refused' | 'rejected' | 'unavailable';
+
+export interface RefundAuditFilter {
+  cabId?: string;
+  rideId?: string;
+  outcome?: RefundAuditOutcome;
+  /** Received at or after (ISO time). */
+  since?: string;
+  /** Received before (ISO time). */
+  until?: string;
+  /** Entries with an id below this (the next page). */
+  before?: number;
+  limit: number;
+}
+
+/** What reserving a refund against a paid payment found. */
+export type RefundReservation =
+  | { kind: 'reserved'; refund: RefundRecord }
+  | { kind: 'exceeds'; refundable: number };
 
 interface PaymentRow {
   cab_id: string;
@@ -107,6 +148,24 @@ interface RefundRow {
   psp_refund_id: string | null;
   ack_json: string | null;
   updated_at: string;
+  psp_called_at: string | null;
+}
+
+interface RefundAuditRow {
+  id: number;
+  refund_id: string;
+  cab_id: string;
+  ride_id: string;
+  psp: string;
+  psp_order_id: string | null;
+  amount: number;
+  currency: string | null;
+  requested_by: string;
+  requested_at: string;
+  received_at: string;
+  outcome: string;
+  code: string | null;
+  message: string | null;
 }
 
 const parse = (text: string | null): unknown => (text === null ? null : (JSON.parse(text) as unknown));
@@ -151,6 +210,26 @@ function toRefund(r: RefundRow): RefundRecord {
     pspRefundId: r.psp_refund_id,
     ack: parse(r.ack_json),
     updatedAt: r.updated_at,
+    pspCalledAt: r.psp_called_at,
+  };
+}
+
+function toAudit(r: RefundAuditRow): RefundAuditEntry {
+  return {
+    id: r.id,
+    refundId: r.refund_id,
+    cabId: r.cab_id,
+    rideId: r.ride_id,
+    psp: r.psp as PspName,
+    pspOrderId: r.psp_order_id,
+    amount: r.amount,
+    currency: r.currency,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    receivedAt: r.received_at,
+    outcome: r.outcome as RefundAuditOutcome,
+    code: r.code,
+    message: r.message,
   };
 }
 
@@ -162,12 +241,14 @@ export interface MetaStore {
 
 export class PaymentStore implements MetaStore {
   private readonly s;
+  private readonly paid;
 
   /** `secrets`: seals the meta values and check-in tokens at rest (RELAY_SECRETS_KEY); null keeps them plain. */
   constructor(
     private readonly db: Database.Database,
     private readonly secrets: SecretBox | null = null,
   ) {
+    this.paid = paidPaymentReader(db);
     this.s = {
       metaGet: db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`),
       metaSet: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
@@ -201,7 +282,16 @@ export class PaymentStore implements MetaStore {
          VALUES (@refundId, @cabId, @rideId, @merchantOrderId, @psp, @pspOrderId, @amount, @currency, @reason, @requestedBy, @requestedAt, 'pending', @now)
          ON CONFLICT DO NOTHING`,
       ),
-      finishRefund: db.prepare(`UPDATE refunds SET status = ?, psp_refund_id = ?, ack_json = ?, updated_at = ? WHERE refund_id = ?`),
+      finishRefund: db.prepare(`UPDATE refunds SET status = ?, psp_refund_id = ?, ack_json = ?, updated_at = ? WHERE refund_id = ? AND status = 'pending'`),
+      refundsOfPayment: db.prepare<[string, string], RefundRow>(`SELECT * FROM refunds WHERE psp = ? AND psp_order_id = ? ORDER BY updated_at, refund_id`),
+      refundCalled: db.prepare(`UPDATE refunds SET psp_called_at = ?, updated_at = ? WHERE refund_id = ? AND status = 'pending'`),
+      refundNotSent: db.prepare(`UPDATE refunds SET psp_called_at = NULL, updated_at = ? WHERE refund_id = ? AND status = 'pending'`),
+      insertAudit: db.prepare(
+        `INSERT INTO refund_audit (refund_id, cab_id, ride_id, psp, psp_order_id, amount, currency, requested_by, requested_at, received_at, outcome, code, message)
+         VALUES (@refundId, @cabId, @rideId, @psp, @pspOrderId, @amount, @currency, @requestedBy, @requestedAt, @receivedAt, @outcome, @code, @message)`,
+      ),
+      captureSent: db.prepare(`UPDATE payments SET capture_sent_at = ? WHERE reference = ?`),
+      captureSentAt: db.prepare<[string], { capture_sent_at: string | null }>(`SELECT capture_sent_at FROM payments WHERE reference = ?`),
       allMeta: db.prepare<[], { key: string; value: string }>(`SELECT key, value FROM meta`),
       allCheckInTokens: db.prepare<[], { session_id: string; customer_token: string }>(`SELECT session_id, customer_token FROM checkins`),
       setCheckInToken: db.prepare(`UPDATE checkins SET customer_token = ? WHERE session_id = ?`),
@@ -341,13 +431,74 @@ export class PaymentStore implements MetaStore {
     return row ? toRefund(row) : null;
   }
 
-  /** Records the request (who asked, when) unless the refund id is known; returns the row. */
-  async insertRefund(r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt'>, nowIso: string): Promise<RefundRecord> {
-    this.s.insertRefund.run({ ...r, now: nowIso });
-    return toRefund(this.s.refund.get(r.refundId)!);
+  /** Settles a pending refund; false when it was settled already. */
+  async finishRefund(refundId: string, status: RefundStatus, pspRefundId: string | null, ack: unknown, nowIso: string): Promise<boolean> {
+    return this.s.finishRefund.run(status, pspRefundId, JSON.stringify(ack), nowIso, refundId).changes > 0;
   }
 
-  async finishRefund(refundId: string, status: RefundStatus, pspRefundId: string | null, ack: unknown, nowIso: string): Promise<void> {
-    this.s.finishRefund.run(status, pspRefundId, JSON.stringify(ack), nowIso, refundId);
+  async refundsOfPayment(psp: PspName, pspOrderId: string): Promise<RefundRecord[]> {
+    return this.s.refundsOfPayment.all(psp, pspOrderId).map(toRefund);
+  }
+
+  /**
+   * Records the refund as pending against `paid` when what is refunded and pending of the payment
+   * leaves room for it, in one transaction (a second relay process cannot overbook it either).
+   * A refund already stored under this id (not sent, or found not to have happened) is kept.
+   */
+  async reserveRefund(r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt' | 'pspCalledAt'>, paid: PaidPayment, nowIso: string): Promise<RefundReservation> {
+    return this.db.transaction((): RefundReservation => {
+      const others = this.s.refundsOfPayment.all(paid.psp, paid.pspOrderId).filter((x) => x.refund_id !== r.refundId);
+      const booked = others.reduce((sum, x) => sum + (x.status === 'refused' ? 0 : x.amount), 0);
+      const refundable = paid.totalAmount - booked;
+      if (r.amount > refundable) return { kind: 'exceeds', refundable: Math.max(0, refundable) };
+      this.s.insertRefund.run({ ...r, now: nowIso });
+      return { kind: 'reserved', refund: toRefund(this.s.refund.get(r.refundId)!) };
+    }).immediate();
+  }
+
+  /** Marks the refund as sent to the PSP, before the call: from now on its outcome is looked up, never assumed. */
+  async markRefundCalled(refundId: string, nowIso: string): Promise<void> {
+    this.s.refundCalled.run(nowIso, nowIso, refundId);
+  }
+
+  /** The PSP says it never booked this refund: it may be sent again. */
+  async markRefundNotSent(refundId: string, nowIso: string): Promise<void> {
+    this.s.refundNotSent.run(nowIso, refundId);
+  }
+
+  // ---- paid payments (written by the store with their order.paid event) ------------------
+
+  async paidPaymentsOfRide(cabId: string, rideId: string): Promise<PaidPayment[]> {
+    return this.paid.ofRide(cabId, rideId);
+  }
+
+  // ---- the refund audit -------------------------------------------------------------------
+
+  async auditRefund(entry: Omit<RefundAuditEntry, 'id'>): Promise<void> {
+    this.s.insertAudit.run(entry);
+  }
+
+  async refundAudit(filter: RefundAuditFilter): Promise<RefundAuditEntry[]> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit };
+    if (filter.cabId !== undefined) (where.push('cab_id = @cabId'), (params.cabId = filter.cabId));
+    if (filter.rideId !== undefined) (where.push('ride_id = @rideId'), (params.rideId = filter.rideId));
+    if (filter.outcome !== undefined) (where.push('outcome = @outcome'), (params.outcome = filter.outcome));
+    if (filter.since !== undefined) (where.push('received_at >= @since'), (params.since = filter.since));
+    if (filter.until !== undefined) (where.push('received_at < @until'), (params.until = filter.until));
+    if (filter.before !== undefined) (where.push('id < @before'), (params.before = filter.before));
+    const sql = `SELECT * FROM refund_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
+    return this.db.prepare<[Record<string, unknown>], RefundAuditRow>(sql).all(params).map(toAudit);
+  }
+
+  // ---- captures ---------------------------------------------------------------------------
+
+  /** Marks a capture as sent, before the call: a later one first asks the PSP what was captured. */
+  async markCaptureSent(reference: string, nowIso: string): Promise<void> {
+    this.s.captureSent.run(nowIso, reference);
+  }
+
+  async captureSentAt(reference: string): Promise<string | null> {
+    return this.s.captureSentAt.get(reference)?.capture_sent_at ?? null;
   }
 }

@@ -110,7 +110,11 @@ export interface RelayStore {
    * that event has since been pruned or deleted with its cab (see prune).
    */
   isKnownHook(psp: PspName, dedupeKey: string): Promise<boolean>;
-  /** Assigns the next seq and stores the event in one transaction; a known dedupe key (isKnownHook) is a no-op. */
+  /**
+   * Assigns the next seq and stores the event in one transaction; a known dedupe key (isKnownHook)
+   * is a no-op. An order.paid event records its payment as paid (store/paid-payments.ts) in the
+   * same transaction.
+   */
   appendEvent(event: NewEvent, committedAtMs: number): Promise<{ status: 'stored'; event: StoredEvent } | { status: 'duplicate' }>;
   /** A verified hook that belongs to no registered cab, kept for reconciliation. */
   recordUnrouted(hook: UnroutedHook, atIso: string): Promise<'stored' | 'duplicate'>;

@@ -30,6 +30,8 @@ import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
 import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
 import { RECONCILE_MIGRATION } from './reconcile-schema.js';
 import { CONSOLE_MIGRATION } from '../console/console-schema.js';
+import { INSERT_PAID_PAYMENT, paidPaymentOfEvent } from './paid-payments.js';
+import { REFUND_LEDGER_MIGRATION } from './refund-ledger-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -90,6 +92,7 @@ const MIGRATIONS: string[] = [
   RECONCILE_MIGRATION,
   QR_CLAIMS_MIGRATION,
   CONSOLE_MIGRATION,
+  REFUND_LEDGER_MIGRATION,
 ];
 
 interface CabRow {
@@ -309,6 +312,7 @@ class SqliteRelayStore implements RelayStore {
          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.psp = hook_keys.psp AND e.dedupe_key = hook_keys.dedupe_key)`,
       ),
       ping: db.prepare<[], { one: number }>(`SELECT 1 AS one`),
+      insertPaidPayment: db.prepare(INSERT_PAID_PAYMENT),
     };
     if (writer) {
       const writable = this as unknown as Record<string, unknown>;
@@ -420,6 +424,9 @@ class SqliteRelayStore implements RelayStore {
       if (!next) throw new Error(`cab ${event.cabId} vanished while storing an event`);
       const data = JSON.stringify(event.data);
       this.s.insertEvent.run({ ...event, seq: next.last_seq, data, committedAtMs });
+      // The relay's own record of the payment commits with the event that tells the cab.
+      const paid = paidPaymentOfEvent(event);
+      if (paid) this.s.insertPaidPayment.run(paid);
       const stored: StoredEvent = {
         seq: next.last_seq,
         id: event.id,

@@ -8,6 +8,8 @@ export interface FaultCounts {
   relayKills: number;
   pspFaults: number;
   webhookFaults: number;
+  /** Refunds and captures answered only after the relay's PSP timeout (the call booked at once). */
+  lateAnswers: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface FaultCounts {
 export const RELAY_KILL_SPACING_MS = 45_000;
 
 export class FaultInjector {
-  readonly counts: FaultCounts = { offlineWindows: 0, kioskKills: 0, relayKills: 0, pspFaults: 0, webhookFaults: 0 };
+  readonly counts: FaultCounts = { offlineWindows: 0, kioskKills: 0, relayKills: 0, pspFaults: 0, webhookFaults: 0, lateAnswers: 0 };
   private relayCrash: Promise<void> | null = null;
   private lastRelayCrashAt = 0;
   /** Planned relay kills skipped because the previous one was too recent. */
@@ -64,6 +66,8 @@ export class FaultInjector {
       this.counts.pspFaults++;
       await this.sandboxFaults(createFault(cab.psp, plan.pspFault.kind, plan.pspFault.count), cab.psp);
     }
+    // Vipps captures once the passenger approves: this ride's (or a neighbour's) is answered late.
+    if (step === 'pay' && plan.lateAnswer && cab.psp === 'vipps') await this.lateAnswer('capture', cab.psp);
     if (step === 'pay' && plan.webhookFault) {
       this.counts.webhookFaults++;
       // Vipps and HitPay have no reorder fault: a duplicate instead.
@@ -76,6 +80,15 @@ export class FaultInjector {
         setTimeout(() => void this.sandboxFaults({ webhookDelayMs: 0 }, cab.psp).catch(() => {}), 3_000);
       }
     }
+  }
+
+  /**
+   * The next refund or capture at the cab's PSP is booked at once but answered after the relay's
+   * PSP timeout, so the relay must look up what happened instead of calling again.
+   */
+  async lateAnswer(call: 'refund' | 'capture', psp: Cab['psp']): Promise<void> {
+    this.counts.lateAnswers++;
+    await this.sandboxFaults({ [call === 'refund' ? 'lateRefunds' : 'lateCaptures']: 1, lateAnswerMs: CHAOS_TIMERS.sandboxLateAnswerMs }, psp);
   }
 
   /** Ends every offline window and waits for a relay restart under way. */

@@ -54,6 +54,11 @@ export interface RidePlan {
   leavePending: boolean;
   /** Once paid through the PSP: the driver refunds this share of the total (at least 1 minor unit). */
   refundShare: number | null;
+  /**
+   * The ride's refund (and, on Vipps, its capture) is answered by the PSP only after the relay's
+   * timeout. Drawn from the refund share (no draw of its own, so a seed's other faults stay as they were).
+   */
+  lateAnswer: boolean;
 }
 
 export function planRides(args: ChaosArgs): RidePlan[] {
@@ -87,7 +92,10 @@ export function planRides(args: ChaosArgs): RidePlan[] {
       relayCrashAt: args.relayKillEvery > 0 && index > 0 && index % args.relayKillEvery === 0 ? rng.pick(STEPS) : null,
       leavePending: passenger === 'pay' && rng.chance(10),
       refundShare: passenger !== 'driver_cancels' && rng.chance(8) ? rng.pick([0.05, 0.1, 0.25, 0.5]) : null,
+      lateAnswer: false,
     });
+    const plan = plans[plans.length - 1]!;
+    plan.lateAnswer = plan.refundShare !== null && plan.refundShare >= 0.25;
   }
   return plans;
 }

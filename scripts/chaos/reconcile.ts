@@ -53,6 +53,7 @@ export interface VippsLedger {
 export interface HitpayLedger {
   payment_requests: { id: string; reference_number: string | null; status: string; currency: string; amount_minor: number }[];
   payments: { id: string; payment_request_id: string; status: string; currency: string; amount_minor: number; refunded_minor: number }[];
+  refunds?: { id: string; payment_id: string; amount_minor: number }[];
   webhooks?: { status: string; payment_request_id: string }[];
 }
 
@@ -91,8 +92,8 @@ export interface KioskFacts {
   payments: Map<string, { method: string; pspOrderId: string | null; orderAmount: number; tipAmount: number; totalAmount: number; currency?: string }>;
   /** Rides the store still holds as unfinished after the drain: rideId → state/order. */
   unfinished: Map<string, string>;
-  /** Refunds per ride, by state, in minor units. */
-  refunds?: Map<string, { refunded: number; queued: number; failed: number }>;
+  /** Refunds per ride, by state, in minor units; `count` is how many were refunded. */
+  refunds?: Map<string, { refunded: number; queued: number; failed: number; count: number }>;
   invariantProblems: string[];
 }
 
@@ -107,6 +108,7 @@ export interface Violation {
     | 'phantomPayment'
     | 'heldPayment'
     | 'refundMismatch'
+    | 'duplicateRefund'
     | 'invariant'
     | 'error';
   rideId: string | null;
@@ -139,6 +141,8 @@ export interface Reconciliation {
     heldPayments: number;
     /** Rides whose refunded amount at the PSP differs from the tablet's (or a refund never settled). */
     refundMismatches: number;
+    /** Refunds a PSP booked beyond those the tablets asked for and got (the same refund booked twice). */
+    duplicateRefunds: number;
     /** Partial refunds the tablets confirmed, and their sum per currency. */
     refunds: number;
     refundedByCurrency: Record<string, number>;
@@ -171,10 +175,11 @@ export function readKioskFacts(cabId: string, dataDir: string): KioskFacts {
     const unfinished = new Map<string, string>();
     for (const r of db.prepare("SELECT ride_id, state, order_status FROM rides WHERE state IN ('awaiting_payment','on_ride')").all() as Record<string, unknown>[])
       unfinished.set(r.ride_id as string, `${r.state as string}/${r.order_status as string}`);
-    const refunds = new Map<string, { refunded: number; queued: number; failed: number }>();
+    const refunds = new Map<string, { refunded: number; queued: number; failed: number; count: number }>();
     for (const r of db.prepare('SELECT ride_id, state, amount FROM refunds').all() as { ride_id: string; state: 'refunded' | 'queued' | 'failed'; amount: number }[]) {
-      const sums = refunds.get(r.ride_id) ?? { refunded: 0, queued: 0, failed: 0 };
+      const sums = refunds.get(r.ride_id) ?? { refunded: 0, queued: 0, failed: 0, count: 0 };
       sums[r.state] += r.amount;
+      if (r.state === 'refunded') sums.count++;
       refunds.set(r.ride_id, sums);
     }
     return {
@@ -508,7 +513,7 @@ export function reconcile(
   for (const key of rideKeys) {
     const { cabId, rideId } = splitMerchantOrderId(key);
     const k = kioskByCab.get(cabId);
-    const onTablet = k?.refunds?.get(rideId) ?? { refunded: 0, queued: 0, failed: 0 };
+    const onTablet = k?.refunds?.get(rideId) ?? { refunded: 0, queued: 0, failed: 0, count: 0 };
     const atPsp = ledgerRefunded.get(key) ?? 0;
     if (onTablet.refunded > 0) {
       refunds++;
@@ -518,6 +523,34 @@ export function reconcile(
     if (onTablet.refunded !== atPsp || onTablet.queued > 0) {
       refundMismatches++;
       add({ rule: 'refundMismatch', cabId, rideId, detail: `the PSP refunded ${atPsp}, the tablet shows ${onTablet.refunded} refunded (${onTablet.queued} still queued, ${onTablet.failed} failed)` });
+    }
+  }
+
+  // 8. Duplicate refunds: each refund booked at a PSP is one a tablet asked for and got. Hips and
+  // HitPay list every refund; Vipps lists a REFUNDED event per refund of a payment.
+  const bookedRefunds = new Map<string, number>();
+  const book = (cabId: string, rideId: string) => bookedRefunds.set(`${cabId}.${rideId}`, (bookedRefunds.get(`${cabId}.${rideId}`) ?? 0) + 1);
+  for (const r of ledger.refunds ?? []) {
+    const order = ordersById.get(r.order_id);
+    if (order) book(splitMerchantOrderId(order.merchant_order_id).cabId, splitMerchantOrderId(order.merchant_order_id).rideId);
+  }
+  const takenById = new Map<string, Taken>();
+  for (const t of taken) for (const id of t.ids) takenById.set(id, t);
+  for (const r of relayMade.hitpay?.refunds ?? []) {
+    const t = takenById.get(r.payment_id);
+    if (t) book(t.cabId, t.rideId);
+  }
+  for (const p of relayMade.vipps?.payments ?? []) {
+    const t = takenById.get(p.reference);
+    if (t) for (const e of p.events) if (e.name === 'REFUNDED') book(t.cabId, t.rideId);
+  }
+  let duplicateRefunds = 0;
+  for (const [key, booked] of bookedRefunds) {
+    const { cabId, rideId } = splitMerchantOrderId(key);
+    const got = kioskByCab.get(cabId)?.refunds?.get(rideId)?.count ?? 0;
+    if (booked > got) {
+      duplicateRefunds += booked - got;
+      add({ rule: 'duplicateRefund', cabId, rideId, detail: `the PSP booked ${booked} refunds, the tablet got ${got}` });
     }
   }
 
@@ -549,6 +582,7 @@ export function reconcile(
       duplicatePaidEvents,
       heldPayments,
       refundMismatches,
+      duplicateRefunds,
       refunds,
       refundedByCurrency,
       relayEvents: relayEventCount,

@@ -61,6 +61,7 @@ export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: F
   const record = await playRideToTheEnd(plan, cab, phone, faults, orderTimeoutMs);
   if (plan.refundShare !== null && record.outcome === 'paid_psp' && record.shown && record.rideId) {
     try {
+      if (plan.lateAnswer) await faults.lateAnswer('refund', cab.psp);
       await refund(cab, record.rideId, Math.max(1, Math.floor(record.shown.totalAmount * plan.refundShare)), record);
     } catch (err) {
       record.outcome = 'error';

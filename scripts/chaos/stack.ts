@@ -32,6 +32,10 @@ export const CHAOS_TIMERS = {
   /** The relay asks a PSP about a payment still without an outcome this long after it was made, and looks every second. */
   relayReconcileAfterS: 3,
   relayReconcileEveryS: 1,
+  /** How long the relay waits for a PSP's answer: longer than the create hangs above, shorter than a late answer. */
+  relayPspTimeoutMs: 5_000,
+  /** The late-answer fault: a refund or capture is booked, then answered after this. */
+  sandboxLateAnswerMs: 7_000,
 } as const;
 
 /** The same hook retries for all three PSPs: about 23 s in all, longer than a relay restart (docs/chaos.md). */
@@ -120,6 +124,7 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     RELAY_ACK_TIMEOUT_MS: String(CHAOS_TIMERS.relayAckTimeoutMs),
     RELAY_RECONCILE_AFTER_S: String(CHAOS_TIMERS.relayReconcileAfterS),
     RELAY_RECONCILE_EVERY_S: String(CHAOS_TIMERS.relayReconcileEveryS),
+    RELAY_PSP_TIMEOUT_MS: String(CHAOS_TIMERS.relayPspTimeoutMs),
     RELAY_LOCALE: 'en',
     RELAY_LOG_LEVEL: 'info',
     // Vipps signs its hooks over the relay's host, HitPay is told where to send them.

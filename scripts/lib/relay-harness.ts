@@ -159,7 +159,7 @@ export async function postJson(url: string, route: string, body: unknown) {
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let parsed: any;
+  let parsed: any = null;
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -300,4 +300,26 @@ export async function storedCounts(dbPath: string): Promise<{ events: number; un
   } finally {
     db.close();
   }
+}
+
+/**
+ * A ride of `cabId` paid through Hips as the relay learns it: a signed `payment.successful`
+ * webhook, so the relay records the payment (and the cab gets order.paid). Amounts in minor units.
+ */
+export async function hipsPaid(
+  url: string,
+  signer: Signer,
+  cabId: string,
+  rideId: string,
+  paid: { pspOrderId: string; orderAmount: number; tipAmount: number; currency: string },
+): Promise<void> {
+  const hook = orderHook(`${cabId}.${rideId}`, {
+    order_id: paid.pspOrderId,
+    currency: paid.currency,
+    order_amount: paid.orderAmount,
+    tip_amount: paid.tipAmount,
+    amount: paid.orderAmount + paid.tipAmount,
+  });
+  const res = await postJson(url, '/webhooks/hips/orders', await hookBody(signer, hook));
+  if (res.status !== 200) throw new Error(`Hips order hook for ${cabId}.${rideId}: ${res.status} ${JSON.stringify(res.body)}`);
 }

@@ -47,6 +47,7 @@ describe('npm run chaos', () => {
       duplicatePaidEvents: 0,
       heldPayments: 0,
       refundMismatches: 0,
+      duplicateRefunds: 0,
       settled: true,
     });
     expect(code).toBe(0);
@@ -58,6 +59,7 @@ describe('npm run chaos', () => {
     expect(summary.relayKills).toBeGreaterThan(0);
     expect(summary.pspFaults).toBeGreaterThan(0);
     expect(summary.webhookFaults).toBeGreaterThan(0);
+    expect(summary.lateAnswers).toBeGreaterThan(0);
     // Some payments lost every webhook, and the relay learnt how they ended from the PSPs.
     const sum = (o: unknown) => Object.values(o as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(sum(summary.lostHookPayments)).toBeGreaterThan(0);

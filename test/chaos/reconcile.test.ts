@@ -102,13 +102,21 @@ describe('chaos reconciliation', () => {
   });
 
   it('passes partial refunds that agree, and catches a refund the PSP and the tablet disagree on or never settled', () => {
-    const refunded = kiosk({ refunds: new Map([[RIDE, { refunded: 1_000, queued: 0, failed: 0 }]]) });
+    const refunded = kiosk({ refunds: new Map([[RIDE, { refunded: 1_000, queued: 0, failed: 0, count: 1 }]]) });
     const ok = reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 1_000 }] }), relay(), [refunded]);
     expect(ok.violations).toEqual([]);
     expect(ok.counts.refunds).toBe(1);
     expect(reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 600 }] }), relay(), [refunded]).counts.refundMismatches).toBe(1);
-    const queued = kiosk({ refunds: new Map([[RIDE, { refunded: 0, queued: 500, failed: 0 }]]) });
+    const queued = kiosk({ refunds: new Map([[RIDE, { refunded: 0, queued: 500, failed: 0, count: 0 }]]) });
     expect(reconcile([record()], ledger(), relay(), [queued]).violations[0]).toMatchObject({ rule: 'refundMismatch', rideId: RIDE });
+  });
+
+  it('catches one refund booked twice at the PSP (a retry after a lost answer), even where the totals could agree', () => {
+    const once = kiosk({ refunds: new Map([[RIDE, { refunded: 1_000, queued: 0, failed: 0, count: 1 }]]) });
+    expect(reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 1_000 }] }), relay(), [once]).counts.duplicateRefunds).toBe(0);
+    const twice = reconcile([record()], ledger({ refunds: [{ order_id: 'o1', amount: 500 }, { order_id: 'o1', amount: 500 }] }), relay(), [once]);
+    expect(twice.counts.duplicateRefunds).toBe(1);
+    expect(twice.violations).toMatchObject([{ rule: 'duplicateRefund', rideId: RIDE, detail: 'the PSP booked 2 refunds, the tablet got 1' }]);
   });
 });
 
@@ -208,9 +216,26 @@ describe('chaos reconciliation of relay-made payments (Vipps, HitPay)', () => {
 
   it('compares refunds per ride with the Vipps and HitPay ledgers', () => {
     const refundedV = vippsPayment({ refunded: 2_200 });
-    const kiosks = tablets({ v: { refunds: new Map([[VRIDE, { refunded: 2_200, queued: 0, failed: 0 }]]) }, h: { refunds: new Map([[HRIDE, { refunded: 100, queued: 0, failed: 0 }]]) } });
+    const kiosks = tablets({ v: { refunds: new Map([[VRIDE, { refunded: 2_200, queued: 0, failed: 0, count: 1 }]]) }, h: { refunds: new Map([[HRIDE, { refunded: 100, queued: 0, failed: 0, count: 1 }]]) } });
     expect(run({ vipps: { payments: [refundedV] } }, kiosks).violations).toMatchObject([{ rule: 'refundMismatch', cabId: 'CAB-H', rideId: HRIDE }]);
     const refundedH = hitpay({ payments: [{ ...hitpay().payments[0]!, status: 'partially_refunded', refunded_minor: 100 }] });
     expect(run({ vipps: { payments: [refundedV] }, hitpay: refundedH }, kiosks).violations).toEqual([]);
+  });
+
+  it('counts refunds booked twice at Vipps (REFUNDED events) and HitPay (its refunds list)', () => {
+    const kiosks = tablets({ v: { refunds: new Map([[VRIDE, { refunded: 2_200, queued: 0, failed: 0, count: 1 }]]) }, h: { refunds: new Map([[HRIDE, { refunded: 100, queued: 0, failed: 0, count: 1 }]]) } });
+    const v = vippsPayment({ refunded: 4_400 });
+    const twiceV = { ...v, events: [...v.events, { name: 'REFUNDED', value: 2_200 }, { name: 'REFUNDED', value: 2_200 }] };
+    const h = hitpay();
+    const twiceH = hitpay({
+      payments: [{ ...h.payments[0]!, status: 'partially_refunded', refunded_minor: 200 }],
+      refunds: [
+        { id: 'rf-a', payment_id: h.payments[0]!.id, amount_minor: 100 },
+        { id: 'rf-b', payment_id: h.payments[0]!.id, amount_minor: 100 },
+      ],
+    });
+    const r = run({ vipps: { payments: [twiceV] }, hitpay: twiceH }, kiosks);
+    expect(r.counts.duplicateRefunds).toBe(2);
+    expect(r.violations.filter((x) => x.rule === 'duplicateRefund').map((x) => x.cabId).sort()).toEqual(['CAB-H', 'CAB-V']);
   });
 });

@@ -7,7 +7,7 @@ import { chromium, type Browser } from '@playwright/test';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newReceiptToken } from '../../electron/core/receipts.js';
-import { addCab, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect, type TestTablet } from '../relay/helpers.js';
+import { addCab, connectTablet, hipsPaid, makeSigner, startInProcess, tempDir, waitForConnect, type Signer, type TestTablet } from '../relay/helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -16,12 +16,14 @@ if (!haveChromium) console.warn(`Skipping the receipt-page browser test: no Chro
 let browser: Browser;
 let relay: Awaited<ReturnType<typeof startInProcess>>;
 let tablet: TestTablet;
+let signer: Signer;
 
 describe.skipIf(!haveChromium)('receipt page in Chromium', () => {
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
     const dir = tempDir('cabpay-receipt-browser-');
-    relay = await startInProcess(dir, await makeSigner(dir));
+    signer = await makeSigner(dir);
+    relay = await startInProcess(dir, signer);
     tablet = connectTablet(relay.url, 'cab-b', await addCab(relay.url, 'cab-b'));
     await waitForConnect(tablet);
   });
@@ -34,6 +36,8 @@ describe.skipIf(!haveChromium)('receipt page in Chromium', () => {
   it('applies its style and prints from the button, with no CSP violation', async () => {
     const rideId = 'ride-browser-1';
     const token = newReceiptToken();
+    // The relay takes a card/app receipt only for a payment it recorded paid.
+    await hipsPaid(relay.url, signer, 'cab-b', rideId, { pspOrderId: 'ord-1', orderAmount: 10_000, tipAmount: 0, currency: 'SEK' });
     const ack = await tablet.socket.timeout(5_000).emitWithAck('receipt.publish', {
       rideId,
       merchantOrderId: `cab-b.${rideId}`,

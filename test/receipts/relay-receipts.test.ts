@@ -3,11 +3,18 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newReceiptToken } from '../../electron/core/receipts.js';
 import type { ReceiptPayload } from '../../protocol/receipt.js';
-import { addCab, admin, connectTablet, makeSigner, startInProcess, tempDir, waitForConnect, type TestTablet } from '../relay/helpers.js';
+import { addCab, admin, connectTablet, hipsPaid, makeSigner, startInProcess, tempDir, waitForConnect, type Signer, type TestTablet } from '../relay/helpers.js';
 
 let relay: Awaited<ReturnType<typeof startInProcess>>;
 let tablet: TestTablet;
 let other: TestTablet;
+let signer: Signer;
+
+/** The receipt's payment as the relay records it: a signed Hips webhook for its ride. */
+async function paidAtHips(cabId: string, r: ReceiptPayload): Promise<ReceiptPayload> {
+  await hipsPaid(relay.url, signer, cabId, r.rideId, { pspOrderId: r.pspReference!, orderAmount: r.orderAmount, tipAmount: r.tipAmount, currency: r.currency });
+  return r;
+}
 
 function receipt(cabId: string, over: Partial<Omit<ReceiptPayload, 'psp'>> & { psp?: string | null } = {}): ReceiptPayload {
   const rideId = over.rideId ?? `019a0000-0000-7000-8000-${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`;
@@ -29,7 +36,7 @@ function receipt(cabId: string, over: Partial<Omit<ReceiptPayload, 'psp'>> & { p
     totalAmount: 40_400,
     method: 'psp',
     psp: 'hips',
-    pspReference: 'ord-123',
+    pspReference: `ord-123-${rideId.slice(-12)}`,
     locale: 'sv',
     ...over,
   } as ReceiptPayload;
@@ -40,7 +47,8 @@ const publish = (t: TestTablet, payload: unknown) =>
 
 beforeAll(async () => {
   const dir = tempDir('cabpay-receipts-');
-  relay = await startInProcess(dir, await makeSigner(dir), {
+  signer = await makeSigner(dir);
+  relay = await startInProcess(dir, signer, {
     fleetName: 'Testtaxi Göteborg AB',
     fleetOrgNumber: '556677-8899',
     publicUrl: 'https://relay.test.example',
@@ -57,7 +65,7 @@ afterAll(async () => {
 
 describe('receipts at the relay', () => {
   it('stores a published receipt under its token and serves it as a printable page', async () => {
-    const r = receipt('cab-1');
+    const r = await paidAtHips('cab-1', receipt('cab-1'));
     const ack = await publish(tablet, r);
     expect(ack).toEqual({ ok: true, value: { url: `https://relay.test.example/receipts/${r.token}` } });
 
@@ -82,14 +90,14 @@ describe('receipts at the relay', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(201);
     const hostileTablet = connectTablet(relay.url, 'cab-h', put.body.deviceToken as string);
     await waitForConnect(hostileTablet);
-    const r = receipt('cab-h', {
+    const r = await paidAtHips('cab-h', receipt('cab-h', {
       driverId: "</dd><script>x()</script>",
       pspReference: `"><iframe src="//evil.example">`,
       lines: [
         { id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 31_800, vatRate: 6 },
         { id: 'extra-1', kind: 'other', label: `<img src=x onerror="alert('line')">&amp;`, amount: 5_000, vatRate: 25 },
       ],
-    });
+    }));
     expect(await publish(hostileTablet, r)).toMatchObject({ ok: true });
     hostileTablet.close();
     const html = await (await fetch(`${relay.url}/receipts/${r.token}`)).text();
@@ -108,11 +116,10 @@ describe('receipts at the relay', () => {
   });
 
   it('is idempotent per ride: a resend keeps the URL, a new token for the same ride is refused', async () => {
-    const r = receipt('cab-1');
+    const r = await paidAtHips('cab-1', receipt('cab-1'));
     const first = await publish(tablet, r);
-    const again = await publish(tablet, { ...r, tipAmount: 0, totalAmount: 36_800 });
+    const again = await publish(tablet, r);
     expect(again).toEqual(first);
-    expect(await (await fetch(`${relay.url}/receipts/${r.token}`)).text()).not.toContain('404,00');
     const conflict = await publish(tablet, { ...r, token: newReceiptToken() });
     expect(conflict).toMatchObject({ ok: false, error: { code: 'token_conflict' } });
   });
@@ -130,13 +137,13 @@ describe('receipts at the relay', () => {
       expect(await publish(tablet, r), psp).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('psp') } });
       expect((await fetch(`${relay.url}/receipts/${r.token}`)).status).toBe(404);
     }
-    const vipps = receipt('cab-1', { psp: 'vipps' });
-    expect(await publish(tablet, vipps)).toMatchObject({ ok: true });
-    expect(await (await fetch(`${relay.url}/receipts/${vipps.token}`)).text()).toContain('Vipps MobilePay');
+    const hips = await paidAtHips('cab-1', receipt('cab-1', { psp: 'hips' }));
+    expect(await publish(tablet, hips)).toMatchObject({ ok: true });
+    expect(await (await fetch(`${relay.url}/receipts/${hips.token}`)).text()).toContain('Hips');
   });
 
   it('sends every HTML page with no framing, no sniffing, no referrer, and a CSP without inline code but its own', async () => {
-    const r = receipt('cab-1');
+    const r = await paidAtHips('cab-1', receipt('cab-1'));
     await publish(tablet, r);
     for (const path of [`/receipts/${r.token}`, `/receipts/${newReceiptToken()}`]) {
       const res = await fetch(`${relay.url}${path}`);
@@ -168,5 +175,51 @@ describe('receipts at the relay', () => {
       expect(res.status).toBe(404);
       expect(await res.text()).toContain('Kvittot hittades inte');
     }
+  });
+});
+
+describe('receipts checked against the payment the relay recorded', () => {
+  it('refuses a card/app receipt whose totals differ from the recorded payment (an order of 368,00 with a total of 0,01)', async () => {
+    const r = await paidAtHips('cab-1', receipt('cab-1'));
+    const cheap = { ...r, totalAmount: 1, tipAmount: 0, orderAmount: 1, lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 1, vatRate: 6 }] };
+    const ack = await publish(tablet, cheap);
+    expect(ack).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('order amount 1, paid 36800') } });
+    expect((await fetch(`${relay.url}/receipts/${r.token}`)).status).toBe(404);
+    // A total that does not add up is refused whatever was paid.
+    expect(await publish(tablet, { ...r, totalAmount: 1 })).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('not the total 1') } });
+    expect(await publish(tablet, { ...r, tipAmount: 0, totalAmount: 36_800 })).toMatchObject({ ok: false, error: { message: expect.stringContaining('tip 0, paid 3600') } });
+    expect(await publish(tablet, { ...r, currency: 'NOK' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('currency NOK, paid in SEK') } });
+    expect(await publish(tablet, r)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a card/app receipt for a payment the relay never saw paid, or another cab’s, or another ride’s', async () => {
+    const unpaid = receipt('cab-1');
+    expect(await publish(tablet, unpaid)).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('no hips payment') } });
+    const theirs = await paidAtHips('cab-2', receipt('cab-2'));
+    const claimed = receipt('cab-1', { pspReference: theirs.pspReference });
+    expect(await publish(tablet, claimed)).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    const own = await paidAtHips('cab-1', receipt('cab-1'));
+    expect(await publish(tablet, { ...receipt('cab-1'), pspReference: own.pspReference })).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(await publish(tablet, { ...own, psp: 'vipps' })).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(await publish(tablet, { ...own, pspReference: null })).toMatchObject({ ok: false, error: { message: expect.stringContaining('names its PSP') } });
+  });
+
+  it('takes a receipt paid another way when its lines add up and it claims no PSP payment', async () => {
+    const cash = receipt('cab-1', { method: 'other', psp: null, pspReference: null });
+    expect(await publish(tablet, cash)).toMatchObject({ ok: true });
+    expect(await publish(tablet, { ...receipt('cab-1', { method: 'other', psp: null, pspReference: null }), orderAmount: 100, totalAmount: 3_700 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid', message: expect.stringContaining('the lines add up to 36800, not the order amount 100') },
+    });
+    expect(await publish(tablet, receipt('cab-1', { method: 'other', psp: 'hips', pspReference: 'ord-made-up' }))).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('names no PSP') },
+    });
+    // A ride the relay saw paid at the PSP is not "paid another way".
+    const paid = await paidAtHips('cab-1', receipt('cab-1'));
+    expect(await publish(tablet, { ...paid, method: 'other', psp: null, pspReference: null })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('publish its receipt with method "psp"') },
+    });
   });
 });

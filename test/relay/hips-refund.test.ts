@@ -28,6 +28,7 @@ describe('Hips refunds through the relay', () => {
     const signer = await makeSigner(dir);
     ({ app, url } = await startInProcess(dir, { ...signer, publicPem: sandbox.publicKeyPem }, {
       hipsMerchant: { apiUrl: sandbox.url, merchantKey: sandbox.merchantKey },
+      pspTimeoutMs: 1_000,
     }));
     const qr = await call(sandbox.url, 'POST', '/v2/qrs', { qr_code: 'QR-REFUND', qr_start_webhook_url: `${url}/webhooks/hips/qr`, allow_tip: true }, sandbox.merchantKey);
     expect(qr.status).toBe(201);
@@ -97,11 +98,22 @@ describe('Hips refunds through the relay', () => {
     expect(tablet.applied.filter((e) => e.type === 'order.refunded')).toHaveLength(1);
   });
 
-  it('answers refund_refused with the PSP message when more than the rest is asked for', async () => {
+  it('answers exceeds_refundable, before asking Hips, when more than the rest is asked for', async () => {
     const ack = await refund('rf-too-much', 30_000);
-    expect(ack).toMatchObject({ ok: false, error: { code: 'refund_refused', message: expect.stringContaining('still refundable') } });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'exceeds_refundable', message: expect.stringContaining('at most 23100 SEK') } });
     // Final: the repeat gets the same answer.
     expect(await refund('rf-too-much', 30_000)).toEqual(ack);
+  });
+
+  it('a refund Hips answers after the timeout is found booked on the order, not sent again', async () => {
+    expect((await call(sandbox.url, 'POST', '/sandbox/faults', { lateRefunds: 1, lateAnswerMs: 2_500 })).status).toBe(200);
+    expect(await refund('rf-late', 1_000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await refund('rf-late', 1_000)).toEqual({ ok: true, value: { refundedAmount: 1_000 } });
+    await new Promise((r) => setTimeout(r, 2_500));
+    const ledger = (await call(sandbox.url, 'GET', '/sandbox/ledger')).body;
+    const refunds = (ledger.refunds as { order_id: string; amount: number }[]).filter((r) => r.order_id === pspOrderId);
+    expect(refunds.map((r) => r.amount)).toEqual([9_900, 1_000]);
+    await until(() => tablet.applied.some((e) => e.type === 'order.refunded' && (e.data as { refundId: string }).refundId === 'rf-late'), 'order.refunded');
   });
 
   it('refuses another cab’s order', async () => {

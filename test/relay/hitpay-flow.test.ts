@@ -137,7 +137,7 @@ describe('HitPay through the relay', () => {
     expect(refunded.data).toMatchObject({ merchantOrderId: order.data.merchantOrderId, amount: 300, currency: 'SGD' });
 
     const over = await refund(uuidv7(), 1000);
-    expect(over).toMatchObject({ ok: false, error: { code: 'refund_refused' } });
+    expect(over).toMatchObject({ ok: false, error: { code: 'exceeds_refundable' } });
 
     const payment = ((await ledger()).payments as any[]).find((x) => x.id === paid.body.payment_id);
     expect(payment.refunded_minor).toBe(300);

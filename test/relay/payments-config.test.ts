@@ -70,6 +70,14 @@ describe('relay payment configuration', () => {
     expect(() => loadRelayConfig({ ...env, HIPS_QR_ORDER_TIMEOUT_S: '7200' })).toThrow(/HIPS_QR_ORDER_TIMEOUT_S/);
   });
 
+  it('reads RELAY_PSP_TIMEOUT_MS (10 s by default) and names a bad one', async () => {
+    const env = await baseEnv();
+    expect(loadRelayConfig(env).pspTimeoutMs).toBe(10_000);
+    expect(loadRelayConfig({ ...env, RELAY_PSP_TIMEOUT_MS: '2500' }).pspTimeoutMs).toBe(2_500);
+    expect(() => loadRelayConfig({ ...env, RELAY_PSP_TIMEOUT_MS: '5' })).toThrow(/RELAY_PSP_TIMEOUT_MS/);
+    expect(() => loadRelayConfig({ ...env, RELAY_PSP_TIMEOUT_MS: 'soon' })).toThrow(/RELAY_PSP_TIMEOUT_MS/);
+  });
+
   it('keeps a Vipps webhook secret alone, for verifying hooks registered out of band', async () => {
     const c = loadRelayConfig({ ...(await baseEnv()), VIPPS_WEBHOOK_SECRET: 'whsec' });
     expect(c.vipps).toBeUndefined();

@@ -15,16 +15,19 @@ interface Calls {
   create: PaymentAttempt[];
   cancel: string[];
   capture: { ref: string; amount: { value: number; currency: string } }[];
+  captureLookups: string[];
 }
 
 /** A PSP whose answers the test sets; `next*` are consumed first, then the defaults apply. */
 function fakePsp() {
-  const calls: Calls = { create: [], cancel: [], capture: [] };
+  const calls: Calls = { create: [], cancel: [], capture: [], captureLookups: [] };
   const script = {
     create: [] as PspCallOutcome<CreatedPayment>[],
     cancel: [] as PspCallOutcome<null>[],
     capture: [] as PspCallOutcome<null>[],
     captureDefault: { kind: 'ok', value: null } as PspCallOutcome<null>,
+    /** What the PSP says it captured when asked (after a capture without an answer). */
+    capturedSoFar: { kind: 'ok', value: 0 } as PspCallOutcome<number>,
     qrTtlMs: 600_000,
   };
   const provider: PaymentProvider = {
@@ -49,7 +52,14 @@ function fakePsp() {
       calls.capture.push({ ref, amount });
       return script.capture.shift() ?? script.captureDefault;
     },
+    async capturedSoFar(ref) {
+      calls.captureLookups.push(ref);
+      return script.capturedSoFar;
+    },
     async refund() {
+      return { kind: 'refused', code: 'unsupported', message: 'not in this test' };
+    },
+    async refundedSoFar() {
       return { kind: 'refused', code: 'unsupported', message: 'not in this test' };
     },
   };
@@ -249,5 +259,18 @@ describe('payment service', () => {
     expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r6', totalAmount: 2200 });
     // The PSP's own captured hook afterwards changes nothing.
     expect((await hook(url, { pspReference: a.value.pspReference, status: 'captured', amount: { value: 2200, currency: 'SGD' } })).body.status).toBe('duplicate');
+  });
+
+  it('a capture whose answer never came is looked up, and not sent again when the PSP captured it', async () => {
+    const { psp, send, url, tablet } = await setup();
+    // The PSP books the capture, but its answer is lost (a timeout): the relay cannot tell.
+    psp.script.capture.push({ kind: 'retry', reason: 'no answer within the timeout' });
+    psp.script.capturedSoFar = { kind: 'ok', value: 2200 };
+    const a = await send('payment.request', request('r7'));
+    expect((await hook(url, { pspReference: a.value.pspReference, status: 'authorized' })).body.status).toBe('stored');
+    await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid once the capture is found');
+    expect(psp.calls.capture).toHaveLength(1);
+    expect(psp.calls.captureLookups).toEqual([a.value.pspReference]);
+    expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r7', totalAmount: 2200 });
   });
 });

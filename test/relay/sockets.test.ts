@@ -196,7 +196,7 @@ describe('relay ↔ tablet', () => {
   });
 
   it('records tablet:status for GET /admin/cabs and acks a refund the relay cannot make as unsupported, and bad messages as invalid', async () => {
-    const { url } = await setup();
+    const { signer, url } = await setup();
     const t = tablet(url, 'cab-s', await addCab(url, 'cab-s'));
     await waitForConnect(t);
     const status = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion: '1.2.3', rideState: 'on_ride', outboxDepth: 2 });
@@ -209,6 +209,8 @@ describe('relay ↔ tablet', () => {
       const hostile = await t.socket.timeout(2000).emitWithAck('tablet:status', { appVersion, rideState: 'idle', outboxDepth: 0 });
       expect(hostile, JSON.stringify(appVersion)).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('appVersion') } });
     }
+    // A ride the relay saw paid, so the refund gets as far as the PSP's credentials.
+    expect((await paid(signer, url, 'cab-s', 'r1')).status).toBe(200);
     const refund = await t.socket.timeout(2000).emitWithAck('refund.request', {
       refundId: 'rf-1',
       rideId: 'r1',
@@ -225,6 +227,8 @@ describe('relay ↔ tablet', () => {
     expect(refund).toMatchObject({ ok: false, error: { code: 'unsupported' } });
     const badRefund = await t.socket.timeout(2000).emitWithAck('refund.request', { rideId: 'r1', amount: -1 });
     expect(badRefund).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    // The order.paid above is delivered and acked (acks are committed lazily).
+    await until(async () => (await admin(url, 'GET', '/admin/cabs')).body.cabs[0].backlog === 0, 'order.paid acked');
     const list = await admin(url, 'GET', '/admin/cabs');
     expect(list.body.cabs[0]).toMatchObject({ cabId: 'cab-s', online: true, appVersion: '1.2.3', rideState: 'on_ride', outboxDepth: 2, backlog: 0 });
     t.close();

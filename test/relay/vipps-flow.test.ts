@@ -38,10 +38,14 @@ async function control(method: string, route: string, json?: unknown) {
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
 }
 
+/** The relay waits this long for Vipps; the sandbox's late answers come after LATE_MS. */
+const PSP_TIMEOUT_MS = 2_000;
+const LATE_MS = 4_000;
+
 async function startRelay(port = 0) {
   const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
   const vipps = { baseUrl: sb.url, clientId: C.clientId, clientSecret: C.clientSecret, subscriptionKey: C.subscriptionKey, msn: C.msn };
-  const app = await buildRelayApp(relayConfig(dir, signer, { port, vipps, paymentSweepMs: 200 }), { logger });
+  const app = await buildRelayApp(relayConfig(dir, signer, { port, vipps, paymentSweepMs: 200, pspTimeoutMs: PSP_TIMEOUT_MS }), { logger });
   const url = await app.listen();
   return { app, url };
 }
@@ -187,9 +191,42 @@ describe('Vipps through the relay', () => {
     expect(await refund(refundId, 5_000)).toEqual({ ok: true, value: { refundedAmount: 5_000 } });
     const refunded = await eventOf(tablet, 'order.refunded', (e) => e.data.refundId === refundId);
     expect(refunded.data).toMatchObject({ merchantOrderId: order.data.merchantOrderId, amount: 5_000, currency: 'NOK' });
-    expect(await refund(uuidv7(), 40_000)).toMatchObject({ ok: false, error: { code: 'refund_refused' } });
+    expect(await refund(uuidv7(), 40_000)).toMatchObject({ ok: false, error: { code: 'exceeds_refundable' } });
     const p = ((await control('GET', '/sandbox/vipps/ledger')).body.payments as any[]).find((x) => x.reference === ack.value.pspReference);
     expect(p).toMatchObject({ captured: 35_000, refunded: 5_000 });
+  });
+
+  it('a capture and a refund answered after the timeout are looked up at Vipps, never sent again', async () => {
+    expect((await control('POST', '/sandbox/vipps/faults', { lateCaptures: 1, lateRefunds: 1, lateAnswerMs: LATE_MS })).status).toBe(200);
+    const { started } = await scan();
+    const rideId = uuidv7();
+    const ack = await send(paymentRequest(started.data.sessionId, rideId));
+    const reference = ack.value.pspReference as string;
+    expect((await control('POST', `/sandbox/vipps/payments/${reference}/approve`)).status).toBe(200);
+    const order = await eventOf(tablet, 'order.paid', (e) => e.data.merchantOrderId === `${CAB}.${rideId}`);
+    // Vipps' CAPTURED hook (sent when the capture was booked) or the relay's lookup settled it: paid once.
+    const refund = (refundId: string): Promise<any> =>
+      tablet.socket.timeout(15_000).emitWithAck('refund.request', {
+        refundId,
+        rideId,
+        merchantOrderId: order.data.merchantOrderId,
+        psp: 'vipps',
+        pspOrderId: order.data.pspOrderId,
+        amount: 5_000,
+        currency: 'NOK',
+        reason: 'detour',
+        requestedBy: 'driver',
+        requestedAt: new Date().toISOString(),
+      });
+    const refundId = uuidv7();
+    expect(await refund(refundId)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await refund(refundId)).toEqual({ ok: true, value: { refundedAmount: 5_000 } });
+    expect(logLines.some((l) => l.includes('unanswered refunds were booked by the PSP; settled without calling again') && l.includes(refundId))).toBe(true);
+    await new Promise((r) => setTimeout(r, LATE_MS));
+    const p = ((await control('GET', '/sandbox/vipps/ledger')).body.payments as any[]).find((x) => x.reference === reference);
+    expect(p).toMatchObject({ captured: 35_000, refunded: 5_000 });
+    expect((p.events as { name: string }[]).filter((e) => e.name === 'CAPTURED')).toHaveLength(1);
+    expect(tablet.applied.filter((e) => e.type === 'order.refunded' && (e.data as { refundId: string }).refundId === refundId)).toHaveLength(1);
   });
 
   it('attempt 2 (a new tip) terminates attempt 1 at Vipps first, so only one payment is payable', async () => {

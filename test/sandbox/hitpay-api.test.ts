@@ -222,6 +222,35 @@ describe('refunds', () => {
     expect(got.body.payments[0]).toMatchObject({ id: paymentId, status: 'refunded', amount: '12.50', refunded_amount: '12.50' });
   });
 
+  it('GET /v1/charges/{id} shows what was refunded of a payment, and each refund; an unknown id is 404', async () => {
+    const { body: pr } = await create(paynowForm(null));
+    const paymentId = (await ctl(sandbox.url, 'POST', `/sandbox/hitpay/payment-requests/${pr.id}/pay`)).body.payment_id;
+    expect((await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`)).body).toMatchObject({ id: paymentId, refunded_amount: '0.00', refunds: [] });
+    await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '2.00'], ['payment_id', paymentId]] });
+    await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '0.50'], ['payment_id', paymentId]] });
+    const charge = await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`);
+    expect(charge.status).toBe(200);
+    expect(charge.body).toMatchObject({ id: paymentId, payment_request_id: pr.id, amount: '12.50', refunded_amount: '2.50', status: 'partially_refunded' });
+    expect(charge.body.refunds.map((r: { amount_refunded: number }) => r.amount_refunded)).toEqual([2, 0.5]);
+    expect((await hp(sandbox.url, 'GET', '/v1/charges/nope')).status).toBe(404);
+  });
+
+  it('the late-answer fault books a refund at once and answers it only after lateAnswerMs', async () => {
+    const { body: pr } = await create(paynowForm(null));
+    const paymentId = (await ctl(sandbox.url, 'POST', `/sandbox/hitpay/payment-requests/${pr.id}/pay`)).body.payment_id;
+    expect((await ctl(sandbox.url, 'POST', '/sandbox/hitpay/faults', { lateRefunds: 1, lateAnswerMs: 1_000 })).status).toBe(200);
+    const started = Date.now();
+    const answer = hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '1.00'], ['payment_id', paymentId]] });
+    // Booked before the answer: the charge already shows it.
+    let seen = '0.00';
+    while (seen === '0.00' && Date.now() - started < 5_000) seen = (await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`)).body.refunded_amount;
+    expect(seen).toBe('1.00');
+    expect((await answer).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect((await ctl(sandbox.url, 'GET', '/sandbox/hitpay/faults')).body).toMatchObject({ lateRefunds: 0, answeredLate: 1 });
+    await ctl(sandbox.url, 'DELETE', '/sandbox/hitpay/faults');
+  });
+
   it('validates the refund body and refuses a failed payment', async () => {
     const missing = await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '1.00']] });
     expect(missing.status).toBe(422);

@@ -3,6 +3,7 @@
  * In memory on purpose (a restart clears them), like the Hips faults.
  */
 import { z } from 'zod';
+import { LateAnswers, lateAnswersRequest } from '../late-answers.js';
 import { LostPayments, lostPaymentsRequest } from '../lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
@@ -27,6 +28,7 @@ export const hitpayFaultsRequest = z.strictObject({
   createRequestHangMs: z.number().int().min(0).max(600_000).optional(),
   createRequestAfterHang: z.enum(['process', 'drop']).optional(),
   ...lostPaymentsRequest,
+  ...lateAnswersRequest,
 });
 export type HitpayFaultsRequest = z.infer<typeof hitpayFaultsRequest>;
 
@@ -36,6 +38,8 @@ export class HitpayFaults {
   private state = HitpayFaults.empty();
   /** Payment requests whose every hook is dropped (by request id). */
   readonly lost = new LostPayments();
+  /** Refunds and captures booked at once but answered after the relay's timeout. */
+  readonly late = new LateAnswers();
 
   private static empty() {
     return {
@@ -65,15 +69,17 @@ export class HitpayFaults {
     if (req.createRequestHangMs !== undefined) s.createRequestHangMs = req.createRequestHangMs;
     if (req.createRequestAfterHang !== undefined) s.createRequestAfterHang = req.createRequestAfterHang;
     this.lost.add(req);
+    this.late.add(req);
   }
 
   clear(): void {
     this.state = HitpayFaults.empty();
     this.lost.clear();
+    this.late.clear();
   }
 
   snapshot() {
-    return { ...this.state, ...this.lost.snapshot() };
+    return { ...this.state, ...this.lost.snapshot(), ...this.late.snapshot() };
   }
 
   get webhookDelayMs(): number {

@@ -17,7 +17,7 @@ import { HitpayFlow, HitpayHttpError } from './flow.js';
 import { hitpayPayPageHtml } from './pay-page.js';
 import { HitpayStore } from './store.js';
 import { parseCreateRequest, parseFormBody, parseRefundRequest, HitpayValidationError } from './validation.js';
-import { refundView, requestView } from './views.js';
+import { chargeView, refundView, requestView } from './views.js';
 import {
   defaultHitpayDelivery,
   HitpayDeliverer,
@@ -130,7 +130,17 @@ export function registerHitpaySandbox(app: FastifyInstance, deps: HitpaySandboxD
     scope.post('/v1/refund', { preHandler: authenticate }, async (req) => {
       const { amount, paymentId } = parseRefundRequest(req.body);
       const { refund, payment } = flow.refund(paymentId, amount);
+      const lateMs = faults.late.take('refund');
+      if (lateMs !== null && !(await sleep(lateMs, shutdown.signal))) throw new HitpayHttpError(503, { message: 'Service Unavailable' });
       return refundView(refund, payment);
+    });
+
+    // The charge (payment) with its refunds: how a merchant learns what was refunded.
+    scope.get('/v1/charges/:id', { preHandler: authenticate }, async (req) => {
+      const parsed = idParam.safeParse(req.params);
+      const payment = parsed.success ? store.payment(parsed.data.id) : undefined;
+      if (!payment) throw new HitpayHttpError(404, { message: 'No such charge id.' });
+      return chargeView(payment, store.refundsOf(payment.id));
     });
 
     // ---- The payer (phone) ----

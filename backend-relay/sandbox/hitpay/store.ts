@@ -210,6 +210,9 @@ export class HitpayStore {
   insertRefund(row: RefundRow): void {
     insert(this.db, 'hitpay_refunds', row);
   }
+  refundsOf(paymentId: string): RefundRow[] {
+    return this.db.prepare<[string], RefundRow>('SELECT * FROM hitpay_refunds WHERE payment_id = ? ORDER BY created_ms, id').all(paymentId);
+  }
 
   insertWebhook(row: WebhookRow): void {
     insert(this.db, 'hitpay_webhooks', row);

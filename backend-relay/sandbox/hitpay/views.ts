@@ -78,6 +78,22 @@ export function requestView(ctx: HitpayViewContext, r: RequestRow, payments?: Pa
   };
 }
 
+/** `GET /v1/charges/{id}`: the payment, what has been refunded of it, and each refund. */
+export function chargeView(p: PaymentRow, refunds: RefundRow[]) {
+  const digits = digitsOf(p.currency);
+  return {
+    ...paymentView(p),
+    payment_request_id: p.payment_request_id,
+    refunds: refunds.map((r) => ({
+      id: r.id,
+      amount_refunded: minorToJsonNumber(r.amount_minor, digits),
+      currency: r.currency,
+      status: 'succeeded',
+      created_at: sgtString(r.created_ms),
+    })),
+  };
+}
+
 /** `POST /v1/refund`'s answer: amounts are JSON numbers in major units, as HitPay sends them. */
 export function refundView(refund: RefundRow, payment: PaymentRow) {
   const digits = digitsOf(refund.currency);

@@ -3,6 +3,7 @@
  * In memory on purpose: a restart clears them.
  */
 import { z } from 'zod';
+import { LateAnswers, lateAnswersRequest } from '../late-answers.js';
 import { LostPayments, lostPaymentsRequest } from '../lost-payments.js';
 
 const count = z.number().int().min(0).max(1000);
@@ -23,6 +24,7 @@ export const vippsFaultsRequest = z.strictObject({
   createPaymentHangMs: z.number().int().min(0).max(600_000).optional(),
   createPaymentAfterHang: z.enum(['process', 'drop']).optional(),
   ...lostPaymentsRequest,
+  ...lateAnswersRequest,
 });
 export type VippsFaultsRequest = z.infer<typeof vippsFaultsRequest>;
 
@@ -32,6 +34,8 @@ export class VippsFaults {
   private state = VippsFaults.empty();
   /** Payments whose every ePayment hook is dropped (by reference). */
   readonly lost = new LostPayments();
+  /** Refunds and captures booked at once but answered after the relay's timeout. */
+  readonly late = new LateAnswers();
 
   private static empty() {
     return {
@@ -57,15 +61,17 @@ export class VippsFaults {
     if (req.createPaymentHangMs !== undefined) s.createPaymentHangMs = req.createPaymentHangMs;
     if (req.createPaymentAfterHang !== undefined) s.createPaymentAfterHang = req.createPaymentAfterHang;
     this.lost.add(req);
+    this.late.add(req);
   }
 
   clear(): void {
     this.state = VippsFaults.empty();
     this.lost.clear();
+    this.late.clear();
   }
 
   snapshot() {
-    return { ...this.state, ...this.lost.snapshot() };
+    return { ...this.state, ...this.lost.snapshot(), ...this.late.snapshot() };
   }
 
   get webhookDelayMs(): number {

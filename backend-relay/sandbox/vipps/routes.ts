@@ -13,6 +13,7 @@ import { vippsAppHtml } from './app-page.js';
 import { CHECKED_IN_EVENT, checkIn, qrView } from './checkin.js';
 import type { VippsDeliverer } from './delivery.js';
 import { EPAYMENT_EVENTS, paymentView, type Answer, type EPaymentFlow } from './epayment.js';
+import type { LateCall } from '../late-answers.js';
 import { vippsFaultsRequest, type VippsFaults } from './faults.js';
 import { parseOrProblem, sendProblem, VippsProblem } from './problem.js';
 import { vippsSettingsRequest, type VippsCredentials, type VippsSettings } from './settings.js';
@@ -116,6 +117,13 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
     };
     const idemKey = (req: FastifyRequest) => parseOrProblem(idempotencyKey, header(req, 'idempotency-key'), 'Idempotency-Key header');
     const send = (reply: FastifyReply, answer: Answer) => reply.code(answer.statusCode).send(answer.body);
+    /** The late-answer fault: a booked refund or capture is answered after the relay stopped waiting. */
+    const answerLate = async (call: LateCall, answer: Answer) => {
+      const lateMs = answer.statusCode < 300 ? faults.late.take(call) : null;
+      if (lateMs !== null && !(await sleep(lateMs, deps.shutdown))) {
+        throw new VippsProblem(503, 'Service unavailable', 'The sandbox is shutting down.');
+      }
+    };
     const ref = (req: FastifyRequest<{ Params: { reference: string } }>) =>
       parseOrProblem(referenceParam, req.params.reference, 'reference in the path');
 
@@ -230,7 +238,9 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
     );
     scope.post<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/capture', async (req, reply) => {
       const msn = authorize(req);
-      return send(reply, payments.capture(msn, ref(req), idemKey(req), req.body));
+      const answer = payments.capture(msn, ref(req), idemKey(req), req.body);
+      await answerLate('capture', answer);
+      return send(reply, answer);
     });
     scope.post<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/cancel', async (req, reply) => {
       const msn = authorize(req);
@@ -238,7 +248,9 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
     });
     scope.post<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/refund', async (req, reply) => {
       const msn = authorize(req);
-      return send(reply, payments.refund(msn, ref(req), idemKey(req), req.body));
+      const answer = payments.refund(msn, ref(req), idemKey(req), req.body);
+      await answerLate('refund', answer);
+      return send(reply, answer);
     });
     // The documented test-environment "force approve".
     scope.post<{ Params: { reference: string } }>('/epayment/v1/test/payments/:reference/approve', async (req, reply) => {
