@@ -481,12 +481,19 @@ export class PaymentStore implements MetaStore {
   async refundAudit(filter: RefundAuditFilter): Promise<RefundAuditEntry[]> {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit };
-    if (filter.cabId !== undefined) (where.push('cab_id = @cabId'), (params.cabId = filter.cabId));
-    if (filter.rideId !== undefined) (where.push('ride_id = @rideId'), (params.rideId = filter.rideId));
-    if (filter.outcome !== undefined) (where.push('outcome = @outcome'), (params.outcome = filter.outcome));
-    if (filter.since !== undefined) (where.push('received_at >= @since'), (params.since = filter.since));
-    if (filter.until !== undefined) (where.push('received_at < @until'), (params.until = filter.until));
-    if (filter.before !== undefined) (where.push('id < @before'), (params.before = filter.before));
+    const conditions: [unknown, string, string][] = [
+      [filter.cabId, 'cab_id = @cabId', 'cabId'],
+      [filter.rideId, 'ride_id = @rideId', 'rideId'],
+      [filter.outcome, 'outcome = @outcome', 'outcome'],
+      [filter.since, 'received_at >= @since', 'since'],
+      [filter.until, 'received_at < @until', 'until'],
+      [filter.before, 'id < @before', 'before'],
+    ];
+    for (const [value, condition, name] of conditions) {
+      if (value === undefined) continue;
+      where.push(condition);
+      params[name] = value;
+    }
     const sql = `SELECT * FROM refund_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`;
     return this.db.prepare<[Record<string, unknown>], RefundAuditRow>(sql).all(params).map(toAudit);
   }

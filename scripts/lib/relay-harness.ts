@@ -159,7 +159,7 @@ export async function postJson(url: string, route: string, body: unknown) {
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let parsed: any = null;
+  let parsed: any;
   try {
     parsed = JSON.parse(text);
   } catch {
