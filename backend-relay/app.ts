@@ -11,6 +11,7 @@ import { cabRoom, closeDefaultNamespace, wireCabNamespace } from './cab-namespac
 import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from './config.js';
 import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
+import type { DefaultCurrencies } from './payments/cab-currency.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -171,8 +172,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   let receipts: RelayReceipts | null = null;
   const providers = new Map(adapters.flatMap((a) => (a.provider ? [[a.name, a.provider] as const] : [])));
   const emit = eventEmitter(store, hub);
+  // The fleet's Vipps currency (VIPPS_PREAUTH_CURRENCY) is the default for its Vipps cabs.
+  const defaultCurrencies: DefaultCurrencies = config.vipps ? { vipps: config.vipps.preauthCurrency } : {};
   const payments = new PaymentService({
     store,
+    defaultCurrencies,
     payments: paymentStore,
     emit,
     logger,
@@ -248,6 +252,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     retireQrCodes: async (psp, qrCodes) => adapters.find((a) => a.name === psp)?.retireQrCodes?.(qrCodes),
     qrSetup: (psp, qrCodes) => qrSetup(psp, qrCodes, adapters, publicUrl()),
     qrClaims: new QrClaims(db),
+    defaultCurrencies,
   });
   registerWebhookRoutes(fastify, adapters, {
     store,

@@ -16,6 +16,7 @@ import type { PaymentHooks } from '../ingress.js';
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
 import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
+import { cabCurrency, type DefaultCurrencies } from './cab-currency.js';
 import type { EmitEvent } from './emit.js';
 import type { PaymentProvider } from './payment-provider.js';
 import { Preauthorizations, type PreauthSettings } from './preauth-service.js';
@@ -45,6 +46,8 @@ export interface PaymentServiceDeps {
   /** The URL the PSP calls back for this PSP's payments. */
   webhookUrl(psp: PspName): string;
   sweepMs: number;
+  /** The currency of a cab registered without one, per PSP. */
+  defaultCurrencies?: DefaultCurrencies;
   /** Vipps pre-authorization (preauth-service.ts); without it the relay makes no reservations. */
   preauth?: { reservations: PreauthStore; settings: PreauthSettings | null };
 }
@@ -90,6 +93,11 @@ export class PaymentService implements PaymentHooks {
     if (!PSP_CAPABILITIES[req.psp].relayMakesPayment || !provider) {
       return fail('unsupported', `the relay makes no ${req.psp} payments${PSP_CAPABILITIES[req.psp].relayMakesPayment ? ` (set ${envFor(req.psp)} on the relay)` : ''}`);
     }
+    // The cab's currency is the relay's to say: a tablet naming another is refused, not obeyed.
+    const currency = cabCurrency(cab, this.deps.defaultCurrencies);
+    if (req.currency !== currency) {
+      return fail('wrong_currency', `this cab charges in ${currency}, not ${req.currency}; set the tablet's currency to ${currency} (or the cab's with npm run fleet -- add … --currency)`);
+    }
 
     const existing = await payments.payment(cabId, req.rideId, req.attempt);
     if (existing) {
@@ -100,6 +108,15 @@ export class PaymentService implements PaymentHooks {
     }
     if (await payments.paidAttemptOfRide(cabId, req.rideId)) {
       return fail('already_paid', `ride ${req.rideId} is already paid`);
+    }
+
+    // A check-in pays one ride: a second ride naming it (a passenger long gone) is refused.
+    if (PSP_CAPABILITIES[req.psp].needsScanSession && req.sessionId) {
+      const claim = await payments.claimCheckIn(cabId, req.sessionId, req.rideId);
+      if (claim.status === 'used') {
+        logger.warn({ cabId, rideId: req.rideId, sessionId: req.sessionId, usedBy: claim.rideId }, 'a check-in already used by another ride was sent again; refused');
+        return fail('checkin_used', `check-in ${req.sessionId} already paid another ride; ask the passenger to scan the QR again`);
+      }
     }
 
     const canceled = await this.cancelOlderAttempts(cab, req, provider);

@@ -29,6 +29,7 @@ import { PREAUTH_MIGRATION } from './preauth-schema.js';
 import { HOOK_KEYS_MIGRATION } from './hook-keys-schema.js';
 import { QR_CLAIMS_MIGRATION } from './qr-claim-schema.js';
 import { RECONCILE_MIGRATION } from './reconcile-schema.js';
+import { PAYMENT_RULES_MIGRATION } from './payment-rules-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -88,6 +89,7 @@ const MIGRATIONS: string[] = [
   RECEIPTS_RETENTION_MIGRATION,
   RECONCILE_MIGRATION,
   QR_CLAIMS_MIGRATION,
+  PAYMENT_RULES_MIGRATION,
 ];
 
 interface CabRow {
@@ -105,6 +107,7 @@ interface CabRow {
   last_seq: number;
   acked_seq: number;
   qr_content: string | null;
+  currency: string | null;
   qr_codes: string | null;
   backlog: number;
 }
@@ -149,6 +152,7 @@ function toCab(row: CabRow): CabRecord {
     ackedSeq: row.acked_seq,
     backlog: row.backlog,
     qrContent: row.qr_content ?? null,
+    currency: row.currency ?? null,
   };
 }
 
@@ -261,6 +265,7 @@ class SqliteRelayStore implements RelayStore {
         `UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`,
       ),
       setQrContent: db.prepare(`UPDATE cabs SET qr_content = ? WHERE cab_id = ?`),
+      setCurrency: db.prepare(`UPDATE cabs SET currency = ? WHERE cab_id = ?`),
       cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
       clearQrs: db.prepare(`DELETE FROM cab_qr_codes WHERE cab_id = ?`),
       insertQr: db.prepare(`INSERT INTO cab_qr_codes (qr_code, cab_id) VALUES (?, ?)`),
@@ -338,6 +343,7 @@ class SqliteRelayStore implements RelayStore {
       }
       // Written with the cab, so a provisioned QR and its cab are never apart.
       if (cab.qrContent !== undefined) this.s.setQrContent.run(cab.qrContent, cab.cabId);
+      if (cab.currency !== undefined) this.s.setCurrency.run(cab.currency, cab.cabId);
       this.s.clearQrs.run(cab.cabId);
       for (const qr of new Set(cab.qrCodes)) this.s.insertQr.run(qr, cab.cabId);
       return { status: exists ? 'updated' : 'created' };

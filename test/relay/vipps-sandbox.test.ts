@@ -48,6 +48,7 @@ const cab = (over: Partial<CabRecord> = {}): CabRecord => ({
   label: 'Taxi 1',
   enabled: true,
   qrContent: null,
+  currency: null,
   tokenHash: 'x',
   createdAt: new Date().toISOString(),
   lastSeenAt: null,
