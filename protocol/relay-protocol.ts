@@ -214,7 +214,15 @@ export type PaymentRequest = z.infer<typeof paymentRequest>;
  *   `checkin_used` (the Vipps check-in already paid another ride)): final for this attempt; the
  *   message is for the driver.
  */
-export type PaymentRequestAck = Result<{ pspReference: string }>;
+export type PaymentRequestAck = Result<{
+  pspReference: string;
+  /**
+   * The payment's deadline: past it nobody can pay it any more (the relay cancels it at the PSP
+   * and reports payment_expired), so the tablet ends the wait there. Absent for a reserved fare
+   * that is being captured.
+   */
+  expiresAt?: string;
+}>;
 export const RETRYABLE_RELAY_ERRORS: ReadonlySet<string> = new Set(['unavailable', 'rate_limited']);
 
 /**

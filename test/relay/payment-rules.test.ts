@@ -136,8 +136,12 @@ describe('a Vipps check-in serves one ride', () => {
     const sessionId = started.data.sessionId;
 
     const rideA = uuidv7();
+    const sentAt = Date.now();
     const first = await send(tablet, request('vipps', rideA, 'NOK', { sessionId }));
-    expect(first).toMatchObject({ ok: true });
+    expect(first).toMatchObject({ ok: true, value: { expiresAt: expect.any(String) } });
+    // The deadline is Vipps' own expiry of a pushed payment (VIPPS_PAYMENT_TTL_S, 300 s).
+    expect(Date.parse(first.value.expiresAt) - sentAt).toBeGreaterThan(290_000);
+    expect(Date.parse(first.value.expiresAt) - sentAt).toBeLessThanOrEqual(300_000 + 5_000);
     expect(await send(tablet, request('vipps', rideA, 'NOK', { sessionId }))).toEqual(first);
     expect((await control('POST', `/sandbox/vipps/payments/${first.value.pspReference}/approve`)).status).toBe(200);
     await eventOf(tablet, 'order.paid', (e) => e.data.merchantOrderId === `cab-no-once.${rideA}`);
