@@ -70,6 +70,7 @@ export const da: Catalog = {
   'awaiting.maxTip': 'Højeste drikkepenge',
   'awaiting.noTip': 'Denne betaling har ikke drikkepenge.',
   'awaiting.validUntil': 'Betalingsvinduet lukker kl. {time}',
+  'awaiting.deadline': 'Betaler ingen, udløber betalingsanmodningen om {left} (kl. {time}). Så kan du prøve igen, tage betaling på anden måde eller annullere turen.',
   'awaiting.waiting': 'Venter på, at passageren godkender i sin app',
   'awaiting.sending': 'Sender betalingsanmodningen…',
   'awaiting.queued': 'Betaling afventer: anmodningen sendes, når forbindelsen er tilbage.',

@@ -70,6 +70,7 @@ export const en = {
   'awaiting.maxTip': 'Largest tip',
   'awaiting.noTip': 'This payment has no tip option.',
   'awaiting.validUntil': 'Payment window closes at {time}',
+  'awaiting.deadline': 'If nobody pays, the payment request ends in {left} (at {time}). Then you can try again, take payment another way or cancel the ride.',
   'awaiting.waiting': 'Waiting for the passenger to approve in their app',
   'awaiting.sending': 'Sending the payment request…',
   'awaiting.queued': 'Payment pending: the request goes out when the connection returns.',

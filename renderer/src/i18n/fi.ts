@@ -70,6 +70,7 @@ export const fi: Catalog = {
   'awaiting.maxTip': 'Suurin juomaraha',
   'awaiting.noTip': 'Tähän maksuun ei voi lisätä juomarahaa.',
   'awaiting.validUntil': 'Maksuaika päättyy klo {time}',
+  'awaiting.deadline': 'Jos kukaan ei maksa, maksupyyntö vanhenee {left} kuluttua (klo {time}). Sen jälkeen voit yrittää uudelleen, ottaa maksun muulla tavoin tai perua kyydin.',
   'awaiting.waiting': 'Odotetaan, että matkustaja hyväksyy maksun sovelluksessaan',
   'awaiting.sending': 'Lähetetään maksupyyntöä…',
   'awaiting.queued': 'Maksu odottaa: pyyntö lähtee, kun yhteys palaa.',

@@ -70,6 +70,7 @@ export const nb: Catalog = {
   'awaiting.maxTip': 'Høyeste tips',
   'awaiting.noTip': 'Denne betalingen har ikke tips.',
   'awaiting.validUntil': 'Betalingsvinduet lukkes kl. {time}',
+  'awaiting.deadline': 'Betaler ingen, utløper betalingsforespørselen om {left} (kl. {time}). Da kan du prøve igjen, ta betalt på annen måte eller avbryte turen.',
   'awaiting.waiting': 'Venter på at passasjeren godkjenner i appen sin',
   'awaiting.sending': 'Sender betalingsforespørselen…',
   'awaiting.queued': 'Betaling venter: forespørselen sendes når forbindelsen er tilbake.',

@@ -70,6 +70,7 @@ export const sv: Catalog = {
   'awaiting.maxTip': 'Högsta dricks',
   'awaiting.noTip': 'Den här betalningen saknar dricks.',
   'awaiting.validUntil': 'Betalfönstret stänger kl. {time}',
+  'awaiting.deadline': 'Betalar ingen går betalningsbegäran ut om {left} (kl. {time}). Sedan kan du försöka igen, ta betalt på annat sätt eller avbryta resan.',
   'awaiting.waiting': 'Väntar på att passageraren godkänner i sin app',
   'awaiting.sending': 'Skickar betalförfrågan…',
   'awaiting.queued': 'Betalning väntande: förfrågan skickas när anslutningen är tillbaka.',
