@@ -208,9 +208,13 @@ export const CURED_BY_RESCAN: ReadonlySet<string> = new Set([
   'session_not_waiting',
   'session_unknown',
   'order_key_rejected',
-  // Vipps: the check-in's customer token is no longer valid.
+  // Vipps: the check-in's customer token is no longer valid, or the check-in paid another ride.
   'customer_token_expired',
+  'checkin_used',
 ]);
+
+/** Failures that say the ride's check-in can pay nothing more: it is ended with the ride. */
+const DEAD_CHECKIN: ReadonlySet<string> = new Set(['customer_token_expired', 'checkin_used']);
 
 /**
  * Fails the ride, unless the passenger has already scanned again: then the fresh session gets a
@@ -642,7 +646,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const failure: Failure = { code: d.code, message: d.reason };
       const effects: Effect[] = [];
       // A dead check-in must not be offered to retryPayment again.
-      const session = d.code === 'customer_token_expired' && ride.sessionId ? lookups.session(ride.sessionId) : null;
+      const session = DEAD_CHECKIN.has(d.code) && ride.sessionId ? lookups.session(ride.sessionId) : null;
       if (session && (session.state === 'in_use' || session.state === 'ready'))
         effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
       return { effects: [...effects, ...failOrResend(ride, failure, ctx)] };
@@ -852,7 +856,7 @@ export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string 
   // The relay refuses a dead Vipps check-in in its ack: end that check-in too, as order.failed
   // does, so neither the screen nor a resend treats it as live.
   const session = waiting.currentSession;
-  if (outcome.failure.code === 'customer_token_expired' && session && session.sessionId === ride.sessionId && (session.state === 'ready' || session.state === 'in_use')) {
+  if (DEAD_CHECKIN.has(outcome.failure.code) && session && session.sessionId === ride.sessionId && (session.state === 'ready' || session.state === 'in_use')) {
     const ended: Session = { ...session, state: 'expired' };
     return [{ type: 'saveSession', session: ended }, ...failOrResend(ride, outcome.failure, { ...waiting, currentSession: ended })];
   }

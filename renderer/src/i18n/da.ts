@@ -166,6 +166,8 @@ export const da: Catalog = {
   'failure.payment_expired': "Ingen betalte, før betalingsanmodningen udløb. Prøv igen, eller tag betaling på anden måde.",
   'failure.payment_canceled': "Betalingstjenesten annullerede betalingen. Prøv igen, eller tag betaling på anden måde.",
   'failure.customer_token_expired': "Passagerens scanning er udløbet. Bed passageren om at scanne QR-koden igen.",
+  'failure.checkin_used': "Denne scanning har allerede betalt en anden tur. Bed passageren om at scanne QR-koden igen.",
+  'failure.wrong_currency': "Betalingstjenesten tager betaling for bilen i en anden valuta end tabletten bruger. Tag betaling på anden måde, og bed kontoret tjekke bilens valuta.",
   'failure.amount_mismatch': "Betalingstjenesten meldte et andet beløb end det, der blev bedt om. Tjek passagerens app, eller tag betaling på anden måde.",
   'failure.payment_rejected_bank': "Passageren afviste betalingen i sin bankapp. Prøv igen, eller tag betaling på anden måde.",
   'failure.amount_mismatch_bank': "Betalingstjenesten meldte et andet beløb end det, der blev bedt om. Tjek passagerens bankapp, eller tag betaling på anden måde.",

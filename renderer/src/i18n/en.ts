@@ -167,6 +167,8 @@ export const en = {
   'failure.payment_expired': "Nobody paid before the payment request ran out. Try again, or take payment another way.",
   'failure.payment_canceled': "The payment service canceled the payment. Try again, or take payment another way.",
   'failure.customer_token_expired': "The passenger’s scan has run out. Ask the passenger to scan the QR again.",
+  'failure.checkin_used': "This scan has already paid another ride. Ask the passenger to scan the QR again.",
+  'failure.wrong_currency': "The payment service charges this cab in another currency than the tablet uses. Take payment another way and ask the fleet office to check the cab’s currency.",
   'failure.amount_mismatch': "The payment service reported another amount than the one asked for. Check the passenger’s app, or take payment another way.",
   'failure.payment_rejected_bank': "The passenger declined the payment in their banking app. Try again, or take payment another way.",
   'failure.amount_mismatch_bank': "The payment service reported another amount than the one asked for. Check the passenger’s banking app, or take payment another way.",

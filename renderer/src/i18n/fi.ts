@@ -166,6 +166,8 @@ export const fi: Catalog = {
   'failure.payment_expired': "Kukaan ei maksanut ennen kuin maksupyyntö vanheni. Yritä uudelleen tai ota maksu muulla tavoin.",
   'failure.payment_canceled': "Maksupalvelu perui maksun. Yritä uudelleen tai ota maksu muulla tavoin.",
   'failure.customer_token_expired': "Matkustajan skannaus vanheni. Pyydä matkustajaa skannaamaan QR-koodi uudelleen.",
+  'failure.checkin_used': "Tällä skannauksella on jo maksettu toinen kyyti. Pyydä matkustajaa skannaamaan QR-koodi uudelleen.",
+  'failure.wrong_currency': "Maksupalvelu veloittaa autolta eri valuutassa kuin tabletti käyttää. Ota maksu muulla tavoin ja pyydä toimistoa tarkistamaan auton valuutta.",
   'failure.amount_mismatch': "Maksupalvelu ilmoitti eri summan kuin pyydettiin. Tarkista matkustajan sovellus tai ota maksu muulla tavoin.",
   'failure.payment_rejected_bank': "Matkustaja hylkäsi maksun pankkisovelluksessaan. Yritä uudelleen tai ota maksu muulla tavoin.",
   'failure.amount_mismatch_bank': "Maksupalvelu ilmoitti eri summan kuin pyydettiin. Tarkista matkustajan pankkisovellus tai ota maksu muulla tavoin.",

@@ -166,6 +166,8 @@ export const nb: Catalog = {
   'failure.payment_expired': "Ingen betalte før betalingsforespørselen utløp. Prøv igjen, eller ta betalt på annen måte.",
   'failure.payment_canceled': "Betalingstjenesten avbrøt betalingen. Prøv igjen, eller ta betalt på annen måte.",
   'failure.customer_token_expired': "Passasjerens skanning er utløpt. Be passasjeren skanne QR-koden på nytt.",
+  'failure.checkin_used': "Denne skanningen har allerede betalt en annen tur. Be passasjeren skanne QR-koden på nytt.",
+  'failure.wrong_currency': "Betalingstjenesten tar betalt for bilen i en annen valuta enn nettbrettet bruker. Ta betalt på annen måte og be kontoret sjekke bilens valuta.",
   'failure.amount_mismatch': "Betalingstjenesten meldte et annet beløp enn det som ble bedt om. Sjekk passasjerens app, eller ta betalt på annen måte.",
   'failure.payment_rejected_bank': "Passasjeren avviste betalingen i bankappen. Prøv igjen, eller ta betalt på annen måte.",
   'failure.amount_mismatch_bank': "Betalingstjenesten meldte et annet beløp enn det som ble bedt om. Sjekk passasjerens bankapp, eller ta betalt på annen måte.",

@@ -166,6 +166,8 @@ export const sv: Catalog = {
   'failure.payment_expired': "Ingen betalade innan betalningsbegäran gick ut. Försök igen eller ta betalt på annat sätt.",
   'failure.payment_canceled': "Betaltjänsten avbröt betalningen. Försök igen eller ta betalt på annat sätt.",
   'failure.customer_token_expired': "Passagerarens skanning har gått ut. Be passageraren skanna QR-koden igen.",
+  'failure.checkin_used': "Den här skanningen har redan betalat en annan resa. Be passageraren skanna QR-koden igen.",
+  'failure.wrong_currency': "Betaltjänsten tar betalt för bilen i en annan valuta än surfplattan använder. Ta betalt på annat sätt och be kontoret kontrollera bilens valuta.",
   'failure.amount_mismatch': "Betaltjänsten rapporterade ett annat belopp än det begärda. Kontrollera passagerarens app eller ta betalt på annat sätt.",
   'failure.payment_rejected_bank': "Passageraren avböjde betalningen i sin bankapp. Försök igen eller ta betalt på annat sätt.",
   'failure.amount_mismatch_bank': "Betaltjänsten rapporterade ett annat belopp än det begärda. Kontrollera passagerarens bankapp eller ta betalt på annat sätt.",
