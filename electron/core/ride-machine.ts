@@ -819,12 +819,19 @@ export function confirmationDeadline(session: Session, silenceMs: number): numbe
 }
 
 /**
- * The same for any payment: the relay's deadline for the attempt (relay-made payments) as it
- * stands; else the dynamic QR's expiry (dynamicQr) or the session's, plus the silence allowed.
+ * After a relay-made payment's deadline, how long the tablet waits for the relay's own
+ * `payment_expired` (its sweep runs every few seconds, and the two clocks may differ a little)
+ * before it times the ride out itself.
+ */
+export const RELAY_DEADLINE_GRACE_MS = 10_000;
+
+/**
+ * The same for any payment: the relay's deadline for the attempt (relay-made payments) plus a
+ * short grace; else the dynamic QR's expiry (dynamicQr) or the session's, plus the silence allowed.
  * Null while none is known (no deadline yet).
  */
 export function paymentDeadline(ride: Ride, session: Session | null, silenceMs: number): number | null {
-  if (ride.paymentExpiresAt) return Date.parse(ride.paymentExpiresAt);
+  if (ride.paymentExpiresAt) return Date.parse(ride.paymentExpiresAt) + RELAY_DEADLINE_GRACE_MS;
   if (ride.paymentQr) return Date.parse(ride.paymentQr.expiresAt) + silenceMs;
   return session ? confirmationDeadline(session, silenceMs) : null;
 }
