@@ -12,6 +12,7 @@ import { resolveRelayConfig, type RelayConfig, type ResolvedRelayConfig } from '
 import { DeliveryHub } from './delivery.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { registerConsole, type FleetConsole } from './console/index.js';
+import type { DefaultCurrencies } from './payments/cab-currency.js';
 import { BODY_LIMIT_BYTES, installErrorHandling } from './http/errors.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { registerRefundRoutes } from './http/refund-routes.js';
@@ -177,8 +178,11 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   let receipts: RelayReceipts | null = null;
   const providers = new Map(adapters.flatMap((a) => (a.provider ? [[a.name, a.provider] as const] : [])));
   const emit = eventEmitter(store, hub);
+  // The fleet's Vipps currency (VIPPS_PREAUTH_CURRENCY) is the default for its Vipps cabs.
+  const defaultCurrencies: DefaultCurrencies = config.vipps ? { vipps: config.vipps.preauthCurrency } : {};
   const payments = new PaymentService({
     store,
+    defaultCurrencies,
     payments: paymentStore,
     emit,
     logger,
@@ -255,6 +259,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
     retireQrCodes: async (psp, qrCodes) => adapters.find((a) => a.name === psp)?.retireQrCodes?.(qrCodes),
     qrSetup: (psp, qrCodes) => qrSetup(psp, qrCodes, adapters, publicUrl()),
     qrClaims: new QrClaims(db),
+    defaultCurrencies,
   });
   const fleetConsole = registerConsole(fastify, {
     db,

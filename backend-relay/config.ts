@@ -52,6 +52,8 @@ export const relayEnvSchema = z.object({
   VIPPS_PREAUTH_AMOUNT: intFromEnv(100, 100_000_000).optional(),
   /** The reservation's currency (the fleet's fare currency); NOK when unset. */
   VIPPS_PREAUTH_CURRENCY: z.enum(['NOK', 'DKK', 'EUR'], { error: 'must be NOK, DKK or EUR (the currencies Vipps MobilePay takes)' }).optional(),
+  /** How long a pushed Vipps payment waits for the passenger (Vipps' own expiry): the payment's deadline. */
+  VIPPS_PAYMENT_TTL_S: intFromEnv(30, 3_600).optional(),
   // HitPay: all three (plus RELAY_PUBLIC_URL) or none.
   HITPAY_BASE_URL: z.url('must be an absolute URL such as https://api.sandbox.hit-pay.com').optional(),
   HITPAY_API_KEY: z.string().min(1).optional(),
@@ -97,6 +99,8 @@ export const vippsConfigSchema = z.object({
   /** Minor units reserved at check-in when `preauthorize` (required then): the largest fare plus tip. */
   preauthAmount: z.number().int().min(100, 'must be at least 100 (minor units; Vipps takes no less)').max(100_000_000).optional(),
   preauthCurrency: z.enum(['NOK', 'DKK', 'EUR']).default('NOK'),
+  /** How long a pushed payment waits for the passenger before the relay cancels it (Vipps expires it after 5 minutes). */
+  paymentTtlSeconds: z.number().int().min(30).max(3_600).default(300),
 }).refine((v) => !v.preauthorize || v.preauthAmount !== undefined, {
   path: ['preauthAmount'],
   message: 'is required when preauthorize is on: the most a ride may cost, tip included, in minor units (VIPPS_PREAUTH_AMOUNT=60000 for 600 NOK)',
@@ -334,6 +338,7 @@ function pspGroups(e: z.output<typeof relayEnvSchema>): Pick<RelayConfig, 'vipps
       preauthorize: e.VIPPS_PREAUTHORIZE === 'true' || e.VIPPS_PREAUTHORIZE === '1',
       preauthAmount: e.VIPPS_PREAUTH_AMOUNT,
       preauthCurrency: e.VIPPS_PREAUTH_CURRENCY ?? 'NOK',
+      paymentTtlSeconds: e.VIPPS_PAYMENT_TTL_S,
     },
     vippsWebhookSecret: e.VIPPS_WEBHOOK_SECRET,
     hitpay: hitpay && {

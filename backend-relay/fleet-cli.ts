@@ -1,6 +1,6 @@
 /**
  * `npm run fleet -- <command>`: the fleet registry from a terminal, over the admin HTTP API.
- *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--disabled] [--keep-token]
+ *   add <cabId> --qr <code> [--qr …] --plate P --label L [--psp hips] [--currency SEK] [--disabled] [--keep-token]
  *   list | rotate-token <cabId> | remove <cabId>
  *   operator <add|list|reset-password|disable|enable> …   (console accounts)
  * Options: --relay URL (or RELAY_URL), --token T (or RELAY_ADMIN_TOKEN), --json.
@@ -16,8 +16,9 @@ import { zodIssuesText } from '../protocol/zod-issues.js';
 import { runOperatorCli } from './console/operator-cli.js';
 
 const USAGE = `usage: npm run fleet -- <command> [options]
-  add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--disabled] [--keep-token]
-      (on an existing cab: updates it and issues a new device token, unless --keep-token)
+  add <cabId> --qr <code> [--qr <code>…] --plate <plate> --label <label> [--psp hips|vipps|hitpay] [--currency <ISO 4217>] [--disabled] [--keep-token]
+      (on an existing cab: updates it and issues a new device token, unless --keep-token;
+       --currency: what the cab charges in, one its PSP takes; unset: kept, or the PSP's default)
   list
   rotate-token <cabId>
   remove <cabId>
@@ -39,6 +40,11 @@ const command = z.discriminatedUnion('name', [
     plate: z.string({ error: '--plate is required' }).min(1).max(20),
     label: z.string({ error: '--label is required' }).min(1).max(40),
     psp: pspName.default('hips'),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, '--currency takes an ISO 4217 code such as SGD')
+      .transform((c) => c.toUpperCase())
+      .optional(),
     disabled: z.boolean().default(false),
     keepToken: z.boolean().default(false),
   }),
@@ -70,6 +76,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infe
         plate: { type: 'string' },
         label: { type: 'string' },
         psp: { type: 'string' },
+        currency: { type: 'string' },
         disabled: { type: 'boolean' },
         'keep-token': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -91,6 +98,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): { conn: z.infe
     plate: values.plate,
     label: values.label,
     psp: values.psp,
+    currency: values.currency,
     disabled: values.disabled,
     keepToken: values['keep-token'],
   });
@@ -149,7 +157,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
   const out = (json: unknown, text: string) => (conn.json ? terminalJson(json) : text);
   switch (cmd.name) {
     case 'add': {
-      const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled };
+      const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled, ...(cmd.currency ? { currency: cmd.currency } : {}) };
       const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
       const { status, json } = await call(conn, 'PUT', route, body);
       // A PSP whose QR codes the relay provisions (Vipps, Hips) gives the content to print on the cab's QR;
@@ -165,7 +173,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
       const cabs = json.cabs as Array<Record<string, unknown>>;
       const rows = cabs.map(
         (c) =>
-          `${safe(c.cabId)}\t${c.online ? 'online' : 'offline'}\t${safe(c.plate)}\t${safe(c.label)}\t${safe(c.psp)}\tqr=${(c.qrCodes as unknown[]).map(safe).join(',')}${c.qrContent ? `\tqrContent=${safe(c.qrContent)}` : ''}\tseen=${safe(c.lastSeenAt ?? 'never')}\tapp=${safe(c.appVersion ?? '-')}\tride=${safe(c.rideState ?? '-')}\toutbox=${safe(c.outboxDepth ?? '-')}\tbacklog=${safe(c.backlog)}\ttarget=${safe(c.targetVersion ?? '-')}${c.enabled ? '' : '\tDISABLED'}`,
+          `${safe(c.cabId)}\t${c.online ? 'online' : 'offline'}\t${safe(c.plate)}\t${safe(c.label)}\t${safe(c.psp)}\tqr=${(c.qrCodes as unknown[]).map(safe).join(',')}\tcurrency=${safe(c.currency ?? '-')}${c.qrContent ? `\tqrContent=${safe(c.qrContent)}` : ''}\tseen=${safe(c.lastSeenAt ?? 'never')}\tapp=${safe(c.appVersion ?? '-')}\tride=${safe(c.rideState ?? '-')}\toutbox=${safe(c.outboxDepth ?? '-')}\tbacklog=${safe(c.backlog)}\ttarget=${safe(c.targetVersion ?? '-')}${c.enabled ? '' : '\tDISABLED'}`,
       );
       return out(json, rows.length ? rows.join('\n') : 'no cabs registered');
     }

@@ -107,6 +107,11 @@ export interface RideView {
   tipAmount: number | null;
   /** The dynamic QR to pay this ride (PSPs with dynamicQr), once the relay has sent it. */
   paymentQr: { qrData: string; amount: number; currency: string; expiresAt: string } | null;
+  /**
+   * Relay-made payments: when the payment under way ends if nobody pays (the relay's deadline).
+   * Then the ride fails with `payment_expired` and the driver may retry, cancel or mark it paid another way.
+   */
+  paymentExpiresAt?: string | null;
   /** `code` is stable and translated by the renderer; `message` is the core's English text. */
   failure: { code: string; message: string } | null;
   /**

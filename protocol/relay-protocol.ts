@@ -210,9 +210,19 @@ export type PaymentRequest = z.infer<typeof paymentRequest>;
  * - `unavailable`: the PSP or the relay could not be reached; send the same attempt again later;
  * - `rate_limited`: the cab sent more than its quota; nothing was done, send it again later;
  * - any other code (`invalid`, `session_unknown`, `customer_token_expired`, `psp_refused`,
- *   `unsupported`, `wrong_psp`): final for this attempt; the message is for the driver.
+ *   `unsupported`, `wrong_psp`, `wrong_currency` (the cab charges in another currency),
+ *   `checkin_used` (the Vipps check-in already paid another ride)): final for this attempt; the
+ *   message is for the driver.
  */
-export type PaymentRequestAck = Result<{ pspReference: string }>;
+export type PaymentRequestAck = Result<{
+  pspReference: string;
+  /**
+   * The payment's deadline: past it nobody can pay it any more (the relay cancels it at the PSP
+   * and reports payment_expired), so the tablet ends the wait there. Absent for a reserved fare
+   * that is being captured.
+   */
+  expiresAt?: string;
+}>;
 export const RETRYABLE_RELAY_ERRORS: ReadonlySet<string> = new Set(['unavailable', 'rate_limited']);
 
 /**

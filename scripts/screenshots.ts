@@ -170,6 +170,13 @@ function pspScenes(): Scene[] {
       clock: true,
       snapshot: hitpay(hitpayRide({ paymentQr: { qrData: paynow, amount: 2_728, currency: 'SGD', expiresAt: '2026-11-21T10:34:38.000Z' } })),
     },
+    // No QR yet and nothing heard: the driver sees when the request ends and what comes then.
+    { name: 'hitpay-deadline', clock: true, snapshot: hitpay(hitpayRide({ paymentExpiresAt: '2026-11-21T10:34:38.000Z' })) },
+    {
+      name: 'vipps-deadline',
+      clock: true,
+      snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created', paymentExpiresAt: '2026-11-21T10:35:00.000Z' }, 'awaiting_payment')),
+    },
     {
       name: 'hitpay-preparing',
       snapshot: hitpay(hitpayRide({ order: 'queued' }, 'ended'), {

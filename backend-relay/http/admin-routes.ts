@@ -11,6 +11,7 @@ import type { RelayStore } from '../store/relay-store.js';
 import { requireBearer } from './bearer-guard.js';
 import { errorBody } from './errors.js';
 import { zodIssuesText } from '../../protocol/zod-issues.js';
+import { cabCurrency, currencyProblem, type DefaultCurrencies } from '../payments/cab-currency.js';
 
 export const putCabBody = z.object({
   psp: pspName.default('hips'),
@@ -19,6 +20,11 @@ export const putCabBody = z.object({
   label: z.string().trim().min(1).max(40),
   /** A disabled cab keeps its token and log, but scans of its QR are refused (412). */
   enabled: z.boolean().default(true),
+  /** ISO 4217, one the PSP takes; omitted: unchanged (a new cab takes its PSP's default). */
+  currency: z.string().trim().toUpperCase().optional(),
+}).superRefine((body, ctx) => {
+  const problem = body.currency === undefined ? null : currencyProblem(body.psp, body.currency);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['currency'], message: problem });
 });
 export type PutCabBody = z.input<typeof putCabBody>;
 
@@ -67,6 +73,8 @@ interface AdminDeps {
   qrSetup?(psp: PspName, qrCodes: string[]): { by: 'relay' } | { by: 'out_of_band'; notice: string } | null;
   /** Reserves QR codes while their PSP sets them up, so two claims of one code cannot race. */
   qrClaims?: QrClaims;
+  /** The currency of a cab registered without one, per PSP (the fleet's PSP configuration). */
+  defaultCurrencies?: DefaultCurrencies;
 }
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -86,7 +94,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const id = parseCabId(req.params, reply);
       if (id === null) return reply;
       const body = putCabBody.safeParse(req.body ?? {});
-      if (!body.success) return reply.code(400).send(errorBody('invalid_cab', issues(body.error)));
+      if (!body.success) {
+        const currency = body.error.issues.find((i) => i.path[0] === 'currency');
+        return reply.code(400).send(errorBody(currency ? 'invalid_currency' : 'invalid_cab', issues(body.error)));
+      }
       const query = putCabQuery.safeParse(req.query ?? {});
       if (!query.success) return reply.code(400).send(errorBody('invalid_query', `keepToken must be true or false`));
       const keepToken = query.data.keepToken === 'true' || query.data.keepToken === '1';
@@ -125,6 +136,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     ) {
       const { keepToken, token } = opts;
       const before = await store.getCab(id);
+      // A cab moved to another PSP keeps its currency only if the new PSP takes it.
+      const kept = cab.currency === undefined && before?.currency ? currencyProblem(cab.psp, before.currency) : null;
+      if (kept) return reply.code(400).send(errorBody('invalid_currency', `the cab's currency ${before!.currency} does not suit ${cab.psp} (${kept}); send currency with the PUT`));
       const setup = deps.qrSetup?.(cab.psp, cab.qrCodes) ?? null;
       let provisioned: { qrContent: string | null } | null = null;
       try {
@@ -175,6 +189,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           psp: c.psp,
           qrCodes: c.qrCodes,
           qrContent: c.qrContent,
+          currency: cabCurrency(c, deps.defaultCurrencies),
           plate: c.plate,
           label: c.label,
           enabled: c.enabled,

@@ -218,10 +218,8 @@ export function createHitpayProvider(options: HitpayProviderOptions): PaymentPro
   }
 
   function created(id: string, qrData: string): CreatedPayment {
-    return {
-      pspReference: id,
-      qr: { qrData, expiresAt: new Date(now().getTime() + options.qrTtlSeconds * 1000).toISOString(), paymentRequestId: id },
-    };
+    const expiresAt = new Date(now().getTime() + options.qrTtlSeconds * 1000).toISOString();
+    return { pspReference: id, expiresAt, qr: { qrData, expiresAt, paymentRequestId: id } };
   }
 }
 

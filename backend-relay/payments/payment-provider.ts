@@ -32,6 +32,8 @@ export type PspCallOutcome<T> =
 export interface CreatedPayment {
   /** The PSP's id for this payment (Vipps `reference`, HitPay payment request `id`). */
   pspReference: string;
+  /** When the PSP stops taking this payment (its own expiry): the payment's deadline at the relay. */
+  expiresAt?: string;
   /** Dynamic-QR PSPs: what the tablet shows, sent to it as `payment.qr`. */
   qr?: { qrData: string; expiresAt: string; paymentRequestId: string };
 }

@@ -16,6 +16,7 @@ import type { PaymentHooks } from '../ingress.js';
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
 import type { CabRecord, CabRoute, RelayStore } from '../store/relay-store.js';
+import { cabCurrency, type DefaultCurrencies } from './cab-currency.js';
 import type { EmitEvent } from './emit.js';
 import { capturedAlready } from './capture-lookup.js';
 import type { PaymentProvider } from './payment-provider.js';
@@ -28,6 +29,10 @@ import { zodIssuesText } from '../../protocol/zod-issues.js';
 /** A capture that failed with a retryable answer is tried again after this (then doubling). */
 const CAPTURE_RETRY_MS = 2_000;
 const CAPTURE_RETRY_MAX_MS = 60_000;
+/** A payment whose PSP names no expiry of its own ends this long after it was made. */
+const DEFAULT_DEADLINE_MS = 10 * 60_000;
+/** Ended by the relay (a deadline, a newer attempt), not by the PSP's word: a late payment still counts. */
+const ENDED_BY_RELAY: readonly PaymentStatus[] = ['expired', 'canceled'];
 /** Statuses in which an older attempt may still be paid and must be canceled first. */
 const LIVE: readonly PaymentStatus[] = ['pending', 'created'];
 
@@ -46,6 +51,8 @@ export interface PaymentServiceDeps {
   /** The URL the PSP calls back for this PSP's payments. */
   webhookUrl(psp: PspName): string;
   sweepMs: number;
+  /** The currency of a cab registered without one, per PSP. */
+  defaultCurrencies?: DefaultCurrencies;
   /** Vipps pre-authorization (preauth-service.ts); without it the relay makes no reservations. */
   preauth?: { reservations: PreauthStore; settings: PreauthSettings | null };
 }
@@ -91,6 +98,11 @@ export class PaymentService implements PaymentHooks {
     if (!PSP_CAPABILITIES[req.psp].relayMakesPayment || !provider) {
       return fail('unsupported', `the relay makes no ${req.psp} payments${PSP_CAPABILITIES[req.psp].relayMakesPayment ? ` (set ${envFor(req.psp)} on the relay)` : ''}`);
     }
+    // The cab's currency is the relay's to say: a tablet naming another is refused, not obeyed.
+    const currency = cabCurrency(cab, this.deps.defaultCurrencies);
+    if (req.currency !== currency) {
+      return fail('wrong_currency', `this cab charges in ${currency}, not ${req.currency}; set the tablet's currency to ${currency} (or the cab's with npm run fleet -- add … --currency)`);
+    }
 
     const existing = await payments.payment(cabId, req.rideId, req.attempt);
     if (existing) {
@@ -101,6 +113,15 @@ export class PaymentService implements PaymentHooks {
     }
     if (await payments.paidAttemptOfRide(cabId, req.rideId)) {
       return fail('already_paid', `ride ${req.rideId} is already paid`);
+    }
+
+    // A check-in pays one ride: a second ride naming it (a passenger long gone) is refused.
+    if (PSP_CAPABILITIES[req.psp].needsScanSession && req.sessionId) {
+      const claim = await payments.claimCheckIn(cabId, req.sessionId, req.rideId);
+      if (claim.status === 'used') {
+        logger.warn({ cabId, rideId: req.rideId, sessionId: req.sessionId, usedBy: claim.rideId }, 'a check-in already used by another ride was sent again; refused');
+        return fail('checkin_used', `check-in ${req.sessionId} already paid another ride; ask the passenger to scan the QR again`);
+      }
     }
 
     const canceled = await this.cancelOlderAttempts(cab, req, provider);
@@ -161,10 +182,12 @@ export class PaymentService implements PaymentHooks {
       return ((await payments.payment(cabId, req.rideId, req.attempt))?.ack as PaymentRequestAck | null) ?? ack;
     }
     const created = outcome.value;
-    const ack: PaymentRequestAck = { ok: true, value: { pspReference: created.pspReference } };
+    // Every open payment has a deadline, told to the tablet: past it the relay ends the payment.
+    const expiresAt = created.expiresAt ?? created.qr?.expiresAt ?? new Date(Date.now() + DEFAULT_DEADLINE_MS).toISOString();
+    const ack: PaymentRequestAck = { ok: true, value: { pspReference: created.pspReference, expiresAt } };
     await payments.updatePayment(
       row.reference,
-      { status: 'created', pspReference: created.pspReference, ack, qr: created.qr ?? null, expiresAt: created.qr?.expiresAt ?? null },
+      { status: 'created', pspReference: created.pspReference, ack, qr: created.qr ?? null, expiresAt },
       now,
       ['pending'],
     );
@@ -235,7 +258,11 @@ export class PaymentService implements PaymentHooks {
   private async applySerial(cab: CabRecord, reference: string, update: PaymentUpdate): Promise<'applied' | 'ignored'> {
     const { payments, logger } = this.deps;
     const row = await payments.paymentByReference(reference);
-    if (!row || FINAL_PAYMENT_STATUSES.has(row.status)) return 'ignored';
+    if (!row) return 'ignored';
+    // Money taken after the relay gave up on the payment (its deadline, a newer attempt) is still
+    // the passenger's payment: it is recorded and the tablet told, never dropped.
+    const latePaid = ENDED_BY_RELAY.includes(row.status) && (update.status === 'captured' || update.status === 'completed');
+    if (FINAL_PAYMENT_STATUSES.has(row.status) && !latePaid) return 'ignored';
     const log = { cabId: row.cabId, rideId: row.rideId, attempt: row.attempt, reference, status: update.status };
     if (update.reference !== undefined && update.reference !== row.reference) {
       logger.error({ ...log, echoed: update.reference }, 'the PSP echoed another reference for this payment; update ignored');
@@ -282,7 +309,8 @@ export class PaymentService implements PaymentHooks {
       return 'applied';
     }
     const other = await payments.paidAttemptOfRide(row.cabId, row.rideId);
-    if (!(await payments.updatePayment(row.reference, { status: 'paid', captureDue: false }, now, ['pending', 'created', 'authorized', 'captured']))) return 'ignored';
+    if (!(await payments.updatePayment(row.reference, { status: 'paid', captureDue: false }, now, ['pending', 'created', 'authorized', 'captured', ...ENDED_BY_RELAY]))) return 'ignored';
+    if (ENDED_BY_RELAY.includes(row.status)) logger.warn({ ...log, was: row.status }, 'paid after the relay had ended the payment; recorded as paid');
     if (other && other.reference !== row.reference) {
       // Two attempts of one ride both paid: the tablet already has its order.paid; refund this one.
       logger.error({ ...log, paidAttempt: other.attempt }, 'a second attempt of a paid ride was paid too; refund it');
@@ -391,7 +419,13 @@ export class PaymentService implements PaymentHooks {
         const fresh = await payments.paymentByReference(row.reference);
         if (fresh?.status !== 'created') return;
         const outcome = await provider.cancelPayment(fresh.pspReference ?? fresh.reference, cab);
-        if (outcome.kind === 'retry') return; // the next sweep tries again
+        if (outcome.kind === 'retry') {
+          // The ride ends at its deadline all the same; the row stays live, so the next sweep (and a
+          // newer attempt) cancels it at the PSP, and a payment that comes meanwhile is still applied.
+          await this.emitFailed(fresh, 'payment_expired', DEADLINE_REASON);
+          logger.warn({ reference: row.reference, reason: outcome.reason }, 'payment past its deadline could not be canceled at the PSP yet; the tablet was told it expired');
+          return;
+        }
         if (outcome.kind === 'refused' && outcome.code === 'already_paid') {
           logger.warn({ reference: row.reference }, 'an expired payment request was paid; waiting for its hook');
           return;
@@ -420,6 +454,8 @@ export class PaymentService implements PaymentHooks {
     this.captureTimers.clear();
   }
 }
+
+const DEADLINE_REASON = 'nobody paid before the payment’s deadline';
 
 function fail(code: string, message: string): { ok: false; error: { code: string; message: string } } {
   return { ok: false, error: { code, message } };

@@ -42,7 +42,15 @@ export interface VippsReservation {
   description: string;
 }
 
-export function createVippsProvider(client: VippsClient, options: { preauthorize?: boolean } = {}): VippsPaymentProvider {
+/** How long Vipps lets a pushed payment wait for the passenger before it expires it. */
+export const VIPPS_PAYMENT_TTL_S = 300;
+
+export function createVippsProvider(
+  client: VippsClient,
+  options: { preauthorize?: boolean; paymentTtlSeconds?: number; now?: () => Date } = {},
+): VippsPaymentProvider {
+  const ttlMs = (options.paymentTtlSeconds ?? VIPPS_PAYMENT_TTL_S) * 1000;
+  const now = options.now ?? (() => new Date());
   const provider: VippsPaymentProvider = {
     psp: 'vipps',
     preauthorize: options.preauthorize ?? false,
@@ -59,7 +67,9 @@ export function createVippsProvider(client: VippsClient, options: { preauthorize
         idempotencyKey: vippsIdempotencyKey(attempt.idempotencyKey),
         body: createPaymentBody(attempt),
       });
-      if (answer.kind === 'answered' && isSuccess(answer.status)) return { kind: 'ok', value: { pspReference: reference } };
+      if (answer.kind === 'answered' && isSuccess(answer.status)) {
+        return { kind: 'ok', value: { pspReference: reference, expiresAt: new Date(now().getTime() + ttlMs).toISOString() } };
+      }
       if (answer.kind === 'answered' && isClientError(answer.status) && mentionsCustomerToken(answer.body)) {
         return refused('customer_token_expired', 'The passenger\'s Vipps check-in has expired: ask them to scan the QR code again.');
       }

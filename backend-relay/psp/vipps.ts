@@ -29,6 +29,8 @@ export interface VippsAdapterConfig {
   msn?: string;
   webhookSecret?: string;
   preauthorize?: boolean;
+  /** How long a pushed payment waits for the passenger (VIPPS_PAYMENT_TTL_S). */
+  paymentTtlSeconds?: number;
 }
 
 export type VippsAdapterDeps = Pick<PspDeps, 'logger' | 'publicUrl' | 'fetch' | 'timeoutMs'> & {
@@ -117,7 +119,7 @@ export function createVippsAdapter(config: VippsAdapterConfig, deps: VippsAdapte
     ],
     ...(client
       ? {
-          provider: createVippsProvider(client, { preauthorize: config.preauthorize ?? false }),
+          provider: createVippsProvider(client, { preauthorize: config.preauthorize ?? false, paymentTtlSeconds: config.paymentTtlSeconds }),
           provisionCab: (cab: { cabId: string; plate: string; qrCodes: string[] }) => provisionCab(client, cab, logger),
           start: async (relayPublicUrl: string) => {
             if (retryTimer) clearTimeout(retryTimer);

@@ -6,6 +6,9 @@
 import type Database from 'better-sqlite3';
 import type { PspName } from '../../protocol/relay-protocol.js';
 
+/** Payments the relay expired this recently are still asked about once. */
+const EXPIRED_LOOKBACK_MS = 24 * 3600_000;
+
 export type ReconcileStatus = 'open' | 'settled' | 'rejected' | 'abandoned';
 export type SettledBy = 'webhook' | 'reconciliation';
 
@@ -73,11 +76,12 @@ export class ReconcileStore {
          VALUES (@psp, @pspId, @cabId, @rideId, @attempt, @openedAt, @nextCheckAt, 'open', @now)
          ON CONFLICT DO NOTHING`,
       ),
-      // Relay-made payments still waiting for their PSP's word once they are old enough.
-      enrollPayments: db.prepare<[{ cutoff: string; now: string; limit: number }]>(
+      // Relay-made payments still waiting for their PSP's word once they are old enough, and those
+      // the relay expired at their deadline (recently): the PSP may have taken the money meanwhile.
+      enrollPayments: db.prepare<[{ cutoff: string; now: string; later: string; expiredSince: string; limit: number }]>(
         `INSERT INTO reconciliations (psp, psp_id, cab_id, ride_id, attempt, opened_at, next_check_at, status, updated_at)
-         SELECT p.psp, p.reference, p.cab_id, p.ride_id, p.attempt, p.created_at, @now, 'open', @now FROM payments p
-         WHERE p.status = 'created' AND p.created_at <= @cutoff
+         SELECT p.psp, p.reference, p.cab_id, p.ride_id, p.attempt, p.created_at, CASE p.status WHEN 'expired' THEN @later ELSE @now END, 'open', @now FROM payments p
+         WHERE ((p.status = 'created' AND p.created_at <= @cutoff) OR (p.status = 'expired' AND p.expires_at >= @expiredSince))
            AND NOT EXISTS (SELECT 1 FROM reconciliations r WHERE r.psp = p.psp AND r.psp_id = p.reference AND r.cab_id = p.cab_id)
          LIMIT @limit`,
       ),
@@ -109,8 +113,15 @@ export class ReconcileStore {
   }
 
   /** Relay-made payments created before `cutoffIso` and still without an outcome; returns how many were added. */
+  /**
+   * Enrolls payments made before `cutoffIso` still open, and payments the relay expired within the
+   * last day, first asked about as long after now as the cut-off is before it (a late payment's hook time).
+   */
   async enrollPayments(cutoffIso: string, nowIso: string, limit: number): Promise<number> {
-    return this.s.enrollPayments.run({ cutoff: cutoffIso, now: nowIso, limit }).changes;
+    const nowMs = Date.parse(nowIso);
+    const later = new Date(nowMs + Math.max(0, nowMs - Date.parse(cutoffIso))).toISOString();
+    const expiredSince = new Date(nowMs - EXPIRED_LOOKBACK_MS).toISOString();
+    return this.s.enrollPayments.run({ cutoff: cutoffIso, now: nowIso, later, expiredSince, limit }).changes;
   }
 
   async due(nowIso: string, limit: number): Promise<ReconcileRecord[]> {

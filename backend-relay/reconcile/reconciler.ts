@@ -181,13 +181,15 @@ export class Reconciler {
   private async checkPayment(row: ReconcileRecord, cab: CabRecord): Promise<CheckResult> {
     const payment = await this.deps.paymentRows.paymentByReference(row.pspId);
     if (!payment) return { outcome: 'abandoned', settledBy: null, detail: 'the payment row is gone' };
-    if (payment.status !== 'created') return { outcome: 'already_settled', settledBy: 'webhook', detail: payment.status };
+    // Expired by the relay at its deadline: the PSP is asked once whether it took the money anyway.
+    if (payment.status !== 'created' && payment.status !== 'expired') return { outcome: 'already_settled', settledBy: 'webhook', detail: payment.status };
     const provider = this.deps.providers.get(payment.psp);
     if (!provider?.checkPayment) return { outcome: 'error', detail: `the relay cannot ask ${payment.psp} about payments (not configured)` };
     const answer = await provider.checkPayment(payment.pspReference ?? payment.reference, cab);
     if (answer.kind === 'retry') return { outcome: 'error', detail: answer.reason };
     if (answer.kind === 'refused') return { outcome: 'error', detail: `${answer.code}: ${answer.message}` };
     const check = answer.value;
+    if (payment.status === 'expired' && check.kind !== 'update') return { outcome: 'already_settled', settledBy: null, detail: `expired; ${payment.psp} says ${check.kind}` };
     if (check.kind === 'open') return { outcome: 'pending', detail: null };
     if (check.kind === 'unknown') return { outcome: 'unknown', detail: `${payment.psp} has no payment ${payment.pspReference ?? payment.reference}` };
     const applied = await this.deps.payments.applyUpdate(cab, check.update, this.now());

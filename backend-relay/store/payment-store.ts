@@ -276,6 +276,8 @@ export class PaymentStore implements MetaStore {
       checkIn: db.prepare<[string, string], { session_id: string; merchant_qr_id: string; customer_token: string; expires_at: string }>(
         `SELECT * FROM checkins WHERE session_id = ? AND cab_id = ?`,
       ),
+      claimCheckIn: db.prepare(`UPDATE checkins SET ride_id = @rideId WHERE session_id = @sessionId AND cab_id = @cabId AND (ride_id IS NULL OR ride_id = @rideId)`),
+      checkInRide: db.prepare<[string, string], { ride_id: string | null }>(`SELECT ride_id FROM checkins WHERE session_id = ? AND cab_id = ?`),
       refund: db.prepare<[string], RefundRow>(`SELECT * FROM refunds WHERE refund_id = ?`),
       insertRefund: db.prepare(
         `INSERT INTO refunds (refund_id, cab_id, ride_id, merchant_order_id, psp, psp_order_id, amount, currency, reason, requested_by, requested_at, status, updated_at)
@@ -422,6 +424,16 @@ export class PaymentStore implements MetaStore {
     return r
       ? { sessionId: r.session_id, merchantQrId: r.merchant_qr_id, customerToken: this.reveal(r.customer_token, `checkin:${r.session_id}`), expiresAt: r.expires_at }
       : null;
+  }
+
+  /**
+   * A check-in pays one ride: binds it to `rideId` in one statement, unless another ride holds it.
+   * The same ride again (a retry, a new attempt) is `claimed` again.
+   */
+  async claimCheckIn(cabId: string, sessionId: string, rideId: string): Promise<{ status: 'claimed' } | { status: 'used'; rideId: string } | { status: 'unknown' }> {
+    if (this.s.claimCheckIn.run({ cabId, sessionId, rideId }).changes > 0) return { status: 'claimed' };
+    const row = this.s.checkInRide.get(sessionId, cabId);
+    return row?.ride_id ? { status: 'used', rideId: row.ride_id } : { status: 'unknown' };
   }
 
   // ---- refunds ----------------------------------------------------------------------------

@@ -13,6 +13,8 @@ export interface CabInput {
   enabled: boolean;
   /** What a PSP's provisioning gave the cab's QR (Vipps merchant-callback QR); unchanged when omitted. */
   qrContent?: string | null;
+  /** ISO 4217; null: the PSP's default (payments/cab-currency.ts); unchanged when omitted. */
+  currency?: string | null;
 }
 
 /** What routing a webhook needs of its cab: fields only putCab and deleteCab change. */
@@ -24,6 +26,7 @@ export interface CabRoute {
 
 export interface CabRecord extends CabInput {
   qrContent: string | null;
+  currency: string | null;
   tokenHash: string;
   createdAt: string;
   lastSeenAt: string | null;

@@ -32,6 +32,7 @@ import { RECONCILE_MIGRATION } from './reconcile-schema.js';
 import { CONSOLE_MIGRATION } from '../console/console-schema.js';
 import { INSERT_PAID_PAYMENT, paidPaymentOfEvent } from './paid-payments.js';
 import { REFUND_LEDGER_MIGRATION } from './refund-ledger-schema.js';
+import { PAYMENT_RULES_MIGRATION } from './payment-rules-schema.js';
 
 /** Numbered migrations, applied in one transaction under PRAGMA user_version. */
 const MIGRATIONS: string[] = [
@@ -93,6 +94,7 @@ const MIGRATIONS: string[] = [
   QR_CLAIMS_MIGRATION,
   CONSOLE_MIGRATION,
   REFUND_LEDGER_MIGRATION,
+  PAYMENT_RULES_MIGRATION,
 ];
 
 interface CabRow {
@@ -110,6 +112,7 @@ interface CabRow {
   last_seq: number;
   acked_seq: number;
   qr_content: string | null;
+  currency: string | null;
   qr_codes: string | null;
   backlog: number;
 }
@@ -154,6 +157,7 @@ function toCab(row: CabRow): CabRecord {
     ackedSeq: row.acked_seq,
     backlog: row.backlog,
     qrContent: row.qr_content ?? null,
+    currency: row.currency ?? null,
   };
 }
 
@@ -266,6 +270,7 @@ class SqliteRelayStore implements RelayStore {
         `UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`,
       ),
       setQrContent: db.prepare(`UPDATE cabs SET qr_content = ? WHERE cab_id = ?`),
+      setCurrency: db.prepare(`UPDATE cabs SET currency = ? WHERE cab_id = ?`),
       cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
       clearQrs: db.prepare(`DELETE FROM cab_qr_codes WHERE cab_id = ?`),
       insertQr: db.prepare(`INSERT INTO cab_qr_codes (qr_code, cab_id) VALUES (?, ?)`),
@@ -344,6 +349,7 @@ class SqliteRelayStore implements RelayStore {
       }
       // Written with the cab, so a provisioned QR and its cab are never apart.
       if (cab.qrContent !== undefined) this.s.setQrContent.run(cab.qrContent, cab.cabId);
+      if (cab.currency !== undefined) this.s.setCurrency.run(cab.currency, cab.cabId);
       this.s.clearQrs.run(cab.cabId);
       for (const qr of new Set(cab.qrCodes)) this.s.insertQr.run(qr, cab.cabId);
       return { status: exists ? 'updated' : 'created' };

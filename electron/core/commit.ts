@@ -195,7 +195,7 @@ export function settleDelivery(
     }
     const outcome =
       result.kind === 'success'
-        ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '' } as const)
+        ? ({ kind: 'created', pspOrderId: result.pspOrderId ?? '', expiresAt: result.expiresAt ?? null } as const)
         : ({ kind: 'refused', failure: result.failure } as const);
     applyEffects(store, withParkedOutcomes(store, decideDelivery(store.getRide(entry.rideId), entry.job, outcome, waitingPassenger(store, now, psp))), now);
   });

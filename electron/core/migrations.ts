@@ -2,6 +2,10 @@
  * The kiosk database schema, as a numbered list. Migration i (0-based) brings the database from
  * `user_version` i to i + 1. Append only: never edit a migration that has shipped.
  */
+const PAYMENT_DEADLINE_MIGRATION = `
+  ALTER TABLE rides ADD COLUMN payment_expires_at TEXT;
+`;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: rides, sessions, outbox, applied events, settings, payments
   `
@@ -139,6 +143,8 @@ export const MIGRATIONS: readonly string[] = [
     SELECT ride_id, COALESCE(ended_at, started_at) FROM rides
     WHERE state = 'awaiting_payment' AND ride_id IS NOT (SELECT value FROM settings WHERE key = 'screenRideId');
   `,
+  // 8: the deadline of a relay-made payment attempt (the relay's ack), so a restart still times it out
+  PAYMENT_DEADLINE_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,6 +24,12 @@ export interface Ride {
   tipAmount: number | null;
   /** The dynamic QR of the current attempt (PSPs with dynamicQr), once the relay sent it. */
   paymentQr: PaymentQr | null;
+  /**
+   * Relay-made payments: the current attempt's deadline, from the relay's ack. Past it nobody can
+   * pay the attempt, so the ride times out and the driver may retry, cancel or take payment
+   * another way. Null until acked (and for the tablet's own orders).
+   */
+  paymentExpiresAt?: string | null;
 }
 
 export interface PaymentQr {

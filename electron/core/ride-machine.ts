@@ -94,6 +94,10 @@ export const FAILURES = {
     code: 'session_timed_out',
     message: "The passenger's payment session timed out. Ask them to scan the QR again.",
   },
+  paymentExpired: {
+    code: 'payment_expired',
+    message: 'Nobody paid before the payment request ran out. Try again, take payment another way, or cancel the ride.',
+  },
   paymentUnconfirmed: {
     code: 'payment_unconfirmed',
     message:
@@ -134,6 +138,7 @@ export function startOrderAttempt(ride: Ride, session: Session | null, now: stri
     pspOrderId: null,
     failure: null,
     paymentQr: null,
+    paymentExpiresAt: null,
   };
   const idempotencyKey = idempotencyKeyFor(ride.rideId, attempt);
   const job: OutboxJob = pay.capabilities.relayMakesPayment
@@ -203,9 +208,13 @@ export const CURED_BY_RESCAN: ReadonlySet<string> = new Set([
   'session_not_waiting',
   'session_unknown',
   'order_key_rejected',
-  // Vipps: the check-in's customer token is no longer valid.
+  // Vipps: the check-in's customer token is no longer valid, or the check-in paid another ride.
   'customer_token_expired',
+  'checkin_used',
 ]);
+
+/** Failures that say the ride's check-in can pay nothing more: it is ended with the ride. */
+const DEAD_CHECKIN: ReadonlySet<string> = new Set(['customer_token_expired', 'checkin_used']);
 
 /**
  * Fails the ride, unless the passenger has already scanned again: then the fresh session gets a
@@ -351,7 +360,9 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       const cancelable =
         ride.state === 'on_ride' ||
         ride.state === 'ended' ||
-        (ride.state === 'failed' && ride.order !== 'created') ||
+        // A relay-made payment that failed is over at the relay (ended or canceled there); a late
+        // payment still arrives as order.paid.
+        (ride.state === 'failed' && (ride.order !== 'created' || ctx.capabilities.relayMakesPayment)) ||
         (ride.state === 'awaiting_payment' && ride.order === 'queued' && ctx.inFlightRideId !== ride.rideId);
       if (!cancelable)
         return fail(
@@ -635,7 +646,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const failure: Failure = { code: d.code, message: d.reason };
       const effects: Effect[] = [];
       // A dead check-in must not be offered to retryPayment again.
-      const session = d.code === 'customer_token_expired' && ride.sessionId ? lookups.session(ride.sessionId) : null;
+      const session = DEAD_CHECKIN.has(d.code) && ride.sessionId ? lookups.session(ride.sessionId) : null;
       if (session && (session.state === 'in_use' || session.state === 'ready'))
         effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });
       return { effects: [...effects, ...failOrResend(ride, failure, ctx)] };
@@ -808,10 +819,19 @@ export function confirmationDeadline(session: Session, silenceMs: number): numbe
 }
 
 /**
- * The same for any payment: the dynamic QR's expiry (dynamicQr) or else the session's, plus
- * the silence allowed. Null while neither is known (no deadline yet).
+ * After a relay-made payment's deadline, how long the tablet waits for the relay's own
+ * `payment_expired` (its sweep runs every few seconds, and the two clocks may differ a little)
+ * before it times the ride out itself.
+ */
+export const RELAY_DEADLINE_GRACE_MS = 10_000;
+
+/**
+ * The same for any payment: the relay's deadline for the attempt (relay-made payments) plus a
+ * short grace; else the dynamic QR's expiry (dynamicQr) or the session's, plus the silence allowed.
+ * Null while none is known (no deadline yet).
  */
 export function paymentDeadline(ride: Ride, session: Session | null, silenceMs: number): number | null {
+  if (ride.paymentExpiresAt) return Date.parse(ride.paymentExpiresAt) + RELAY_DEADLINE_GRACE_MS;
   if (ride.paymentQr) return Date.parse(ride.paymentQr.expiresAt) + silenceMs;
   return session ? confirmationDeadline(session, silenceMs) : null;
 }
@@ -824,13 +844,13 @@ export function decideSilence(ctx: Pick<MachineContext, 'now'>, lookups: EventLo
     if (ride.state !== 'awaiting_payment' || ride.order !== 'created') continue;
     const session = ride.sessionId ? lookups.session(ride.sessionId) : null;
     const deadline = paymentDeadline(ride, session, silenceMs);
-    if (deadline !== null && now >= deadline) effects.push(...failRide(ride, FAILURES.paymentUnconfirmed));
+    if (deadline !== null && now >= deadline) effects.push(...failRide(ride, ride.paymentExpiresAt ? FAILURES.paymentExpired : FAILURES.paymentUnconfirmed));
   }
   return effects;
 }
 
 export type DeliveryOutcome =
-  | { kind: 'created'; pspOrderId: string }
+  | { kind: 'created'; pspOrderId: string; /** The relay's deadline for the attempt, if it gave one. */ expiresAt?: string | null }
   | { kind: 'refused'; failure: Failure };
 
 /** The PSP (or the relay) answered the payment attempt `job` for good (success or a definitive no). */
@@ -839,11 +859,11 @@ export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string 
   if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey)
     return [];
   if (outcome.kind === 'created')
-    return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId } }];
+    return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId, paymentExpiresAt: outcome.expiresAt ?? null } }];
   // The relay refuses a dead Vipps check-in in its ack: end that check-in too, as order.failed
   // does, so neither the screen nor a resend treats it as live.
   const session = waiting.currentSession;
-  if (outcome.failure.code === 'customer_token_expired' && session && session.sessionId === ride.sessionId && (session.state === 'ready' || session.state === 'in_use')) {
+  if (DEAD_CHECKIN.has(outcome.failure.code) && session && session.sessionId === ride.sessionId && (session.state === 'ready' || session.state === 'in_use')) {
     const ended: Session = { ...session, state: 'expired' };
     return [{ type: 'saveSession', session: ended }, ...failOrResend(ride, outcome.failure, { ...waiting, currentSession: ended })];
   }

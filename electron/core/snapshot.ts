@@ -145,6 +145,7 @@ export function buildSnapshot(
         currency: ride.paymentQr.currency,
         expiresAt: ride.paymentQr.expiresAt,
       },
+      paymentExpiresAt: ride.paymentExpiresAt ?? null,
       failure: ride.failure,
       refusedEvent: refusedEventFor(store, ride.rideId),
     },

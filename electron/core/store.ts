@@ -96,6 +96,7 @@ function rideFromRow(row: Row): Ride {
     failure: failureFrom(row.failure_code, row.failure_message),
     tipAmount: (row.tip_amount as number | null) ?? null,
     paymentQr: row.payment_qr_json == null ? null : (paymentQrSchema.parse(JSON.parse(row.payment_qr_json as string)) as PaymentQr),
+    paymentExpiresAt: (row.payment_expires_at as string | null) ?? null,
   };
 }
 
@@ -327,14 +328,15 @@ export class KioskStore {
     this.db
       .prepare(
         `INSERT INTO rides (ride_id, merchant_order_id, state, started_at, ended_at, currency, lines_json,
-           order_status, attempt, session_id, psp_order_id, failure_code, failure_message, tip_amount, payment_qr_json)
+           order_status, attempt, session_id, psp_order_id, failure_code, failure_message, tip_amount, payment_qr_json, payment_expires_at)
          VALUES (@rideId, @merchantOrderId, @state, @startedAt, @endedAt, @currency, @linesJson,
-           @order, @attempt, @sessionId, @pspOrderId, @failureCode, @failureMessage, @tipAmount, @paymentQrJson)
+           @order, @attempt, @sessionId, @pspOrderId, @failureCode, @failureMessage, @tipAmount, @paymentQrJson, @paymentExpiresAt)
          ON CONFLICT(ride_id) DO UPDATE SET state = excluded.state, ended_at = excluded.ended_at,
            lines_json = excluded.lines_json, order_status = excluded.order_status, attempt = excluded.attempt,
            session_id = excluded.session_id, psp_order_id = excluded.psp_order_id,
            failure_code = excluded.failure_code, failure_message = excluded.failure_message,
-           tip_amount = excluded.tip_amount, payment_qr_json = excluded.payment_qr_json`,
+           tip_amount = excluded.tip_amount, payment_qr_json = excluded.payment_qr_json,
+           payment_expires_at = excluded.payment_expires_at`,
       )
       .run({
         rideId: ride.rideId,
@@ -353,6 +355,7 @@ export class KioskStore {
         // Older callers (and test fixtures) may leave these out.
         tipAmount: ride.tipAmount ?? null,
         paymentQrJson: ride.paymentQr ? JSON.stringify(ride.paymentQr) : null,
+        paymentExpiresAt: ride.paymentExpiresAt ?? null,
       });
   }
   /** Rides whose order is at the PSP and whose payment outcome has not arrived yet. */

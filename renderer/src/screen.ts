@@ -96,6 +96,8 @@ const FAILURE_KEYS = {
   payment_expired: 'failure.payment_expired',
   payment_canceled: 'failure.payment_canceled',
   customer_token_expired: 'failure.customer_token_expired',
+  checkin_used: 'failure.checkin_used',
+  wrong_currency: 'failure.wrong_currency',
   amount_mismatch: 'failure.amount_mismatch',
   refund_refused: 'failure.refund_refused',
 } as const satisfies Record<string, MessageKey>;

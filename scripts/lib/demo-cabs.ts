@@ -100,7 +100,7 @@ async function putCab(spec: DemoCabSpec, args: ProvisionArgs): Promise<z.infer<t
     `${args.relayUrl}/admin/cabs/${spec.cabId}`,
     'PUT',
     { Authorization: `Bearer ${args.adminToken}`, 'Content-Type': 'application/json' },
-    { psp: spec.psp, qrCodes: spec.qrCodes, plate: spec.plate, label: spec.label },
+    { psp: spec.psp, qrCodes: spec.qrCodes, plate: spec.plate, label: spec.label, currency: spec.currency },
   );
   const parsed = putCabAnswer.safeParse(answer);
   if (!parsed.success) throw new Error(`PUT /admin/cabs/${spec.cabId} answered unexpectedly (${zodIssuesText(parsed.error)})`);

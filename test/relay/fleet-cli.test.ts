@@ -74,6 +74,20 @@ describe('fleet CLI', SPAWNS_TIMEOUT, () => {
     tablet.close();
   });
 
+  it('--currency sets what the cab charges in; a code its PSP does not take is refused by the relay', async () => {
+    const add = await fleet(['add', 'cab-cur', '--qr', 'QR-cur', '--plate', 'CUR 1', '--label', 'Cur', '--currency', 'nok'], env);
+    expect(add.code, add.stderr).toBe(0);
+    expect((await fleet(['list'], env)).stdout).toMatch(/cab-cur\t.*\tqr=QR-cur\tcurrency=NOK/);
+    const wrong = await fleet(['add', 'cab-cur', '--qr', 'QR-cur', '--plate', 'CUR 1', '--label', 'Cur', '--currency', 'SGD', '--keep-token'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('currency:');
+    expect(wrong.stderr).toContain('hips takes SEK, NOK, DKK, EUR, not SGD');
+    const malformed = await fleet(['add', 'cab-cur', '--qr', 'QR-cur', '--plate', 'CUR 1', '--label', 'Cur', '--currency', 'kronor'], env);
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.stderr).toContain('--currency takes an ISO 4217 code');
+    expect((await fleet(['remove', 'cab-cur'], env)).code).toBe(0);
+  });
+
   it('explains bad flags, a wrong token and an unreachable relay', async () => {
     const noQr = await fleet(['add', 'cab-9', '--plate', 'P', '--label', 'L'], env);
     expect(noQr.code).toBe(2);

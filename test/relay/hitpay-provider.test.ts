@@ -18,6 +18,7 @@ const cab: CabRecord = {
   qrCodes: [],
   plate: 'SHA 1234 X',
   label: 'Taxi 7',
+  currency: null,
   enabled: true,
   qrContent: null,
   tokenHash: 'x',

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRelayApp, type RelayApp } from '../../backend-relay/app.js';
 import { createLogger } from '../../backend-relay/logger.js';
-import type { PaymentAttempt, PaymentProvider, PspCallOutcome, CreatedPayment } from '../../backend-relay/payments/payment-provider.js';
+import type { PaymentAttempt, PaymentCheck, PaymentProvider, PspCallOutcome, CreatedPayment } from '../../backend-relay/payments/payment-provider.js';
 import type { PaymentUpdate, PspAdapter } from '../../backend-relay/psp/psp-adapter.js';
 import type { PaymentRequest } from '../../protocol/relay-protocol.js';
 import { admin, connectTablet, makeSigner, postJson, relayConfig, tempDir, until, waitForConnect, type Signer, type TestTablet } from './helpers.js';
@@ -29,6 +29,10 @@ function fakePsp() {
     /** What the PSP says it captured when asked (after a capture without an answer). */
     capturedSoFar: { kind: 'ok', value: 0 } as PspCallOutcome<number>,
     qrTtlMs: 600_000,
+    /** Answered to every cancel once `cancel` is used up. */
+    cancelDefault: { kind: 'ok', value: null } as PspCallOutcome<null>,
+    /** What the PSP says when asked about a payment (reconciliation). */
+    check: { kind: 'ok', value: { kind: 'open' } } as PspCallOutcome<PaymentCheck>,
   };
   const provider: PaymentProvider = {
     psp: 'hitpay',
@@ -46,7 +50,10 @@ function fakePsp() {
     },
     async cancelPayment(ref) {
       calls.cancel.push(ref);
-      return script.cancel.shift() ?? { kind: 'ok', value: null };
+      return script.cancel.shift() ?? script.cancelDefault;
+    },
+    async checkPayment() {
+      return script.check;
     },
     async capturePayment(ref, amount) {
       calls.capture.push({ ref, amount });
@@ -123,11 +130,11 @@ async function relay(dir: string, signer: Signer, adapter: PspAdapter, over = {}
   return { app, url, entry };
 }
 
-async function setup() {
+async function setup(over = {}) {
   const dir = tempDir();
   const signer = await makeSigner(dir);
   const psp = fakePsp();
-  const { app, url, entry } = await relay(dir, signer, psp.adapter);
+  const { app, url, entry } = await relay(dir, signer, psp.adapter, over);
   const put = await admin(url, 'PUT', '/admin/cabs/cab-p', { psp: 'hitpay', qrCodes: [], plate: 'SG1', label: 'Cab P' });
   expect(put.status).toBe(201);
   const tablet = connectTablet(url, 'cab-p', put.body.deviceToken);
@@ -272,5 +279,46 @@ describe('payment service', () => {
     expect(psp.calls.capture).toHaveLength(1);
     expect(psp.calls.captureLookups).toEqual([a.value.pspReference]);
     expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r7', totalAmount: 2200 });
+  });
+
+  it('acks every payment with its deadline; at the deadline the tablet hears payment_expired even when the PSP cannot be reached to cancel', async () => {
+    const { psp, tablet, send } = await setup();
+    psp.script.qrTtlMs = 300;
+    psp.script.cancelDefault = { kind: 'retry', reason: 'PSP down' };
+    const before = Date.now();
+    const a = await send('payment.request', request('r-deadline'));
+    expect(a).toMatchObject({ ok: true, value: { pspReference: expect.any(String), expiresAt: expect.any(String) } });
+    expect(Date.parse(a.value.expiresAt)).toBeGreaterThanOrEqual(before + 300);
+    expect(await send('payment.request', request('r-deadline'))).toEqual(a);
+    await until(() => ofType(tablet, 'order.failed').length === 1, 'payment_expired at the deadline');
+    expect(ofType(tablet, 'order.failed')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r-deadline', code: 'payment_expired', attempt: 1 });
+    // Still live at the PSP: the sweep keeps canceling, and a newer attempt cancels it first.
+    const cancels = psp.calls.cancel.length;
+    await until(() => psp.calls.cancel.length > cancels + 1, 'the sweep cancels again');
+    psp.script.cancelDefault = { kind: 'ok', value: null };
+    const b = await send('payment.request', request('r-deadline', 2));
+    expect(b.ok).toBe(true);
+    expect(psp.calls.cancel).toContain(a.value.pspReference);
+  });
+
+  it('a payment made after the relay expired it at its deadline is still recorded as paid and told to the tablet', async () => {
+    const { psp, tablet, send, url } = await setup();
+    psp.script.qrTtlMs = 200;
+    const a = await send('payment.request', request('r-late'));
+    await until(() => ofType(tablet, 'order.failed').length === 1, 'payment_expired');
+    const late = await hook(url, { pspReference: a.value.pspReference, status: 'completed', amount: { value: 2200, currency: 'SGD' }, pspPaymentId: 'pay-late' });
+    expect(late.body.status).toBe('stored');
+    await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid for the late payment');
+    expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r-late', pspOrderId: 'pay-late', totalAmount: 2200 });
+  });
+
+  it('a payment the relay expired at its deadline is reconciled: money the PSP took late, with every hook lost, is not lost', async () => {
+    const { psp, tablet, send } = await setup({ reconcileAfterMs: 100, reconcileEveryMs: 100 });
+    psp.script.qrTtlMs = 200;
+    const a = await send('payment.request', request('r-late-lost'));
+    await until(() => ofType(tablet, 'order.failed').length === 1, 'payment_expired');
+    psp.script.check = { kind: 'ok', value: { kind: 'update', update: { pspReference: a.value.pspReference, status: 'completed', amount: { value: 2200, currency: 'SGD' }, pspPaymentId: 'pay-lost' } } };
+    await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid learnt by reconciliation');
+    expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r-late-lost', pspOrderId: 'pay-lost' });
   });
 });

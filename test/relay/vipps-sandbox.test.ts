@@ -48,6 +48,7 @@ const cab = (over: Partial<CabRecord> = {}): CabRecord => ({
   label: 'Taxi 1',
   enabled: true,
   qrContent: null,
+  currency: null,
   tokenHash: 'x',
   createdAt: new Date().toISOString(),
   lastSeenAt: null,
@@ -340,9 +341,9 @@ describe('Vipps adapter against the Vipps sandbox', () => {
     it('creates a push payment of fare + tip with the receipt, idempotently', async () => {
       const token = await checkIn('cab-v1-qr');
       const a = attempt(token);
-      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference } });
+      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference, expiresAt: expect.any(String) } });
       // A retried call (same idempotency key) is a replay, not a second payment.
-      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference } });
+      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference, expiresAt: expect.any(String) } });
       const push = (await json(base, 'GET', `/sandbox/vipps/pushes?customerToken=${encodeURIComponent(token)}`)).body;
       expect(push.payments).toHaveLength(1);
       expect(push.payments[0]).toMatchObject({
@@ -417,7 +418,7 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       await json(base, 'POST', '/sandbox/vipps/faults', { createPayment503: 1, createPayment500: 1 });
       expect(await provider.createPayment(a)).toMatchObject({ kind: 'retry' });
       expect(await provider.createPayment(a)).toMatchObject({ kind: 'retry' });
-      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference } });
+      expect(await provider.createPayment(a)).toEqual({ kind: 'ok', value: { pspReference: a.reference, expiresAt: expect.any(String) } });
       expect(await payment(a.reference)).toMatchObject({ state: 'CREATED', amount: 27_500 });
     });
 

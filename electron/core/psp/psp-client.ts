@@ -2,7 +2,7 @@
 import type { CreateOrderJob, Failure } from '../model.js';
 
 export type CreateOrderResult =
-  | { kind: 'success'; pspOrderId: string }
+  | { kind: 'success'; pspOrderId: string; /** Relay-made payments: the attempt's deadline (the ack's expiresAt). */ expiresAt?: string }
   /** Worth another try later with the same Idempotency-Key (network, timeout, 429, 5xx). */
   | { kind: 'retry'; reason: string }
   /** The PSP said no for good; `failure` is written for the driver. */
@@ -18,6 +18,6 @@ export interface PspClient {
  * refund carries no order id.
  */
 export type DeliveryResult =
-  | { kind: 'success'; pspOrderId?: string }
+  | { kind: 'success'; pspOrderId?: string; expiresAt?: string }
   | { kind: 'retry'; reason: string }
   | { kind: 'definitive'; failure: Failure; status?: number };

@@ -27,7 +27,7 @@ export interface RelayRequester {
 /** What the tablet's own side says when the relay could not answer: worth another try. */
 const LOCAL_RETRYABLE = new Set(['offline', 'timeout', 'bad_answer']);
 
-const paymentAckValue = z.object({ pspReference: z.string().max(200) });
+const paymentAckValue = z.object({ pspReference: z.string().max(200), expiresAt: z.iso.datetime({ offset: true }).optional() });
 
 export interface RelayPaymentClient {
   /** Never throws. */
@@ -68,7 +68,8 @@ export function createRelayPaymentClient(relay: RelayRequester, logger?: Logger)
         const value = paymentAckValue.safeParse(answer.value);
         // The relay holds the payment either way; the reference is only for display.
         if (!value.success) logger?.warn({ rideId: job.rideId, attempt: job.attempt }, 'payment.request ack without a pspReference');
-        return { kind: 'success', pspOrderId: value.success ? value.data.pspReference : '' };
+        if (!value.success) return { kind: 'success', pspOrderId: '' };
+        return { kind: 'success', pspOrderId: value.data.pspReference, ...(value.data.expiresAt ? { expiresAt: value.data.expiresAt } : {}) };
       }
       const { code, message } = answer.error;
       if (isRetryable(code)) return { kind: 'retry', reason: `${code}: ${message}` };

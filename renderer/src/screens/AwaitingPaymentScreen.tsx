@@ -7,7 +7,8 @@ import { ScreenLayout } from '../components/ScreenLayout.js';
 import { StartNextRide } from '../components/StartNextRide.js';
 import { vatByRate } from '../fare.js';
 import { formatPercent, formatTime, money } from '../i18n/index.js';
-import { useLocale, useSnapshot, useDriverT, useT } from '../hooks.js';
+import { useLocale, useNow, useSnapshot, useDriverT, useT } from '../hooks.js';
+import { mmss, secondsLeft } from '../payment.js';
 
 /** The passenger has the order in their app: the itemized fare, and what they may add as tip. */
 export function AwaitingPaymentScreen() {
@@ -46,7 +47,9 @@ export function AwaitingPaymentScreen() {
             <span className="amount-label">{dt('awaiting.orderAmount')}</span>
             <Money amount={orderAmount + (tipPicked ?? 0)} currency={currency} className="amount-large" />
           </div>
-          {snapshot.session?.state === 'in_use' ? (
+          {ride.order === 'created' && ride.paymentExpiresAt ? (
+            <PaymentDeadline expiresAt={ride.paymentExpiresAt} />
+          ) : snapshot.session?.state === 'in_use' ? (
             <p className="hint">{dt('awaiting.validUntil', { time: formatTime(snapshot.session.expiresAt, locale) })}</p>
           ) : null}
           <div className="grow" />
@@ -110,6 +113,19 @@ export function AwaitingPaymentScreen() {
         </div>
       }
     />
+  );
+}
+
+/** When the payment under way ends if nobody pays, and what the driver can do then. */
+function PaymentDeadline(props: { expiresAt: string }) {
+  const dt = useDriverT();
+  const locale = useLocale();
+  const now = useNow(1_000);
+  const left = mmss(secondsLeft(props.expiresAt, now.getTime()));
+  return (
+    <p className="notice notice-info payment-deadline" data-testid="payment-deadline" role="timer">
+      {dt('awaiting.deadline', { left, time: formatTime(props.expiresAt, locale) })}
+    </p>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { run } from '../commands.js';
 import { CabIdentity } from '../components/CabIdentity.js';
+import { CancelRide } from '../components/CancelRide.js';
 import { Money } from '../components/Money.js';
 import { isWideView, PassengerPayment, usePassengerView } from '../components/PassengerPayment.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
@@ -65,6 +66,8 @@ export function FailedScreen() {
             <span>{dt('failed.paidOtherwise')}</span>
             <small className="button-sub">{dt('failed.paidOtherwiseHint')}</small>
           </button>
+          {/* The core allows it once nothing can be paid any more: no order, or a relay-made payment the relay has ended. */}
+          {ride.order !== 'created' || caps.relayMakesPayment ? <CancelRide /> : null}
           <StartNextRide />
         </div>
       }
