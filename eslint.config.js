@@ -105,7 +105,9 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'electron/core runs under plain Node (tests, preview, chaos); take Electron APIs through the shell in electron/.' }],
+          paths: [
+            { name: 'electron', message: 'electron/core runs under plain Node (tests, preview, chaos); take Electron APIs through the shell in electron/.' },
+          ],
           patterns: [{ group: ['electron/*'], message: 'electron/core runs under plain Node; take Electron APIs through the shell in electron/.' }],
         },
       ],

@@ -108,8 +108,7 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
   const db = openRelayDatabase(config.dbPath);
   let closeApp: (() => Promise<void>) | null = null;
   let writerDied = false;
-  const closeAfterFatal = () =>
-    void closeApp?.().catch((err: unknown) => logger.error({ err }, 'closing after the writer thread died failed'));
+  const closeAfterFatal = () => void closeApp?.().catch((err: unknown) => logger.error({ err }, 'closing after the writer thread died failed'));
   const onWriterFailure = (err: Error) => {
     logger.fatal({ err }, 'the relay store’s writer thread died, so every write would fail: the relay stops for its supervisor to restart it');
     writerDied = true;
@@ -327,7 +326,9 @@ export async function buildRelayApp(input: RelayConfig, options: RelayAppOptions
       for (const adapter of adapters) {
         // A PSP that cannot be set up now (Vipps webhook registration) must not keep the relay
         // from serving the others; it is tried again at the next start.
-        await adapter.start?.(publicUrl()).catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
+        await adapter
+          .start?.(publicUrl())
+          .catch((err: unknown) => logger.error({ err, psp: adapter.name }, 'PSP adapter start failed; its webhooks may not arrive until the relay restarts'));
       }
       // Expired payment requests and captures a restart interrupted are picked up now, and
       // payments whose hooks were lost while the relay was down are asked about.

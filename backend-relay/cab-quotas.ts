@@ -20,7 +20,11 @@ export const cabQuotasSchema = z.object({
   receiptsPerMinute: z.number().int().positive().default(30),
   receiptsPerDay: z.number().int().positive().default(1_000),
   /** One receipt as stored (JSON, UTF-8); a real one is 1–2 KB. Larger: `invalid`. */
-  receiptMaxBytes: z.number().int().positive().default(16 * 1024),
+  receiptMaxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024),
   /** Receipts one cab may have stored (within the retention); more: `quota_exceeded` until pruned. */
   receiptsKept: z.number().int().positive().default(10_000),
   /** payment.request per cab: each can be a real payment request on the fleet's PSP key. */

@@ -11,8 +11,7 @@ import { parseSecretsKey } from './secret-box.js';
 import { zodIssuesText } from '../protocol/zod-issues.js';
 import { consoleConfigSchema } from './console/console-config.js';
 
-const intFromEnv = (min: number, max: number) =>
-  z.coerce.number().int(`must be a whole number`).min(min).max(max);
+const intFromEnv = (min: number, max: number) => z.coerce.number().int(`must be a whole number`).min(min).max(max);
 
 /** The environment variables as they arrive (strings), mapped to typed settings. */
 export const relayEnvSchema = z.object({
@@ -20,9 +19,7 @@ export const relayEnvSchema = z.object({
   RELAY_HOST: z.string().min(1).default('127.0.0.1'),
   RELAY_DB: z.string().min(1).default('.cabpay/relay.db'),
   RELAY_PUBLIC_URL: z.url('must be an absolute URL such as https://relay.example.com').optional(),
-  RELAY_ADMIN_TOKEN: z
-    .string({ error: 'is required: set a random secret of at least 16 characters' })
-    .min(16, 'must be at least 16 characters'),
+  RELAY_ADMIN_TOKEN: z.string({ error: 'is required: set a random secret of at least 16 characters' }).min(16, 'must be at least 16 characters'),
   /** Bearer token for GET /metrics; unset: /metrics is off. */
   RELAY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random secret for the Prometheus scraper)').optional(),
   HIPS_PUBLIC_KEY_FILE: z.string({ error: 'is required: the path of the Hips (or sandbox) public key PEM' }).min(1),
@@ -86,25 +83,27 @@ export const relayEnvSchema = z.object({
   HIPS_QR_PAYMENT_TIMEOUT_S: intFromEnv(1, 3_600).default(900),
 });
 
-export const vippsConfigSchema = z.object({
-  baseUrl: z.url(),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  subscriptionKey: z.string().min(1),
-  /** Merchant serial number. */
-  msn: z.string().min(1),
-  /** Set when the webhook was registered out of band; otherwise start() registers one. */
-  webhookSecret: z.string().min(1).optional(),
-  preauthorize: z.boolean().optional(),
-  /** Minor units reserved at check-in when `preauthorize` (required then): the largest fare plus tip. */
-  preauthAmount: z.number().int().min(100, 'must be at least 100 (minor units; Vipps takes no less)').max(100_000_000).optional(),
-  preauthCurrency: z.enum(['NOK', 'DKK', 'EUR']).default('NOK'),
-  /** How long a pushed payment waits for the passenger before the relay cancels it (Vipps expires it after 5 minutes). */
-  paymentTtlSeconds: z.number().int().min(30).max(3_600).default(300),
-}).refine((v) => !v.preauthorize || v.preauthAmount !== undefined, {
-  path: ['preauthAmount'],
-  message: 'is required when preauthorize is on: the most a ride may cost, tip included, in minor units (VIPPS_PREAUTH_AMOUNT=60000 for 600 NOK)',
-});
+export const vippsConfigSchema = z
+  .object({
+    baseUrl: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    subscriptionKey: z.string().min(1),
+    /** Merchant serial number. */
+    msn: z.string().min(1),
+    /** Set when the webhook was registered out of band; otherwise start() registers one. */
+    webhookSecret: z.string().min(1).optional(),
+    preauthorize: z.boolean().optional(),
+    /** Minor units reserved at check-in when `preauthorize` (required then): the largest fare plus tip. */
+    preauthAmount: z.number().int().min(100, 'must be at least 100 (minor units; Vipps takes no less)').max(100_000_000).optional(),
+    preauthCurrency: z.enum(['NOK', 'DKK', 'EUR']).default('NOK'),
+    /** How long a pushed payment waits for the passenger before the relay cancels it (Vipps expires it after 5 minutes). */
+    paymentTtlSeconds: z.number().int().min(30).max(3_600).default(300),
+  })
+  .refine((v) => !v.preauthorize || v.preauthAmount !== undefined, {
+    path: ['preauthAmount'],
+    message: 'is required when preauthorize is on: the most a ride may cost, tip included, in minor units (VIPPS_PREAUTH_AMOUNT=60000 for 600 NOK)',
+  });
 export type VippsConfig = z.output<typeof vippsConfigSchema>;
 
 export const hitpayConfigSchema = z.object({
@@ -155,9 +154,17 @@ export const relayConfigSchema = z.object({
   ackTimeoutMs: z.number().int().positive(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Acked events older than this are pruned; unacked ones are kept. At least 7 days. */
-  retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+  retentionMs: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600 * 1000),
   /** Receipts first received longer ago than this are pruned (their links then show the 404 page). */
-  receiptRetentionMs: z.number().int().positive().default(180 * 24 * 3600 * 1000),
+  receiptRetentionMs: z
+    .number()
+    .int()
+    .positive()
+    .default(180 * 24 * 3600 * 1000),
   /** What one cab may store and ask for (receipts, payment requests); see cab-quotas.ts. */
   cabQuotas: cabQuotasSchema.prefault({}),
   /** Folder of published releases (electron-builder output, one folder per version). */
@@ -233,9 +240,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): ResolvedR
   try {
     pem = readFileSync(e.HIPS_PUBLIC_KEY_FILE, 'utf8');
   } catch (err) {
-    throw new RelayConfigError(
-      `HIPS_PUBLIC_KEY_FILE cannot be read (${(err as Error).message}): point it at the PEM public key webhooks are signed with`,
-    );
+    throw new RelayConfigError(`HIPS_PUBLIC_KEY_FILE cannot be read (${(err as Error).message}): point it at the PEM public key webhooks are signed with`);
   }
   if (e.RELAY_UPDATES_DIR !== undefined) {
     try {

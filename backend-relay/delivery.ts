@@ -153,10 +153,7 @@ class CabDeliverySession {
       if (event.seq > this.cursor + 1) this.announceLogStart(event.seq, attempt);
       let answer: unknown;
       try {
-        answer = await Promise.race([
-          this.socket.timeout(ackTimeoutMs).emitWithAck(SOCKET_EVENTS.relayEvent, envelope),
-          this.stopSignal,
-        ]);
+        answer = await Promise.race([this.socket.timeout(ackTimeoutMs).emitWithAck(SOCKET_EVENTS.relayEvent, envelope), this.stopSignal]);
       } catch {
         logger.info({ cabId: this.cabId, seq: event.seq, attempt }, 'no ack in time; sending the event again');
         continue;

@@ -149,7 +149,8 @@ const releaseDeps: ReleaseCliDeps = {
 
 /** Runs one command; returns what to print. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const first = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { relay: { type: 'string' }, token: { type: 'string' } } }).positionals[0];
+  const first = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { relay: { type: 'string' }, token: { type: 'string' } } })
+    .positionals[0];
   if (first === 'release') return runReleaseCli(argv, env, releaseDeps);
   if (first === 'operator') return runOperatorCli(argv, env, releaseDeps);
   const { conn, cmd } = parseCli(argv, env);
@@ -157,13 +158,21 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<st
   const out = (json: unknown, text: string) => (conn.json ? terminalJson(json) : text);
   switch (cmd.name) {
     case 'add': {
-      const body = { psp: cmd.psp, qrCodes: cmd.qr, plate: cmd.plate, label: cmd.label, enabled: !cmd.disabled, ...(cmd.currency ? { currency: cmd.currency } : {}) };
+      const body = {
+        psp: cmd.psp,
+        qrCodes: cmd.qr,
+        plate: cmd.plate,
+        label: cmd.label,
+        enabled: !cmd.disabled,
+        ...(cmd.currency ? { currency: cmd.currency } : {}),
+      };
       const route = `/admin/cabs/${encodeURIComponent(cmd.cabId)}${cmd.keepToken ? '?keepToken=true' : ''}`;
       const { status, json } = await call(conn, 'PUT', route, body);
       // A PSP whose QR codes the relay provisions (Vipps, Hips) gives the content to print on the cab's QR;
       // one the relay cannot set up says what the fleet must do itself.
       const qr = `${json.qrContent ? `\nQR content (print this on the cab's QR): ${safe(json.qrContent)}` : ''}${json.notice ? `\nnote: ${safe(json.notice)}` : ''}`;
-      if (status === 201) return out(json, `cab ${safe(json.cabId)} added.\ndevice token (shown once, put it in the kiosk config): ${safe(json.deviceToken)}${qr}`);
+      if (status === 201)
+        return out(json, `cab ${safe(json.cabId)} added.\ndevice token (shown once, put it in the kiosk config): ${safe(json.deviceToken)}${qr}`);
       return json.deviceToken
         ? out(json, `cab ${safe(json.cabId)} updated.\nnew device token (shown once; the old one no longer works): ${safe(json.deviceToken)}${qr}`)
         : out(json, `cab ${safe(json.cabId)} updated; its device token is unchanged.${qr}`);

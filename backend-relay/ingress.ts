@@ -39,13 +39,7 @@ export interface HookReply {
   body: unknown;
 }
 
-export async function handleWebhook(
-  deps: IngressDeps,
-  psp: PspName,
-  endpoint: WebhookEndpoint,
-  request: WebhookRequest,
-  now = new Date(),
-): Promise<HookReply> {
+export async function handleWebhook(deps: IngressDeps, psp: PspName, endpoint: WebhookEndpoint, request: WebhookRequest, now = new Date()): Promise<HookReply> {
   const { store, hub, metrics, logger } = deps;
   const count = (outcome: string) => metrics.webhooks.inc({ psp, kind: endpoint.kind, outcome });
   const verdict = await endpoint.verify(request, now);

@@ -51,7 +51,13 @@ export function redactUrl(url: string): string {
 
 /** Fastify's request serializer with the URL redacted (it takes precedence over Fastify's own). */
 function requestSerializer(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
-  return { method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : req.url, host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

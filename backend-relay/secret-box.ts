@@ -60,9 +60,7 @@ export class SecretBox {
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretKeyError(
-        `RELAY_SECRETS_KEY does not open the stored secret ${aad}: set it to the key the database was written with`,
-      );
+      throw new SecretKeyError(`RELAY_SECRETS_KEY does not open the stored secret ${aad}: set it to the key the database was written with`);
     }
   }
 }

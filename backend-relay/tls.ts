@@ -30,12 +30,18 @@ export function readTlsMaterial(files: TlsFiles): Result<TlsMaterial> {
   try {
     cert = readFileSync(files.certFile, 'utf8');
   } catch (err) {
-    return fail('tls_cert_unreadable', `RELAY_TLS_CERT_FILE ${files.certFile} cannot be read (${(err as Error).message}): point it at the PEM certificate (chain) of this relay`);
+    return fail(
+      'tls_cert_unreadable',
+      `RELAY_TLS_CERT_FILE ${files.certFile} cannot be read (${(err as Error).message}): point it at the PEM certificate (chain) of this relay`,
+    );
   }
   try {
     key = readFileSync(files.keyFile, 'utf8');
   } catch (err) {
-    return fail('tls_key_unreadable', `RELAY_TLS_KEY_FILE ${files.keyFile} cannot be read (${(err as Error).message}): point it at the PEM private key of the certificate`);
+    return fail(
+      'tls_key_unreadable',
+      `RELAY_TLS_KEY_FILE ${files.keyFile} cannot be read (${(err as Error).message}): point it at the PEM private key of the certificate`,
+    );
   }
   let leaf: X509Certificate;
   try {
@@ -45,7 +51,10 @@ export function readTlsMaterial(files: TlsFiles): Result<TlsMaterial> {
   }
   try {
     if (!leaf.checkPrivateKey(createPrivateKey(key))) {
-      return fail('tls_key_mismatch', `RELAY_TLS_KEY_FILE ${files.keyFile} is not the private key of the certificate in ${files.certFile}: install the matching pair`);
+      return fail(
+        'tls_key_mismatch',
+        `RELAY_TLS_KEY_FILE ${files.keyFile} is not the private key of the certificate in ${files.certFile}: install the matching pair`,
+      );
     }
   } catch (err) {
     return fail('tls_key_invalid', `RELAY_TLS_KEY_FILE ${files.keyFile} is not a PEM private key (${(err as Error).message})`);

@@ -14,7 +14,12 @@ export const benchArgs = z.object({
   phases: z
     .string()
     .default(PHASES.join(','))
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(PHASES, { error: `each phase must be one of ${PHASES.join(', ')}` })).min(1)),
   warmup: z.coerce.number().min(0).max(600).default(3).describe('seconds of unmeasured load before the steady phase (JIT warm-up)'),
   skipBaseline: z.boolean().default(false),

@@ -163,7 +163,13 @@ async function main(): Promise<number> {
   const signer = await createSigner(dir);
   const relay = await startServer(
     bundle,
-    { RELAY_PORT: '0', RELAY_DB: path.join(dir, 'relay.db'), RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: signer.publicKeyFile, RELAY_LOG_LEVEL: 'info' },
+    {
+      RELAY_PORT: '0',
+      RELAY_DB: path.join(dir, 'relay.db'),
+      RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      HIPS_PUBLIC_KEY_FILE: signer.publicKeyFile,
+      RELAY_LOG_LEVEL: 'info',
+    },
     path.join(dir, 'relay.log'),
   );
   const results: Record<string, unknown> = { events, machine: { cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) } };
@@ -184,7 +190,8 @@ async function main(): Promise<number> {
       log(`${tablet}: ${events} events committed in ${Math.round(performance.now() - filled)} ms; the tablet connects`);
       await eventLoopLag(relay.url); // starts the lag window afresh
       const probe = probeHealth(relay.url);
-      const drained = tablet === 'socket' ? await drainWithSocket(relay.url, cabId, deviceToken, events) : await drainWithKiosk(relay.url, dir, cabId, deviceToken, events);
+      const drained =
+        tablet === 'socket' ? await drainWithSocket(relay.url, cabId, deviceToken, events) : await drainWithKiosk(relay.url, dir, cabId, deviceToken, events);
       const health = await probe.stop();
       const lag = await eventLoopLag(relay.url);
       if (drained.problems.length > 0) failed = true;

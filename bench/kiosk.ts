@@ -59,10 +59,24 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** Builds the renderer into a temp dir (never touching renderer/dist) and sums its gzipped JS. */
 export function measureBundle(outDir: string): Pick<KioskFigures, 'rendererJsGzipKb' | 'rendererJsFiles'> {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'renderer/vite.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'renderer/vite.config.ts',
+      '--outDir',
+      outDir,
+      '--emptyOutDir',
+      '--logLevel',
+      'error',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const assets = path.join(outDir, 'assets');
   const files = readdirSync(assets)
     .filter((f) => f.endsWith('.js'))
@@ -137,7 +151,13 @@ export async function runKioskBench(events: number, log: (line: string) => void)
     const relay = await startService({
       name: 'relay',
       entry: 'backend-relay/main.ts',
-      env: { RELAY_PORT: '0', RELAY_DB: path.join(dir, 'relay.db'), RELAY_ADMIN_TOKEN: adminToken, HIPS_PUBLIC_KEY_FILE: signer.publicKeyFile, RELAY_LOG_LEVEL: 'info' },
+      env: {
+        RELAY_PORT: '0',
+        RELAY_DB: path.join(dir, 'relay.db'),
+        RELAY_ADMIN_TOKEN: adminToken,
+        HIPS_PUBLIC_KEY_FILE: signer.publicKeyFile,
+        RELAY_LOG_LEVEL: 'info',
+      },
       logFile: path.join(dir, 'relay.log'),
     });
     services.push(relay);
@@ -266,7 +286,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const dir = path.resolve(REPO_ROOT, args.data.resultsDir);
       mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}Z-kiosk.json`);
-      writeFileSync(file, `${JSON.stringify({ command: 'npx tsx bench/kiosk.ts', startedAt: startedAt.toISOString(), loadAverage: os.loadavg(), figures }, null, 2)}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ command: 'npx tsx bench/kiosk.ts', startedAt: startedAt.toISOString(), loadAverage: os.loadavg(), figures }, null, 2)}\n`,
+      );
       log(`results written to ${path.relative(process.cwd(), file)}`);
       const { rendererJsFiles: _files, ...summary } = figures;
       process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -26,10 +26,19 @@ export function summarizeProfile(text: string, top = 25): string {
   const byFile = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const f = byId.get(id)!.callFrame;
-    const file = f.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'node_modules/').replace(/.*\/work\/[^/]+\//, '') || '(native)';
+    const file =
+      f.url
+        .replace(/^file:\/\//, '')
+        .replace(/.*node_modules\//, 'node_modules/')
+        .replace(/.*\/work\/[^/]+\//, '') || '(native)';
     const fn = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    const pkg = file.startsWith('node_modules/') ? file.split('/').slice(0, file.split('/')[1]?.startsWith('@') ? 3 : 2).join('/') : file;
+    const pkg = file.startsWith('node_modules/')
+      ? file
+          .split('/')
+          .slice(0, file.split('/')[1]?.startsWith('@') ? 3 : 2)
+          .join('/')
+      : file;
     byFile.set(pkg, (byFile.get(pkg) ?? 0) + us);
   }
   const fmt = (m: Map<string, number>) =>

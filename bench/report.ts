@@ -19,8 +19,7 @@ export interface BenchSummary {
   duplicates: number;
 }
 
-const round = (n: number | undefined, digits = 1): number | null =>
-  n === undefined || !Number.isFinite(n) ? null : Number(n.toFixed(digits));
+const round = (n: number | undefined, digits = 1): number | null => (n === undefined || !Number.isFinite(n) ? null : Number(n.toFixed(digits)));
 
 /** The maximum sustained rate when the search ran (null if no step held), else the steady rate. */
 function throughput(t: TargetResult | null): number | undefined {
@@ -31,7 +30,12 @@ function throughput(t: TargetResult | null): number | undefined {
 
 /** The relay's lost and duplicated hooks over every phase. */
 function totals(t: TargetResult): { lost: number; duplicates: number } {
-  const phases: { lost: number; duplicates: number }[] = [...(t.warmup ? [t.warmup] : []), ...(t.steady ? [t.steady] : []), ...(t.steps ?? []), ...(t.storm ? [t.storm] : [])];
+  const phases: { lost: number; duplicates: number }[] = [
+    ...(t.warmup ? [t.warmup] : []),
+    ...(t.steady ? [t.steady] : []),
+    ...(t.steps ?? []),
+    ...(t.storm ? [t.storm] : []),
+  ];
   return {
     lost: phases.reduce((n, p) => n + p.lost, 0),
     duplicates: phases.reduce((n, p) => n + p.duplicates, 0),
@@ -58,21 +62,68 @@ export function renderTable(relay: TargetResult, baseline: TargetResult | null):
   const rows: string[][] = [['target', 'phase', 'offered/s', 'accepted/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'dup', 'failed', 'note']];
   const fmt = (n: number | null | undefined, d = 1) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
   const phaseRow = (t: string, name: string, f: PhaseFigures, note = '') =>
-    rows.push([t, name, String(f.offeredRate), fmt(f.webhooksPerSec, 0), fmt(f.p50Ms), fmt(f.p99Ms), fmt(f.maxMs), String(f.lost), String(f.duplicates), String(f.failed), note]);
+    rows.push([
+      t,
+      name,
+      String(f.offeredRate),
+      fmt(f.webhooksPerSec, 0),
+      fmt(f.p50Ms),
+      fmt(f.p99Ms),
+      fmt(f.maxMs),
+      String(f.lost),
+      String(f.duplicates),
+      String(f.failed),
+      note,
+    ]);
   for (const t of [baseline, relay]) {
     if (!t) continue;
     const c = t.connect;
-    rows.push([t.target, 'connect', '-', '-', '-', '-', '-', '-', '-', String(c.connectErrors),
+    rows.push([
+      t.target,
+      'connect',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      String(c.connectErrors),
       `${c.connected}/${c.cabs} cabs in ${c.connectSeconds.toFixed(1)} s; RSS +${c.rssKbPerCab.toFixed(1)} KB/cab (${(c.rssConnectedKb / 1024).toFixed(0)} MB)` +
-        (c.provisionSeconds !== null ? `; provisioned in ${c.provisionSeconds.toFixed(1)} s` : '')]);
+        (c.provisionSeconds !== null ? `; provisioned in ${c.provisionSeconds.toFixed(1)} s` : ''),
+    ]);
     if (t.warmup) phaseRow(t.target, 'warm-up', t.warmup, 'not measured');
     if (t.steady) phaseRow(t.target, 'steady', t.steady);
     for (const s of t.steps ?? []) phaseRow(t.target, 'max-step', s, s.passed ? (s === t.maxSustained ? 'max sustained' : 'sustained') : s.why);
-    if (t.slowCommits) rows.push([t.target, 'disk', '-', '-', '-', '-', String(t.slowCommits.maxMs), '-', '-', '-', `${t.slowCommits.count} commits over 100 ms (${(t.slowCommits.totalMs / 1000).toFixed(1)} s in all): each held the writes queued behind it`]);
+    if (t.slowCommits)
+      rows.push([
+        t.target,
+        'disk',
+        '-',
+        '-',
+        '-',
+        '-',
+        String(t.slowCommits.maxMs),
+        '-',
+        '-',
+        '-',
+        `${t.slowCommits.count} commits over 100 ms (${(t.slowCommits.totalMs / 1000).toFixed(1)} s in all): each held the writes queued behind it`,
+      ]);
     if (t.storm) {
       const s = t.storm;
-      rows.push([t.target, 'storm', '-', '-', '-', '-', '-', String(s.lost), String(s.duplicates), String(s.failed),
-        `${s.queued} queued; resynced ${s.resynced} cabs in ${s.resyncSeconds.toFixed(1)} s after restart (${s.fromKillSeconds.toFixed(1)} s after kill -9; restart ${s.restartSeconds.toFixed(1)} s)`]);
+      rows.push([
+        t.target,
+        'storm',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        String(s.lost),
+        String(s.duplicates),
+        String(s.failed),
+        `${s.queued} queued; resynced ${s.resynced} cabs in ${s.resyncSeconds.toFixed(1)} s after restart (${s.fromKillSeconds.toFixed(1)} s after kill -9; restart ${s.restartSeconds.toFixed(1)} s)`,
+      ]);
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (i === rows[0]!.length - 1 ? 0 : r[i]!.length))));

@@ -54,8 +54,14 @@ async function main(): Promise<number> {
   const resultsDir = path.resolve(REPO_ROOT, args.resultsDir);
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '-')}Z.json`);
-  const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--').join(' ')}`.trim();
-  writeFileSync(file, `${JSON.stringify({ command, startedAt: startedAt.toISOString(), machine: machine(), loadAverage: { atStart: loadAverageAtStart, atEnd: os.loadavg() }, args, summary, relay, baseline }, null, 2)}\n`);
+  const command = `npm run bench -- ${process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .join(' ')}`.trim();
+  writeFileSync(
+    file,
+    `${JSON.stringify({ command, startedAt: startedAt.toISOString(), machine: machine(), loadAverage: { atStart: loadAverageAtStart, atEnd: os.loadavg() }, args, summary, relay, baseline }, null, 2)}\n`,
+  );
   log(`results written to ${path.relative(process.cwd(), file)}`);
   if (!args.cpuProf && !args.keep) rmSync(dir, { recursive: true, force: true });
   else log(`work dir kept: ${dir}${args.cpuProf ? ` (CPU profiles in ${path.join(dir, 'profiles')})` : ''}`);
@@ -64,7 +70,13 @@ async function main(): Promise<number> {
 }
 
 function machine() {
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, platform: process.platform };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    platform: process.platform,
+  };
 }
 
 main().then(

@@ -8,10 +8,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
  * Runs `node [--import tsx] <script>` under bash so `ulimit -n` can be raised first (10,000
  * sockets need more than the usual 1024). `exec` keeps the pid, so kill -9 hits node itself.
  */
-export function spawnNode(
-  script: string,
-  options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; nodeArgs?: string[] } = {},
-): ChildProcess {
+export function spawnNode(script: string, options: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions; nodeArgs?: string[] } = {}): ChildProcess {
   // A built bundle (.mjs) runs on plain node: tsx's loader alone costs about a second of start-up.
   const loader = script.endsWith('.mjs') ? [] : ['--import', 'tsx'];
   const args = [...loader, ...(options.nodeArgs ?? []), script].map(shellQuote).join(' ');

@@ -96,7 +96,17 @@ export function phaseFigures(sent: SentHook[], ledger: ReceiptLedger, offeredRat
     maxMs: latencies.length ? latencies[latencies.length - 1]! : Number.NaN,
     lateSends,
     failureSamples: failures,
-    answerP99Ms: percentile(sent.map((s) => s.answeredAt - s.sentAt).sort((a, b) => a - b), 99),
-    p99BySecondMs: Array.from(bySecond, (xs) => Number(percentile((xs ?? []).sort((a, b) => a - b), 99).toFixed(1))),
+    answerP99Ms: percentile(
+      sent.map((s) => s.answeredAt - s.sentAt).sort((a, b) => a - b),
+      99,
+    ),
+    p99BySecondMs: Array.from(bySecond, (xs) =>
+      Number(
+        percentile(
+          (xs ?? []).sort((a, b) => a - b),
+          99,
+        ).toFixed(1),
+      ),
+    ),
   };
 }

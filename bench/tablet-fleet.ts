@@ -28,9 +28,7 @@ export class TabletFleet {
   /** Connects every cab; resolves once each tablet's first attempt has succeeded or failed. */
   async connect(url: string, cabs: CabCredential[]): Promise<WorkerCounters> {
     const shares = this.workers.map((_, i) => cabs.filter((__, j) => j % this.workers.length === i));
-    const answers = await Promise.all(
-      this.workers.map((w, i) => ask(w, { type: 'connect', url, cabs: shares[i]!, concurrency: 100 }, 'connected')),
-    );
+    const answers = await Promise.all(this.workers.map((w, i) => ask(w, { type: 'connect', url, cabs: shares[i]!, concurrency: 100 }, 'connected')));
     return sumCounters(answers.map((a) => a.counters));
   }
 
@@ -54,10 +52,7 @@ export class TabletFleet {
 
   async close(): Promise<void> {
     for (const w of this.workers) if (w.child.connected) w.child.send({ type: 'close' } satisfies ToWorker);
-    await Promise.race([
-      Promise.all(this.workers.map((w) => exited(w.child))),
-      new Promise((r) => setTimeout(r, 5_000)),
-    ]);
+    await Promise.race([Promise.all(this.workers.map((w) => exited(w.child))), new Promise((r) => setTimeout(r, 5_000))]);
     for (const w of this.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   }
 }

@@ -96,10 +96,13 @@ function openTablet(url: string, cab: CabCredential): Promise<void> {
   let retry: NodeJS.Timeout | null = null;
   const reconnectLater = () => {
     if (retry || closing) return;
-    retry = setTimeout(() => {
-      retry = null;
-      if (!closing && !t.socket.connected) t.socket.connect();
-    }, Math.max(500, nextDelay(refused++ + 1, Math.random)));
+    retry = setTimeout(
+      () => {
+        retry = null;
+        if (!closing && !t.socket.connected) t.socket.connect();
+      },
+      Math.max(500, nextDelay(refused++ + 1, Math.random)),
+    );
   };
   t.socket.on('connect', () => {
     refused = 0;

@@ -178,7 +178,9 @@ export async function runTarget(target: TargetName, ctx: TargetContext): Promise
       const storm = await stormPhase(ctx, server, fleet, ledger);
       server = storm.server;
       result.storm = storm.figures;
-      log(`${target}: storm ${storm.figures.queued} queued events, resynced in ${storm.figures.resyncSeconds.toFixed(1)} s after restart, lost ${storm.figures.lost}; resynced by second [${storm.figures.resyncedBySecond.join(' ')}]`);
+      log(
+        `${target}: storm ${storm.figures.queued} queued events, resynced in ${storm.figures.resyncSeconds.toFixed(1)} s after restart, lost ${storm.figures.lost}; resynced by second [${storm.figures.resyncedBySecond.join(' ')}]`,
+      );
     }
     const final = (await fleet.report()).counters;
     ledger.add([]);

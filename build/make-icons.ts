@@ -22,12 +22,16 @@ function isDarkModule(x: number, y: number): boolean {
     const ring = Math.max(Math.abs(dx - 3), Math.abs(dy - 3));
     return ring === 3 || ring <= 1;
   };
-  for (const [fx, fy] of [[0, 0], [14, 0], [0, 14]] as const) {
+  for (const [fx, fy] of [
+    [0, 0],
+    [14, 0],
+    [0, 14],
+  ] as const) {
     const hit = finder(fx, fy);
     if (hit !== null) return hit;
   }
   // Deterministic "data": a fixed hash pattern, so the icon is stable between runs.
-  return ((x * 7 + y * 13 + x * y) % 5) < 2 && !(x < 8 && y < 8);
+  return (x * 7 + y * 13 + x * y) % 5 < 2 && !(x < 8 && y < 8);
 }
 
 function pixel(size: number, px: number, py: number): readonly number[] {

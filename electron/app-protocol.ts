@@ -9,9 +9,7 @@ import { cacheControlFor, contentTypeFor, lookupStatic } from './static-files.js
 
 /** Call at module load of main, before `app.whenReady()`. */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-  ]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 }
 
 /** Answers app://cabpay/<path> from `rendererDir`; any other host or a bad path is an error response. */

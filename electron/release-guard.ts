@@ -55,23 +55,42 @@ export function relayReleaseGuard(opts: {
   return {
     async verify(release) {
       if (trusted === null) {
-        return { ok: false, error: { code: 'unverifiable', message: 'this kiosk was built without a fleet release key (build/release-public-key.ts), so it installs no update' } };
+        return {
+          ok: false,
+          error: { code: 'unverifiable', message: 'this kiosk was built without a fleet release key (build/release-public-key.ts), so it installs no update' },
+        };
       }
       let key;
       try {
         key = await trusted;
       } catch (err) {
-        return { ok: false, error: { code: 'unverifiable', message: `the release key built into this kiosk is not an Ed25519 public key (${(err as Error).message})` } };
+        return {
+          ok: false,
+          error: { code: 'unverifiable', message: `the release key built into this kiosk is not an Ed25519 public key (${(err as Error).message})` },
+        };
       }
       const url = new URL(signatureFeedName(release.version), opts.feed.url).href;
       let text: string | null;
       try {
         const res = await relayRequest(url, { headers: opts.feed.requestHeaders, tls: opts.tls });
         if (res.status === 404) text = null;
-        else if (res.status !== 200) return { ok: false, error: { code: 'unverifiable', message: `the relay answered ${res.status} for the signature of ${release.version}; trying again at the next check` } };
+        else if (res.status !== 200)
+          return {
+            ok: false,
+            error: {
+              code: 'unverifiable',
+              message: `the relay answered ${res.status} for the signature of ${release.version}; trying again at the next check`,
+            },
+          };
         else text = res.body.toString('utf8');
       } catch (err) {
-        return { ok: false, error: { code: 'unverifiable', message: `cannot fetch the signature of ${release.version} (${(err as Error).message}); trying again at the next check` } };
+        return {
+          ok: false,
+          error: {
+            code: 'unverifiable',
+            message: `cannot fetch the signature of ${release.version} (${(err as Error).message}); trying again at the next check`,
+          },
+        };
       }
       const manifest = await verifyRelease(text, key, release.version);
       if (!manifest.ok) return manifest;
@@ -81,7 +100,8 @@ export function relayReleaseGuard(opts: {
     async reportRefusal(report) {
       try {
         const res = await relayRequest(refusalsUrl, { method: 'POST', headers: opts.feed.requestHeaders, json: report, tls: opts.tls });
-        if (res.status !== 204) opts.log.warn({ status: res.status, body: res.body.toString('utf8').slice(0, 300) }, 'the relay did not take the update refusal report');
+        if (res.status !== 204)
+          opts.log.warn({ status: res.status, body: res.body.toString('utf8').slice(0, 300) }, 'the relay did not take the update refusal report');
       } catch (err) {
         opts.log.warn({ err }, 'cannot report the update refusal to the relay');
       }

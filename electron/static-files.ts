@@ -36,9 +36,7 @@ export function cacheControlFor(urlPath: string): string {
   return urlPath.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
 }
 
-export type StaticLookup =
-  | { found: true; file: string; size: number }
-  | { found: false; status: 400 | 404; reason: string };
+export type StaticLookup = { found: true; file: string; size: number } | { found: false; status: 400 | 404; reason: string };
 
 /**
  * Resolves `urlPath` (the pathname of a request, still percent-encoded) under `root`.

@@ -15,7 +15,9 @@ interface CertificateLike {
 
 export interface VerifyProcSession {
   setCertificateVerifyProc(
-    proc: ((request: { hostname: string; certificate: CertificateLike; verificationResult: string }, callback: (verificationResult: number) => void) => void) | null,
+    proc:
+      | ((request: { hostname: string; certificate: CertificateLike; verificationResult: string }, callback: (verificationResult: number) => void) => void)
+      | null,
   ): void;
 }
 

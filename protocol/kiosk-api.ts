@@ -41,7 +41,13 @@ export const driverSettings = z.object({
   /** Screen brightness hint in percent (the shell or the driver applies it to the panel). */
   brightness: z.number().int().min(10).max(100),
   /** Printed on receipts; null when the fleet does not use driver ids. */
-  driverId: z.string().trim().min(1).max(40).regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, space, dot, dash').nullable(),
+  driverId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, space, dot, dash')
+    .nullable(),
   extras: z
     .array(extraPreset)
     .max(8)
@@ -158,7 +164,13 @@ export interface RecentPaymentView {
   /** What may still be refunded: total − refunded − pending; 0 for method 'other'. */
   refundableAmount: number;
   /** The latest refund asked for on this ride. */
-  refund: { refundId: string; amount: number; state: 'queued' | 'refunded' | 'failed'; failure: { code: string; message: string } | null; requestedAt: string } | null;
+  refund: {
+    refundId: string;
+    amount: number;
+    state: 'queued' | 'refunded' | 'failed';
+    failure: { code: string; message: string } | null;
+    requestedAt: string;
+  } | null;
 }
 
 /**
@@ -252,7 +264,6 @@ export interface CabpayApi {
   /** Calls the listener with every new snapshot; returns the unsubscribe function. */
   onState(listener: (snapshot: KioskSnapshot) => void): () => void;
 }
-
 
 declare global {
   interface Window {

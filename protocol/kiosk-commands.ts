@@ -25,6 +25,7 @@ export function commandMethods(send: (command: KioskCommand) => CommandResult): 
     saveDriverSettings: (settings) => send({ name: 'saveDriverSettings', settings }),
     chooseTip: (tipAmountMinor) => send({ name: 'chooseTip', tipAmountMinor }),
     retryPayment: () => send({ name: 'retryPayment' }),
-    refundRide: (rideId, amountMinor, reason) => send(reason === undefined ? { name: 'refundRide', rideId, amountMinor } : { name: 'refundRide', rideId, amountMinor, reason }),
+    refundRide: (rideId, amountMinor, reason) =>
+      send(reason === undefined ? { name: 'refundRide', rideId, amountMinor } : { name: 'refundRide', rideId, amountMinor, reason }),
   };
 }

@@ -16,6 +16,4 @@ export const bridgeRequest = z.discriminatedUnion('type', [
 export type BridgeRequest = z.infer<typeof bridgeRequest>;
 
 /** Host → browser. A `state` message is pushed on connect and after every change. */
-export type BridgeMessage =
-  | { type: 'result'; id: number; result: Result<null> }
-  | { type: 'state'; id?: number; snapshot: KioskSnapshot };
+export type BridgeMessage = { type: 'result'; id: number; result: Result<null> } | { type: 'state'; id?: number; snapshot: KioskSnapshot };

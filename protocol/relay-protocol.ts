@@ -12,9 +12,7 @@ export const ACK_TIMEOUT_MS = 10_000;
 export const pspName = z.enum(['hips', 'vipps', 'hitpay']);
 export type PspName = z.infer<typeof pspName>;
 
-export const cabId = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{1,40}$/, 'letters, digits and dashes, at most 40 (it is part of the order id)');
+export const cabId = z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'letters, digits and dashes, at most 40 (it is part of the order id)');
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -135,15 +133,7 @@ export type LogStartAck = Result<{ lastSeq: number }>;
 
 // ---- tablet → server messages (each acked with Result) -----------------------------------
 
-export const rideStateName = z.enum([
-  'idle',
-  'on_ride',
-  'ended',
-  'awaiting_payment',
-  'paid',
-  'failed',
-  'canceled',
-]);
+export const rideStateName = z.enum(['idle', 'on_ride', 'ended', 'awaiting_payment', 'paid', 'failed', 'canceled']);
 export type RideStateName = z.infer<typeof rideStateName>;
 
 export const tabletStatus = z.object({

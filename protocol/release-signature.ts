@@ -5,7 +5,18 @@
  * private key lives where the builds are made, never on the relay; the relay only checks that
  * the file is there and describes the folder, the kiosk verifies it before installing.
  */
-import { CompactSign, calculateJwkThumbprint, compactVerify, decodeProtectedHeader, exportJWK, importJWK, importSPKI, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  exportJWK,
+  importJWK,
+  importSPKI,
+  type CryptoKey,
+  type JWK,
+  type KeyObject,
+} from 'jose';
 import { z } from 'zod';
 import { zodIssuesText } from './zod-issues.js';
 
@@ -92,9 +103,7 @@ function base64UrlDecode(text: string): Uint8Array {
 }
 
 async function sign(payload: unknown, key: Key, publicJwk: JWK): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: ALG, kid: await keyIdOf(publicJwk) })
-    .sign(key);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: ALG, kid: await keyIdOf(publicJwk) }).sign(key);
 }
 
 /** Signs a manifest: run where the builds are made, with the fleet's private release key. */
@@ -130,7 +139,10 @@ export async function verifyRelease(text: string | null, trustedKey: Key, versio
     try {
       ({ payload } = await compactVerify(rotation, key, { algorithms: [ALG] }));
     } catch (err) {
-      return refuse('bad_rotation', `key rotation ${i + 1} is not signed by the key before it (${(err as Error).message}): the chain does not start at the key built into this app`);
+      return refuse(
+        'bad_rotation',
+        `key rotation ${i + 1} is not signed by the key before it (${(err as Error).message}): the chain does not start at the key built into this app`,
+      );
     }
     const statement = keyRotation.safeParse(safeJson(payload));
     if (!statement.success) return refuse('bad_rotation', `key rotation ${i + 1} is not a rotation statement`);
@@ -140,7 +152,10 @@ export async function verifyRelease(text: string | null, trustedKey: Key, versio
   try {
     ({ payload } = await compactVerify(parsed.value.release, key, { algorithms: [ALG] }));
   } catch (err) {
-    return refuse('bad_signature', `release ${version} is not signed by the fleet release key${parsed.value.rotations.length ? ' (after its rotations)' : ''}: ${(err as Error).message}`);
+    return refuse(
+      'bad_signature',
+      `release ${version} is not signed by the fleet release key${parsed.value.rotations.length ? ' (after its rotations)' : ''}: ${(err as Error).message}`,
+    );
   }
   const manifest = releaseManifest.safeParse(safeJson(payload));
   if (!manifest.success) return refuse('bad_signature', `the signed manifest of ${version} is not a release manifest`);
@@ -150,7 +165,11 @@ export async function verifyRelease(text: string | null, trustedKey: Key, versio
 
 export function fileInManifest(manifest: ReleaseManifest, sha512: string, size: number): Verified<string> {
   const entry = manifest.files.find((f) => f.sha512 === sha512 && f.size === size);
-  if (!entry) return refuse('altered', `the downloaded file (sha512 ${sha512.slice(0, 16)}…, ${size} bytes) is not one the fleet signed for ${manifest.version}: it was altered or replaced`);
+  if (!entry)
+    return refuse(
+      'altered',
+      `the downloaded file (sha512 ${sha512.slice(0, 16)}…, ${size} bytes) is not one the fleet signed for ${manifest.version}: it was altered or replaced`,
+    );
   return { ok: true, value: entry.name };
 }
 

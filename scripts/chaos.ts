@@ -12,7 +12,17 @@ import { parseChaosArgs, type ChaosArgs } from './chaos/args.js';
 import { FaultInjector, RELAY_KILL_SPACING_MS } from './chaos/faults.js';
 import { Phone } from './chaos/phone.js';
 import { planRides } from './chaos/plan.js';
-import { lostHookPayments, readKioskFacts, readRelayEvents, readRelayPayments, readRelayReconciliations, reconcile, type HitpayLedger, type Ledger, type VippsLedger } from './chaos/reconcile.js';
+import {
+  lostHookPayments,
+  readKioskFacts,
+  readRelayEvents,
+  readRelayPayments,
+  readRelayReconciliations,
+  reconcile,
+  type HitpayLedger,
+  type Ledger,
+  type VippsLedger,
+} from './chaos/reconcile.js';
 import { playRide, type RideRecord } from './chaos/ride.js';
 import { http, startChaosStack, type ChaosStack } from './chaos/stack.js';
 
@@ -53,7 +63,9 @@ async function run(args: ChaosArgs): Promise<number> {
   const started = Date.now();
   const dir = args.dir ? resolve(args.dir) : mkdtempSync(join(tmpdir(), 'cabpay-chaos-'));
   mkdirSync(dir, { recursive: true });
-  console.log(`chaos: ${args.rides} rides, seed ${args.seed}, ${args.cabs} cabs over ${args.psps.join(', ')}, fault rate ${args.faultRate}%, ${args.lostHooks}% of payments without any webhook, logs in ${dir}`);
+  console.log(
+    `chaos: ${args.rides} rides, seed ${args.seed}, ${args.cabs} cabs over ${args.psps.join(', ')}, fault rate ${args.faultRate}%, ${args.lostHooks}% of payments without any webhook, logs in ${dir}`,
+  );
   const plans = planRides(args);
   const stack = await startChaosStack(args, dir);
   const faults = new FaultInjector(stack);
@@ -80,7 +92,9 @@ async function run(args: ChaosArgs): Promise<number> {
           records.push(record);
           done++;
           if (args.verbose || record.outcome === 'stuck' || record.outcome === 'error')
-            console.log(`ride ${plan.index} ${cab.cabId} ${record.rideId ?? '-'}: ${record.outcome} in ${record.ms} ms${record.problem ? ` (${record.problem})` : ''}`);
+            console.log(
+              `ride ${plan.index} ${cab.cabId} ${record.rideId ?? '-'}: ${record.outcome} in ${record.ms} ms${record.problem ? ` (${record.problem})` : ''}`,
+            );
           else if (done % 50 === 0) console.log(`chaos: ${done}/${args.rides} rides played (${Math.round((Date.now() - started) / 1000)} s)`);
         }
       }),
@@ -101,7 +115,12 @@ async function run(args: ChaosArgs): Promise<number> {
     const lostHooks = lostHookPayments({ hips: ledger, vipps, hitpay });
     const reconciled = readRelayReconciliations(stack.relayDb);
     const learnt = Object.fromEntries(
-      Object.entries(reconciled).map(([psp, byHow]) => [psp, Object.entries(byHow).filter(([k]) => k.startsWith('reconciliation:')).reduce((n, [, v]) => n + v, 0)]),
+      Object.entries(reconciled).map(([psp, byHow]) => [
+        psp,
+        Object.entries(byHow)
+          .filter(([k]) => k.startsWith('reconciliation:'))
+          .reduce((n, [, v]) => n + v, 0),
+      ]),
     );
     const result = reconcile(records, ledger, readRelayEvents(stack.relayDb), kiosks, { vipps, hitpay, relay: relayPayments });
     // How the relay-made payments went: attempts per PSP and how they ended.
@@ -117,26 +136,67 @@ async function run(args: ChaosArgs): Promise<number> {
     const restarts = stack.cabs.reduce((n, cab) => n + cab.kiosk.restarts, 0);
 
     console.log('');
-    console.log(`Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`);
+    console.log(
+      `Rides: ${args.rides} — paid by the passenger ${c.paid}, paid another way ${c.paidOther} (declined, expired or abandoned payments), canceled ${c.canceled}; ${c.paidOffScreen} paid while the driver was already on the next ride`,
+    );
     if (c.failedOffScreen > 0)
       console.log(`${c.failedOffScreen} rides left pending failed after the driver moved on and were not settled from the rides that need attention`);
-    console.log(`Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults, ${faults.counts.lateAnswers} refunds and captures answered after the relay's timeout`);
-    console.log(`PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`);
+    console.log(
+      `Faults: ${faults.counts.offlineWindows} offline windows, ${restarts} kiosk kill -9, ${stack.relayRestarts} relay kill -9 (${faults.relayKillsSkipped} skipped: under ${RELAY_KILL_SPACING_MS / 1000} s after the last), ${faults.counts.pspFaults} create-order fault bursts, ${faults.counts.webhookFaults} webhook faults, ${faults.counts.lateAnswers} refunds and captures answered after the relay's timeout`,
+    );
+    console.log(
+      `PSP ledger: ${c.ledgerOrders} orders, ${c.ledgerPayments} successful payments; ${c.secondAttemptOrders} rides needed a second order after a dead session (allowed; never two paid or live at once)`,
+    );
     for (const [psp, p] of Object.entries(c.byPsp))
-      console.log(`  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`);
+      console.log(
+        `  ${psp}: ${p.rides} rides — paid by the passenger ${p.paid}, paid another way ${p.paidOther}, canceled ${p.canceled}; ${p.ledgerPayments} payments in its ledger`,
+      );
     for (const [psp, a] of Object.entries(attempts))
-      console.log(`  ${psp} payments made by the relay: ${a.attempts} attempts (${a.retries} of them retries): ${Object.entries(a.outcomes).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+      console.log(
+        `  ${psp} payments made by the relay: ${a.attempts} attempts (${a.retries} of them retries): ${Object.entries(a.outcomes)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}`,
+      );
     if (c.orphanRequests.length > 0)
-      console.log(`Known gap: ${c.orphanRequests.length} live HitPay payment requests the relay lost track of when it was killed mid-create (never shown on a tablet; docs/chaos.md): ${c.orphanRequests.join('; ')}`);
-    console.log(`Lost webhooks: ${Object.entries(lostHooks).map(([psp, n]) => `${n} ${psp}`).join(', ')} payments had every webhook dropped; the relay learnt ${Object.entries(learnt).map(([psp, n]) => `${n} ${psp}`).join(', ') || 'no'} outcomes by asking the PSP (${JSON.stringify(reconciled)})`);
-    console.log(`Refunds: ${c.refunds} partial refunds confirmed (${Object.entries(c.refundedByCurrency).map(([cur, n]) => `${n} ${cur} minor units`).join(', ') || 'none'})`);
+      console.log(
+        `Known gap: ${c.orphanRequests.length} live HitPay payment requests the relay lost track of when it was killed mid-create (never shown on a tablet; docs/chaos.md): ${c.orphanRequests.join('; ')}`,
+      );
+    console.log(
+      `Lost webhooks: ${Object.entries(lostHooks)
+        .map(([psp, n]) => `${n} ${psp}`)
+        .join(', ')} payments had every webhook dropped; the relay learnt ${
+        Object.entries(learnt)
+          .map(([psp, n]) => `${n} ${psp}`)
+          .join(', ') || 'no'
+      } outcomes by asking the PSP (${JSON.stringify(reconciled)})`,
+    );
+    console.log(
+      `Refunds: ${c.refunds} partial refunds confirmed (${
+        Object.entries(c.refundedByCurrency)
+          .map(([cur, n]) => `${n} ${cur} minor units`)
+          .join(', ') || 'none'
+      })`,
+    );
     console.log(`Relay: ${c.relayEvents} events committed`);
-    console.log(`Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, duplicate refunds ${c.duplicateRefunds}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`);
+    console.log(
+      `Checks: lost events ${c.lost}, duplicate orders ${c.duplicateOrders}, duplicate order.paid ${c.duplicatePaidEvents}, wrong totals ${c.wrongTotals}, payments not shown ${c.unshownPayments}, phantom payments ${c.phantomPayments}, held authorizations ${c.heldPayments}, refund mismatches ${c.refundMismatches}, duplicate refunds ${c.duplicateRefunds}, stuck without a reason ${c.stuck} (with a reason ${c.stuckWithReason}), store invariant breaks ${c.invariantViolations}, harness errors ${c.errors}`,
+    );
     for (const v of result.violations.slice(0, 50)) console.log(`VIOLATION ${v.rule} cab ${v.cabId ?? '-'} ride ${v.rideId ?? '-'}: ${v.detail}`);
     if (result.violations.length > 50) console.log(`… and ${result.violations.length - 50} more violations`);
     const failed =
-      c.lost + c.duplicateOrders + c.duplicatePaidEvents + c.wrongTotals + c.stuck + c.unshownPayments + c.phantomPayments + c.heldPayments + c.refundMismatches + c.duplicateRefunds + c.invariantViolations + c.errors > 0 ||
-      undrained !== null;
+      c.lost +
+        c.duplicateOrders +
+        c.duplicatePaidEvents +
+        c.wrongTotals +
+        c.stuck +
+        c.unshownPayments +
+        c.phantomPayments +
+        c.heldPayments +
+        c.refundMismatches +
+        c.duplicateRefunds +
+        c.invariantViolations +
+        c.errors >
+        0 || undrained !== null;
     if (!failed && !args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
     else console.log(`chaos: logs and databases kept in ${dir}`);
 

@@ -39,7 +39,15 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--font-render-hinting=none'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--font-render-hinting=none',
+    ],
   });
   const written: string[] = [];
   if (which === 'all' || which === 'console') {
@@ -112,12 +120,20 @@ function pspScenes(): Scene[] {
   const vipps = (r: RideView | null, extra: Partial<KioskSnapshot> = {}) =>
     idleSnapshot({ cab: cabFor('vipps', { cabId: 'cab-12', label: 'Taxi 12', plate: 'EL 12345' }), currency: 'NOK', locale: 'nb', ride: r, ...extra });
   const hitpay = (r: RideView | null, extra: Partial<KioskSnapshot> = {}) =>
-    idleSnapshot({ cab: cabFor('hitpay', { cabId: 'cab-7', label: 'Taxi 7', plate: 'SHA 1234 X' }), currency: 'SGD', locale: 'en', ride: r, extras: [], ...extra });
+    idleSnapshot({
+      cab: cabFor('hitpay', { cabId: 'cab-7', label: 'Taxi 7', plate: 'SHA 1234 X' }),
+      currency: 'SGD',
+      locale: 'en',
+      ride: r,
+      extras: [],
+      ...extra,
+    });
   const vippsRide = (o: Partial<RideView> = {}, state: RideView['state'] = 'ended') =>
     ride(state, { lines: fare(24_500, 12), orderAmount: 24_500, currency: 'NOK', endedAt: '2026-11-21T10:29:00.000Z', ...o });
   const hitpayRide = (o: Partial<RideView> = {}, state: RideView['state'] = 'awaiting_payment') =>
     ride(state, { lines: fare(2_480, 9), orderAmount: 2_480, currency: 'SGD', tipAmount: 248, order: 'created', endedAt: '2026-11-21T10:29:00.000Z', ...o });
-  const paynow = '00020101021226490009SG.PAYNOW010120213201234567X03010040820261121530370254052728' + '5802SG5914CABPAY TAXI  76009SINGAPORE62170513CAB7RIDE000016304A1B2';
+  const paynow =
+    '00020101021226490009SG.PAYNOW010120213201234567X03010040820261121530370254052728' + '5802SG5914CABPAY TAXI  76009SINGAPORE62170513CAB7RIDE000016304A1B2';
   const base = vipps(null, { locale: 'en' });
   const unlocked = { ...base.driver, settings: 'unlocked' as const };
   // Rides the driver left for the next fare (Hips, Swedish): one paid since, one failed, one still waiting.
@@ -126,12 +142,42 @@ function pspScenes(): Scene[] {
     { id: 'toll', kind: 'toll' as const, label: 'Vägtull', amount: 4_500, vatRate: 0 },
   ];
   const left = [
-    attentionRide({ rideId: 'a-1', status: 'paid', startedAt: '2026-11-21T10:02:00.000Z', parkedAt: '2026-11-21T10:21:00.000Z', outcomeAt: '2026-11-21T10:24:00.000Z', failure: null, paidTotal: 39_600, lines: hipsLines, orderAmount: 36_000, actions: ['seen'] }),
-    attentionRide({ rideId: 'a-2', status: 'failed', startedAt: '2026-11-21T09:31:00.000Z', failure: { code: 'payment_failed', message: 'The payment did not go through (payment_declined).' } }),
-    attentionRide({ rideId: 'a-3', status: 'unconfirmed', startedAt: '2026-11-21T09:02:00.000Z', failure: null, outcomeAt: null, orderAmount: 18_900, lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 18_900, vatRate: 6 }], actions: ['seen'] }),
+    attentionRide({
+      rideId: 'a-1',
+      status: 'paid',
+      startedAt: '2026-11-21T10:02:00.000Z',
+      parkedAt: '2026-11-21T10:21:00.000Z',
+      outcomeAt: '2026-11-21T10:24:00.000Z',
+      failure: null,
+      paidTotal: 39_600,
+      lines: hipsLines,
+      orderAmount: 36_000,
+      actions: ['seen'],
+    }),
+    attentionRide({
+      rideId: 'a-2',
+      status: 'failed',
+      startedAt: '2026-11-21T09:31:00.000Z',
+      failure: { code: 'payment_failed', message: 'The payment did not go through (payment_declined).' },
+    }),
+    attentionRide({
+      rideId: 'a-3',
+      status: 'unconfirmed',
+      startedAt: '2026-11-21T09:02:00.000Z',
+      failure: null,
+      outcomeAt: null,
+      orderAmount: 18_900,
+      lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 18_900, vatRate: 6 }],
+      actions: ['seen'],
+    }),
   ];
   const hipsOnRide = (list: typeof left) =>
-    idleSnapshot({ locale: 'sv', cab: cabFor('hips', { qrContent: 'https://hips.example/qr/m-8841/cab-42' }), ride: ride('on_ride', { lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 12_000, vatRate: 6 }], orderAmount: 12_000 }), ridesNeedingAttention: list });
+    idleSnapshot({
+      locale: 'sv',
+      cab: cabFor('hips', { qrContent: 'https://hips.example/qr/m-8841/cab-42' }),
+      ride: ride('on_ride', { lines: [{ id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 12_000, vatRate: 6 }], orderAmount: 12_000 }),
+      ridesNeedingAttention: list,
+    });
   return [
     { name: 'attention-list', snapshot: hipsOnRide(left), act: (page) => page.getByTestId('attention-open').click() },
     {
@@ -163,7 +209,10 @@ function pspScenes(): Scene[] {
     { name: 'vipps-approve', snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created' }, 'awaiting_payment')) },
     {
       name: 'vipps-declined',
-      snapshot: vipps(vippsRide({ tipAmount: 2_450, order: 'created', failure: { code: 'payment_rejected', message: 'The payment was declined.' } }, 'failed'), { locale: 'en' }),
+      snapshot: vipps(
+        vippsRide({ tipAmount: 2_450, order: 'created', failure: { code: 'payment_rejected', message: 'The payment was declined.' } }, 'failed'),
+        { locale: 'en' },
+      ),
     },
     {
       name: 'hitpay-qr',
@@ -200,9 +249,34 @@ function pspScenes(): Scene[] {
         driver: unlocked,
         recentPayments: [
           recentPayment({ rideId: 'r-1', paidAt: '2026-11-21T10:12:00.000Z' }),
-          recentPayment({ rideId: 'r-2', paidAt: '2026-11-21T09:48:00.000Z', totalAmount: 18_700, refundedAmount: 5_000, refundableAmount: 13_700, refund: { refundId: 'f-2', amount: 5_000, state: 'refunded', failure: null, requestedAt: '2026-11-21T10:20:00.000Z' } }),
-          recentPayment({ rideId: 'r-3', paidAt: '2026-11-21T09:05:00.000Z', totalAmount: 41_250, refundableAmount: 31_250, refund: { refundId: 'f-3', amount: 10_000, state: 'queued', failure: null, requestedAt: '2026-11-21T10:25:00.000Z' } }),
-          recentPayment({ rideId: 'r-4', paidAt: '2026-11-21T08:40:00.000Z', totalAmount: 26_000, refundableAmount: 26_000, refund: { refundId: 'f-4', amount: 26_000, state: 'failed', failure: { code: 'refund_refused', message: 'refused' }, requestedAt: '2026-11-21T09:00:00.000Z' } }),
+          recentPayment({
+            rideId: 'r-2',
+            paidAt: '2026-11-21T09:48:00.000Z',
+            totalAmount: 18_700,
+            refundedAmount: 5_000,
+            refundableAmount: 13_700,
+            refund: { refundId: 'f-2', amount: 5_000, state: 'refunded', failure: null, requestedAt: '2026-11-21T10:20:00.000Z' },
+          }),
+          recentPayment({
+            rideId: 'r-3',
+            paidAt: '2026-11-21T09:05:00.000Z',
+            totalAmount: 41_250,
+            refundableAmount: 31_250,
+            refund: { refundId: 'f-3', amount: 10_000, state: 'queued', failure: null, requestedAt: '2026-11-21T10:25:00.000Z' },
+          }),
+          recentPayment({
+            rideId: 'r-4',
+            paidAt: '2026-11-21T08:40:00.000Z',
+            totalAmount: 26_000,
+            refundableAmount: 26_000,
+            refund: {
+              refundId: 'f-4',
+              amount: 26_000,
+              state: 'failed',
+              failure: { code: 'refund_refused', message: 'refused' },
+              requestedAt: '2026-11-21T09:00:00.000Z',
+            },
+          }),
           recentPayment({ rideId: 'r-5', paidAt: '2026-11-21T08:02:00.000Z', method: 'other', totalAmount: 15_500, refundableAmount: 0 }),
         ],
       },

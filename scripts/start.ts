@@ -168,8 +168,10 @@ async function main() {
   for (const p of previews) if (p.status === 'fulfilled' && p.value) services.push(p.value);
   const failed = previews.flatMap((p, i) =>
     p.status === 'rejected'
-      ? [`cab ${cabs[i]!.spec.cabId}: its kiosk preview did not start (${(p.reason as Error).message.split('\n')[0]}). ` +
-          `Is port ${env.PREVIEW_PORT + i} taken? Set PREVIEW_PORT (it uses ${DEMO_CABS.length} ports from there) or 0; see logs/preview-${cabs[i]!.spec.cabId}.log`]
+      ? [
+          `cab ${cabs[i]!.spec.cabId}: its kiosk preview did not start (${(p.reason as Error).message.split('\n')[0]}). ` +
+            `Is port ${env.PREVIEW_PORT + i} taken? Set PREVIEW_PORT (it uses ${DEMO_CABS.length} ports from there) or 0; see logs/preview-${cabs[i]!.spec.cabId}.log`,
+        ]
       : [],
   );
   if (failed.length > 0) throw new Error(failed.join('\n'));
@@ -219,11 +221,7 @@ async function main() {
  * The relay must know its own public URL before it listens (RELAY_PUBLIC_URL), so port 0 becomes
  * a free port picked here; should another process take it first, another one is picked.
  */
-async function startRelay(
-  wanted: number,
-  publicUrl: string | undefined,
-  options: (port: number, publicUrl: string) => StartServiceOptions,
-): Promise<Service> {
+async function startRelay(wanted: number, publicUrl: string | undefined, options: (port: number, publicUrl: string) => StartServiceOptions): Promise<Service> {
   for (let attempt = 1; ; attempt++) {
     const relayPort = wanted === 0 ? await freePort() : wanted;
     try {
@@ -254,7 +252,9 @@ function printSummary(
   }
   console.log('');
   console.log(`  Relay:                  ${s.relayUrl}   (admin token in ${s.adminTokenFile})`);
-  console.log(`  PSP sandbox:            ${s.sandboxUrl}   (Hips merchant key ${s.merchantKey}; Vipps and HitPay demo credentials in backend-relay/sandbox/README.md)`);
+  console.log(
+    `  PSP sandbox:            ${s.sandboxUrl}   (Hips merchant key ${s.merchantKey}; Vipps and HitPay demo credentials in backend-relay/sandbox/README.md)`,
+  );
   console.log(`  Driver settings PIN:    ${DEMO_PIN}   (demo only; set CABPAY_DEMO_PIN to change)`);
   console.log(`  Fleet console:          ${s.relayUrl}/console/`);
   console.log(`    ${s.consoleLogin}`);

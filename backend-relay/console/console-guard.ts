@@ -42,7 +42,8 @@ export function expectedOrigin(req: FastifyRequest, publicOrigin: string | null)
 export function originProblem(req: FastifyRequest, publicOrigin: string | null): string | null {
   const origin = req.headers.origin;
   if (!origin) return 'the request has no Origin header; changes are accepted only from the console page';
-  if (origin !== expectedOrigin(req, publicOrigin)) return `requests from ${origin} are refused; use the console at ${expectedOrigin(req, publicOrigin)}/console/`;
+  if (origin !== expectedOrigin(req, publicOrigin))
+    return `requests from ${origin} are refused; use the console at ${expectedOrigin(req, publicOrigin)}/console/`;
   return null;
 }
 
@@ -75,7 +76,14 @@ export function consoleGuard(deps: GuardDeps) {
     }
     if (!roleAllows(session.operator.role, access)) {
       deps.refused(req, 'role_refused', { method: req.method, route: req.routeOptions.url, role: session.operator.role, needed: access });
-      return reply.code(403).send(errorBody('forbidden', `this needs the ${access} role; you are ${session.operator.role === 'admin' ? 'an' : 'a'} ${session.operator.role}. Ask an admin.`));
+      return reply
+        .code(403)
+        .send(
+          errorBody(
+            'forbidden',
+            `this needs the ${access} role; you are ${session.operator.role === 'admin' ? 'an' : 'a'} ${session.operator.role}. Ask an admin.`,
+          ),
+        );
     }
   };
 }

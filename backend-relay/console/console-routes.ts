@@ -97,7 +97,9 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRouteDe
         await Promise.all([deps.loginFailures.failed(name), deps.addressFailures.failed(req.ip)]);
         const reason = !stored ? 'unknown operator' : !matches ? 'wrong password' : 'account disabled';
         operators.audit({ actor: name, action: 'login', target: name, outcome: 'refused', detail: { reason }, ip: req.ip }, iso());
-        return reply.code(401).send(errorBody('wrong_login', 'wrong operator name or password, or the account is disabled; ask an admin if you are locked out'));
+        return reply
+          .code(401)
+          .send(errorBody('wrong_login', 'wrong operator name or password, or the account is disabled; ask an admin if you are locked out'));
       }
       const session = operators.openSession(name, deps.now());
       operators.audit({ actor: name, action: 'login', target: name, ip: req.ip }, iso());

@@ -80,9 +80,10 @@ export class CabHistory {
   private readonly refunds;
 
   constructor(db: Database.Database) {
-    this.events = db.prepare<[string, number], { seq: number; id: string; type: string; occurred_at: string; committed_at_ms: number; acked_at_ms: number | null; data: string }>(
-      `SELECT seq, id, type, occurred_at, committed_at_ms, acked_at_ms, data FROM events WHERE cab_id = ? ORDER BY seq DESC LIMIT ?`,
-    );
+    this.events = db.prepare<
+      [string, number],
+      { seq: number; id: string; type: string; occurred_at: string; committed_at_ms: number; acked_at_ms: number | null; data: string }
+    >(`SELECT seq, id, type, occurred_at, committed_at_ms, acked_at_ms, data FROM events WHERE cab_id = ? ORDER BY seq DESC LIMIT ?`);
     this.payments = db.prepare<[string, number], Record<string, string | number>>(
       `SELECT ride_id, attempt, psp, reference, order_amount, tip_amount, currency, status, created_at, updated_at
        FROM payments WHERE cab_id = ? ORDER BY created_at DESC, attempt DESC LIMIT ?`,

@@ -53,7 +53,9 @@ export async function runOperatorCli(argv: string[], env: NodeJS.ProcessEnv, dep
   const cmd = command.safeParse({ name, operator, role: values.role });
   if (!cmd.success) {
     const unknown = cmd.error.issues.some((i) => i.path[0] === 'name');
-    const problems = cmd.error.issues.map((i) => (i.path[0] === 'operator' ? `<name>: ${i.message}` : i.path[0] === 'role' ? `--role: ${i.message}` : i.message));
+    const problems = cmd.error.issues.map((i) =>
+      i.path[0] === 'operator' ? `<name>: ${i.message}` : i.path[0] === 'role' ? `--role: ${i.message}` : i.message,
+    );
     throw deps.fail(unknown ? `unknown operator command "${name}"\n${OPERATOR_USAGE}` : `operator ${name}: ${problems.join('; ')}`);
   }
   const conn = deps.connect({ relay: values.relay ?? env.RELAY_URL, token: values.token ?? env.RELAY_ADMIN_TOKEN, json: values.json ?? false });

@@ -48,7 +48,8 @@ export class OperatorFeed {
       if (origin !== expected) return next(Object.assign(new Error('refused: connect from the console page'), { data: { code: 'bad_origin' } }));
       const token = fastifyCookie.parse(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
       const session = token ? deps.operators.peekSession(token, deps.now()) : null;
-      if (!session || session.operator.mustChangePassword) return next(Object.assign(new Error('log in to the console first'), { data: { code: 'not_logged_in' } }));
+      if (!session || session.operator.mustChangePassword)
+        return next(Object.assign(new Error('log in to the console first'), { data: { code: 'not_logged_in' } }));
       socket.data = { token };
       next();
     });

@@ -193,7 +193,15 @@ export class OperatorStore {
   audit(entry: NewAuditEntry, nowIso: string): void {
     this.db
       .prepare(`INSERT INTO audit_log (at, actor, action, target, outcome, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(nowIso, entry.actor, entry.action, entry.target ?? null, entry.outcome ?? 'ok', entry.detail === undefined ? null : JSON.stringify(entry.detail), entry.ip ?? null);
+      .run(
+        nowIso,
+        entry.actor,
+        entry.action,
+        entry.target ?? null,
+        entry.outcome ?? 'ok',
+        entry.detail === undefined ? null : JSON.stringify(entry.detail),
+        entry.ip ?? null,
+      );
   }
 
   /** Newest first; `beforeId` pages back, `target` narrows to one cab or operator. */

@@ -13,19 +13,21 @@ import { errorBody } from './errors.js';
 import { zodIssuesText } from '../../protocol/zod-issues.js';
 import { cabCurrency, currencyProblem, type DefaultCurrencies } from '../payments/cab-currency.js';
 
-export const putCabBody = z.object({
-  psp: pspName.default('hips'),
-  qrCodes: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
-  plate: z.string().trim().min(1).max(20),
-  label: z.string().trim().min(1).max(40),
-  /** A disabled cab keeps its token and log, but scans of its QR are refused (412). */
-  enabled: z.boolean().default(true),
-  /** ISO 4217, one the PSP takes; omitted: unchanged (a new cab takes its PSP's default). */
-  currency: z.string().trim().toUpperCase().optional(),
-}).superRefine((body, ctx) => {
-  const problem = body.currency === undefined ? null : currencyProblem(body.psp, body.currency);
-  if (problem) ctx.addIssue({ code: 'custom', path: ['currency'], message: problem });
-});
+export const putCabBody = z
+  .object({
+    psp: pspName.default('hips'),
+    qrCodes: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+    plate: z.string().trim().min(1).max(20),
+    label: z.string().trim().min(1).max(40),
+    /** A disabled cab keeps its token and log, but scans of its QR are refused (412). */
+    enabled: z.boolean().default(true),
+    /** ISO 4217, one the PSP takes; omitted: unchanged (a new cab takes its PSP's default). */
+    currency: z.string().trim().toUpperCase().optional(),
+  })
+  .superRefine((body, ctx) => {
+    const problem = body.currency === undefined ? null : currencyProblem(body.psp, body.currency);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['currency'], message: problem });
+  });
 export type PutCabBody = z.input<typeof putCabBody>;
 
 const cabParams = z.object({ cabId });
@@ -138,7 +140,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const before = await store.getCab(id);
       // A cab moved to another PSP keeps its currency only if the new PSP takes it.
       const kept = cab.currency === undefined && before?.currency ? currencyProblem(cab.psp, before.currency) : null;
-      if (kept) return reply.code(400).send(errorBody('invalid_currency', `the cab's currency ${before!.currency} does not suit ${cab.psp} (${kept}); send currency with the PUT`));
+      if (kept)
+        return reply
+          .code(400)
+          .send(errorBody('invalid_currency', `the cab's currency ${before!.currency} does not suit ${cab.psp} (${kept}); send currency with the PUT`));
       const setup = deps.qrSetup?.(cab.psp, cab.qrCodes) ?? null;
       let provisioned: { qrContent: string | null } | null = null;
       try {
@@ -151,11 +156,18 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         logger.error({ err, cabId: id, psp: cab.psp }, 'the PSP could not provision the cab');
         return reply
           .code(502)
-          .send(errorBody('psp_provisioning_failed', `${cab.psp} could not set up this cab's QR codes (${(err as Error).message}); the cab was not changed, try the PUT again`));
+          .send(
+            errorBody(
+              'psp_provisioning_failed',
+              `${cab.psp} could not set up this cab's QR codes (${(err as Error).message}); the cab was not changed, try the PUT again`,
+            ),
+          );
       }
       if (claimId && !deps.qrClaims?.stillHeld(claimId, cab.qrCodes)) {
         logger.error({ cabId: id }, 'the PSP took longer than the QR claim lasts; the cab was not changed');
-        return reply.code(503).send(errorBody('qr_claim_expired', `setting up the QR codes at ${cab.psp} took too long; the cab was not changed, send the PUT again`));
+        return reply
+          .code(503)
+          .send(errorBody('qr_claim_expired', `setting up the QR codes at ${cab.psp} took too long; the cab was not changed, send the PUT again`));
       }
       const extra = {
         ...(provisioned ? { qrContent: provisioned.qrContent } : {}),
@@ -163,7 +175,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         ...(setup?.by === 'out_of_band' ? { notice: setup.notice } : {}),
       };
       if (setup?.by === 'out_of_band') logger.warn({ cabId: id, psp: cab.psp }, setup.notice);
-      const result = await store.putCab({ cabId: id, ...cab, ...(provisioned ? { qrContent: provisioned.qrContent } : {}) }, hashToken(token), new Date().toISOString(), { keepToken });
+      const result = await store.putCab(
+        { cabId: id, ...cab, ...(provisioned ? { qrContent: provisioned.qrContent } : {}) },
+        hashToken(token),
+        new Date().toISOString(),
+        { keepToken },
+      );
       if (result.status === 'qr_conflict') return conflict(result.qrCode, result.ownerCabId);
       if (result.status === 'updated' && keepToken) {
         logger.info({ cabId: id }, 'cab updated; device token kept');
@@ -230,7 +247,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         logger.error({ err, cabId: id, psp: cab.psp }, 'the PSP could not take the cab’s QR codes offline');
         return reply
           .code(502)
-          .send(errorBody('psp_provisioning_failed', `${cab.psp} could not take this cab's QR codes offline (${(err as Error).message}); the cab was not removed, try the DELETE again`));
+          .send(
+            errorBody(
+              'psp_provisioning_failed',
+              `${cab.psp} could not take this cab's QR codes offline (${(err as Error).message}); the cab was not removed, try the DELETE again`,
+            ),
+          );
       }
       if (!(await store.deleteCab(id))) return reply.code(404).send(errorBody('unknown_cab', `no cab ${id}`));
       deps.disconnectCab(id);

@@ -29,11 +29,7 @@ function explain(err: FastifyError): { status: number; code: string; message: st
 }
 
 /** `onRefused` sees refusals that happen before a route runs (too large, not JSON), for metrics. */
-export function installErrorHandling(
-  app: FastifyInstance,
-  logger: Logger,
-  onRefused: (path: string, code: string) => void = () => {},
-): void {
+export function installErrorHandling(app: FastifyInstance, logger: Logger, onRefused: (path: string, code: string) => void = () => {}): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { status, code, message } = explain(err);
     if (status < 500) onRefused(req.url.split('?')[0] ?? req.url, code);
@@ -43,7 +39,5 @@ export function installErrorHandling(
     }
     return reply.code(status).send(errorBody(code, message));
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 }

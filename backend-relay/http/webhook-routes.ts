@@ -71,7 +71,11 @@ export function registerWebhookRoutes(app: FastifyInstance, adapters: PspAdapter
     hooks.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, keep(parseJsonBody));
     hooks.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, keep(parseFormBody));
     // Anything else arrives as text; the adapter refuses it as malformed (400), as before.
-    hooks.addContentTypeParser('text/plain', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, keep((raw) => raw.toString('utf8')));
+    hooks.addContentTypeParser(
+      'text/plain',
+      { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES },
+      keep((raw) => raw.toString('utf8')),
+    );
 
     for (const adapter of adapters) {
       for (const endpoint of adapter.webhooks) {

@@ -39,10 +39,7 @@ const paymentRequestObject = z.looseObject({
 });
 type PaymentRequestObject = z.infer<typeof paymentRequestObject>;
 /** GET /v1/payment-requests answers a bare array or a paginated `{data: [...]}`. */
-const paymentRequestList = z.union([
-  z.array(z.unknown()),
-  z.looseObject({ data: z.array(z.unknown()) }).transform((p) => p.data),
-]);
+const paymentRequestList = z.union([z.array(z.unknown()), z.looseObject({ data: z.array(z.unknown()) }).transform((p) => p.data)]);
 const refundObject = z.looseObject({ id: z.string().min(1).max(200) });
 /** `GET /v1/charges/{payment_id}`: `refunded_amount` in major units, text or number. */
 const chargeObject = z.looseObject({ id: z.string().min(1).max(200), refunded_amount: z.union([z.string(), z.number()]) });
@@ -239,7 +236,11 @@ function normalise(text: string | undefined): string {
  * A non-2xx answer as an outcome: 429 and 5xx are worth the same call later; a refused key names
  * HITPAY_API_KEY; anything else is final with HitPay's first validation message.
  */
-function failure(answer: Extract<HttpAnswer, { kind: 'answer' }>, code: string, what: string): { kind: 'retry'; reason: string } | { kind: 'refused'; code: string; message: string } {
+function failure(
+  answer: Extract<HttpAnswer, { kind: 'answer' }>,
+  code: string,
+  what: string,
+): { kind: 'retry'; reason: string } | { kind: 'refused'; code: string; message: string } {
   const message = firstMessage(answer.body);
   if (answer.status === 429 || answer.status >= 500) {
     return { kind: 'retry', reason: `HitPay answered ${answer.status} to ${what}${message ? `: ${message}` : ''}` };

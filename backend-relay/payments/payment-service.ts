@@ -5,13 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { PSP_CAPABILITIES } from '../../protocol/psp-capabilities.js';
-import {
-  paymentRequest,
-  type PaymentFailureCode,
-  type PaymentRequest,
-  type PaymentRequestAck,
-  type PspName,
-} from '../../protocol/relay-protocol.js';
+import { paymentRequest, type PaymentFailureCode, type PaymentRequest, type PaymentRequestAck, type PspName } from '../../protocol/relay-protocol.js';
 import type { PaymentHooks } from '../ingress.js';
 import type { CheckIn, PaymentUpdate } from '../psp/psp-adapter.js';
 import { FINAL_PAYMENT_STATUSES, type PaymentRecord, type PaymentStatus, type PaymentStore } from '../store/payment-store.js';
@@ -96,12 +90,18 @@ export class PaymentService implements PaymentHooks {
     }
     const provider = providers.get(req.psp);
     if (!PSP_CAPABILITIES[req.psp].relayMakesPayment || !provider) {
-      return fail('unsupported', `the relay makes no ${req.psp} payments${PSP_CAPABILITIES[req.psp].relayMakesPayment ? ` (set ${envFor(req.psp)} on the relay)` : ''}`);
+      return fail(
+        'unsupported',
+        `the relay makes no ${req.psp} payments${PSP_CAPABILITIES[req.psp].relayMakesPayment ? ` (set ${envFor(req.psp)} on the relay)` : ''}`,
+      );
     }
     // The cab's currency is the relay's to say: a tablet naming another is refused, not obeyed.
     const currency = cabCurrency(cab, this.deps.defaultCurrencies);
     if (req.currency !== currency) {
-      return fail('wrong_currency', `this cab charges in ${currency}, not ${req.currency}; set the tablet's currency to ${currency} (or the cab's with npm run fleet -- add … --currency)`);
+      return fail(
+        'wrong_currency',
+        `this cab charges in ${currency}, not ${req.currency}; set the tablet's currency to ${currency} (or the cab's with npm run fleet -- add … --currency)`,
+      );
     }
 
     const existing = await payments.payment(cabId, req.rideId, req.attempt);
@@ -119,7 +119,10 @@ export class PaymentService implements PaymentHooks {
     if (PSP_CAPABILITIES[req.psp].needsScanSession && req.sessionId) {
       const claim = await payments.claimCheckIn(cabId, req.sessionId, req.rideId);
       if (claim.status === 'used') {
-        logger.warn({ cabId, rideId: req.rideId, sessionId: req.sessionId, usedBy: claim.rideId }, 'a check-in already used by another ride was sent again; refused');
+        logger.warn(
+          { cabId, rideId: req.rideId, sessionId: req.sessionId, usedBy: claim.rideId },
+          'a check-in already used by another ride was sent again; refused',
+        );
         return fail('checkin_used', `check-in ${req.sessionId} already paid another ride; ask the passenger to scan the QR again`);
       }
     }
@@ -185,12 +188,9 @@ export class PaymentService implements PaymentHooks {
     // Every open payment has a deadline, told to the tablet: past it the relay ends the payment.
     const expiresAt = created.expiresAt ?? created.qr?.expiresAt ?? new Date(Date.now() + DEFAULT_DEADLINE_MS).toISOString();
     const ack: PaymentRequestAck = { ok: true, value: { pspReference: created.pspReference, expiresAt } };
-    await payments.updatePayment(
-      row.reference,
-      { status: 'created', pspReference: created.pspReference, ack, qr: created.qr ?? null, expiresAt },
-      now,
-      ['pending'],
-    );
+    await payments.updatePayment(row.reference, { status: 'created', pspReference: created.pspReference, ack, qr: created.qr ?? null, expiresAt }, now, [
+      'pending',
+    ]);
     if (created.qr) {
       await this.deps.emit(cabId, req.psp, `payment.qr:${row.reference}`, {
         type: 'payment.qr',
@@ -205,7 +205,10 @@ export class PaymentService implements PaymentHooks {
         },
       });
     }
-    logger.info({ cabId, rideId: req.rideId, attempt: req.attempt, reference: row.reference, pspReference: created.pspReference }, 'payment request created at the PSP');
+    logger.info(
+      { cabId, rideId: req.rideId, attempt: req.attempt, reference: row.reference, pspReference: created.pspReference },
+      'payment request created at the PSP',
+    );
     return ack;
   }
 
@@ -227,7 +230,10 @@ export class PaymentService implements PaymentHooks {
       }
       if (outcome.kind === 'refused') {
         // Not live at the PSP any more (never created, already ended): nothing left to pay.
-        logger.info({ cabId: cab.cabId, rideId: req.rideId, attempt: old.attempt, code: outcome.code, message: outcome.message }, 'older attempt not cancelable; treated as ended');
+        logger.info(
+          { cabId: cab.cabId, rideId: req.rideId, attempt: old.attempt, code: outcome.code, message: outcome.message },
+          'older attempt not cancelable; treated as ended',
+        );
       }
       await payments.updatePayment(old.reference, { status: 'canceled' }, new Date().toISOString(), LIVE);
     }
@@ -298,18 +304,39 @@ export class PaymentService implements PaymentHooks {
     }
   }
 
-  private async settlePaid(cab: CabRecord, row: PaymentRecord, update: Pick<PaymentUpdate, 'amount' | 'pspPaymentId'>, now: string): Promise<'applied' | 'ignored'> {
+  private async settlePaid(
+    cab: CabRecord,
+    row: PaymentRecord,
+    update: Pick<PaymentUpdate, 'amount' | 'pspPaymentId'>,
+    now: string,
+  ): Promise<'applied' | 'ignored'> {
     const { payments, logger } = this.deps;
     const expected = row.orderAmount + row.tipAmount;
     const log = { cabId: row.cabId, rideId: row.rideId, attempt: row.attempt, reference: row.reference };
     if (update.amount && (update.amount.value !== expected || update.amount.currency.toUpperCase() !== row.currency.toUpperCase())) {
       if (!(await payments.updatePayment(row.reference, { status: 'failed', captureDue: false }, now, ['pending', 'created', 'authorized']))) return 'ignored';
-      logger.error({ ...log, expected: { value: expected, currency: row.currency }, reported: update.amount }, 'the PSP reported another amount than requested; not paid');
-      await this.emitFailed(row, 'amount_mismatch', `the payment service reported ${update.amount.value} ${update.amount.currency}, not ${expected} ${row.currency}`);
+      logger.error(
+        { ...log, expected: { value: expected, currency: row.currency }, reported: update.amount },
+        'the PSP reported another amount than requested; not paid',
+      );
+      await this.emitFailed(
+        row,
+        'amount_mismatch',
+        `the payment service reported ${update.amount.value} ${update.amount.currency}, not ${expected} ${row.currency}`,
+      );
       return 'applied';
     }
     const other = await payments.paidAttemptOfRide(row.cabId, row.rideId);
-    if (!(await payments.updatePayment(row.reference, { status: 'paid', captureDue: false }, now, ['pending', 'created', 'authorized', 'captured', ...ENDED_BY_RELAY]))) return 'ignored';
+    if (
+      !(await payments.updatePayment(row.reference, { status: 'paid', captureDue: false }, now, [
+        'pending',
+        'created',
+        'authorized',
+        'captured',
+        ...ENDED_BY_RELAY,
+      ]))
+    )
+      return 'ignored';
     if (ENDED_BY_RELAY.includes(row.status)) logger.warn({ ...log, was: row.status }, 'paid after the relay had ended the payment; recorded as paid');
     if (other && other.reference !== row.reference) {
       // Two attempts of one ride both paid: the tablet already has its order.paid; refund this one.
@@ -423,7 +450,10 @@ export class PaymentService implements PaymentHooks {
           // The ride ends at its deadline all the same; the row stays live, so the next sweep (and a
           // newer attempt) cancels it at the PSP, and a payment that comes meanwhile is still applied.
           await this.emitFailed(fresh, 'payment_expired', DEADLINE_REASON);
-          logger.warn({ reference: row.reference, reason: outcome.reason }, 'payment past its deadline could not be canceled at the PSP yet; the tablet was told it expired');
+          logger.warn(
+            { reference: row.reference, reason: outcome.reason },
+            'payment past its deadline could not be canceled at the PSP yet; the tablet was told it expired',
+          );
           return;
         }
         if (outcome.kind === 'refused' && outcome.code === 'already_paid') {

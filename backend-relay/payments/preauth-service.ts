@@ -241,7 +241,12 @@ export class Preauthorizations {
       return false;
     }
     const outcome = await provider.reserve(
-      { reference: res.reference, amount: { value: res.amount, currency: res.currency }, customerToken: checkIn.customerToken, description: reservationDescription(cab.plate) },
+      {
+        reference: res.reference,
+        amount: { value: res.amount, currency: res.currency },
+        customerToken: checkIn.customerToken,
+        description: reservationDescription(cab.plate),
+      },
       cab,
     );
     if (this.stopped) return false;
@@ -254,7 +259,8 @@ export class Preauthorizations {
       return false;
     }
     // A cancel asked for meanwhile (ride end, newer check-in) still finds the row in cancel_due.
-    if (await reservations.move(res.reference, ['pending'], 'created', now)) logger.info({ ...log, amount: res.amount, currency: res.currency }, 'reservation pushed to the passenger');
+    if (await reservations.move(res.reference, ['pending'], 'created', now))
+      logger.info({ ...log, amount: res.amount, currency: res.currency }, 'reservation pushed to the passenger');
     return true;
   }
 

@@ -151,24 +151,26 @@ export class PreauthStore {
    * when the reservation was no longer authorized or the attempt already has a row.
    */
   async claim(reference: string, payment: NewPayment, captureAmount: number, ack: PaymentRequestAck, nowIso: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      const claimed = this.s.claim.run({ reference, rideId: payment.rideId, attempt: payment.attempt, captureAmount, now: nowIso }).changes > 0;
-      if (!claimed) return false;
-      this.s.insertPayment.run({
-        cabId: payment.cabId,
-        rideId: payment.rideId,
-        attempt: payment.attempt,
-        psp: payment.psp,
-        reference,
-        sessionId: payment.sessionId,
-        orderAmount: payment.orderAmount,
-        tipAmount: payment.tipAmount,
-        currency: payment.currency,
-        linesJson: JSON.stringify(payment.lines),
-        ackJson: JSON.stringify(ack),
-        now: nowIso,
-      });
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const claimed = this.s.claim.run({ reference, rideId: payment.rideId, attempt: payment.attempt, captureAmount, now: nowIso }).changes > 0;
+        if (!claimed) return false;
+        this.s.insertPayment.run({
+          cabId: payment.cabId,
+          rideId: payment.rideId,
+          attempt: payment.attempt,
+          psp: payment.psp,
+          reference,
+          sessionId: payment.sessionId,
+          orderAmount: payment.orderAmount,
+          tipAmount: payment.tipAmount,
+          currency: payment.currency,
+          linesJson: JSON.stringify(payment.lines),
+          ackJson: JSON.stringify(ack),
+          now: nowIso,
+        });
+        return true;
+      })
+      .immediate();
   }
 }

@@ -11,9 +11,15 @@ export const REFERENCE_MAX = 50;
 const HASH_CHARS = 16;
 
 export function paymentReference(cabId: string, rideId: string, attempt: number): string {
-  const hash = createHash('sha256').update(JSON.stringify([cabId, rideId, attempt])).digest('hex').slice(0, HASH_CHARS);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([cabId, rideId, attempt]))
+    .digest('hex')
+    .slice(0, HASH_CHARS);
   const tail = `-${attempt}-${hash}`;
-  const readable = `${cabId}-${rideId}`.replace(/[^A-Za-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const readable = `${cabId}-${rideId}`
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   const head = readable.slice(0, REFERENCE_MAX - tail.length).replace(/-$/, '');
   return `${head || 'p'}${tail}`;
 }

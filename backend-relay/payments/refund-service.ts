@@ -63,7 +63,10 @@ export class RefundService {
     }
     const named = onPsp.find((p) => p.pspOrderId === req.pspOrderId);
     if (!named) {
-      this.deps.logger.warn({ cabId, rideId: req.rideId, claimed: req.pspOrderId, recorded: onPsp[0]!.pspOrderId }, 'refund.request named another PSP order than the ride’s paid one; the recorded one is refunded');
+      this.deps.logger.warn(
+        { cabId, rideId: req.rideId, claimed: req.pspOrderId, recorded: onPsp[0]!.pspOrderId },
+        'refund.request named another PSP order than the ride’s paid one; the recorded one is refunded',
+      );
     }
     return named ?? onPsp[0]!;
   }
@@ -117,7 +120,15 @@ export class RefundService {
       return ack;
     }
     const refund = reservation.refund;
-    const log = { cabId, refundId: refund.refundId, merchantOrderId: refund.merchantOrderId, pspOrderId: refund.pspOrderId, amount: refund.amount, currency: refund.currency, requestedBy: refund.requestedBy };
+    const log = {
+      cabId,
+      refundId: refund.refundId,
+      merchantOrderId: refund.merchantOrderId,
+      pspOrderId: refund.pspOrderId,
+      amount: refund.amount,
+      currency: refund.currency,
+      requestedBy: refund.requestedBy,
+    };
     // Durable before the call: after a timeout or a crash, the PSP is asked what it booked.
     await payments.markRefundCalled(refund.refundId, now());
     const outcome = await provider.refund({ ...req, merchantOrderId: refund.merchantOrderId, pspOrderId: refund.pspOrderId, currency: refund.currency }, cab);

@@ -71,7 +71,7 @@ export function createVippsProvider(
         return { kind: 'ok', value: { pspReference: reference, expiresAt: new Date(now().getTime() + ttlMs).toISOString() } };
       }
       if (answer.kind === 'answered' && isClientError(answer.status) && mentionsCustomerToken(answer.body)) {
-        return refused('customer_token_expired', 'The passenger\'s Vipps check-in has expired: ask them to scan the QR code again.');
+        return refused('customer_token_expired', "The passenger's Vipps check-in has expired: ask them to scan the QR code again.");
       }
       return outcome(answer, 'create the payment', cab);
     },
@@ -144,7 +144,7 @@ export function createVippsProvider(
       });
       if (answer.kind === 'answered' && isSuccess(answer.status)) return { kind: 'ok', value: null };
       if (answer.kind === 'answered' && isClientError(answer.status) && mentionsCustomerToken(answer.body)) {
-        return refused('customer_token_expired', 'The passenger\'s Vipps check-in has expired, so nothing could be reserved.');
+        return refused('customer_token_expired', "The passenger's Vipps check-in has expired, so nothing could be reserved.");
       }
       return outcome(answer, 'reserve the fare', cab);
     },
@@ -222,7 +222,12 @@ function outcome<T>(answer: VippsAnswer, what: string, cab: CabRecord): PspCallO
 }
 
 /** One amount of the payment's aggregate (`GET /epayment/v1/payments/{reference}`), in minor units. */
-async function aggregateAmount(client: VippsClient, reference: string, field: 'refundedAmount' | 'capturedAmount', cab: CabRecord): Promise<PspCallOutcome<number>> {
+async function aggregateAmount(
+  client: VippsClient,
+  reference: string,
+  field: 'refundedAmount' | 'capturedAmount',
+  cab: CabRecord,
+): Promise<PspCallOutcome<number>> {
   const answer = await client.call('GET', `/epayment/v1/payments/${encodeURIComponent(reference)}`);
   if (answer.kind === 'answered' && isSuccess(answer.status)) {
     const value = (answer.body as { aggregate?: Record<string, { value?: unknown } | undefined> } | null)?.aggregate?.[field]?.value;
@@ -249,7 +254,10 @@ function mentionsCustomerToken(body: unknown): boolean {
 
 function isFinal(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
-  const p = body as { state?: unknown; aggregate?: { authorizedAmount?: { value?: unknown }; capturedAmount?: { value?: unknown }; cancelledAmount?: { value?: unknown } } };
+  const p = body as {
+    state?: unknown;
+    aggregate?: { authorizedAmount?: { value?: unknown }; capturedAmount?: { value?: unknown }; cancelledAmount?: { value?: unknown } };
+  };
   if (p.state === 'ABORTED' || p.state === 'EXPIRED' || p.state === 'TERMINATED') return true;
   const a = p.aggregate;
   const n = (x: unknown) => (typeof x === 'number' ? x : 0);

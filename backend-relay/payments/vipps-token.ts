@@ -44,10 +44,7 @@ export interface VippsTokenSource {
   invalidate(token: string): void;
 }
 
-export function createVippsTokenSource(
-  creds: VippsCredentials,
-  options: { fetch?: typeof fetch; now?: () => number } = {},
-): VippsTokenSource {
+export function createVippsTokenSource(creds: VippsCredentials, options: { fetch?: typeof fetch; now?: () => number } = {}): VippsTokenSource {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   let cached: { token: string; refreshAt: number } | null = null;

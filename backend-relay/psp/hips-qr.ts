@@ -27,10 +27,7 @@ export interface HipsQrProvisioning {
   retireQrCodes(qrCodes: string[]): Promise<void>;
 }
 
-export function createHipsQrProvisioning(
-  config: HipsMerchantConfig,
-  deps: { publicUrl(): string; fetch?: typeof fetch; logger?: Logger },
-): HipsQrProvisioning {
+export function createHipsQrProvisioning(config: HipsMerchantConfig, deps: { publicUrl(): string; fetch?: typeof fetch; logger?: Logger }): HipsQrProvisioning {
   const doFetch = deps.fetch ?? fetch;
   const base = config.apiUrl.replace(/\/+$/, '');
 

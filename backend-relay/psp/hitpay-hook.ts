@@ -87,11 +87,17 @@ function verifyLegacy(request: WebhookRequest, salt: string): HookVerdict {
   // exactly HitPay's documented fields, in their fixed sorted order, nothing can move.
   const unknown = Object.keys(fields).filter((key) => !LEGACY_FIELDS.has(key));
   if (unknown.length > 0) {
-    return { verdict: 'unauthenticated', message: `the form carries ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}, not a HitPay Webhook v1 field (${[...LEGACY_FIELDS].join(', ')})` };
+    return {
+      verdict: 'unauthenticated',
+      message: `the form carries ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')}, not a HitPay Webhook v1 field (${[...LEGACY_FIELDS].join(', ')})`,
+    };
   }
   const missing = [...LEGACY_FIELDS].filter((key) => !(key in fields));
   if (missing.length > 0) {
-    return { verdict: 'unauthenticated', message: `the form lacks ${missing.join(', ')}: HitPay sends every Webhook v1 field, so its hmac cannot be trusted without them` };
+    return {
+      verdict: 'unauthenticated',
+      message: `the form lacks ${missing.join(', ')}: HitPay sends every Webhook v1 field, so its hmac cannot be trusted without them`,
+    };
   }
   if (!verifyLegacySignature(fields, salt)) {
     return { verdict: 'unauthenticated', message: 'the hmac does not match the fields signed with HITPAY_SALT' };

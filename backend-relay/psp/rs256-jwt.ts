@@ -42,10 +42,14 @@ export function importRs256PublicKey(pem: string): KeyObject {
   try {
     key = createPublicKey(pem);
   } catch (err) {
-    throw new Error(`the Hips public key is not a readable PEM public key (${(err as Error).message}); point HIPS_PUBLIC_KEY_FILE at Hips' SPKI PEM`, { cause: err });
+    throw new Error(`the Hips public key is not a readable PEM public key (${(err as Error).message}); point HIPS_PUBLIC_KEY_FILE at Hips' SPKI PEM`, {
+      cause: err,
+    });
   }
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new Error(`the Hips public key must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}: Hips signs with RS256; point HIPS_PUBLIC_KEY_FILE at its RSA key`);
+    throw new Error(
+      `the Hips public key must be an RSA key, not ${key.asymmetricKeyType ?? 'unknown'}: Hips signs with RS256; point HIPS_PUBLIC_KEY_FILE at its RSA key`,
+    );
   }
   return key;
 }
@@ -107,7 +111,11 @@ function decodeJson(part: string): Record<string, unknown> | 'too_deep' | null {
 }
 
 function tooDeep(part: 'header' | 'claims'): JwtResult {
-  return { ok: false, reason: 'too_deep', message: `the webhook token's ${part === 'header' ? 'header is' : 'claims are'} nested deeper than any Hips hook; refused unread` };
+  return {
+    ok: false,
+    reason: 'too_deep',
+    message: `the webhook token's ${part === 'header' ? 'header is' : 'claims are'} nested deeper than any Hips hook; refused unread`,
+  };
 }
 
 function malformed(): JwtResult {

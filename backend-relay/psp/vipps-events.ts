@@ -158,7 +158,15 @@ export function paymentUpdateFromState(p: VippsPaymentState): PaymentUpdate | un
   const captured = a?.capturedAmount?.value ?? 0;
   const cancelled = a?.cancelledAmount?.value ?? 0;
   const as = (name: VippsPaymentEventBody['name'], value = p.amount.value) =>
-    paymentUpdateFor({ msn: '', reference: p.reference, pspReference: p.reference, name, amount: { currency: p.amount.currency, value }, timestamp: new Date(0).toISOString(), success: true });
+    paymentUpdateFor({
+      msn: '',
+      reference: p.reference,
+      pspReference: p.reference,
+      name,
+      amount: { currency: p.amount.currency, value },
+      timestamp: new Date(0).toISOString(),
+      success: true,
+    });
   switch (p.state) {
     case 'CREATED':
       return undefined;

@@ -44,14 +44,11 @@ export function vippsSignature(secret: string, signedString: string): string {
 }
 
 /** The headers Vipps would send for this request (tests and tools; the sandbox has its own signer). */
-export function signVippsRequest(input: {
-  secret: string;
-  method?: string;
-  pathAndQuery: string;
-  host: string;
-  rawBody: Buffer | string;
-  date: Date;
-}): { 'x-ms-date': string; 'x-ms-content-sha256': string; authorization: string } {
+export function signVippsRequest(input: { secret: string; method?: string; pathAndQuery: string; host: string; rawBody: Buffer | string; date: Date }): {
+  'x-ms-date': string;
+  'x-ms-content-sha256': string;
+  authorization: string;
+} {
   const date = input.date.toUTCString();
   const hash = contentSha256(input.rawBody);
   const signature = vippsSignature(input.secret, vippsSignedString(input.method ?? 'POST', input.pathAndQuery, date, input.host, hash));
@@ -96,7 +93,8 @@ export function verifyVippsHmac(request: VippsSignedRequest, secrets: readonly s
   }
   const actualHash = contentSha256(request.rawBody);
   if (!equalB64(actualHash, claimedHash)) return fail('the body does not match x-ms-content-sha256');
-  if (secrets.length === 0) return fail('no Vipps webhook secret is known yet (the webhook is not registered; set VIPPS_WEBHOOK_SECRET to accept hooks meanwhile)');
+  if (secrets.length === 0)
+    return fail('no Vipps webhook secret is known yet (the webhook is not registered; set VIPPS_WEBHOOK_SECRET to accept hooks meanwhile)');
   const signedString = vippsSignedString(request.method, request.pathAndQuery, date, host, actualHash);
   // Every secret is tried, so the time taken does not tell which one matched.
   let matched = false;

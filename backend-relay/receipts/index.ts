@@ -62,11 +62,7 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
       return reply.code(404).type('text/html; charset=utf-8').send(receiptNotFoundHtml(deps.locale));
     }
     const cab = await deps.store.getCab(found.cabId);
-    const html = receiptPageHtml(
-      found.payload,
-      { cabId: found.cabId, plate: cab?.plate ?? '—', label: cab?.label ?? found.cabId },
-      deps.issuer,
-    );
+    const html = receiptPageHtml(found.payload, { cabId: found.cabId, plate: cab?.plate ?? '—', label: cab?.label ?? found.cabId }, deps.issuer);
     return reply.type('text/html; charset=utf-8').send(html);
   });
 
@@ -91,7 +87,10 @@ export function registerReceipts(app: FastifyInstance, deps: ReceiptDeps): Relay
       const bytes = Buffer.byteLength(JSON.stringify(payload));
       if (bytes > limits.maxBytes) {
         deps.onLimited?.(cabId, 'receipt_size', { rideId: payload.rideId, bytes });
-        return { ok: false, error: { code: 'invalid', message: `receipt.publish rejected: the receipt is ${bytes} bytes, more than the ${limits.maxBytes} a receipt may have` } };
+        return {
+          ok: false,
+          error: { code: 'invalid', message: `receipt.publish rejected: the receipt is ${bytes} bytes, more than the ${limits.maxBytes} a receipt may have` },
+        };
       }
       const saved = receipts.save(cabId, payload, new Date().toISOString(), { maxKept: limits.maxKept });
       if (!saved.ok && saved.error.code === 'quota_exceeded') deps.onLimited?.(cabId, 'receipts_kept', { rideId: payload.rideId });

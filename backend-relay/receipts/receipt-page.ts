@@ -29,8 +29,7 @@ const PSP_NAMES = new Map<string, string>([
   ['hitpay', 'HitPay'],
 ]);
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const STYLE = `
   :root { color-scheme: light; --text: #16181b; --muted: #555b62; --rule: #c9cdd2; --accent: #0b5d3b; }

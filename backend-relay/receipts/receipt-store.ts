@@ -59,7 +59,13 @@ export class ReceiptStore {
     // Only a new ride adds a row; one cab's rows are bounded until the retention prunes them.
     const kept = this.s.countByCab.get(cabId)?.n ?? 0;
     if (kept >= limits.maxKept) {
-      return { ok: false, error: { code: 'quota_exceeded', message: `this cab already has ${kept} receipts stored, the most the relay keeps per cab; send it again after older ones are pruned` } };
+      return {
+        ok: false,
+        error: {
+          code: 'quota_exceeded',
+          message: `this cab already has ${kept} receipts stored, the most the relay keeps per cab; send it again after older ones are pruned`,
+        },
+      };
     }
     this.s.insert.run(payload.token, cabId, payload.rideId, JSON.stringify(payload), now, now);
     return { ok: true, value: null };

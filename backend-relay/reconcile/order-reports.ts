@@ -41,7 +41,10 @@ export async function acceptOrderReport(deps: OrderReportDeps, cabId: string, pa
     return fail('forbidden', `merchantOrderId must be ${cabId}.${report.rideId}: a cab reports only its own rides`);
   }
   if (!deps.providers.get(report.psp)?.lookupOrder) {
-    return fail('unsupported', `the relay cannot read ${report.psp} orders: set ${envFor(report.psp)} on the relay so it can confirm orders whose webhooks were lost`);
+    return fail(
+      'unsupported',
+      `the relay cannot read ${report.psp} orders: set ${envFor(report.psp)} on the relay so it can confirm orders whose webhooks were lost`,
+    );
   }
   // Per cab: another cab's claim to the same order id is checked at the PSP on its own.
   if (await deps.reconciliations.get(report.psp, report.pspOrderId, cabId)) return { ok: true, value: { tracked: true } };
@@ -64,7 +67,10 @@ export async function acceptOrderReport(deps: OrderReportDeps, cabId: string, pa
     },
     now.toISOString(),
   );
-  deps.logger.info({ cabId, rideId: report.rideId, attempt: report.attempt, pspOrderId: report.pspOrderId }, 'order reported by the tablet; its outcome is checked with the PSP if no webhook brings it');
+  deps.logger.info(
+    { cabId, rideId: report.rideId, attempt: report.attempt, pspOrderId: report.pspOrderId },
+    'order reported by the tablet; its outcome is checked with the PSP if no webhook brings it',
+  );
   return { ok: true, value: { tracked: true } };
 }
 

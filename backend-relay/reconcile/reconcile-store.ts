@@ -85,9 +85,7 @@ export class ReconcileStore {
            AND NOT EXISTS (SELECT 1 FROM reconciliations r WHERE r.psp = p.psp AND r.psp_id = p.reference AND r.cab_id = p.cab_id)
          LIMIT @limit`,
       ),
-      due: db.prepare<[string, number], Row>(
-        `SELECT * FROM reconciliations WHERE status = 'open' AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
-      ),
+      due: db.prepare<[string, number], Row>(`SELECT * FROM reconciliations WHERE status = 'open' AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`),
       openOfCab: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM reconciliations WHERE cab_id = ? AND psp = ? AND status = 'open'`),
       openByPsp: db.prepare<[], { psp: string; n: number }>(`SELECT psp, COUNT(*) AS n FROM reconciliations WHERE status = 'open' GROUP BY psp`),
       reschedule: db.prepare(
@@ -137,7 +135,13 @@ export class ReconcileStore {
   }
 
   /** Still open: checked once more, next at `nextCheckAt`. */
-  async reschedule(r: Pick<ReconcileRecord, 'psp' | 'pspId' | 'cabId'>, nextCheckAt: string, outcome: string, detail: string | null, nowIso: string): Promise<void> {
+  async reschedule(
+    r: Pick<ReconcileRecord, 'psp' | 'pspId' | 'cabId'>,
+    nextCheckAt: string,
+    outcome: string,
+    detail: string | null,
+    nowIso: string,
+  ): Promise<void> {
     this.s.reschedule.run({ psp: r.psp, pspId: r.pspId, cabId: r.cabId, nextCheckAt, outcome, detail, now: nowIso });
   }
 

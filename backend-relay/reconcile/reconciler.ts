@@ -155,7 +155,10 @@ export class Reconciler {
       const status = result.outcome === 'rejected' ? 'rejected' : result.outcome === 'abandoned' ? 'abandoned' : 'settled';
       await reconciliations.close(row, status, result.outcome, result.settledBy, result.detail, nowIso);
     } else if (nowMs - Date.parse(row.openedAt) > GIVE_UP_AFTER_MS) {
-      logger.error({ ...log, last: result.outcome, detail: result.detail }, 'the PSP has not said how this payment ended for two days; given up: check it in the PSP’s dashboard');
+      logger.error(
+        { ...log, last: result.outcome, detail: result.detail },
+        'the PSP has not said how this payment ended for two days; given up: check it in the PSP’s dashboard',
+      );
       await reconciliations.close(row, 'abandoned', result.outcome, null, result.detail, nowIso);
       result = { outcome: 'abandoned', settledBy: null, detail: result.detail };
     } else if (result.outcome === 'unknown' && row.checks + 1 >= UNKNOWN_CHECKS) {
@@ -189,12 +192,14 @@ export class Reconciler {
     if (answer.kind === 'retry') return { outcome: 'error', detail: answer.reason };
     if (answer.kind === 'refused') return { outcome: 'error', detail: `${answer.code}: ${answer.message}` };
     const check = answer.value;
-    if (payment.status === 'expired' && check.kind !== 'update') return { outcome: 'already_settled', settledBy: null, detail: `expired; ${payment.psp} says ${check.kind}` };
+    if (payment.status === 'expired' && check.kind !== 'update')
+      return { outcome: 'already_settled', settledBy: null, detail: `expired; ${payment.psp} says ${check.kind}` };
     if (check.kind === 'open') return { outcome: 'pending', detail: null };
     if (check.kind === 'unknown') return { outcome: 'unknown', detail: `${payment.psp} has no payment ${payment.pspReference ?? payment.reference}` };
     const applied = await this.deps.payments.applyUpdate(cab, check.update, this.now());
     if (applied === 'ignored') return { outcome: 'already_settled', settledBy: 'webhook', detail: check.update.status };
-    const outcome = check.update.status === 'authorized' ? 'authorized' : check.update.status === 'captured' || check.update.status === 'completed' ? 'paid' : 'failed';
+    const outcome =
+      check.update.status === 'authorized' ? 'authorized' : check.update.status === 'captured' || check.update.status === 'completed' ? 'paid' : 'failed';
     return { outcome, settledBy: 'reconciliation', detail: check.update.status };
   }
 

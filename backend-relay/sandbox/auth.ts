@@ -9,8 +9,7 @@ import type { SandboxStore, SessionRow } from './store.js';
 
 export type Principal = { kind: 'merchant' } | { kind: 'one_time'; session: SessionRow };
 
-const HOW =
-  'Send Authorization: <merchant key>, Basic base64(<merchant key>:), or for create-order Bearer <one_time_order_api_key>.';
+const HOW = 'Send Authorization: <merchant key>, Basic base64(<merchant key>:), or for create-order Bearer <one_time_order_api_key>.';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -29,12 +28,7 @@ function presentedKey(header: string): { scheme: 'raw' | 'basic' | 'bearer'; key
   return { scheme: 'raw', key: header.trim() };
 }
 
-export function authenticate(
-  header: string | undefined,
-  merchantKey: string,
-  store: SandboxStore,
-  opts: { allowOneTimeKey: boolean },
-): Principal {
+export function authenticate(header: string | undefined, merchantKey: string, store: SandboxStore, opts: { allowOneTimeKey: boolean }): Principal {
   if (!header?.trim()) throw unauthorized(`Missing Authorization header. ${HOW}`);
   const { scheme, key } = presentedKey(header);
   if (key && sameSecret(key, merchantKey)) return { kind: 'merchant' };

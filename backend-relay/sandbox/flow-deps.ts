@@ -17,10 +17,7 @@ export interface FlowDeps {
  * Runs `change` in one transaction; the hooks it emits are inserted in that same transaction
  * and handed to the deliverer only after the commit. Returns the first attempts' outcomes.
  */
-export function commitThenDeliver<T>(
-  deps: FlowDeps,
-  change: (emit: (hook: WebhookRow) => void) => T,
-): { result: T; sent: Promise<AttemptOutcome[]> } {
+export function commitThenDeliver<T>(deps: FlowDeps, change: (emit: (hook: WebhookRow) => void) => T): { result: T; sent: Promise<AttemptOutcome[]> } {
   const hooks: WebhookRow[] = [];
   const result = deps.store.transaction(() =>
     change((hook) => {

@@ -20,19 +20,19 @@ export function requestHash(value: unknown): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value) ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value) ?? null))
+    .digest('hex');
 }
 
 /** Replays a stored answer for `key`, or runs `act` and stores its answer. */
-export function withIdempotency(
-  store: SandboxStore,
-  scope: string,
-  key: string | undefined,
-  request: unknown,
-  act: () => Answer,
-): Answer {
+export function withIdempotency(store: SandboxStore, scope: string, key: string | undefined, request: unknown, act: () => Answer): Answer {
   if (key === undefined) return act();
   const now = Date.now();
   store.forgetIdempotentBefore(now - IDEMPOTENCY_TTL_MS);

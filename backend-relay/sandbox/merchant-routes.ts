@@ -22,9 +22,7 @@ export interface MerchantRouteDeps {
 const DEFAULT_ORDER_TIMEOUT_S = 120;
 const DEFAULT_PAYMENT_TIMEOUT_S = 300;
 
-const qrCode = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-", at most 32 (it is typed by hand when a camera fails)');
+const qrCode = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-", at most 32 (it is typed by hand when a camera fails)');
 const webhookUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
 const idempotencyKey = z.string().min(1).max(255).optional();
 
@@ -71,10 +69,8 @@ export function registerMerchantRoutes(app: FastifyInstance, deps: MerchantRoute
   const settings = qrSettings(config.timeoutFloorSeconds);
   const createQrRequest = settings.extend({ qr_code: qrCode.optional() });
 
-  const merchant = (req: FastifyRequest): Principal =>
-    authenticate(req.headers.authorization, config.merchantKey, store, { allowOneTimeKey: false });
-  const idemKey = (req: FastifyRequest) =>
-    parseOr400(idempotencyKey, req.headers['idempotency-key'], 'Idempotency-Key header');
+  const merchant = (req: FastifyRequest): Principal => authenticate(req.headers.authorization, config.merchantKey, store, { allowOneTimeKey: false });
+  const idemKey = (req: FastifyRequest) => parseOr400(idempotencyKey, req.headers['idempotency-key'], 'Idempotency-Key header');
   // Hips connects API-made and self-printed codes alike through the QR API, so a QR is found by
   // its code_token or by the code itself (a printed code has no token until it is connected).
   const qrOr404 = (id: string) => {
@@ -160,7 +156,8 @@ export function registerMerchantRoutes(app: FastifyInstance, deps: MerchantRoute
     merchant(req);
     const answer = orders.revoke(req.params.id, idemKey(req), req.body);
     const lateMs = answer.statusCode < 300 ? faults.late.take('refund') : null;
-    if (lateMs !== null && !(await sleep(lateMs, deps.shutdown))) return reply.code(503).send({ error: { type: 'unavailable', message: 'The sandbox is shutting down.' } });
+    if (lateMs !== null && !(await sleep(lateMs, deps.shutdown)))
+      return reply.code(503).send({ error: { type: 'unavailable', message: 'The sandbox is shutting down.' } });
     return reply.code(answer.statusCode).send(answer.body);
   });
 

@@ -38,16 +38,13 @@ export class OrderFlow {
     if (principal.kind === 'one_time') {
       sessionId ??= principal.session.id;
       if (sessionId !== principal.session.id) {
-        throw unauthorized('This one-time order API key belongs to another QR session; use the key from that session\'s start_qr_session hook.');
+        throw unauthorized("This one-time order API key belongs to another QR session; use the key from that session's start_qr_session hook.");
       }
     }
     if (sessionId === undefined) {
       throw badRequest('qr_session_id is required: the sandbox creates orders only for a scanned QR session.');
     }
-    const orderAmount = body.cart.items.reduce(
-      (sum, item) => sum + (item.type === 'discount' ? -1 : 1) * item.quantity * item.unit_price,
-      0,
-    );
+    const orderAmount = body.cart.items.reduce((sum, item) => sum + (item.type === 'discount' ? -1 : 1) * item.quantity * item.unit_price, 0);
     const answer = store.transaction(() =>
       withIdempotency(store, 'POST /v2/orders', idempotencyKey, rawBody, () => {
         const session = store.session(sessionId);
@@ -122,9 +119,7 @@ export class OrderFlow {
         throw badRequest('This QR code does not allow tips: tip_amount must be 0.');
       }
       if (req.tip_amount > cap) {
-        throw badRequest(
-          `tip_amount ${req.tip_amount} is over the cap of ${cap} (20% of the order amount ${order.order_amount}).`,
-        );
+        throw badRequest(`tip_amount ${req.tip_amount} is over the cap of ${cap} (20% of the order amount ${order.order_amount}).`);
       }
       const approved = req.outcome === 'approve';
       const now = nowIso();

@@ -4,12 +4,7 @@
  * so the sandbox can never emit what the relay's verifier would reject.
  */
 import { v7 as uuidv7 } from 'uuid';
-import {
-  hipsOrderHookData,
-  hipsQrHookData,
-  type HipsOrderHookData,
-  type HipsQrHookData,
-} from '../../protocol/hips.js';
+import { hipsOrderHookData, hipsQrHookData, type HipsOrderHookData, type HipsQrHookData } from '../../protocol/hips.js';
 import type { SandboxConfig } from './sandbox-config.js';
 import { nowIso, type OrderRow, type SessionRow, type WebhookRow } from './store.js';
 

@@ -33,10 +33,7 @@ export function registerPayerRoutes(app: FastifyInstance, deps: PayerRouteDeps):
     reply
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .header(
-        'content-security-policy',
-        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
-      )
+      .header('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
       .send(payPageHtml()),
   );
 
@@ -51,9 +48,7 @@ export function registerPayerRoutes(app: FastifyInstance, deps: PayerRouteDeps):
     return sessionView(config, session, store.orderBySession(session.id));
   });
 
-  app.post<{ Params: { id: string } }>('/sandbox/sessions/:id/pay', async (req) =>
-    orders.pay(req.params.id, req.body),
-  );
+  app.post<{ Params: { id: string } }>('/sandbox/sessions/:id/pay', async (req) => orders.pay(req.params.id, req.body));
 
   app.post<{ Params: { id: string } }>('/sandbox/sessions/:id/cancel', async (req) => {
     sessions.cancel(req.params.id);

@@ -15,9 +15,7 @@ export interface SandboxRouteDeps {
 export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps): void {
   const { store, faults, signer } = deps;
 
-  app.get('/sandbox/public-key.pem', async (_req, reply) =>
-    reply.header('content-type', 'application/x-pem-file').send(signer.publicKeyPem),
-  );
+  app.get('/sandbox/public-key.pem', async (_req, reply) => reply.header('content-type', 'application/x-pem-file').send(signer.publicKeyPem));
 
   app.get('/sandbox/faults', async () => faults.snapshot());
   app.post('/sandbox/faults', async (req) => {

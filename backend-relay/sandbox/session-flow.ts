@@ -35,8 +35,7 @@ export class SessionFlow {
     const url = qr.qr_start_webhook_url;
     if (qr.status !== 'online' || url === null) {
       throw conflict(
-        `QR code "${qr.qr_code}" is not connected (status ${qr.status}). ` +
-          `Connect it with PATCH /v2/qrs/${qr.code_token} and a qr_start_webhook_url.`,
+        `QR code "${qr.qr_code}" is not connected (status ${qr.status}). ` + `Connect it with PATCH /v2/qrs/${qr.code_token} and a qr_start_webhook_url.`,
       );
     }
     const now = Date.now();
@@ -112,9 +111,7 @@ export class SessionFlow {
   }
 
   private armOrderTimeout(session: SessionRow): void {
-    this.deps.timers.schedule(sessionTimerKey(session.id), session.order_deadline_ms, () =>
-      this.timeOutIfDue(session.id),
-    );
+    this.deps.timers.schedule(sessionTimerKey(session.id), session.order_deadline_ms, () => this.timeOutIfDue(session.id));
   }
 
   private timeOutIfDue(sessionId: string): void {

@@ -19,15 +19,7 @@ export interface QrRow {
   updated_at: string;
 }
 
-export const sessionStates = [
-  'waiting_for_order',
-  'awaiting_payment',
-  'paid',
-  'failed',
-  'canceled',
-  'timed_out',
-  'down',
-] as const;
+export const sessionStates = ['waiting_for_order', 'awaiting_payment', 'paid', 'failed', 'canceled', 'timed_out', 'down'] as const;
 export type SessionState = (typeof sessionStates)[number];
 export interface SessionRow {
   id: string;
@@ -45,14 +37,7 @@ export interface SessionRow {
   updated_at: string;
 }
 
-export type OrderStatus =
-  | 'pending'
-  | 'successful'
-  | 'failed'
-  | 'expired'
-  | 'revoked'
-  | 'partially_refunded'
-  | 'refunded';
+export type OrderStatus = 'pending' | 'successful' | 'failed' | 'expired' | 'revoked' | 'partially_refunded' | 'refunded';
 export interface OrderRow {
   id: string;
   merchant_order_id: string;
@@ -236,25 +221,17 @@ export class SandboxStore {
     return this.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?').get(id);
   }
   undeliveredWebhooks(): WebhookRow[] {
-    return this.db
-      .prepare<[], WebhookRow>("SELECT * FROM webhooks WHERE status IN ('pending', 'held') ORDER BY id")
-      .all();
+    return this.db.prepare<[], WebhookRow>("SELECT * FROM webhooks WHERE status IN ('pending', 'held') ORDER BY id").all();
   }
   updateWebhook(id: string, changes: Partial<WebhookRow>): void {
     updater<WebhookRow>(this.db, 'webhooks', 'id')(id, { ...changes, updated_at: nowIso() });
   }
 
   idempotent(scope: string, key: string): IdempotencyRow | undefined {
-    return this.db
-      .prepare<[string, string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ? AND key = ?')
-      .get(scope, key);
+    return this.db.prepare<[string, string], IdempotencyRow>('SELECT * FROM idempotency WHERE scope = ? AND key = ?').get(scope, key);
   }
   saveIdempotent(row: IdempotencyRow): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO idempotency VALUES (@scope, @key, @request_hash, @status_code, @body, @created_at_ms)`,
-      )
-      .run(row);
+    this.db.prepare(`INSERT OR REPLACE INTO idempotency VALUES (@scope, @key, @request_hash, @status_code, @body, @created_at_ms)`).run(row);
   }
   forgetIdempotentBefore(ms: number): void {
     this.db.prepare('DELETE FROM idempotency WHERE created_at_ms < ?').run(ms);

@@ -174,11 +174,7 @@ export class WebhookDeliverer {
     this.log.info({ webhookId: row.id, outcome: outcome.kind }, 'duplicate fault: sent the webhook a second time');
   }
 
-  private async attempt(
-    row: WebhookRow,
-    data: Record<string, unknown>,
-    opts: { ignoreFailFault?: boolean } = {},
-  ): Promise<AttemptOutcome> {
+  private async attempt(row: WebhookRow, data: Record<string, unknown>, opts: { ignoreFailFault?: boolean } = {}): Promise<AttemptOutcome> {
     if (!opts.ignoreFailFault && this.faults.take('failWebhooks')) {
       return { kind: 'failed', statusCode: null, error: 'failed by the failWebhooks fault (not sent)' };
     }

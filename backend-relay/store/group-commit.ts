@@ -72,18 +72,20 @@ export class GroupCommit {
     try {
       // IMMEDIATE: the relay's main connection writes too (payments, rollouts); a deferred
       // transaction that read first could not take the write lock after its commit.
-      this.db.transaction(() => {
-        for (const write of batch) {
-          let outcome: Promise<unknown>;
-          try {
-            outcome = write.run();
-          } catch (err) {
-            outcome = Promise.reject(err);
+      this.db
+        .transaction(() => {
+          for (const write of batch) {
+            let outcome: Promise<unknown>;
+            try {
+              outcome = write.run();
+            } catch (err) {
+              outcome = Promise.reject(err);
+            }
+            outcome.catch(() => {}); // observed below, after the commit
+            outcomes.push(outcome);
           }
-          outcome.catch(() => {}); // observed below, after the commit
-          outcomes.push(outcome);
-        }
-      }).immediate();
+        })
+        .immediate();
     } catch (err) {
       // The commit itself failed: nothing in the batch is durable.
       for (const write of batch) write.reject(err);

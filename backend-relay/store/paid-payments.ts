@@ -63,7 +63,10 @@ export function paidPaymentOfEvent(event: NewEvent): PaidPaymentRow | null {
 }
 
 /** Synchronous reads of the paid payments (receipt.publish answers without waiting). */
-export function paidPaymentReader(db: Database.Database): { byPspOrder(psp: PspName, pspOrderId: string): PaidPayment | null; ofRide(cabId: string, rideId: string): PaidPayment[] } {
+export function paidPaymentReader(db: Database.Database): {
+  byPspOrder(psp: PspName, pspOrderId: string): PaidPayment | null;
+  ofRide(cabId: string, rideId: string): PaidPayment[];
+} {
   const one = db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE psp = ? AND psp_order_id = ?`);
   const ofRide = db.prepare<[string, string], PaidPaymentRow>(`SELECT * FROM paid_payments WHERE cab_id = ? AND ride_id = ? ORDER BY paid_at, psp_order_id`);
   return {

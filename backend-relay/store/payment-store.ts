@@ -107,9 +107,7 @@ export interface RefundAuditFilter {
 }
 
 /** What reserving a refund against a paid payment found. */
-export type RefundReservation =
-  | { kind: 'reserved'; refund: RefundRecord }
-  | { kind: 'exceeds'; refundable: number };
+export type RefundReservation = { kind: 'reserved'; refund: RefundRecord } | { kind: 'exceeds'; refundable: number };
 
 interface PaymentRow {
   cab_id: string;
@@ -260,13 +258,17 @@ export class PaymentStore implements MetaStore {
       olderAttempts: db.prepare<[string, string, number], PaymentRow>(
         `SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND attempt < ? ORDER BY attempt`,
       ),
-      paidOfRide: db.prepare<[string, string], PaymentRow>(`SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND status IN ('paid', 'refunded') LIMIT 1`),
+      paidOfRide: db.prepare<[string, string], PaymentRow>(
+        `SELECT * FROM payments WHERE cab_id = ? AND ride_id = ? AND status IN ('paid', 'refunded') LIMIT 1`,
+      ),
       insertPayment: db.prepare(
         `INSERT INTO payments (cab_id, ride_id, attempt, psp, reference, session_id, order_amount, tip_amount, currency, lines_json, status, created_at, updated_at)
          VALUES (@cabId, @rideId, @attempt, @psp, @reference, @sessionId, @orderAmount, @tipAmount, @currency, @linesJson, 'pending', @now, @now)
          ON CONFLICT DO NOTHING`,
       ),
-      expired: db.prepare<[string], PaymentRow>(`SELECT * FROM payments WHERE status = 'created' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 100`),
+      expired: db.prepare<[string], PaymentRow>(
+        `SELECT * FROM payments WHERE status = 'created' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT 100`,
+      ),
       captureDue: db.prepare<[], PaymentRow>(`SELECT * FROM payments WHERE capture_due = 1 ORDER BY updated_at LIMIT 100`),
       putCheckIn: db.prepare(
         `INSERT INTO checkins (session_id, cab_id, merchant_qr_id, customer_token, expires_at) VALUES (?, ?, ?, ?, ?)
@@ -276,7 +278,9 @@ export class PaymentStore implements MetaStore {
       checkIn: db.prepare<[string, string], { session_id: string; merchant_qr_id: string; customer_token: string; expires_at: string }>(
         `SELECT * FROM checkins WHERE session_id = ? AND cab_id = ?`,
       ),
-      claimCheckIn: db.prepare(`UPDATE checkins SET ride_id = @rideId WHERE session_id = @sessionId AND cab_id = @cabId AND (ride_id IS NULL OR ride_id = @rideId)`),
+      claimCheckIn: db.prepare(
+        `UPDATE checkins SET ride_id = @rideId WHERE session_id = @sessionId AND cab_id = @cabId AND (ride_id IS NULL OR ride_id = @rideId)`,
+      ),
       checkInRide: db.prepare<[string, string], { ride_id: string | null }>(`SELECT ride_id FROM checkins WHERE session_id = ? AND cab_id = ?`),
       refund: db.prepare<[string], RefundRow>(`SELECT * FROM refunds WHERE refund_id = ?`),
       insertRefund: db.prepare(
@@ -391,12 +395,30 @@ export class PaymentStore implements MetaStore {
   async updatePayment(reference: string, patch: PaymentPatch, nowIso: string, from?: readonly PaymentStatus[]): Promise<boolean> {
     const sets: string[] = ['updated_at = @now'];
     const params: Record<string, unknown> = { reference, now: nowIso };
-    if (patch.status !== undefined) { sets.push('status = @status'); params.status = patch.status; }
-    if (patch.pspReference !== undefined) { sets.push('psp_reference = @pspReference'); params.pspReference = patch.pspReference; }
-    if (patch.ack !== undefined) { sets.push('ack_json = @ack'); params.ack = JSON.stringify(patch.ack); }
-    if (patch.qr !== undefined) { sets.push('qr_json = @qr'); params.qr = patch.qr === null ? null : JSON.stringify(patch.qr); }
-    if (patch.expiresAt !== undefined) { sets.push('expires_at = @expiresAt'); params.expiresAt = patch.expiresAt; }
-    if (patch.captureDue !== undefined) { sets.push('capture_due = @captureDue'); params.captureDue = patch.captureDue ? 1 : 0; }
+    if (patch.status !== undefined) {
+      sets.push('status = @status');
+      params.status = patch.status;
+    }
+    if (patch.pspReference !== undefined) {
+      sets.push('psp_reference = @pspReference');
+      params.pspReference = patch.pspReference;
+    }
+    if (patch.ack !== undefined) {
+      sets.push('ack_json = @ack');
+      params.ack = JSON.stringify(patch.ack);
+    }
+    if (patch.qr !== undefined) {
+      sets.push('qr_json = @qr');
+      params.qr = patch.qr === null ? null : JSON.stringify(patch.qr);
+    }
+    if (patch.expiresAt !== undefined) {
+      sets.push('expires_at = @expiresAt');
+      params.expiresAt = patch.expiresAt;
+    }
+    if (patch.captureDue !== undefined) {
+      sets.push('capture_due = @captureDue');
+      params.captureDue = patch.captureDue ? 1 : 0;
+    }
     let where = 'reference = @reference';
     if (from) {
       from.forEach((s, i) => (params[`from${i}`] = s));
@@ -422,7 +444,12 @@ export class PaymentStore implements MetaStore {
   async checkIn(cabId: string, sessionId: string): Promise<CheckIn | null> {
     const r = this.s.checkIn.get(sessionId, cabId);
     return r
-      ? { sessionId: r.session_id, merchantQrId: r.merchant_qr_id, customerToken: this.reveal(r.customer_token, `checkin:${r.session_id}`), expiresAt: r.expires_at }
+      ? {
+          sessionId: r.session_id,
+          merchantQrId: r.merchant_qr_id,
+          customerToken: this.reveal(r.customer_token, `checkin:${r.session_id}`),
+          expiresAt: r.expires_at,
+        }
       : null;
   }
 
@@ -430,7 +457,11 @@ export class PaymentStore implements MetaStore {
    * A check-in pays one ride: binds it to `rideId` in one statement, unless another ride holds it.
    * The same ride again (a retry, a new attempt) is `claimed` again.
    */
-  async claimCheckIn(cabId: string, sessionId: string, rideId: string): Promise<{ status: 'claimed' } | { status: 'used'; rideId: string } | { status: 'unknown' }> {
+  async claimCheckIn(
+    cabId: string,
+    sessionId: string,
+    rideId: string,
+  ): Promise<{ status: 'claimed' } | { status: 'used'; rideId: string } | { status: 'unknown' }> {
     if (this.s.claimCheckIn.run({ cabId, sessionId, rideId }).changes > 0) return { status: 'claimed' };
     const row = this.s.checkInRide.get(sessionId, cabId);
     return row?.ride_id ? { status: 'used', rideId: row.ride_id } : { status: 'unknown' };
@@ -457,15 +488,21 @@ export class PaymentStore implements MetaStore {
    * leaves room for it, in one transaction (a second relay process cannot overbook it either).
    * A refund already stored under this id (not sent, or found not to have happened) is kept.
    */
-  async reserveRefund(r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt' | 'pspCalledAt'>, paid: PaidPayment, nowIso: string): Promise<RefundReservation> {
-    return this.db.transaction((): RefundReservation => {
-      const others = this.s.refundsOfPayment.all(paid.psp, paid.pspOrderId).filter((x) => x.refund_id !== r.refundId);
-      const booked = others.reduce((sum, x) => sum + (x.status === 'refused' ? 0 : x.amount), 0);
-      const refundable = paid.totalAmount - booked;
-      if (r.amount > refundable) return { kind: 'exceeds', refundable: Math.max(0, refundable) };
-      this.s.insertRefund.run({ ...r, now: nowIso });
-      return { kind: 'reserved', refund: toRefund(this.s.refund.get(r.refundId)!) };
-    }).immediate();
+  async reserveRefund(
+    r: Omit<RefundRecord, 'status' | 'pspRefundId' | 'ack' | 'updatedAt' | 'pspCalledAt'>,
+    paid: PaidPayment,
+    nowIso: string,
+  ): Promise<RefundReservation> {
+    return this.db
+      .transaction((): RefundReservation => {
+        const others = this.s.refundsOfPayment.all(paid.psp, paid.pspOrderId).filter((x) => x.refund_id !== r.refundId);
+        const booked = others.reduce((sum, x) => sum + (x.status === 'refused' ? 0 : x.amount), 0);
+        const refundable = paid.totalAmount - booked;
+        if (r.amount > refundable) return { kind: 'exceeds', refundable: Math.max(0, refundable) };
+        this.s.insertRefund.run({ ...r, now: nowIso });
+        return { kind: 'reserved', refund: toRefund(this.s.refund.get(r.refundId)!) };
+      })
+      .immediate();
   }
 
   /** Marks the refund as sent to the PSP, before the call: from now on its outcome is looked up, never assumed. */

@@ -30,7 +30,9 @@ export class QrClaims {
        ON CONFLICT(qr_code) DO UPDATE SET cab_id = excluded.cab_id, claim_id = excluded.claim_id, expires_at_ms = excluded.expires_at_ms`,
     );
     this.drop = db.prepare<[string]>(`DELETE FROM qr_claims WHERE claim_id = ?`);
-    this.holds = db.prepare<[string, string, number], { one: number }>(`SELECT 1 AS one FROM qr_claims WHERE qr_code = ? AND claim_id = ? AND expires_at_ms > ?`);
+    this.holds = db.prepare<[string, string, number], { one: number }>(
+      `SELECT 1 AS one FROM qr_claims WHERE qr_code = ? AND claim_id = ? AND expires_at_ms > ?`,
+    );
     // Run IMMEDIATE: the checks and the inserts hold the write lock together, so two claims serialize.
     this.claim = db.transaction((cabId: string, qrCodes: readonly string[], nowMs: number): QrClaimResult => {
       for (const qr of qrCodes) {

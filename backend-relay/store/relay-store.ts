@@ -77,10 +77,7 @@ export interface PruneResult {
   hookKeys: number;
 }
 
-export type PutCabResult =
-  | { status: 'created' }
-  | { status: 'updated' }
-  | { status: 'qr_conflict'; qrCode: string; ownerCabId: string };
+export type PutCabResult = { status: 'created' } | { status: 'updated' } | { status: 'qr_conflict'; qrCode: string; ownerCabId: string };
 
 export interface TabletStatusUpdate {
   appVersion: string;

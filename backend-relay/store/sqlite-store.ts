@@ -250,25 +250,19 @@ class SqliteRelayStore implements RelayStore {
   ) {
     this.s = {
       cabById: db.prepare<[string], CabRow>(`${CAB_SELECT} WHERE c.cab_id = ?`),
-      cabByQr: db.prepare<[string], CabRow>(
-        `${CAB_SELECT} WHERE c.cab_id = (SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?)`,
-      ),
+      cabByQr: db.prepare<[string], CabRow>(`${CAB_SELECT} WHERE c.cab_id = (SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?)`),
       allCabs: db.prepare<[], CabRow>(`${CAB_SELECT} ORDER BY c.cab_id`),
       allRoutes: db.prepare<[], RouteRow & { qr_code: string | null }>(
         `SELECT c.cab_id, c.psp, c.enabled, q.qr_code FROM cabs c LEFT JOIN cab_qr_codes q ON q.cab_id = c.cab_id`,
       ),
       routeById: db.prepare<[string], RouteRow>(`SELECT cab_id, psp, enabled FROM cabs WHERE cab_id = ?`),
-      routeByQr: db.prepare<[string], RouteRow>(
-        `SELECT c.cab_id, c.psp, c.enabled FROM cab_qr_codes q JOIN cabs c ON c.cab_id = q.cab_id WHERE q.qr_code = ?`,
-      ),
+      routeByQr: db.prepare<[string], RouteRow>(`SELECT c.cab_id, c.psp, c.enabled FROM cab_qr_codes q JOIN cabs c ON c.cab_id = q.cab_id WHERE q.qr_code = ?`),
       qrOwner: db.prepare<[string], { cab_id: string }>(`SELECT cab_id FROM cab_qr_codes WHERE qr_code = ?`),
       insertCab: db.prepare(
         `INSERT INTO cabs (cab_id, psp, plate, label, enabled, token_hash, created_at)
          VALUES (@cabId, @psp, @plate, @label, @enabled, @tokenHash, @createdAt)`,
       ),
-      updateCab: db.prepare(
-        `UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`,
-      ),
+      updateCab: db.prepare(`UPDATE cabs SET psp = @psp, plate = @plate, label = @label, enabled = @enabled WHERE cab_id = @cabId`),
       setQrContent: db.prepare(`UPDATE cabs SET qr_content = ? WHERE cab_id = ?`),
       setCurrency: db.prepare(`UPDATE cabs SET currency = ? WHERE cab_id = ?`),
       cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
@@ -277,14 +271,10 @@ class SqliteRelayStore implements RelayStore {
       setToken: db.prepare(`UPDATE cabs SET token_hash = ? WHERE cab_id = ?`),
       deleteCab: db.prepare(`DELETE FROM cabs WHERE cab_id = ?`),
       seen: db.prepare(`UPDATE cabs SET last_seen_at = ? WHERE cab_id = ?`),
-      seenWithStatus: db.prepare(
-        `UPDATE cabs SET last_seen_at = ?, app_version = ?, ride_state = ?, outbox_depth = ? WHERE cab_id = ?`,
-      ),
+      seenWithStatus: db.prepare(`UPDATE cabs SET last_seen_at = ?, app_version = ?, ride_state = ?, outbox_depth = ? WHERE cab_id = ?`),
       knownKey: db.prepare<[string, string], { one: number }>(`SELECT 1 AS one FROM hook_keys WHERE psp = ? AND dedupe_key = ?`),
       insertKey: db.prepare(`INSERT INTO hook_keys (psp, dedupe_key, seen_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),
-      nextSeq: db.prepare<[string], { last_seq: number }>(
-        `UPDATE cabs SET last_seq = last_seq + 1 WHERE cab_id = ? RETURNING last_seq`,
-      ),
+      nextSeq: db.prepare<[string], { last_seq: number }>(`UPDATE cabs SET last_seq = last_seq + 1 WHERE cab_id = ? RETURNING last_seq`),
       insertEvent: db.prepare(
         `INSERT INTO events (cab_id, seq, id, psp, dedupe_key, type, occurred_at, data, committed_at_ms)
          VALUES (@cabId, @seq, @id, @psp, @dedupeKey, @type, @occurredAt, @data, @committedAtMs)`,
@@ -297,18 +287,10 @@ class SqliteRelayStore implements RelayStore {
         `SELECT cab_id, seq, id, type, occurred_at, data, committed_at_ms FROM events
          WHERE cab_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
-      ackOne: db.prepare(
-        `UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq = ? AND acked_at_ms IS NULL`,
-      ),
-      ackThrough: db.prepare(
-        `UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq <= ? AND acked_at_ms IS NULL`,
-      ),
-      raiseAckedSeq: db.prepare(
-        `UPDATE cabs SET acked_seq = MAX(acked_seq, MIN(?, last_seq)) WHERE cab_id = ?`,
-      ),
-      backlog: db.prepare<[], { cab_id: string; n: number }>(
-        `SELECT cab_id, COUNT(*) AS n FROM events WHERE acked_at_ms IS NULL GROUP BY cab_id`,
-      ),
+      ackOne: db.prepare(`UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq = ? AND acked_at_ms IS NULL`),
+      ackThrough: db.prepare(`UPDATE events SET acked_at_ms = ? WHERE cab_id = ? AND seq <= ? AND acked_at_ms IS NULL`),
+      raiseAckedSeq: db.prepare(`UPDATE cabs SET acked_seq = MAX(acked_seq, MIN(?, last_seq)) WHERE cab_id = ?`),
+      backlog: db.prepare<[], { cab_id: string; n: number }>(`SELECT cab_id, COUNT(*) AS n FROM events WHERE acked_at_ms IS NULL GROUP BY cab_id`),
       pruneEvents: db.prepare(`DELETE FROM events WHERE acked_at_ms IS NOT NULL AND acked_at_ms < ?`),
       pruneUnrouted: db.prepare(`DELETE FROM unrouted_hooks WHERE received_at < ?`),
       // A key whose event is still stored (unacked events are kept) stays with it.

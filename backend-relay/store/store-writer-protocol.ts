@@ -48,9 +48,7 @@ export interface WriterRequest {
 /** Each side sends what one turn of its event loop produced as one message (postMessage is costly). */
 export type WriterRequestBatch = WriterRequest[];
 
-export type WriterReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { message: string; code?: string } };
+export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
 
 export type WriterReplyBatch = WriterReply[];
 

@@ -48,7 +48,11 @@ function reply(r: WriterReply): void {
     replies = [];
     // A value that cannot go back is answered with an error instead (the write did commit).
     const unsendable = (id: number, reason: string) => {
-      for (const envelope of packBatch([{ id, ok: false, error: { message: `the write committed, but its result ${reason}`, code: 'unserializable' } }], () => {})) port!.postMessage(envelope);
+      for (const envelope of packBatch(
+        [{ id, ok: false, error: { message: `the write committed, but its result ${reason}`, code: 'unserializable' } }],
+        () => {},
+      ))
+        port!.postMessage(envelope);
     };
     for (const envelope of packBatch(batch, unsendable)) port!.postMessage(envelope);
   });
@@ -75,7 +79,11 @@ port.on('message', (envelope: WriterEnvelope) => {
   // others in it still commit.
   const alone = envelope.ids.length === 1;
   const batch = unpackBatch<WriterRequest>(envelope, (id, reason) =>
-    reply({ id, ok: false, error: alone ? { message: `the relay store refused this write: ${reason}`, code: 'unserializable' } : { message: reason, code: RESEND_ALONE } }),
+    reply({
+      id,
+      ok: false,
+      error: alone ? { message: `the relay store refused this write: ${reason}`, code: 'unserializable' } : { message: reason, code: RESEND_ALONE },
+    }),
   );
   for (const request of batch ?? []) handle(request);
 });

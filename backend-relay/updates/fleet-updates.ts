@@ -71,7 +71,8 @@ export class FleetUpdates {
   }
 
   private dir(): string {
-    if (this.updatesDir === null) throw new UpdateError('updates_disabled', 'this relay serves no updates: set RELAY_UPDATES_DIR to the folder of published releases and restart it');
+    if (this.updatesDir === null)
+      throw new UpdateError('updates_disabled', 'this relay serves no updates: set RELAY_UPDATES_DIR to the folder of published releases and restart it');
     return this.updatesDir;
   }
 
@@ -91,7 +92,10 @@ export class FleetUpdates {
       throw err;
     }
     if (!(await this.store.publishRelease(scanned, this.now().toISOString()))) {
-      throw new UpdateError('already_published', `version ${scanned.version} or folder ${scanned.dir} is already published; releases are immutable, build and publish a new version`);
+      throw new UpdateError(
+        'already_published',
+        `version ${scanned.version} or folder ${scanned.dir} is already published; releases are immutable, build and publish a new version`,
+      );
     }
     return scanned;
   }
@@ -101,7 +105,10 @@ export class FleetUpdates {
     const root = this.dir();
     const published = (await this.store.listReleases()).some((r) => r.version === version || r.dir === version);
     if (published) {
-      throw new UpdateError('already_published', `version ${version} (or its folder) is already published; releases are immutable, build and publish a new version`);
+      throw new UpdateError(
+        'already_published',
+        `version ${version} (or its folder) is already published; releases are immutable, build and publish a new version`,
+      );
     }
     try {
       return await receiveFile(path.join(root, version), name, body);
@@ -167,7 +174,16 @@ export class FleetUpdates {
       cabIds.map((id) => {
         const a = assignRelease(id, rollout, pins.get(id) ?? null);
         const refusal = refusals.get(id) ?? null;
-        return [id, { targetVersion: a?.version ?? null, targetReason: a?.reason ?? null, bucket: rolloutBucket(id), lastUpdateCheckAt: checks.get(id) ?? null, updateRefusal: refusal }];
+        return [
+          id,
+          {
+            targetVersion: a?.version ?? null,
+            targetReason: a?.reason ?? null,
+            bucket: rolloutBucket(id),
+            lastUpdateCheckAt: checks.get(id) ?? null,
+            updateRefusal: refusal,
+          },
+        ];
       }),
     );
   }
@@ -197,7 +213,11 @@ export class FleetUpdates {
     const assigned = await this.assignment(cabId);
     if (CHANNEL_FILE.test(name)) {
       await this.store.recordCheck(cabId, this.now().toISOString(), assigned?.version ?? null);
-      if (!assigned) throw new UpdateError('no_release_assigned', `no release is assigned to cab ${cabId} yet: roll one out (fleet release rollout <version> --percent 100)`);
+      if (!assigned)
+        throw new UpdateError(
+          'no_release_assigned',
+          `no release is assigned to cab ${cabId} yet: roll one out (fleet release rollout <version> --percent 100)`,
+        );
     }
     let found: { version: string; dir: string; size: number } | null = null;
     if (assigned) {
@@ -233,7 +253,10 @@ export class FleetUpdates {
     }
     // A folder edited after publishing would fail the tablet's checksum; say so here instead.
     if (size !== found.size) {
-      throw new UpdateError('release_changed', `${found.dir}/${name} changed or vanished since ${found.version} was published; restore the folder or publish a new version`);
+      throw new UpdateError(
+        'release_changed',
+        `${found.dir}/${name} changed or vanished since ${found.version} was published; restore the folder or publish a new version`,
+      );
     }
     return { path: full, size, version: found.version, isFeed: CHANNEL_FILE.test(name) };
   }

@@ -49,13 +49,23 @@ export interface Connection {
 export interface ReleaseCliDeps {
   /** Validates --relay/--token (or env); throws the CLI's error. */
   connect(values: { relay: string | undefined; token: string | undefined; json: boolean }): Connection;
-  call(conn: Connection, method: string, route: string, body?: unknown, raw?: { body: Blob | Buffer; contentType: string }): Promise<{ status: number; json: any }>;
+  call(
+    conn: Connection,
+    method: string,
+    route: string,
+    body?: unknown,
+    raw?: { body: Blob | Buffer; contentType: string },
+  ): Promise<{ status: number; json: any }>;
   fail(message: string): Error;
 }
 
 const command = z.discriminatedUnion('name', [
   z.object({ name: z.literal('publish'), version: releaseVersion, dir: z.string().min(1).optional() }),
-  z.object({ name: z.literal('upload'), folder: z.string({ error: 'give the folder electron-builder wrote (e.g. release/)' }).min(1), version: releaseVersion.optional() }),
+  z.object({
+    name: z.literal('upload'),
+    folder: z.string({ error: 'give the folder electron-builder wrote (e.g. release/)' }).min(1),
+    version: releaseVersion.optional(),
+  }),
   z.object({ name: z.literal('list') }),
   z.object({ name: z.literal('status') }),
   z.object({
@@ -146,7 +156,10 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
   switch (cmd.name) {
     case 'publish': {
       const { json } = await call('POST', '/admin/releases', { version: cmd.version, ...(cmd.dir ? { dir: cmd.dir } : {}) });
-      return out(json, `published ${safe(json.version)} from ${safe(json.dir)}: ${(json.channels as unknown[]).map(safe).join(', ')}; ${safe(json.files.length)} files`);
+      return out(
+        json,
+        `published ${safe(json.version)} from ${safe(json.dir)}: ${(json.channels as unknown[]).map(safe).join(', ')}; ${safe(json.files.length)} files`,
+      );
     }
     case 'upload': {
       let names: string[];
@@ -170,7 +183,9 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
     }
     case 'list': {
       const { json } = await call('GET', '/admin/releases');
-      const rows = (json.releases as any[]).map((r) => `${safe(r.version)}\t${safe(r.dir)}\t${(r.channels as unknown[]).map(safe).join(',')}\tpublished=${safe(r.publishedAt)}`);
+      const rows = (json.releases as any[]).map(
+        (r) => `${safe(r.version)}\t${safe(r.dir)}\t${(r.channels as unknown[]).map(safe).join(',')}\tpublished=${safe(r.publishedAt)}`,
+      );
       return out(json, [...(rows.length ? rows : ['no releases published']), `rollout: ${rolloutLine(json.rollout)}`].join('\n'));
     }
     case 'status': {
@@ -179,7 +194,10 @@ export async function runReleaseCli(argv: string[], env: NodeJS.ProcessEnv, deps
       const log = (json.log as any[]).slice(0, 10).map((l) => `${safe(l.at)}\t${safe(l.action)}\t${terminalJson(l.detail, 0)}`);
       const f = json.fleet;
       // Keyed by the versions the tablets report.
-      const counts = (o: Record<string, number>) => Object.entries(o).map(([v, n]) => `${safe(v)}: ${safe(n)}`).join(', ') || '-';
+      const counts = (o: Record<string, number>) =>
+        Object.entries(o)
+          .map(([v, n]) => `${safe(v)}: ${safe(n)}`)
+          .join(', ') || '-';
       const fleetLines = [`cabs: ${safe(f.cabs)}, up to date: ${safe(f.upToDate)}`, `running: ${counts(f.running)}`, `offered: ${counts(f.offered)}`];
       return out(json, [`rollout: ${rolloutLine(json.rollout)}`, ...fleetLines, ...pins, ...(log.length ? ['recent:', ...log] : [])].join('\n'));
     }
@@ -211,7 +229,14 @@ async function runSigningCommand(argv: string[], deps: ReleaseCliDeps): Promise<
     args: argv,
     strict: false,
     allowPositionals: true,
-    options: { out: { type: 'string' }, 'app-key': { type: 'string' }, key: { type: 'string' }, next: { type: 'string' }, chain: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      out: { type: 'string' },
+      'app-key': { type: 'string' },
+      key: { type: 'string' },
+      next: { type: 'string' },
+      chain: { type: 'string' },
+      json: { type: 'boolean' },
+    },
   });
   const [, name, folder] = positionals;
   const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -230,14 +255,19 @@ async function runSigningCommand(argv: string[], deps: ReleaseCliDeps): Promise<
           : [
               `private key: ${keys.privateKeyFile} (owner-only; keep it offline and backed up, never on the relay)`,
               `public key:  ${keys.publicKeyFile}`,
-              appKey ? `built into the kiosk by ${appKey}; build the app (npm run dist) to ship it` : 'build it into the kiosk with --app-key build/release-public-key.ts',
+              appKey
+                ? `built into the kiosk by ${appKey}; build the app (npm run dist) to ship it`
+                : 'build it into the kiosk with --app-key build/release-public-key.ts',
             ].join('\n');
       }
       case 'sign': {
         const key = str(values.key);
-        if (!folder || !key) throw deps.fail('release sign <folder> --key <private key> [--chain <rotations.json>]: give the built release folder and the release key');
+        if (!folder || !key)
+          throw deps.fail('release sign <folder> --key <private key> [--chain <rotations.json>]: give the built release folder and the release key');
         const signed = await signReleaseFolder(folder, key, str(values.chain));
-        return json ? JSON.stringify(signed, null, 2) : `signed ${signed.version}: ${signed.files} files in ${signed.file}; upload the folder with fleet release upload ${folder}`;
+        return json
+          ? JSON.stringify(signed, null, 2)
+          : `signed ${signed.version}: ${signed.files} files in ${signed.file}; upload the folder with fleet release upload ${folder}`;
       }
       case 'rotate': {
         const key = str(values.key);
@@ -245,7 +275,9 @@ async function runSigningCommand(argv: string[], deps: ReleaseCliDeps): Promise<
         const chain = str(values.chain);
         if (!key || !next || !chain) throw deps.fail('release rotate --key <old private key> --next <new public key> --chain <rotations.json>');
         const rotated = await rotateReleaseKey(key, next, chain);
-        return json ? JSON.stringify(rotated, null, 2) : `${chain} now holds ${rotated.rotations} rotation(s); sign new builds with the new key and --chain ${chain}`;
+        return json
+          ? JSON.stringify(rotated, null, 2)
+          : `${chain} now holds ${rotated.rotations} rotation(s); sign new builds with the new key and --chain ${chain}`;
       }
       default:
         return null;

@@ -27,7 +27,13 @@ export const RELEASE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,199}$/;
 const feedSchema = z.object({
   version: releaseVersion,
   files: z
-    .array(z.object({ url: z.string().regex(RELEASE_FILE_NAME, 'must be a file name in the same folder'), sha512: z.string().min(1), size: z.number().int().nonnegative().optional() }))
+    .array(
+      z.object({
+        url: z.string().regex(RELEASE_FILE_NAME, 'must be a file name in the same folder'),
+        sha512: z.string().min(1),
+        size: z.number().int().nonnegative().optional(),
+      }),
+    )
     .min(1, 'lists no files'),
   stagingPercentage: z.undefined({ error: 'must not be set: the relay stages rollouts per cab; remove stagingPercentage' }).optional(),
 });
@@ -81,7 +87,9 @@ export async function readReleaseFiles(folder: string, expectedVersion?: string)
       .map((e) => e.name)
       .sort();
   } catch (err) {
-    throw new ReleaseFolderError(`cannot read ${folder} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy the electron-builder output (release/) there first`);
+    throw new ReleaseFolderError(
+      `cannot read ${folder} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy the electron-builder output (release/) there first`,
+    );
   }
   const channels = names.filter((n) => CHANNEL_FILE.test(n));
   if (channels.length === 0) throw new ReleaseFolderError(`${folder} holds no latest*.yml: copy the whole electron-builder output, feeds included`);
@@ -117,7 +125,8 @@ export async function readReleaseFiles(folder: string, expectedVersion?: string)
       if (entry.size !== undefined && entry.size !== file.size) {
         throw new ReleaseFolderError(`${entry.url} is ${file.size} bytes but ${channel} says ${entry.size}: the copy is incomplete`);
       }
-      if (entry.sha512 !== file.sha512) throw new ReleaseFolderError(`${entry.url} does not match the SHA-512 in ${channel}: the copy is damaged or from another build`);
+      if (entry.sha512 !== file.sha512)
+        throw new ReleaseFolderError(`${entry.url} does not match the SHA-512 in ${channel}: the copy is damaged or from another build`);
     }
   }
   if (version === undefined) throw new ReleaseFolderError(`no version found in ${folder}`);
@@ -143,15 +152,18 @@ function checkSignatureFile(folder: string, version: string, files: ReleaseFile[
   const parsed = parseSignatureFile(readFileSync(path.join(folder, SIGNATURE_FILE), 'utf8'));
   if (!parsed.ok) throw new ReleaseFolderError(`${parsed.message}; ${howToSign}`);
   const manifest = parsed.manifest;
-  if (manifest.version !== version) throw new ReleaseFolderError(`${SIGNATURE_FILE} signs version ${manifest.version} but the feeds say ${version}: sign this build again`);
+  if (manifest.version !== version)
+    throw new ReleaseFolderError(`${SIGNATURE_FILE} signs version ${manifest.version} but the feeds say ${version}: sign this build again`);
   const listed = new Map(manifest.files.map((f) => [f.name, f]));
   for (const file of files) {
     if (file.name === SIGNATURE_FILE) continue;
     const entry = listed.get(file.name);
     if (!entry) throw new ReleaseFolderError(`${file.name} is not covered by ${SIGNATURE_FILE}: sign the folder again after the build is complete`);
-    if (entry.sha512 !== file.sha512 || entry.size !== file.size) throw new ReleaseFolderError(`${file.name} is not the file that was signed (its SHA-512 or size differs): the copy is damaged or altered`);
+    if (entry.sha512 !== file.sha512 || entry.size !== file.size)
+      throw new ReleaseFolderError(`${file.name} is not the file that was signed (its SHA-512 or size differs): the copy is damaged or altered`);
   }
   for (const name of listed.keys()) {
-    if (!files.some((f) => f.name === name)) throw new ReleaseFolderError(`${SIGNATURE_FILE} signs ${name}, which is not in ${folder}: copy the whole signed folder`);
+    if (!files.some((f) => f.name === name))
+      throw new ReleaseFolderError(`${SIGNATURE_FILE} signs ${name}, which is not in ${folder}: copy the whole signed folder`);
   }
 }

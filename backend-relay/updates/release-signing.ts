@@ -36,7 +36,8 @@ export function generateReleaseKey(outDir: string, name = 'cabpay-release-key'):
   const privateKeyFile = path.join(outDir, `${name}.pem`);
   const publicKeyFile = path.join(outDir, `${name}.pub.pem`);
   for (const f of [privateKeyFile, publicKeyFile]) {
-    if (existsSync(f)) throw new SigningError(`${f} already exists: a release key is never overwritten (move it away first, or rotate to a new key with a new --name)`);
+    if (existsSync(f))
+      throw new SigningError(`${f} already exists: a release key is never overwritten (move it away first, or rotate to a new key with a new --name)`);
   }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -105,9 +105,7 @@ export class SqliteRolloutStore implements RolloutStore {
            percent = excluded.percent, named_cabs = excluded.named_cabs, paused = excluded.paused, updated_at = excluded.updated_at`,
       ),
       log: db.prepare(`INSERT INTO rollout_log (at, action, detail) VALUES (?, ?, ?)`),
-      readLog: db.prepare<[number], { at: string; action: string; detail: string }>(
-        `SELECT at, action, detail FROM rollout_log ORDER BY seq DESC LIMIT ?`,
-      ),
+      readLog: db.prepare<[number], { at: string; action: string; detail: string }>(`SELECT at, action, detail FROM rollout_log ORDER BY seq DESC LIMIT ?`),
       cabExists: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cabs WHERE cab_id = ?`),
       pin: db.prepare(
         `INSERT INTO cab_pins (cab_id, version, pinned_at) VALUES (?, ?, ?)
@@ -130,13 +128,15 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   async publishRelease(release: ScannedRelease, nowIso: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (this.s.releaseExists.get(release.version, release.dir)) return false;
-      this.s.insertRelease.run(release.version, release.dir, JSON.stringify(release.channels), nowIso);
-      for (const f of release.files) this.s.insertFile.run(release.version, f.name, f.size, f.sha512);
-      this.s.log.run(nowIso, 'publish', JSON.stringify({ version: release.version, dir: release.dir, files: release.files.length }));
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (this.s.releaseExists.get(release.version, release.dir)) return false;
+        this.s.insertRelease.run(release.version, release.dir, JSON.stringify(release.channels), nowIso);
+        for (const f of release.files) this.s.insertFile.run(release.version, f.name, f.size, f.sha512);
+        this.s.log.run(nowIso, 'publish', JSON.stringify({ version: release.version, dir: release.dir, files: release.files.length }));
+        return true;
+      })
+      .immediate();
   }
 
   async getRelease(version: string): Promise<ReleaseRecord | null> {
@@ -171,10 +171,12 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   async saveRollout(state: RolloutState, action: string, detail: unknown): Promise<void> {
-    this.db.transaction(() => {
-      this.s.saveRollout.run({ ...state, namedCabs: JSON.stringify(state.namedCabs), paused: state.paused ? 1 : 0 });
-      this.s.log.run(state.updatedAt, action, JSON.stringify(detail));
-    }).immediate();
+    this.db
+      .transaction(() => {
+        this.s.saveRollout.run({ ...state, namedCabs: JSON.stringify(state.namedCabs), paused: state.paused ? 1 : 0 });
+        this.s.log.run(state.updatedAt, action, JSON.stringify(detail));
+      })
+      .immediate();
   }
 
   async getPin(cabId: string): Promise<string | null> {
@@ -186,20 +188,24 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   async pin(cabId: string, version: string, nowIso: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (!this.s.cabExists.get(cabId)) return false;
-      this.s.pin.run(cabId, version, nowIso);
-      this.s.log.run(nowIso, 'pin', JSON.stringify({ cabId, version }));
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (!this.s.cabExists.get(cabId)) return false;
+        this.s.pin.run(cabId, version, nowIso);
+        this.s.log.run(nowIso, 'pin', JSON.stringify({ cabId, version }));
+        return true;
+      })
+      .immediate();
   }
 
   async unpin(cabId: string, nowIso: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      const removed = this.s.unpin.run(cabId).changes > 0;
-      if (removed) this.s.log.run(nowIso, 'unpin', JSON.stringify({ cabId }));
-      return removed;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const removed = this.s.unpin.run(cabId).changes > 0;
+        if (removed) this.s.log.run(nowIso, 'unpin', JSON.stringify({ cabId }));
+        return removed;
+      })
+      .immediate();
   }
 
   async recordCheck(cabId: string, nowIso: string, offeredVersion: string | null): Promise<void> {

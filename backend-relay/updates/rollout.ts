@@ -38,8 +38,7 @@ export function rolloutBucket(cabId: string): number {
 export function assignRelease(cabId: string, rollout: RolloutState | null, pinnedVersion: string | null): Assignment | null {
   if (pinnedVersion !== null) return { version: pinnedVersion, reason: 'pinned' };
   if (rollout === null) return null;
-  const stable = (reason: AssignmentReason): Assignment | null =>
-    rollout.stableVersion === null ? null : { version: rollout.stableVersion, reason };
+  const stable = (reason: AssignmentReason): Assignment | null => (rollout.stableVersion === null ? null : { version: rollout.stableVersion, reason });
   if (rollout.paused) return stable('paused');
   if (rollout.namedCabs.includes(cabId)) return { version: rollout.targetVersion, reason: 'named' };
   if (rolloutBucket(cabId) < rollout.percent) return { version: rollout.targetVersion, reason: 'in_percent' };

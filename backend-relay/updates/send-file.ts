@@ -66,7 +66,10 @@ export function sendFile(reply: FastifyReply, file: { path: string; size: number
     return reply.code(200).header('content-type', contentType).header('content-length', file.size).send(createReadStream(file.path));
   }
   if (ranges.length === 0) {
-    return reply.code(416).header('content-range', `bytes */${file.size}`).send({ error: { code: 'range_not_satisfiable', message: `the file has ${file.size} bytes` } });
+    return reply
+      .code(416)
+      .header('content-range', `bytes */${file.size}`)
+      .send({ error: { code: 'range_not_satisfiable', message: `the file has ${file.size} bytes` } });
   }
   if (ranges.length === 1) {
     const { start, end } = ranges[0]!;
@@ -91,9 +94,5 @@ export function sendFile(reply: FastifyReply, file: { path: string; size: number
     }
     yield tail;
   }
-  return reply
-    .code(206)
-    .header('content-type', `multipart/byteranges; boundary=${boundary}`)
-    .header('content-length', length)
-    .send(Readable.from(parts()));
+  return reply.code(206).header('content-type', `multipart/byteranges; boundary=${boundary}`).header('content-length', length).send(Readable.from(parts()));
 }

@@ -15,7 +15,12 @@ export class UploadTooLarge extends Error {
   override name = 'UploadTooLarge';
 }
 
-export async function receiveFile(folder: string, name: string, body: Readable, maxBytes = MAX_UPLOAD_BYTES): Promise<{ name: string; size: number; sha512: string }> {
+export async function receiveFile(
+  folder: string,
+  name: string,
+  body: Readable,
+  maxBytes = MAX_UPLOAD_BYTES,
+): Promise<{ name: string; size: number; sha512: string }> {
   mkdirSync(folder, { recursive: true });
   const tmp = path.join(folder, `.${name}.${randomBytes(6).toString('hex')}.partial`);
   const hash = createHash('sha512');

@@ -6,9 +6,7 @@ import { z } from 'zod';
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export const releaseVersion = z
-  .string()
-  .regex(SEMVER, 'must be a semantic version such as 1.4.0 (the version in package.json when the build was made)');
+export const releaseVersion = z.string().regex(SEMVER, 'must be a semantic version such as 1.4.0 (the version in package.json when the build was made)');
 
 /** Negative when a < b, 0 when equal, positive when a > b (build metadata is ignored). */
 export function compareVersions(a: string, b: string): number {

@@ -45,8 +45,7 @@ export function decideAttentionCommand(
   command: Extract<KioskCommand, { name: 'markRideSeen' | 'markPaidOtherwise' }>,
   now: string,
 ): Result<Effect[]> {
-  if (!ride || !parked || parked.seenAt !== null)
-    return fail('not_needing_attention', 'That ride is no longer on the list of rides that need attention.');
+  if (!ride || !parked || parked.seenAt !== null) return fail('not_needing_attention', 'That ride is no longer on the list of rides that need attention.');
   if (command.name === 'markRideSeen') return ok([{ type: 'markRideSeen', rideId: ride.rideId }]);
   const paid = paidOtherwise(ride, now);
   if (!paid.ok) return paid;

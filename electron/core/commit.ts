@@ -139,7 +139,6 @@ export function applyEffects(store: KioskStore, effects: Effect[], now: string, 
   }
 }
 
-
 /** `apiKey` is the session's one-time order key for a create-order; null for relay requests. */
 export type PreparedDelivery = { kind: 'send'; apiKey: string | null } | { kind: 'skip'; reason: 'stale' | 'session_over' };
 
@@ -174,13 +173,7 @@ export function prepareDelivery(store: KioskStore, entry: OutboxEntry, now: stri
 }
 
 /** The final answer for an entry (PSP or relay): remove it and apply what it means. */
-export function settleDelivery(
-  store: KioskStore,
-  entry: OutboxEntry,
-  result: Exclude<DeliveryResult, { kind: 'retry' }>,
-  now: string,
-  psp?: PspName,
-): void {
+export function settleDelivery(store: KioskStore, entry: OutboxEntry, result: Exclude<DeliveryResult, { kind: 'retry' }>, now: string, psp?: PspName): void {
   store.transaction(() => {
     store.deleteOutboxEntry(entry.id);
     if (entry.kind === 'refund') {
@@ -248,12 +241,7 @@ export function expireSessions(store: KioskStore, ctx: MachineContext, paymentSi
 }
 
 /** One driver command: decided and written in one transaction, or refused with a reason. */
-export function applyCommand(
-  store: KioskStore,
-  ctx: MachineContext,
-  command: KioskCommand,
-  newRideId: string,
-): Result<null> {
+export function applyCommand(store: KioskStore, ctx: MachineContext, command: KioskCommand, newRideId: string): Result<null> {
   return store.transaction(() => {
     const decision = decideCommand(ctx, command, newRideId);
     if (!decision.ok) return decision;

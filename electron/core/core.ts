@@ -7,7 +7,15 @@ import pino, { type Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { jsonTerminalSafe } from '../../protocol/terminal-text.js';
 import { kioskCommand, type DriverView, type KioskCommand, type KioskSnapshot } from '../../protocol/kiosk-api.js';
-import { logStart, relayEvent, SOCKET_EVENTS, type LogStartAck, type OrderCreatedAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
+import {
+  logStart,
+  relayEvent,
+  SOCKET_EVENTS,
+  type LogStartAck,
+  type OrderCreatedAck,
+  type RelayEventAck,
+  type TabletStatus,
+} from '../../protocol/relay-protocol.js';
 import { fail, ok, type Result } from '../../protocol/result.js';
 import type { KioskConfig } from './config.js';
 import type { DriverConfig } from './driver-config.js';
@@ -113,8 +121,7 @@ class Core implements KioskCore {
     let psp: PspClient | null = this.options.pspClient ?? null;
     const relayPayments = createRelayPaymentClient(
       {
-        request: (event, payload) =>
-          this.relay?.request(event, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } }),
+        request: (event, payload) => this.relay?.request(event, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } }),
       },
       this.logger.child({ part: 'relay-payments' }),
     );
@@ -176,17 +183,15 @@ class Core implements KioskCore {
       store: () => this.store,
       connected: () => this.relay?.connected ?? false,
       send: (payload) =>
-        (this.relay?.request(SOCKET_EVENTS.orderCreated, payload) ?? Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } })) as Promise<OrderCreatedAck>,
+        (this.relay?.request(SOCKET_EVENTS.orderCreated, payload) ??
+          Promise.resolve({ ok: false, error: { code: 'offline', message: 'stopped' } })) as Promise<OrderCreatedAck>,
       psp: this.config.psp,
       now: this.now,
       random: this.random,
       logger: this.logger.child({ part: 'order-reports' }),
     });
 
-    this.logger.info(
-      { dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() },
-      'kiosk core resumed from its store',
-    );
+    this.logger.info({ dataDir: this.config.dataDir, lastSeq: store.lastSeq(), outboxDepth: store.outboxDepth() }, 'kiosk core resumed from its store');
     const pruned = store.pruneAppliedEvents(new Date(this.now().getTime() - APPLIED_EVENTS_KEEP_MS).toISOString());
     if (pruned > 0) this.logger.info({ pruned }, 'pruned old applied-event records');
     const problems = checkStoreInvariants(store, PSP_CAPABILITIES[this.config.psp]);
@@ -228,8 +233,7 @@ class Core implements KioskCore {
   async execute(command: KioskCommand): Promise<Result<null>> {
     const newId = uuidv7(); // a new ride's (or refund's) id, before any I/O, so it is known even if the process dies next
     const parsed = kioskCommand.safeParse(command);
-    if (!parsed.success)
-      return fail('invalid_command', `The command was not understood: ${zodIssuesText(parsed.error, { root: 'command' })}`);
+    if (!parsed.success) return fail('invalid_command', `The command was not understood: ${zodIssuesText(parsed.error, { root: 'command' })}`);
     const store = this.store;
     if (!store) return fail('not_started', 'The kiosk is still starting. Try again in a moment.');
     const gate = this.settingsGate(store, parsed.data);
@@ -276,14 +280,12 @@ class Core implements KioskCore {
       return ok(null);
     }
     if (command.name === 'saveDriverSettings' || command.name === 'refundRide') {
-      if (now.getTime() >= this.unlockedUntil)
-        return fail('settings_locked', 'The driver settings are locked. Enter the PIN first.');
+      if (now.getTime() >= this.unlockedUntil) return fail('settings_locked', 'The driver settings are locked. Enter the PIN first.');
       return null;
     }
     if (command.name !== 'unlockSettings') return null;
     const hash = this.options.driver?.driverPinHash;
-    if (!hash)
-      return fail('pin_not_configured', 'No driver PIN is set for this cab. Ask the fleet to add driverPinHash to the kiosk config.');
+    if (!hash) return fail('pin_not_configured', 'No driver PIN is set for this cab. Ask the fleet to add driverPinHash to the kiosk config.');
     const attempts = this.pinAttempts(store);
     if (isLocked(attempts, now))
       return fail(
@@ -320,10 +322,13 @@ class Core implements KioskCore {
     const waitMs = until ? Date.parse(until) - this.now().getTime() : 0;
     if (!(waitMs > 0)) return;
     // A few ms late rather than early, so the lock has ended when the snapshot is built.
-    this.lockoutTimer = setTimeout(() => {
-      this.lockoutTimer = null;
-      this.publish();
-    }, Math.min(waitMs + 5, 2 ** 31 - 1));
+    this.lockoutTimer = setTimeout(
+      () => {
+        this.lockoutTimer = null;
+        this.publish();
+      },
+      Math.min(waitMs + 5, 2 ** 31 - 1),
+    );
     this.lockoutTimer.unref?.();
   }
 
@@ -517,8 +522,7 @@ class Core implements KioskCore {
   private prepareDelivery(entry: OutboxEntry): { apiKey: string | null } | null {
     const prepared = prepareDelivery(this.store!, entry, this.now().toISOString(), this.config.psp);
     if (prepared.kind === 'send') return { apiKey: prepared.apiKey };
-    if (prepared.reason === 'session_over')
-      this.logger.warn({ rideId: entry.rideId, kind: entry.kind }, 'payment not sent: the passenger session is over');
+    if (prepared.reason === 'session_over') this.logger.warn({ rideId: entry.rideId, kind: entry.kind }, 'payment not sent: the passenger session is over');
     return null;
   }
 

@@ -11,10 +11,7 @@ import { zodIssuesText } from '../../protocol/zod-issues.js';
 
 export const driverConfigSchema = z.object({
   /** scrypt hash of the driver-settings PIN (see pin.ts, `hashPin`). Unset: settings stay locked. */
-  driverPinHash: z
-    .string()
-    .regex(PIN_HASH_PATTERN, 'must be an scrypt hash made by hashPin() in electron/core/pin.ts, never the PIN itself')
-    .optional(),
+  driverPinHash: z.string().regex(PIN_HASH_PATTERN, 'must be an scrypt hash made by hashPin() in electron/core/pin.ts, never the PIN itself').optional(),
   /** Where the cab works, for sunrise and sunset (auto theme). Unset: day is 07:00–19:00. */
   latitude: z.number().min(-90).max(90).optional(),
   longitude: z.number().min(-180).max(180).optional(),

@@ -53,8 +53,7 @@ export function refusalOf(ctx: CheckContext, lookups: CheckLookups, event: Relay
       const { ride } = found;
       const d = event.data;
       const refuse = (reason: string): Refusal => ({ reason, rideId: ride.rideId });
-      if (!PAYABLE.has(ride.state) || ride.attempt === 0)
-        return refuse(`no payment was asked for (the ride is ${ride.state})`);
+      if (!PAYABLE.has(ride.state) || ride.attempt === 0) return refuse(`no payment was asked for (the ride is ${ride.state})`);
       if (d.currency !== ctx.currency || d.currency !== ride.currency) return refuse(`paid in ${d.currency}, but the ride is in ${ride.currency}`);
       const fare = orderAmountOf(ride.lines);
       if (d.orderAmount !== fare) return refuse(`paid order amount ${d.orderAmount} is not the ${fare} set on the tablet`);

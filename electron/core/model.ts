@@ -88,9 +88,7 @@ export type RefundJob = RefundRequest & { idempotencyKey: string };
 
 /** What the outbox sends, by kind. */
 export type OutboxJob =
-  | { kind: 'create_order'; job: CreateOrderJob }
-  | { kind: 'payment_request'; job: PaymentRequestJob }
-  | { kind: 'refund'; job: RefundJob };
+  { kind: 'create_order'; job: CreateOrderJob } | { kind: 'payment_request'; job: PaymentRequestJob } | { kind: 'refund'; job: RefundJob };
 export type OutboxKind = OutboxJob['kind'];
 /** The jobs that pay for a ride (one attempt at a time); refunds are separate. */
 export type PaymentJob = Extract<OutboxJob, { kind: 'create_order' | 'payment_request' }>;

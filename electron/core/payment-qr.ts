@@ -60,12 +60,10 @@ export function paymentQrProblem(qrData: string, expected: { amount: number; cur
   } catch {
     return 'its content is neither a URL nor an EMVCo payment code';
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
-    return `it points at ${url.protocol}// (only https is allowed)`;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) return `it points at ${url.protocol}// (only https is allowed)`;
   if (url.username || url.password) return 'its URL carries a user name or password';
   const host = url.hostname.toLowerCase();
-  if (!rule.hosts.includes(host))
-    return `it points at ${host}, which is not this cab's payment provider (allowed: ${rule.hosts.join(', ') || 'none'})`;
+  if (!rule.hosts.includes(host)) return `it points at ${host}, which is not this cab's payment provider (allowed: ${rule.hosts.join(', ') || 'none'})`;
   return null;
 }
 
@@ -115,8 +113,7 @@ function emvProblem(qrData: string, expected: { amount: number; currency: string
   const fields = parseTlv(qrData);
   if (!fields) return 'its EMVCo payment code is malformed';
   const crc = fields.get('63');
-  if (!crc || !qrData.endsWith(`6304${crc}`) || crc.toUpperCase() !== crc16(qrData.slice(0, -4)))
-    return 'its EMVCo payment code has a wrong checksum';
+  if (!crc || !qrData.endsWith(`6304${crc}`) || crc.toUpperCase() !== crc16(qrData.slice(0, -4))) return 'its EMVCo payment code has a wrong checksum';
   // Merchant account templates are ids 26 to 51; ours names the scheme in its sub-field 00.
   const account = [...fields]
     .filter(([id]) => Number(id) >= 26 && Number(id) <= 51)
@@ -127,8 +124,7 @@ function emvProblem(qrData: string, expected: { amount: number; currency: string
   if (rule.emvProxies && !rule.emvProxies.includes(proxy)) return `it pays ${rule.emvScheme} proxy ${proxy}, which is not this fleet's`;
   if (account.get('03') === '1') return 'its amount can be edited by the payer';
   const numeric = EMV_CURRENCY_NUMERIC[expected.currency];
-  if (!numeric || fields.get('53') !== numeric)
-    return `its currency (${fields.get('53') ?? 'none'}) is not the ride's ${expected.currency}`;
+  if (!numeric || fields.get('53') !== numeric) return `its currency (${fields.get('53') ?? 'none'}) is not the ride's ${expected.currency}`;
   const amount = fields.get('54');
   if (!amount) return 'it has no fixed amount';
   const minor = minorOf(amount, currencyDigits(expected.currency));

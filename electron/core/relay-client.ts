@@ -4,14 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import {
-  ACK_TIMEOUT_MS,
-  CAB_NAMESPACE,
-  SOCKET_EVENTS,
-  type LogStartAck,
-  type RelayEventAck,
-  type TabletStatus,
-} from '../../protocol/relay-protocol.js';
+import { ACK_TIMEOUT_MS, CAB_NAMESPACE, SOCKET_EVENTS, type LogStartAck, type RelayEventAck, type TabletStatus } from '../../protocol/relay-protocol.js';
 import type { ReceiptPayload, ReceiptPublishAck } from '../../protocol/receipt.js';
 import type { Result } from '../../protocol/result.js';
 import { nextDelay } from './backoff.js';

@@ -72,7 +72,7 @@ export function relayUrlProblem(config: RelayLinkConfig): string | null {
   if (!config.allowInsecureRelay) {
     return (
       `relayUrl ${url.origin} is plain http:// to a host that is not this tablet: the device token and payment events would cross ` +
-      'the network unencrypted. Set relayUrl to the relay\'s https:// address (see docs/deploy.md); for development on a private ' +
+      "the network unencrypted. Set relayUrl to the relay's https:// address (see docs/deploy.md); for development on a private " +
       'network only, set "allowInsecureRelay": true'
     );
   }
@@ -108,11 +108,18 @@ export function relayLinkSecurity(config: RelayLinkConfig): Result<RelayLinkSecu
       caPem = readFileSync(config.relayCaFile, 'utf8');
       caCert = new X509Certificate(caPem);
     } catch (err) {
-      return fail('relay_ca_invalid', `relayCaFile ${config.relayCaFile} is not a readable PEM certificate (${(err as Error).message}): point it at the fleet CA's certificate`);
+      return fail(
+        'relay_ca_invalid',
+        `relayCaFile ${config.relayCaFile} is not a readable PEM certificate (${(err as Error).message}): point it at the fleet CA's certificate`,
+      );
     }
   }
   const bad = (config.relayPublicKeyPins ?? []).filter((p) => !PUBLIC_KEY_PIN.test(p));
-  if (bad.length > 0) return fail('relay_pin_invalid', `relayPublicKeyPins ${bad.join(', ')}: each must be sha256/<base64 of the SubjectPublicKeyInfo's SHA-256> (docs/deploy.md shows the openssl command)`);
+  if (bad.length > 0)
+    return fail(
+      'relay_pin_invalid',
+      `relayPublicKeyPins ${bad.join(', ')}: each must be sha256/<base64 of the SubjectPublicKeyInfo's SHA-256> (docs/deploy.md shows the openssl command)`,
+    );
   const pins = new Set(config.relayPublicKeyPins ?? []);
   const tls: RelayTlsOptions = {};
   if (caPem !== undefined) tls.ca = caPem;
@@ -136,7 +143,9 @@ function chainKeys(cert: PeerCertificate): string[] {
 
 function pinnedKeyMissing(keys: string[], pins: Set<string>): Error | undefined {
   if (keys.some((k) => pins.has(k))) return undefined;
-  const err = new Error(`the relay's certificate chain has none of the pinned public keys (it has ${keys.join(', ')}); update relayPublicKeyPins or the relay's certificate`);
+  const err = new Error(
+    `the relay's certificate chain has none of the pinned public keys (it has ${keys.join(', ')}); update relayPublicKeyPins or the relay's certificate`,
+  );
   (err as Error & { code: string }).code = 'ERR_RELAY_KEY_NOT_PINNED';
   return err;
 }

@@ -242,14 +242,12 @@ function rideOnScreen(ctx: MachineContext, action: string): Result<Ride> {
 function requireOnRide(ctx: MachineContext, action: string): Result<Ride> {
   const found = rideOnScreen(ctx, action);
   if (!found.ok) return found;
-  if (found.value.state !== 'on_ride')
-    return fail('ride_not_active', `The ride has already ended, so you cannot ${action}. Start a new ride instead.`);
+  if (found.value.state !== 'on_ride') return fail('ride_not_active', `The ride has already ended, so you cannot ${action}. Start a new ride instead.`);
   return found;
 }
 
 function withLines(ride: Ride, lines: OrderLine[]): Result<Effect[]> {
-  if (lines.length > MAX_LINES)
-    return fail('too_many_lines', `A ride can have at most ${MAX_LINES} lines. Remove an extra first.`);
+  if (lines.length > MAX_LINES) return fail('too_many_lines', `A ride can have at most ${MAX_LINES} lines. Remove an extra first.`);
   if (!minorAmount.safeParse(orderAmountOf(lines)).success)
     return fail('amount_too_large', 'The total is larger than the payment provider accepts. Check the fare and extras.');
   return ok([{ type: 'saveRide', ride: { ...ride, lines } }]);
@@ -261,8 +259,7 @@ function withLines(ride: Ride, lines: OrderLine[]): Result<Effect[]> {
 export function decideCommand(ctx: MachineContext, command: KioskCommand, newRideId: string): Result<Effect[]> {
   switch (command.name) {
     case 'startRide': {
-      if (ctx.screenRide?.state === 'on_ride')
-        return fail('ride_in_progress', 'A ride is already running. End or cancel it before starting a new one.');
+      if (ctx.screenRide?.state === 'on_ride') return fail('ride_in_progress', 'A ride is already running. End or cancel it before starting a new one.');
       const ride: Ride = {
         rideId: newRideId,
         merchantOrderId: `${ctx.cabId}.${newRideId}`,
@@ -288,8 +285,7 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       // Leaving a finished ride for the next: the last passenger's language goes with them.
       if (ctx.screenRide) effects.push(...resetPassengerLocale(ctx));
       // A session already used by an earlier ride is not this passenger's.
-      if (ctx.currentSession && ctx.currentSession.rideId !== null)
-        effects.push({ type: 'setCurrentSession', sessionId: null });
+      if (ctx.currentSession && ctx.currentSession.rideId !== null) effects.push({ type: 'setCurrentSession', sessionId: null });
       return ok(effects);
     }
 
@@ -329,9 +325,11 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       const ride = found.value;
       const line = ride.lines.find((l) => l.id === command.lineId);
       if (!line) return fail('line_not_found', 'That extra is no longer on the ride. Check the list and try again.');
-      if (line.kind === 'fare')
-        return fail('cannot_remove_fare', 'The fare cannot be removed. Set it to the right amount instead.');
-      return withLines(ride, ride.lines.filter((l) => l.id !== command.lineId));
+      if (line.kind === 'fare') return fail('cannot_remove_fare', 'The fare cannot be removed. Set it to the right amount instead.');
+      return withLines(
+        ride,
+        ride.lines.filter((l) => l.id !== command.lineId),
+      );
     }
 
     case 'endRide': {
@@ -346,10 +344,7 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       if (started) return ok(started);
       // Waiting for the tip or a scan. Say so when the passenger's scan has gone stale.
       const stale =
-        ctx.capabilities.needsScanSession &&
-        session !== null &&
-        session.rideId === null &&
-        (session.state === 'expired' || isPastExpiry(session, ctx.now));
+        ctx.capabilities.needsScanSession && session !== null && session.rideId === null && (session.state === 'expired' || isPastExpiry(session, ctx.now));
       return ok([{ type: 'saveRide', ride: { ...ended, state: 'ended', failure: stale ? FAILURES.sessionExpired : null } }]);
     }
 
@@ -384,8 +379,7 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       if (ride.state !== 'paid' && ride.state !== 'failed' && ride.state !== 'canceled')
         return fail('ride_not_finished', 'The ride is still in progress. End or cancel it first.');
       const effects: Effect[] = [{ type: 'setScreenRide', rideId: null }, ...resetPassengerLocale(ctx)];
-      if (ctx.currentSession && ctx.currentSession.rideId === ride.rideId)
-        effects.push({ type: 'setCurrentSession', sessionId: null });
+      if (ctx.currentSession && ctx.currentSession.rideId === ride.rideId) effects.push({ type: 'setCurrentSession', sessionId: null });
       return ok(effects);
     }
 
@@ -422,14 +416,10 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
             ? 'End the ride first; then the passenger picks the tip.'
             : 'The payment is already under way or finished, so the tip can no longer change.',
         );
-      if (ctx.inFlightRideId === ride.rideId)
-        return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
+      if (ctx.inFlightRideId === ride.rideId) return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
       const max = maxTip(orderAmountOf(ride.lines));
       if (command.tipAmountMinor > max)
-        return fail(
-          'tip_too_high',
-          `The tip can be at most ${formatMoney(max, ride.currency, 'en')} (20% of the fare and extras). Pick a smaller tip.`,
-        );
+        return fail('tip_too_high', `The tip can be at most ${formatMoney(max, ride.currency, 'en')} (20% of the fare and extras). Pick a smaller tip.`);
       const tipped: Ride = { ...ride, tipAmount: command.tipAmountMinor };
       return ok(attemptIfReady(ctx, tipped, ctx.currentSession, ctx.now) ?? [{ type: 'saveRide', ride: tipped }]);
     }
@@ -440,12 +430,9 @@ export function decideCommand(ctx: MachineContext, command: KioskCommand, newRid
       const ride = found.value;
       if (!ctx.capabilities.relayMakesPayment)
         return fail('retry_not_supported', 'Ask the passenger to scan the QR again: a new scan sends the order again by itself.');
-      if (ride.state !== 'failed')
-        return fail('nothing_to_retry', 'Only a failed payment can be tried again.');
-      if (ctx.inFlightRideId === ride.rideId)
-        return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
-      if (ctx.capabilities.tipOnTablet && ride.tipAmount === null)
-        return fail('tip_missing', 'Let the passenger pick a tip (or no tip) first.');
+      if (ride.state !== 'failed') return fail('nothing_to_retry', 'Only a failed payment can be tried again.');
+      if (ctx.inFlightRideId === ride.rideId) return fail('payment_in_flight', 'The payment request is being sent right now. Wait a moment, then try again.');
+      if (ctx.capabilities.tipOnTablet && ride.tipAmount === null) return fail('tip_missing', 'Let the passenger pick a tip (or no tip) first.');
       let session: Session | null = null;
       if (ctx.capabilities.needsScanSession) {
         session = retrySession(ctx, ride);
@@ -605,10 +592,10 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       if (!ride) return { effects: [], note: 'payment for an order this tablet does not know' };
       const note =
         ride.state === 'paid'
-            ? 'ride was already marked paid; the PSP payment replaces that record'
-            : ride.tipAmount !== null && ride.tipAmount !== d.tipAmount
-              ? `paid tip ${d.tipAmount} differs from the tip picked on the tablet (${ride.tipAmount})`
-              : undefined;
+          ? 'ride was already marked paid; the PSP payment replaces that record'
+          : ride.tipAmount !== null && ride.tipAmount !== d.tipAmount
+            ? `paid tip ${d.tipAmount} differs from the tip picked on the tablet (${ride.tipAmount})`
+            : undefined;
       return {
         effects: [
           { type: 'dropOutbox', rideId: ride.rideId },
@@ -639,8 +626,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       // Relay-made payments name their attempt; Hips failures are told apart by the PSP's order id.
       if (d.attempt !== undefined) {
         if (d.attempt !== ride.attempt) return ignored(`failure of attempt ${d.attempt}; the ride is at attempt ${ride.attempt}`);
-      } else if (ride.pspOrderId && d.pspOrderId && ride.pspOrderId !== d.pspOrderId)
-        return { effects: [], note: 'failure of an earlier attempt' };
+      } else if (ride.pspOrderId && d.pspOrderId && ride.pspOrderId !== d.pspOrderId) return { effects: [], note: 'failure of an earlier attempt' };
       if (ride.state !== 'awaiting_payment') return { effects: [], note: `ride is ${ride.state}` };
       if (!d.code) return { effects: failRide(ride, FAILURES.paymentFailed(d.reason)) };
       const failure: Failure = { code: d.code, message: d.reason };
@@ -672,8 +658,7 @@ export function decideEvent(ctx: MachineContext, lookups: EventLookups, event: R
       const d = event.data;
       const ride = lookups.ride(d.rideId);
       if (!ride) return ignored('payment QR for a ride this tablet does not know');
-      if (d.attempt !== undefined && d.attempt !== ride.attempt)
-        return ignored(`payment QR of attempt ${d.attempt}; the ride is at attempt ${ride.attempt}`);
+      if (d.attempt !== undefined && d.attempt !== ride.attempt) return ignored(`payment QR of attempt ${d.attempt}; the ride is at attempt ${ride.attempt}`);
       if (ride.state !== 'awaiting_payment') return ignored(`payment QR for a ride that is ${ride.state}`);
       const paymentQr = {
         qrData: d.qrData,
@@ -781,11 +766,7 @@ export function settleRefund(refund: RefundRecord | null, outcome: RefundOutcome
  * Sessions that reached `expiresAt`: a ready one just expires; one whose ride's order has not
  * gone out yet also fails that ride, so the driver asks for a new scan.
  */
-export function decideExpiry(
-  ctx: MachineContext,
-  lookups: EventLookups,
-  sessions: Session[],
-): Effect[] {
+export function decideExpiry(ctx: MachineContext, lookups: EventLookups, sessions: Session[]): Effect[] {
   const effects: Effect[] = [];
   for (const session of sessions) {
     if (!isPastExpiry(session, ctx.now)) continue;
@@ -856,8 +837,7 @@ export type DeliveryOutcome =
 /** The PSP (or the relay) answered the payment attempt `job` for good (success or a definitive no). */
 export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string }, outcome: DeliveryOutcome, waiting: Waiting): Effect[] {
   // The ride moved on meanwhile (paid, canceled, or a newer attempt): the answer is stale.
-  if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey)
-    return [];
+  if (!ride || ride.state !== 'awaiting_payment' || idempotencyKeyFor(ride.rideId, ride.attempt) !== job.idempotencyKey) return [];
   if (outcome.kind === 'created')
     return [{ type: 'saveRide', ride: { ...ride, order: 'created', pspOrderId: outcome.pspOrderId, paymentExpiresAt: outcome.expiresAt ?? null } }];
   // The relay refuses a dead Vipps check-in in its ack: end that check-in too, as order.failed
@@ -877,12 +857,7 @@ export function decideDelivery(ride: Ride | null, job: { idempotencyKey: string 
 export function decideUnsendable(ride: Ride, session: Session | null, waiting: Waiting): Effect[] {
   const now = waiting.now;
   if (!session) return failOrResend(ride, FAILURES.sessionExpired, waiting);
-  const failure =
-    session.state === 'canceled'
-      ? FAILURES.sessionCanceled
-      : session.state === 'timed_out'
-        ? FAILURES.sessionTimedOut
-        : FAILURES.sessionExpired;
+  const failure = session.state === 'canceled' ? FAILURES.sessionCanceled : session.state === 'timed_out' ? FAILURES.sessionTimedOut : FAILURES.sessionExpired;
   const effects: Effect[] = [];
   if ((session.state === 'ready' || session.state === 'in_use') && isPastExpiry(session, now))
     effects.push({ type: 'saveSession', session: { ...session, state: 'expired' } });

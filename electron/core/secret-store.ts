@@ -89,9 +89,7 @@ export class SecretStore {
   }
 
   private save(): void {
-    const values = Object.fromEntries(
-      [...this.values].map(([name, value]) => [name, this.cipher ? this.cipher.encrypt(value).toString('base64') : value]),
-    );
+    const values = Object.fromEntries([...this.values].map(([name, value]) => [name, this.cipher ? this.cipher.encrypt(value).toString('base64') : value]));
     writeDurably(this.file, JSON.stringify({ format: 'cabpay-secrets/1', protection: this.protection, values }));
   }
 }

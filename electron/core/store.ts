@@ -263,10 +263,7 @@ export class KioskStore {
   }
   setSetting(key: SettingKey, value: string | null): void {
     if (value === null) this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
-    else
-      this.db
-        .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-        .run(key, value);
+    else this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
   lastSeq(): number {
     return Number(this.getSetting('lastSeq') ?? '0');
@@ -302,9 +299,7 @@ export class KioskStore {
   }
   /** Old applied events only guard against duplicates that seq already rules out; keep the latest. */
   pruneAppliedEvents(appliedBefore: string): number {
-    return this.db
-      .prepare('DELETE FROM applied_events WHERE applied_at < ? AND seq < ?')
-      .run(appliedBefore, this.lastSeq()).changes;
+    return this.db.prepare('DELETE FROM applied_events WHERE applied_at < ? AND seq < ?').run(appliedBefore, this.lastSeq()).changes;
   }
   recordEvent(eventId: string, seq: number, type: string, appliedAt: string, rejection: string | null = null): void {
     this.db
@@ -319,9 +314,7 @@ export class KioskStore {
     return row ? rideFromRow(row) : null;
   }
   getRideByMerchantOrderId(merchantOrderId: string): Ride | null {
-    const row = this.db.prepare('SELECT * FROM rides WHERE merchant_order_id = ?').get(merchantOrderId) as
-      | Row
-      | undefined;
+    const row = this.db.prepare('SELECT * FROM rides WHERE merchant_order_id = ?').get(merchantOrderId) as Row | undefined;
     return row ? rideFromRow(row) : null;
   }
   saveRide(ride: Ride): void {
@@ -360,9 +353,7 @@ export class KioskStore {
   }
   /** Rides whose order is at the PSP and whose payment outcome has not arrived yet. */
   listRidesAwaitingConfirmation(): Ride[] {
-    return (
-      this.db.prepare(`SELECT * FROM rides WHERE state = 'awaiting_payment' AND order_status = 'created'`).all() as Row[]
-    ).map(rideFromRow);
+    return (this.db.prepare(`SELECT * FROM rides WHERE state = 'awaiting_payment' AND order_status = 'created'`).all() as Row[]).map(rideFromRow);
   }
   /**
    * Rides off screen whose payment is under way (order queued or out), other than the one on
@@ -370,9 +361,7 @@ export class KioskStore {
    * later scan is the next passenger's, so it is not counted (it stays `ended` in the store).
    */
   countPendingRides(exceptRideId: string | null): number {
-    const row = this.db
-      .prepare(`SELECT COUNT(*) AS n FROM rides WHERE state = 'awaiting_payment' AND ride_id IS NOT ?`)
-      .get(exceptRideId) as Row;
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM rides WHERE state = 'awaiting_payment' AND ride_id IS NOT ?`).get(exceptRideId) as Row;
     return row.n as number;
   }
 
@@ -443,9 +432,7 @@ export class KioskStore {
   }
   /** The ride's queued payment job (create-order or payment.request), if any. */
   outboxEntryForRide(rideId: string): OutboxEntry | null {
-    const row = this.db.prepare(`SELECT * FROM outbox WHERE ride_id = ? AND kind != 'refund' ORDER BY id LIMIT 1`).get(rideId) as
-      | Row
-      | undefined;
+    const row = this.db.prepare(`SELECT * FROM outbox WHERE ride_id = ? AND kind != 'refund' ORDER BY id LIMIT 1`).get(rideId) as Row | undefined;
     return row ? outboxFromRow(row) : null;
   }
   outboxDepth(): number {
@@ -462,9 +449,7 @@ export class KioskStore {
     this.db.prepare(`DELETE FROM outbox WHERE kind = 'refund' AND idempotency_key = ?`).run(refundIdempotencyKey(refundId));
   }
   scheduleRetry(id: number, tries: number, nextAttemptAt: string, lastError: string): void {
-    this.db
-      .prepare('UPDATE outbox SET tries = ?, next_attempt_at = ?, last_error = ? WHERE id = ?')
-      .run(tries, nextAttemptAt, lastError, id);
+    this.db.prepare('UPDATE outbox SET tries = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(tries, nextAttemptAt, lastError, id);
   }
   /** The connection is back: waiting out a backoff computed while offline helps no one. */
   retryOutboxNow(now: string): void {
@@ -489,15 +474,11 @@ export class KioskStore {
   }
   /** Never above the amount paid, whatever the events say. */
   addRefund(rideId: string, amount: number): void {
-    this.db
-      .prepare('UPDATE payments SET refunded_amount = MIN(total_amount, refunded_amount + ?) WHERE ride_id = ?')
-      .run(amount, rideId);
+    this.db.prepare('UPDATE payments SET refunded_amount = MIN(total_amount, refunded_amount + ?) WHERE ride_id = ?').run(amount, rideId);
   }
   /** The last paid rides, newest first (the refund menu). */
   listRecentPayments(limit: number): (PaymentRecord & { refundedAmount: number })[] {
-    return (
-      this.db.prepare('SELECT * FROM payments ORDER BY paid_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]
-    ).map(paymentFromRow);
+    return (this.db.prepare('SELECT * FROM payments ORDER BY paid_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(paymentFromRow);
   }
 
   // ---- refunds ----
@@ -531,9 +512,7 @@ export class KioskStore {
   }
   /** The ride's refunds, newest first. */
   listRefunds(rideId: string): RefundRecord[] {
-    return (
-      this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]
-    ).map(refundFromRow);
+    return (this.db.prepare('SELECT * FROM refunds WHERE ride_id = ? ORDER BY requested_at DESC, rowid DESC').all(rideId) as Row[]).map(refundFromRow);
   }
 
   // ---- parked rides (attention.ts) ----
@@ -571,9 +550,7 @@ export class KioskStore {
   }
   unsentOrderReports(limit: number): OrderReport[] {
     return (
-      this.db
-        .prepare('SELECT * FROM order_reports WHERE reported_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?')
-        .all(limit) as Row[]
+      this.db.prepare('SELECT * FROM order_reports WHERE reported_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?').all(limit) as Row[]
     ).map(orderReportFromRow);
   }
   getOrderReport(pspOrderId: string): OrderReport | null {
@@ -604,20 +581,14 @@ export class KioskStore {
   }
   unpublishedReceipts(limit: number): StoredReceipt[] {
     return (
-      this.db
-        .prepare('SELECT * FROM receipts WHERE published_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?')
-        .all(limit) as Row[]
+      this.db.prepare('SELECT * FROM receipts WHERE published_at IS NULL AND refused_reason IS NULL ORDER BY created_at LIMIT ?').all(limit) as Row[]
     ).map(receiptFromRow);
   }
   /** Only if the payload is still the one that was sent (a newer one must go out too). */
   markReceiptPublished(rideId: string, payloadJson: string, now: string): void {
-    this.db
-      .prepare('UPDATE receipts SET published_at = ? WHERE ride_id = ? AND payload_json = ?')
-      .run(now, rideId, payloadJson);
+    this.db.prepare('UPDATE receipts SET published_at = ? WHERE ride_id = ? AND payload_json = ?').run(now, rideId, payloadJson);
   }
   markReceiptRefused(rideId: string, payloadJson: string, reason: string): void {
-    this.db
-      .prepare('UPDATE receipts SET refused_reason = ? WHERE ride_id = ? AND payload_json = ?')
-      .run(reason, rideId, payloadJson);
+    this.db.prepare('UPDATE receipts SET refused_reason = ? WHERE ride_id = ? AND payload_json = ?').run(reason, rideId, payloadJson);
   }
 }

@@ -19,9 +19,7 @@ import { zodIssuesText } from '../../protocol/zod-issues.js';
 const log = pino({ name: 'preview', hooks: { streamWrite: jsonTerminalSafe } });
 
 const previewEnv = z.object({
-  KIOSK_CONFIG: z
-    .string({ error: 'not set' })
-    .min(1, 'empty'),
+  KIOSK_CONFIG: z.string({ error: 'not set' }).min(1, 'empty'),
   PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).default(5173),
   PREVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   PREVIEW_STATIC_DIR: z.string().min(1).default('renderer/dist'),

@@ -30,11 +30,7 @@ export function isAllowedHost(hostHeader: string | undefined, allowed: Set<strin
 }
 
 /** True when a WebSocket upgrade comes from a page served by this very host. */
-export function isOwnOrigin(
-  origin: string | undefined,
-  hostHeader: string | undefined,
-  allowed: Set<string>,
-): boolean {
+export function isOwnOrigin(origin: string | undefined, hostHeader: string | undefined, allowed: Set<string>): boolean {
   if (!origin || !isAllowedHost(hostHeader, allowed)) return false;
   return origin.toLowerCase() === `http://${hostHeader!.toLowerCase()}`;
 }

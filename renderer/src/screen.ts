@@ -8,15 +8,7 @@ import type { KioskSnapshot } from '../../protocol/kiosk-api.js';
 import type { PspCapabilities } from '../../protocol/psp-capabilities.js';
 import type { MessageKey } from './i18n/en.js';
 
-export const screenNames = [
-  'idle',
-  'on_ride',
-  'ended',
-  'awaiting_payment',
-  'paid',
-  'failed',
-  'canceled',
-] as const;
+export const screenNames = ['idle', 'on_ride', 'ended', 'awaiting_payment', 'paid', 'failed', 'canceled'] as const;
 export type ScreenName = (typeof screenNames)[number];
 
 export function screenFor(snapshot: KioskSnapshot): ScreenName {

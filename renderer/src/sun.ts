@@ -5,10 +5,7 @@
  */
 const RAD = Math.PI / 180;
 
-export type SunTimes =
-  | { kind: 'normal'; sunrise: Date; sunset: Date }
-  | { kind: 'polar_day' }
-  | { kind: 'polar_night' };
+export type SunTimes = { kind: 'normal'; sunrise: Date; sunset: Date } | { kind: 'polar_day' } | { kind: 'polar_night' };
 
 /** The UTC day (00:00 UTC) that `date` falls in, as a Julian day number. */
 function julianDay(date: Date): number {
@@ -35,16 +32,14 @@ export function sunTimes(date: Date, latitude: number, longitude: number): SunTi
   const y = Math.tan((obliquity / 2) * RAD) ** 2;
   // Equation of time, in minutes.
   const eqTime =
-    4 /
-    RAD *
+    (4 / RAD) *
     (y * Math.sin(2 * meanLong * RAD) -
       2 * eccentricity * Math.sin(meanAnomaly * RAD) +
       4 * eccentricity * y * Math.sin(meanAnomaly * RAD) * Math.cos(2 * meanLong * RAD) -
       0.5 * y * y * Math.sin(4 * meanLong * RAD) -
       1.25 * eccentricity * eccentricity * Math.sin(2 * meanAnomaly * RAD));
   const cosHourAngle =
-    Math.cos(90.833 * RAD) / (Math.cos(latitude * RAD) * Math.cos(declination * RAD)) -
-    Math.tan(latitude * RAD) * Math.tan(declination * RAD);
+    Math.cos(90.833 * RAD) / (Math.cos(latitude * RAD) * Math.cos(declination * RAD)) - Math.tan(latitude * RAD) * Math.tan(declination * RAD);
   if (cosHourAngle < -1) return { kind: 'polar_day' };
   if (cosHourAngle > 1) return { kind: 'polar_night' };
   const hourAngle = Math.acos(cosHourAngle) / RAD;

@@ -10,11 +10,7 @@ export type EffectiveTheme = 'day' | 'night';
 export const DAY_STARTS_AT_HOUR = 7;
 export const NIGHT_STARTS_AT_HOUR = 19;
 
-export function effectiveTheme(
-  setting: ThemeSetting,
-  now: Date,
-  location: { latitude: number; longitude: number } | null = null,
-): EffectiveTheme {
+export function effectiveTheme(setting: ThemeSetting, now: Date, location: { latitude: number; longitude: number } | null = null): EffectiveTheme {
   if (setting !== 'auto') return setting;
   if (location) return isDaylight(now, location.latitude, location.longitude) ? 'day' : 'night';
   const hour = now.getHours();

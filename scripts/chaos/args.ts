@@ -31,7 +31,10 @@ export const chaosArgsSchema = z.object({
     .string()
     .default('hips,vipps,hitpay')
     .transform((text, ctx) => {
-      const names = text.split(',').map((p) => p.trim()).filter(Boolean);
+      const names = text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
       const bad = names.filter((n) => !pspName.safeParse(n).success);
       if (names.length === 0 || bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `--psps must be a comma list of hips, vipps, hitpay (got ${bad.join(', ') || 'nothing'})` });
@@ -70,7 +73,10 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
       },
     }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`, { cause: err });
+    throw new Error(
+      `${(err as Error).message}. Usage: npm run chaos -- --rides 300 --seed 7 [--cabs 8] [--psps hips,vipps,hitpay] [--fault-rate 35] [--lost-hooks 5] [--relay-kill-every 60] [--dir D] [--keep] [--verbose]`,
+      { cause: err },
+    );
   }
   const parsed = chaosArgsSchema.safeParse({
     rides: values.rides,

@@ -53,7 +53,10 @@ export class KioskHandle {
     closeSync(log);
     this.child = child;
     this.ready = new Promise<void>((resolveReady, rejectReady) => {
-      const timer = setTimeout(() => rejectReady(new Error(`kiosk ${this.cabId} did not start within ${START_TIMEOUT_MS} ms; see ${this.options.logFile}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => rejectReady(new Error(`kiosk ${this.cabId} did not start within ${START_TIMEOUT_MS} ms; see ${this.options.logFile}`)),
+        START_TIMEOUT_MS,
+      );
       child.on('message', (message: FromKiosk) => {
         if (message.type === 'ready') {
           clearTimeout(timer);

@@ -21,7 +21,12 @@ const envSchema = z.object({
   CHAOS_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
   CHAOS_BACKOFF_CAP_MS: z.coerce.number().int().min(1).max(600_000).default(60_000),
   CHAOS_PSP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
-  CHAOS_PAYMENT_SILENCE_MS: z.coerce.number().int().min(0).max(24 * 3600_000).optional(),
+  CHAOS_PAYMENT_SILENCE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600_000)
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -47,8 +52,7 @@ try {
   die(`CHAOS_KIOSK_CONFIG is not JSON: ${(err as Error).message}`);
 }
 const parsedConfig = kioskConfigSchema.safeParse(rawConfig);
-if (!parsedConfig.success)
-  die(`CHAOS_KIOSK_CONFIG is invalid: ${zodIssuesText(parsedConfig.error)}`);
+if (!parsedConfig.success) die(`CHAOS_KIOSK_CONFIG is invalid: ${zodIssuesText(parsedConfig.error)}`);
 const config = parsedConfig.data;
 // The same JSON carries the driver-settings PIN hash (refunds need the settings unlocked).
 let driver: ReturnType<typeof parseDriverConfig>;
@@ -95,8 +99,7 @@ process.on('message', (raw: unknown) => {
   }
   core.execute(message.command).then(
     (result) => send({ type: 'result', id: message.id, result }),
-    (err: unknown) =>
-      send({ type: 'result', id: message.id, result: { ok: false, error: { code: 'internal', message: String(err) } } }),
+    (err: unknown) => send({ type: 'result', id: message.id, result: { ok: false, error: { code: 'internal', message: String(err) } } }),
   );
 });
 // The harness went away: stop cleanly instead of lingering as an orphan.

@@ -7,9 +7,7 @@ import { z } from 'zod';
 const sessionView = z.object({
   session_id: z.string(),
   state: z.string(),
-  order: z
-    .object({ id: z.string(), order_id: z.string(), status: z.string(), order_amount: z.number(), max_tip: z.number() })
-    .optional(),
+  order: z.object({ id: z.string(), order_id: z.string(), status: z.string(), order_amount: z.number(), max_tip: z.number() }).optional(),
 });
 export type PhoneSession = z.infer<typeof sessionView>;
 
@@ -19,7 +17,12 @@ const vippsPushes = z.object({
 });
 export type VippsPush = z.infer<typeof vippsPushes>['payments'][number];
 
-const hitpaySettled = z.object({ payment_request_id: z.string(), status: z.string(), payment_id: z.string().nullable().optional(), payment_status: z.string().nullable().optional() });
+const hitpaySettled = z.object({
+  payment_request_id: z.string(),
+  status: z.string(),
+  payment_id: z.string().nullable().optional(),
+  payment_status: z.string().nullable().optional(),
+});
 
 export class Phone {
   constructor(private readonly sandboxUrl: string) {}

@@ -163,7 +163,10 @@ export function readKioskFacts(cabId: string, dataDir: string): KioskFacts {
   try {
     const db = store.db;
     const payments = new Map<string, KioskFacts['payments'] extends Map<string, infer V> ? V : never>();
-    for (const p of db.prepare('SELECT ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency FROM payments').all() as Record<string, unknown>[])
+    for (const p of db.prepare('SELECT ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency FROM payments').all() as Record<
+      string,
+      unknown
+    >[])
       payments.set(p.ride_id as string, {
         method: p.method as string,
         pspOrderId: (p.psp_order_id as string | null) ?? null,
@@ -173,10 +176,17 @@ export function readKioskFacts(cabId: string, dataDir: string): KioskFacts {
         currency: p.currency as string,
       });
     const unfinished = new Map<string, string>();
-    for (const r of db.prepare("SELECT ride_id, state, order_status FROM rides WHERE state IN ('awaiting_payment','on_ride')").all() as Record<string, unknown>[])
+    for (const r of db.prepare("SELECT ride_id, state, order_status FROM rides WHERE state IN ('awaiting_payment','on_ride')").all() as Record<
+      string,
+      unknown
+    >[])
       unfinished.set(r.ride_id as string, `${r.state as string}/${r.order_status as string}`);
     const refunds = new Map<string, { refunded: number; queued: number; failed: number; count: number }>();
-    for (const r of db.prepare('SELECT ride_id, state, amount FROM refunds').all() as { ride_id: string; state: 'refunded' | 'queued' | 'failed'; amount: number }[]) {
+    for (const r of db.prepare('SELECT ride_id, state, amount FROM refunds').all() as {
+      ride_id: string;
+      state: 'refunded' | 'queued' | 'failed';
+      amount: number;
+    }[]) {
       const sums = refunds.get(r.ride_id) ?? { refunded: 0, queued: 0, failed: 0, count: 0 };
       sums[r.state] += r.amount;
       if (r.state === 'refunded') sums.count++;
@@ -219,9 +229,10 @@ export function readRelayPayments(relayDb: string): RelayPaymentFacts {
   const db = new Database(relayDb, { readonly: true, fileMustExist: true });
   try {
     const payments = (
-      db
-        .prepare('SELECT cab_id, ride_id, attempt, psp, reference, psp_reference, order_amount, tip_amount, currency, status FROM payments')
-        .all() as Record<string, unknown>[]
+      db.prepare('SELECT cab_id, ride_id, attempt, psp, reference, psp_reference, order_amount, tip_amount, currency, status FROM payments').all() as Record<
+        string,
+        unknown
+      >[]
     ).map((r) => ({
       cabId: r.cab_id as string,
       rideId: r.ride_id as string,
@@ -251,7 +262,7 @@ export function readRelayReconciliations(relayDb: string): Record<string, Record
   try {
     const out: Record<string, Record<string, number>> = {};
     const rows = db
-      .prepare("SELECT psp, COALESCE(settled_by, status) AS how, outcome, COUNT(*) AS n FROM reconciliations GROUP BY psp, how, outcome")
+      .prepare('SELECT psp, COALESCE(settled_by, status) AS how, outcome, COUNT(*) AS n FROM reconciliations GROUP BY psp, how, outcome')
       .all() as { psp: string; how: string; outcome: string | null; n: number }[];
     for (const r of rows) (out[r.psp] ??= {})[`${r.how}:${r.outcome ?? '-'}`] = r.n;
     return out;
@@ -333,10 +344,20 @@ export function reconcile(
     const shown = kioskByCab.get(cabId)?.payments.get(rideId);
     if (!shown || shown.method !== 'psp') {
       unshownPayments++;
-      add({ rule: 'unshownPayment', cabId, rideId, detail: `PSP payment ${p.id} (${p.amount}) is not recorded as a PSP payment on the tablet (${shown ? `recorded as ${shown.method}` : 'no payment record'})` });
+      add({
+        rule: 'unshownPayment',
+        cabId,
+        rideId,
+        detail: `PSP payment ${p.id} (${p.amount}) is not recorded as a PSP payment on the tablet (${shown ? `recorded as ${shown.method}` : 'no payment record'})`,
+      });
     } else if (shown.pspOrderId !== order.id || shown.orderAmount !== p.order_amount || shown.tipAmount !== p.tip_amount || shown.totalAmount !== p.amount) {
       wrongTotals++;
-      add({ rule: 'wrongTotals', cabId, rideId, detail: `tablet has ${JSON.stringify(shown)}, PSP charged order ${order.id}: ${p.order_amount} + tip ${p.tip_amount} = ${p.amount}` });
+      add({
+        rule: 'wrongTotals',
+        cabId,
+        rideId,
+        detail: `tablet has ${JSON.stringify(shown)}, PSP charged order ${order.id}: ${p.order_amount} + tip ${p.tip_amount} = ${p.amount}`,
+      });
     }
   }
   // 2b. Vipps and HitPay: the money each ledger took, tied to its ride by the relay's payments table.
@@ -359,18 +380,38 @@ export function reconcile(
     const leftHeld = p.authorized - p.captured - p.cancelled;
     if (leftHeld > 0) {
       heldPayments++;
-      add({ rule: 'heldPayment', cabId: row?.cabId ?? null, rideId: row?.rideId ?? null, detail: `Vipps payment ${p.reference} (${p.state}) holds ${leftHeld} ${p.currency} authorized, neither captured nor released` });
+      add({
+        rule: 'heldPayment',
+        cabId: row?.cabId ?? null,
+        rideId: row?.rideId ?? null,
+        detail: `Vipps payment ${p.reference} (${p.state}) holds ${leftHeld} ${p.currency} authorized, neither captured nor released`,
+      });
     }
     if (p.captured <= 0) continue;
     if (!row) {
       unshownPayments++;
-      add({ rule: 'unshownPayment', cabId: null, rideId: null, detail: `Vipps captured ${p.captured} ${p.currency} on ${p.reference}, which the relay's payments table does not know` });
+      add({
+        rule: 'unshownPayment',
+        cabId: null,
+        rideId: null,
+        detail: `Vipps captured ${p.captured} ${p.currency} on ${p.reference}, which the relay's payments table does not know`,
+      });
       continue;
     }
     const captures = p.events.filter((e) => e.name === 'CAPTURED').length || 1;
     const key = `${row.cabId}.${row.rideId}`;
     capturesByRide.set(key, (capturesByRide.get(key) ?? 0) + captures);
-    taken.push({ psp: 'vipps', cabId: row.cabId, rideId: row.rideId, ids: new Set([p.reference, p.pspReference]), label: `Vipps payment ${p.reference}`, amount: p.captured, refunded: p.refunded, orderAmount: row.orderAmount, tipAmount: row.tipAmount });
+    taken.push({
+      psp: 'vipps',
+      cabId: row.cabId,
+      rideId: row.rideId,
+      ids: new Set([p.reference, p.pspReference]),
+      label: `Vipps payment ${p.reference}`,
+      amount: p.captured,
+      refunded: p.refunded,
+      orderAmount: row.orderAmount,
+      tipAmount: row.tipAmount,
+    });
   }
   const hitpayRequests = new Map((relayMade.hitpay?.payment_requests ?? []).map((r) => [r.id, r]));
   const completedByRide = new Map<string, number>();
@@ -380,12 +421,27 @@ export function reconcile(
     const row = relayRow('hitpay', p.payment_request_id, request?.reference_number ?? null);
     if (!row) {
       unshownPayments++;
-      add({ rule: 'unshownPayment', cabId: null, rideId: null, detail: `HitPay took ${p.amount_minor} ${p.currency} (payment ${p.id}, request ${p.payment_request_id}), which the relay's payments table does not know` });
+      add({
+        rule: 'unshownPayment',
+        cabId: null,
+        rideId: null,
+        detail: `HitPay took ${p.amount_minor} ${p.currency} (payment ${p.id}, request ${p.payment_request_id}), which the relay's payments table does not know`,
+      });
       continue;
     }
     const key = `${row.cabId}.${row.rideId}`;
     completedByRide.set(key, (completedByRide.get(key) ?? 0) + 1);
-    taken.push({ psp: 'hitpay', cabId: row.cabId, rideId: row.rideId, ids: new Set([p.id]), label: `HitPay payment ${p.id}`, amount: p.amount_minor, refunded: p.refunded_minor, orderAmount: row.orderAmount, tipAmount: row.tipAmount });
+    taken.push({
+      psp: 'hitpay',
+      cabId: row.cabId,
+      rideId: row.rideId,
+      ids: new Set([p.id]),
+      label: `HitPay payment ${p.id}`,
+      amount: p.amount_minor,
+      refunded: p.refunded_minor,
+      orderAmount: row.orderAmount,
+      tipAmount: row.tipAmount,
+    });
   }
   // Never two captures (Vipps) or two completed payments (HitPay) for one ride.
   for (const [key, n] of [...capturesByRide, ...completedByRide])
@@ -415,17 +471,38 @@ export function reconcile(
     if (live > 1 || (completedByRide.get(key) ?? 0) > 0) {
       duplicateOrders++;
       const { cabId, rideId } = splitMerchantOrderId(key);
-      add({ rule: 'duplicateOrders', cabId, rideId, detail: `${live} live HitPay payment requests at the end${completedByRide.get(key) ? ' beside a completed one' : ''}` });
+      add({
+        rule: 'duplicateOrders',
+        cabId,
+        rideId,
+        detail: `${live} live HitPay payment requests at the end${completedByRide.get(key) ? ' beside a completed one' : ''}`,
+      });
     }
   for (const t of taken) {
     for (const id of t.ids) paidPspOrders.add(id);
     const shown = kioskByCab.get(t.cabId)?.payments.get(t.rideId);
     if (!shown || shown.method !== 'psp') {
       unshownPayments++;
-      add({ rule: 'unshownPayment', cabId: t.cabId, rideId: t.rideId, detail: `${t.label} (${t.amount}) is not recorded as a PSP payment on the tablet (${shown ? `recorded as ${shown.method}` : 'no payment record'})` });
-    } else if (!t.ids.has(shown.pspOrderId ?? '') || shown.totalAmount !== t.amount || shown.orderAmount !== t.orderAmount || shown.tipAmount !== t.tipAmount || t.orderAmount + t.tipAmount !== t.amount) {
+      add({
+        rule: 'unshownPayment',
+        cabId: t.cabId,
+        rideId: t.rideId,
+        detail: `${t.label} (${t.amount}) is not recorded as a PSP payment on the tablet (${shown ? `recorded as ${shown.method}` : 'no payment record'})`,
+      });
+    } else if (
+      !t.ids.has(shown.pspOrderId ?? '') ||
+      shown.totalAmount !== t.amount ||
+      shown.orderAmount !== t.orderAmount ||
+      shown.tipAmount !== t.tipAmount ||
+      t.orderAmount + t.tipAmount !== t.amount
+    ) {
       wrongTotals++;
-      add({ rule: 'wrongTotals', cabId: t.cabId, rideId: t.rideId, detail: `tablet has ${JSON.stringify(shown)}, the relay asked ${t.orderAmount} + tip ${t.tipAmount}, ${t.label} took ${t.amount}` });
+      add({
+        rule: 'wrongTotals',
+        cabId: t.cabId,
+        rideId: t.rideId,
+        detail: `tablet has ${JSON.stringify(shown)}, the relay asked ${t.orderAmount} + tip ${t.tipAmount}, ${t.label} took ${t.amount}`,
+      });
     }
   }
 
@@ -434,7 +511,12 @@ export function reconcile(
     for (const [rideId, shown] of k.payments)
       if (shown.method === 'psp' && (!shown.pspOrderId || !paidPspOrders.has(shown.pspOrderId))) {
         phantomPayments++;
-        add({ rule: 'phantomPayment', cabId: k.cabId, rideId, detail: `the tablet shows PSP order ${shown.pspOrderId} paid, the PSP has no successful payment for it` });
+        add({
+          rule: 'phantomPayment',
+          cabId: k.cabId,
+          rideId,
+          detail: `the tablet shows PSP order ${shown.pspOrderId} paid, the PSP has no successful payment for it`,
+        });
       }
 
   // 3. What the passenger paid and what the screen said at the time.
@@ -446,7 +528,12 @@ export function reconcile(
     if (!s) continue; // finished off screen: the store check above compares it with the ledger
     if (s.pspOrderId !== r.expected.pspOrderId || s.tipAmount !== r.expected.tipAmount || s.orderAmount !== r.expected.orderAmount || s.totalAmount !== sum) {
       wrongTotals++;
-      add({ rule: 'wrongTotals', cabId: r.cabId, rideId: r.rideId, detail: `screen showed ${JSON.stringify(s)}; the passenger paid order ${r.expected.pspOrderId}: ${r.expected.orderAmount} + tip ${r.expected.tipAmount}` });
+      add({
+        rule: 'wrongTotals',
+        cabId: r.cabId,
+        rideId: r.rideId,
+        detail: `screen showed ${JSON.stringify(s)}; the passenger paid order ${r.expected.pspOrderId}: ${r.expected.orderAmount} + tip ${r.expected.tipAmount}`,
+      });
     }
   }
 
@@ -460,7 +547,12 @@ export function reconcile(
     const missing = events.ids.filter((id) => !k.appliedEventIds.has(id));
     if (missing.length > 0 || k.lastSeq !== events.maxSeq || events.unacked > 0) {
       lost += Math.max(missing.length, events.maxSeq - k.lastSeq, events.unacked);
-      add({ rule: 'lost', cabId, rideId: null, detail: `relay seq ${events.maxSeq} (${events.unacked} unacked), tablet lastSeq ${k.lastSeq}, ${missing.length} event ids never applied` });
+      add({
+        rule: 'lost',
+        cabId,
+        rideId: null,
+        detail: `relay seq ${events.maxSeq} (${events.unacked} unacked), tablet lastSeq ${k.lastSeq}, ${missing.length} event ids never applied`,
+      });
     }
   }
 
@@ -472,7 +564,12 @@ export function reconcile(
     if (r.outcome === 'stuck') {
       if (r.reasonShown) stuckWithReason++;
       else stuck++;
-      add({ rule: 'stuck', cabId: r.cabId, rideId: r.rideId, detail: `${r.problem}${r.reasonShown ? `; screen says: ${r.reasonShown}` : '; no reason on screen'}` });
+      add({
+        rule: 'stuck',
+        cabId: r.cabId,
+        rideId: r.rideId,
+        detail: `${r.problem}${r.reasonShown ? `; screen says: ${r.reasonShown}` : '; no reason on screen'}`,
+      });
     } else if (r.outcome === 'error') {
       errors++;
       add({ rule: 'error', cabId: r.cabId, rideId: r.rideId, detail: r.problem ?? 'unknown error' });
@@ -497,7 +594,8 @@ export function reconcile(
 
   // 7. Refunds: what each PSP refunded for a ride equals what the tablet shows refunded, none left queued.
   const ledgerRefunded = new Map<string, number>();
-  const addRefunded = (cabId: string, rideId: string, amount: number) => ledgerRefunded.set(`${cabId}.${rideId}`, (ledgerRefunded.get(`${cabId}.${rideId}`) ?? 0) + amount);
+  const addRefunded = (cabId: string, rideId: string, amount: number) =>
+    ledgerRefunded.set(`${cabId}.${rideId}`, (ledgerRefunded.get(`${cabId}.${rideId}`) ?? 0) + amount);
   for (const r of ledger.refunds ?? []) {
     const order = ordersById.get(r.order_id);
     if (!order) continue;
@@ -522,7 +620,12 @@ export function reconcile(
     }
     if (onTablet.refunded !== atPsp || onTablet.queued > 0) {
       refundMismatches++;
-      add({ rule: 'refundMismatch', cabId, rideId, detail: `the PSP refunded ${atPsp}, the tablet shows ${onTablet.refunded} refunded (${onTablet.queued} still queued, ${onTablet.failed} failed)` });
+      add({
+        rule: 'refundMismatch',
+        cabId,
+        rideId,
+        detail: `the PSP refunded ${atPsp}, the tablet shows ${onTablet.refunded} refunded (${onTablet.queued} still queued, ${onTablet.failed} failed)`,
+      });
     }
   }
 

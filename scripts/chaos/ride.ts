@@ -56,7 +56,6 @@ function stuckOrError(record: RideRecord, snapshot: KioskSnapshot | null, rideId
 }
 const TERMINAL_PHONE_STATES = new Set(['canceled', 'timed_out', 'down', 'failed', 'paid', 'expired']);
 
-
 export async function playRide(plan: RidePlan, cab: Cab, phone: Phone, faults: FaultInjector, orderTimeoutMs: number): Promise<RideRecord> {
   const record = await playRideToTheEnd(plan, cab, phone, faults, orderTimeoutMs);
   if (plan.refundShare !== null && record.outcome === 'paid_psp' && record.shown && record.rideId) {
@@ -145,7 +144,10 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
     const readyBeforeStart = relayMade && plan.scan === 'early' && plan.passenger !== 'driver_cancels' && !preStarted;
     if (readyBeforeStart) await scan();
     if (!preStarted) await must({ name: 'startRide' });
-    const onRide = await kiosk.waitFor((s) => s.ride?.state === 'on_ride' && (preStarted ? s.ride.rideId === preStarted.rideId : s.ride.rideId !== before?.rideId), 30_000);
+    const onRide = await kiosk.waitFor(
+      (s) => s.ride?.state === 'on_ride' && (preStarted ? s.ride.rideId === preStarted.rideId : s.ride.rideId !== before?.rideId),
+      30_000,
+    );
     if (!onRide?.ride) throw new Error('the new ride never showed on the tablet');
     const rideId = onRide.ride.rideId;
     record.rideId = rideId;
@@ -246,7 +248,12 @@ async function playRideToTheEnd(plan: RidePlan, cab: Cab, phone: Phone, faults: 
         } else if (phoneDone) {
           await must({ name: 'markPaidOtherwise' });
         }
-      } else if (ride.state === 'awaiting_payment' && ride.order === 'created' && phoneState?.state === 'awaiting_payment' && phoneState.order?.order_id === ride.merchantOrderId) {
+      } else if (
+        ride.state === 'awaiting_payment' &&
+        ride.order === 'created' &&
+        phoneState?.state === 'awaiting_payment' &&
+        phoneState.order?.order_id === ride.merchantOrderId
+      ) {
         if (!orderStepDone) {
           orderStepDone = true;
           await step('order');

@@ -163,7 +163,12 @@ export async function startChaosStack(args: ChaosArgs, dir: string): Promise<Cha
     const psp = args.psps[(i - 1) % args.psps.length]!;
     const currency = PSP_CURRENCY[psp];
     const putCab = (qrCodes: string[]) =>
-      http<{ deviceToken: string; qrContent?: string | null }>('PUT', `${relayUrl}/admin/cabs/${cabId}`, { psp, qrCodes, plate: `CH ${i}`, label: `Chaos ${i}`, currency: PSP_CURRENCY[psp] }, `Bearer ${adminToken}`);
+      http<{ deviceToken: string; qrContent?: string | null }>(
+        'PUT',
+        `${relayUrl}/admin/cabs/${cabId}`,
+        { psp, qrCodes, plate: `CH ${i}`, label: `Chaos ${i}`, currency: PSP_CURRENCY[psp] },
+        `Bearer ${adminToken}`,
+      );
     let deviceToken: string;
     let qrData = '';
     if (psp !== 'hitpay') {

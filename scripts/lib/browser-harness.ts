@@ -98,7 +98,25 @@ export async function openKiosk(
           if (message) return { ok: false, error: { code: 'refused', message } };
           return { ok: true, value: null };
         };
-      const names = ['startRide', 'setFare', 'addExtra', 'removeExtra', 'endRide', 'cancelRide', 'dismiss', 'markPaidOtherwise', 'setLocale', 'setTheme', 'unlockSettings', 'lockSettings', 'saveDriverSettings', 'chooseTip', 'retryPayment', 'refundRide', 'markRideSeen'];
+      const names = [
+        'startRide',
+        'setFare',
+        'addExtra',
+        'removeExtra',
+        'endRide',
+        'cancelRide',
+        'dismiss',
+        'markPaidOtherwise',
+        'setLocale',
+        'setTheme',
+        'unlockSettings',
+        'lockSettings',
+        'saveDriverSettings',
+        'chooseTip',
+        'retryPayment',
+        'refundRide',
+        'markRideSeen',
+      ];
       w.cabpay = {
         ...Object.fromEntries(names.map((n) => [n, command(n)])),
         getState: async () => current,

@@ -31,9 +31,19 @@ export async function renderConsoleScenes(browser: Browser, outDir: string): Pro
   const written: string[] = [];
   try {
     for (const cab of FLEET) {
-      const res = await admin(url, 'PUT', `/admin/cabs/${cab.cabId}`, { psp: 'hips', qrCodes: [`${cab.cabId}-A`, `${cab.cabId}-B`], plate: cab.plate, label: cab.label, enabled: !('disabled' in cab) });
+      const res = await admin(url, 'PUT', `/admin/cabs/${cab.cabId}`, {
+        psp: 'hips',
+        qrCodes: [`${cab.cabId}-A`, `${cab.cabId}-B`],
+        plate: cab.plate,
+        label: cab.label,
+        enabled: !('disabled' in cab),
+      });
       if (cab.status) {
-        const socket = ioClient(`${url}/cab`, { transports: ['websocket'], auth: { cabId: cab.cabId, token: res.body.deviceToken, lastSeq: 0 }, forceNew: true });
+        const socket = ioClient(`${url}/cab`, {
+          transports: ['websocket'],
+          auth: { cabId: cab.cabId, token: res.body.deviceToken, lastSeq: 0 },
+          forceNew: true,
+        });
         await new Promise<void>((resolve, reject) => {
           socket.once('connect', () => resolve());
           socket.once('connect_error', reject);
@@ -51,13 +61,21 @@ export async function renderConsoleScenes(browser: Browser, outDir: string): Pro
     for (const [i, amount] of [31500, 24800, 41200].entries()) {
       await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('STH-1042-A')));
       const event = i === 1 ? 'payment.failed' : 'payment.successful';
-      await postJson(url, '/webhooks/hips/orders', await hookBody(signer, orderHook(`STH-1042.ride-${i + 1}`, { amount, order_amount: amount - 2000, tip_amount: 2000 }, event)));
+      await postJson(
+        url,
+        '/webhooks/hips/orders',
+        await hookBody(signer, orderHook(`STH-1042.ride-${i + 1}`, { amount, order_amount: amount - 2000, tip_amount: 2000 }, event)),
+      );
     }
     const oneTime = (await admin(url, 'POST', '/admin/operators', { name: 'maria', role: 'admin' })).body.oneTimePassword as string;
     await admin(url, 'POST', '/admin/operators', { name: 'night-desk', role: 'viewer' });
 
     // A wrong password, refused and logged.
-    await fetch(`${url}/console/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ name: 'maria', password: 'summer2026' }) });
+    await fetch(`${url}/console/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: url },
+      body: JSON.stringify({ name: 'maria', password: 'summer2026' }),
+    });
 
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -84,7 +102,10 @@ export async function renderConsoleScenes(browser: Browser, outDir: string): Pro
     await page.getByRole('heading', { name: 'Recent events' }).waitFor();
     await shot('cab');
     await page.getByRole('button', { name: 'Rotate token' }).click();
-    await page.getByRole('dialog', { name: /Rotate the device token/ }).getByRole('button', { name: 'Rotate token' }).click();
+    await page
+      .getByRole('dialog', { name: /Rotate the device token/ })
+      .getByRole('button', { name: 'Rotate token' })
+      .click();
     await page.getByRole('dialog', { name: 'New device token' }).waitFor();
     await shot('token');
     await page.getByRole('button', { name: 'I have copied it' }).click();

@@ -26,8 +26,28 @@ export interface DemoCabSpec {
 
 /** demo-1 stays first and unchanged: the end-to-end tests play rides on it. */
 export const DEMO_CABS: readonly DemoCabSpec[] = [
-  { cabId: 'demo-1', psp: 'hips', qrCodes: ['CABPAY-DEMO-1'], plate: 'ABC 123', label: 'Cab 1', currency: 'SEK', locale: 'sv', latitude: 59.33, longitude: 18.07 },
-  { cabId: 'demo-vipps', psp: 'vipps', qrCodes: ['cabpay-demo-vipps'], plate: 'EL 12345', label: 'Cab 2', currency: 'NOK', locale: 'nb', latitude: 59.91, longitude: 10.75 },
+  {
+    cabId: 'demo-1',
+    psp: 'hips',
+    qrCodes: ['CABPAY-DEMO-1'],
+    plate: 'ABC 123',
+    label: 'Cab 1',
+    currency: 'SEK',
+    locale: 'sv',
+    latitude: 59.33,
+    longitude: 18.07,
+  },
+  {
+    cabId: 'demo-vipps',
+    psp: 'vipps',
+    qrCodes: ['cabpay-demo-vipps'],
+    plate: 'EL 12345',
+    label: 'Cab 2',
+    currency: 'NOK',
+    locale: 'nb',
+    latitude: 59.91,
+    longitude: 10.75,
+  },
   { cabId: 'demo-hitpay', psp: 'hitpay', qrCodes: [], plate: 'SHA 1234 A', label: 'Cab 3', currency: 'SGD', locale: 'en', latitude: 1.29, longitude: 103.85 },
 ];
 
@@ -61,7 +81,9 @@ const putCabAnswer = z.object({
  */
 export async function provisionDemoCabs(args: ProvisionArgs, cabs: readonly DemoCabSpec[] = DEMO_CABS): Promise<ProvisionedDemoCab[]> {
   const results = await Promise.allSettled(cabs.map((spec) => provisionOne(spec, args)));
-  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`cab ${cabs[i]!.cabId} (${cabs[i]!.psp}): ${(r.reason as Error).message}. ${FIX[cabs[i]!.psp]}`] : []));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`cab ${cabs[i]!.cabId} (${cabs[i]!.psp}): ${(r.reason as Error).message}. ${FIX[cabs[i]!.psp]}`] : [],
+  );
   if (failures.length > 0) throw new Error(`could not set up the demo cabs:\n  ${failures.join('\n  ')}`);
   return results.map((r) => (r as PromiseFulfilledResult<ProvisionedDemoCab>).value);
 }
@@ -123,11 +145,7 @@ async function provisionHipsCab(spec: DemoCabSpec, args: ProvisionArgs): Promise
 }
 
 /** Writes the cab's kiosk config (KIOSK_CONFIG) and returns its path. */
-export function writeKioskConfig(
-  home: string,
-  cab: ProvisionedDemoCab,
-  args: { relayUrl: string; sandboxUrl: string; driverPinHash: string },
-): string {
+export function writeKioskConfig(home: string, cab: ProvisionedDemoCab, args: { relayUrl: string; sandboxUrl: string; driverPinHash: string }): string {
   const { spec } = cab;
   const file = join(home, `kiosk-${spec.cabId}.json`);
   const config = {

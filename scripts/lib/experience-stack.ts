@@ -83,41 +83,54 @@ export async function startExperienceStack(options: { locale?: Locale } = {}): P
     services.push(relay);
 
     const qr = await http<{ code_token: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: EXPERIENCE_CAB.qrCode, allow_tip: true }, merchantKey);
-    const connected = await http<{ qr_data: string }>('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
-      qr_start_webhook_url: `${relay.url}/webhooks/hips/qr`,
-      allow_tip: true,
-      order_timeout_seconds: 3600,
-      payment_timeout_seconds: 900,
-      status: 'online',
-      dynamic: { plate: EXPERIENCE_CAB.plate },
-    }, merchantKey);
+    const connected = await http<{ qr_data: string }>(
+      'PATCH',
+      `${sandbox.url}/v2/qrs/${qr.code_token}`,
+      {
+        qr_start_webhook_url: `${relay.url}/webhooks/hips/qr`,
+        allow_tip: true,
+        order_timeout_seconds: 3600,
+        payment_timeout_seconds: 900,
+        status: 'online',
+        dynamic: { plate: EXPERIENCE_CAB.plate },
+      },
+      merchantKey,
+    );
     const cabRoute = `${relay.url}/admin/cabs/${EXPERIENCE_CAB.cabId}`;
-    const { deviceToken } = await http<{ deviceToken: string }>('PUT', cabRoute, {
-      psp: 'hips',
-      qrCodes: [EXPERIENCE_CAB.qrCode],
-      plate: EXPERIENCE_CAB.plate,
-      label: EXPERIENCE_CAB.label,
-    }, `Bearer ${adminToken}`);
+    const { deviceToken } = await http<{ deviceToken: string }>(
+      'PUT',
+      cabRoute,
+      {
+        psp: 'hips',
+        qrCodes: [EXPERIENCE_CAB.qrCode],
+        plate: EXPERIENCE_CAB.plate,
+        label: EXPERIENCE_CAB.label,
+      },
+      `Bearer ${adminToken}`,
+    );
 
     proxy = await CuttableProxy.start(relay.url);
     const configFile = join(home, 'kiosk.json');
-    writeFileSync(configFile, JSON.stringify({
-      relayUrl: proxy.url,
-      pspUrl: sandbox.url,
-      orderWebhookUrl: `${relay.url}/webhooks/hips/orders`,
-      cabId: EXPERIENCE_CAB.cabId,
-      deviceToken,
-      locale: options.locale ?? 'en',
-      currency: 'SEK',
-      plate: EXPERIENCE_CAB.plate,
-      label: EXPERIENCE_CAB.label,
-      qrContent: connected.qr_data,
-      dataDir: join(home, 'kiosk'),
-      driverPinHash: hashPin(EXPERIENCE_PIN),
-      latitude: 59.33,
-      longitude: 18.07,
-      receiptBaseUrl: relay.url,
-    }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        relayUrl: proxy.url,
+        pspUrl: sandbox.url,
+        orderWebhookUrl: `${relay.url}/webhooks/hips/orders`,
+        cabId: EXPERIENCE_CAB.cabId,
+        deviceToken,
+        locale: options.locale ?? 'en',
+        currency: 'SEK',
+        plate: EXPERIENCE_CAB.plate,
+        label: EXPERIENCE_CAB.label,
+        qrContent: connected.qr_data,
+        dataDir: join(home, 'kiosk'),
+        driverPinHash: hashPin(EXPERIENCE_PIN),
+        latitude: 59.33,
+        longitude: 18.07,
+        receiptBaseUrl: relay.url,
+      }),
+    );
     const preview = await startService({
       name: 'preview',
       entry: 'electron/preview/main.ts',

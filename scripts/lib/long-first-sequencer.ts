@@ -14,6 +14,9 @@ export default class LongFirstSequencer extends BaseSequencer {
       const i = LONG_RUNNING.findIndex((path) => spec.moduleId.replaceAll('\\', '/').endsWith(path));
       return i === -1 ? LONG_RUNNING.length : i;
     };
-    return sorted.map((spec, i) => ({ spec, i })).sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i).map(({ spec }) => spec);
+    return sorted
+      .map((spec, i) => ({ spec, i }))
+      .sort((a, b) => rank(a.spec) - rank(b.spec) || a.i - b.i)
+      .map(({ spec }) => spec);
   }
 }

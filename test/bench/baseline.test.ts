@@ -15,7 +15,11 @@ describe('baseline relay', () => {
     const server = await buildBaselineRelay({ port: 0 });
     closers.push(() => server.close());
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const tablet = io(new URL(CAB_NAMESPACE, server.url).toString(), { transports: ['websocket'], forceNew: true, auth: { cabId: 'cab-7', token: 'x'.repeat(16), lastSeq: 0 } });
+    const tablet = io(new URL(CAB_NAMESPACE, server.url).toString(), {
+      transports: ['websocket'],
+      forceNew: true,
+      auth: { cabId: 'cab-7', token: 'x'.repeat(16), lastSeq: 0 },
+    });
     closers.push(() => void tablet.disconnect());
     const events: { seq: number; type: string; data: Record<string, unknown> }[] = [];
     tablet.on(SOCKET_EVENTS.relayEvent, (e: (typeof events)[number], ack: (a: unknown) => void) => {

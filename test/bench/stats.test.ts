@@ -4,7 +4,14 @@ import type { SentHook } from '../../bench/load.js';
 import { ReceiptLedger, percentile, phaseFigures } from '../../bench/stats.js';
 import { judgeStep } from '../../bench/target.js';
 
-const sent = (key: string, sentAt: number, stored = true): SentHook => ({ key, cabId: 'c1', sentAt, answeredAt: sentAt + 1, status: stored ? 200 : 503, stored });
+const sent = (key: string, sentAt: number, stored = true): SentHook => ({
+  key,
+  cabId: 'c1',
+  sentAt,
+  answeredAt: sentAt + 1,
+  status: stored ? 200 : 503,
+  stored,
+});
 
 describe('bench figures', () => {
   it('nearest-rank percentiles', () => {
@@ -27,7 +34,22 @@ describe('bench figures', () => {
   });
 
   it('a throughput step fails on loss, refusals, p99 over 50 ms or a missed rate', () => {
-    const ok = { offeredRate: 1000, posted: 1, accepted: 1, failed: 0, lost: 0, duplicates: 0, webhooksPerSec: 990, p50Ms: 2, p99Ms: 10, maxMs: 12, lateSends: 0, failureSamples: [], answerP99Ms: 1, p99BySecondMs: [] };
+    const ok = {
+      offeredRate: 1000,
+      posted: 1,
+      accepted: 1,
+      failed: 0,
+      lost: 0,
+      duplicates: 0,
+      webhooksPerSec: 990,
+      p50Ms: 2,
+      p99Ms: 10,
+      maxMs: 12,
+      lateSends: 0,
+      failureSamples: [],
+      answerP99Ms: 1,
+      p99BySecondMs: [],
+    };
     expect(judgeStep(ok).passed).toBe(true);
     expect(judgeStep({ ...ok, p99Ms: 51 }).why).toMatch(/p99/);
     expect(judgeStep({ ...ok, lost: 1 }).passed).toBe(false);
@@ -35,7 +57,12 @@ describe('bench figures', () => {
   });
 
   it('parses and validates the flags', () => {
-    expect(parseBenchArgs(['--', '--cabs', '500', '--duration', '5'])).toMatchObject({ cabs: 500, duration: 5, rate: 500, phases: ['connect', 'steady', 'max', 'storm'] });
+    expect(parseBenchArgs(['--', '--cabs', '500', '--duration', '5'])).toMatchObject({
+      cabs: 500,
+      duration: 5,
+      rate: 500,
+      phases: ['connect', 'steady', 'max', 'storm'],
+    });
     expect(parseBenchArgs(['--phases=connect,steady', '--skip-baseline'])).toMatchObject({ phases: ['connect', 'steady'], skipBaseline: true });
     expect(() => parseBenchArgs(['--cabs', '0'])).toThrow(/--cabs/);
     expect(() => parseBenchArgs(['--phases', 'warp'])).toThrow(/--phases/);

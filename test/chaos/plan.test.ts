@@ -39,11 +39,21 @@ describe('the fault schedule', () => {
   it('spreads every kind of fault over every step of the flow', () => {
     const plans = planRides(parseChaosArgs(['--rides', '2000', '--seed', '1']));
     for (const step of STEPS) {
-      expect(plans.some((p) => p.offline?.at === step), `offline at ${step}`).toBe(true);
-      expect(plans.some((p) => p.crashAt === step), `kiosk kill at ${step}`).toBe(true);
+      expect(
+        plans.some((p) => p.offline?.at === step),
+        `offline at ${step}`,
+      ).toBe(true);
+      expect(
+        plans.some((p) => p.crashAt === step),
+        `kiosk kill at ${step}`,
+      ).toBe(true);
     }
-    expect(new Set(plans.map((p) => p.passenger))).toEqual(new Set(['pay', 'cancel_then_pay', 'cancel_before_order', 'decline', 'never_pay', 'driver_cancels']));
-    expect(new Set(plans.flatMap((p) => (p.pspFault ? [p.pspFault.kind] : [])))).toEqual(new Set(['createOrder503', 'createOrder429', 'timeout_process', 'timeout_drop']));
+    expect(new Set(plans.map((p) => p.passenger))).toEqual(
+      new Set(['pay', 'cancel_then_pay', 'cancel_before_order', 'decline', 'never_pay', 'driver_cancels']),
+    );
+    expect(new Set(plans.flatMap((p) => (p.pspFault ? [p.pspFault.kind] : [])))).toEqual(
+      new Set(['createOrder503', 'createOrder429', 'timeout_process', 'timeout_drop']),
+    );
     expect(new Set(plans.flatMap((p) => (p.webhookFault ? [p.webhookFault] : [])))).toEqual(new Set(['duplicate', 'reorder', 'delay', 'fail']));
     expect(new Set(plans.map((p) => p.scan))).toEqual(new Set(['before_end', 'after_end', 'early']));
     expect(plans.filter((p) => p.relayCrashAt !== null)).toHaveLength(Math.floor(1999 / 60));

@@ -16,7 +16,13 @@ async function upstream(): Promise<{ url: string; server: Server }> {
     else res.end('hello');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r(null)); }));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r(null));
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 

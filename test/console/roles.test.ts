@@ -88,9 +88,17 @@ describe('console roles and the live fleet', () => {
     expect((await as.operator.call('GET', '/console/api/operators')).status).toBe(403);
   });
 
-  it('prints on each QR what a passenger must scan: the PSP\'s content for the code it was given for, else the code', async () => {
+  it("prints on each QR what a passenger must scan: the PSP's content for the code it was given for, else the code", async () => {
     await app.store.putCab(
-      { cabId: 'CAB-QR', psp: 'hips', qrCodes: ['QR-FIRST', 'QR-SECOND'], plate: 'QR 1', label: 'QR cab', enabled: true, qrContent: 'https://pay.example/qr/QR-FIRST' },
+      {
+        cabId: 'CAB-QR',
+        psp: 'hips',
+        qrCodes: ['QR-FIRST', 'QR-SECOND'],
+        plate: 'QR 1',
+        label: 'QR cab',
+        enabled: true,
+        qrContent: 'https://pay.example/qr/QR-FIRST',
+      },
       'not-a-real-token-hash',
       new Date().toISOString(),
     );
@@ -148,7 +156,10 @@ describe('console roles and the live fleet', () => {
     const db = openRelayDatabase(`${dir}/guard.db`);
     const server = Fastify();
     await server.register(fastifyCookie);
-    server.addHook('preHandler', consoleGuard({ operators: new OperatorStore(db, { idleMs: 60_000, maxMs: 600_000 }), publicOrigin: null, now: Date.now, refused: () => {} }));
+    server.addHook(
+      'preHandler',
+      consoleGuard({ operators: new OperatorStore(db, { idleMs: 60_000, maxMs: 600_000 }), publicOrigin: null, now: Date.now, refused: () => {} }),
+    );
     server.get('/console/api/forgotten', async () => ({ secret: true }));
     const res = await server.inject({ method: 'GET', url: '/console/api/forgotten' });
     expect(res.statusCode).toBe(403);

@@ -19,7 +19,10 @@ afterEach(async () => {
 async function setup(options: KioskCoreOptions = {}, dataDir = tempDir()) {
   const relay = await new TestRelay().start();
   const psp = await new TestPsp().start();
-  cleanups.push(() => relay.stop(), () => psp.stop());
+  cleanups.push(
+    () => relay.stop(),
+    () => psp.stop(),
+  );
   const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url, dataDir });
   const start = async () => {
     const core = createKioskCore(config, { logger: quietLogger, random: () => 0.5, ...options });
@@ -59,10 +62,25 @@ describe('rides that need attention', () => {
     const parked = core.getState();
     expect(parked.ride?.state).toBe('on_ride');
     expect(parked.ridesNeedingAttention).toEqual([
-      expect.objectContaining({ rideId: first.rideId, status: 'unconfirmed', orderAmount: 11_000, currency: 'SEK', outcomeAt: null, paidTotal: null, actions: ['seen'] }),
+      expect.objectContaining({
+        rideId: first.rideId,
+        status: 'unconfirmed',
+        orderAmount: 11_000,
+        currency: 'SEK',
+        outcomeAt: null,
+        paidTotal: null,
+        actions: ['seen'],
+      }),
     ]);
 
-    relay.push('order.paid', { merchantOrderId: first.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 11_000, tipAmount: 1_000, totalAmount: 12_000 });
+    relay.push('order.paid', {
+      merchantOrderId: first.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 11_000,
+      tipAmount: 1_000,
+      totalAmount: 12_000,
+    });
     const paid = await waitForState(core, (s) => listed(s, first.rideId)?.status === 'paid', 5_000, 'listed as paid');
     expect(listed(paid, first.rideId)).toMatchObject({ outcomeAt: expect.any(String), paidTotal: 12_000, actions: ['seen'] });
     expect(paid.pendingRides).toBe(0);
@@ -84,7 +102,11 @@ describe('rides that need attention', () => {
 
     relay.push('order.failed', { merchantOrderId: first.merchantOrderId, pspOrderId: 'psp-1', reason: 'payment_declined' });
     const failed = await waitForState(core, (s) => listed(s, first.rideId)?.status === 'failed', 5_000, 'listed as failed');
-    expect(listed(failed, first.rideId)).toMatchObject({ failure: { code: 'payment_failed' }, outcomeAt: expect.any(String), actions: ['paid_otherwise', 'seen'] });
+    expect(listed(failed, first.rideId)).toMatchObject({
+      failure: { code: 'payment_failed' },
+      outcomeAt: expect.any(String),
+      actions: ['paid_otherwise', 'seen'],
+    });
 
     await must(core, { name: 'markPaidOtherwise', rideId: first.rideId });
     const after = core.getState();
@@ -119,7 +141,14 @@ describe('rides that need attention', () => {
     await must(core, { name: 'setFare', amountMinor: 4_000 });
     await must(core, { name: 'endRide' });
     const onScreen = (await waitForState(core, (s) => s.ride?.order === 'created')).ride!;
-    relay.push('order.paid', { merchantOrderId: onScreen.merchantOrderId, pspOrderId: 'psp-x', currency: 'SEK', orderAmount: 4_000, tipAmount: 0, totalAmount: 4_000 });
+    relay.push('order.paid', {
+      merchantOrderId: onScreen.merchantOrderId,
+      pspOrderId: 'psp-x',
+      currency: 'SEK',
+      orderAmount: 4_000,
+      tipAmount: 0,
+      totalAmount: 4_000,
+    });
     await waitForState(core, (s) => s.ride?.state === 'paid');
     await must(core, { name: 'dismiss' });
     await must(core, { name: 'startRide' });
@@ -144,7 +173,14 @@ describe('rides that need attention', () => {
     core = await start();
     expect(listed(core.getState(), first.rideId)).toMatchObject({ status: 'failed', failure: { code: 'payment_unconfirmed' } });
     // A late payment still lands, and is news again.
-    relay.push('order.paid', { merchantOrderId: first.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 7_000, tipAmount: 0, totalAmount: 7_000 });
+    relay.push('order.paid', {
+      merchantOrderId: first.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 7_000,
+      tipAmount: 0,
+      totalAmount: 7_000,
+    });
     await waitForState(core, (s) => listed(s, first.rideId)?.status === 'paid', 5_000, 'late payment listed');
   });
 });
@@ -154,10 +190,14 @@ describe('order reports', () => {
     const { relay, start } = await setup();
     const core = await start();
     const first = await parkAwaiting(core, relay, 's5');
-    const reports = await waitFor(() => {
-      const found = relay.requests.filter((r) => r.event === 'order.created');
-      return found.length > 0 ? found : null;
-    }, 5_000, 'order.created');
+    const reports = await waitFor(
+      () => {
+        const found = relay.requests.filter((r) => r.event === 'order.created');
+        return found.length > 0 ? found : null;
+      },
+      5_000,
+      'order.created',
+    );
     expect(reports).toHaveLength(1);
     expect(reports[0]!.payload).toEqual({
       psp: 'hips',
@@ -171,7 +211,8 @@ describe('order reports', () => {
 
   it('a relay that cannot follow orders up (unsupported) is not asked again; one that is away is asked once it is back', async () => {
     const { relay, start, config } = await setup();
-    relay.answer = (r) => (r.event === 'order.created' ? { ok: false, error: { code: 'unsupported', message: 'set HIPS_API_URL' } } : { ok: true, value: { pspReference: 'x' } });
+    relay.answer = (r) =>
+      r.event === 'order.created' ? { ok: false, error: { code: 'unsupported', message: 'set HIPS_API_URL' } } : { ok: true, value: { pspReference: 'x' } };
     const core = await start();
     await parkAwaiting(core, relay, 's6');
     await waitFor(() => relay.requests.some((r) => r.event === 'order.created'), 5_000, 'the first report');

@@ -40,13 +40,18 @@ const ride: Ride = {
 describe('checkin_used from the relay', () => {
   it('fails the ride and ends the check-in it named; a new scan cures it', () => {
     const failure = { code: 'checkin_used', message: 'check-in vco_1 already paid another ride; ask the passenger to scan the QR again' };
-    const effects = decideDelivery(ride, { idempotencyKey: idempotencyKeyFor('r2', 1) }, { kind: 'refused', failure }, {
-      now: NOW,
-      screenRide: ride,
-      currentSession: session,
-      psp: 'vipps',
-      capabilities: PSP_CAPABILITIES.vipps,
-    });
+    const effects = decideDelivery(
+      ride,
+      { idempotencyKey: idempotencyKeyFor('r2', 1) },
+      { kind: 'refused', failure },
+      {
+        now: NOW,
+        screenRide: ride,
+        currentSession: session,
+        psp: 'vipps',
+        capabilities: PSP_CAPABILITIES.vipps,
+      },
+    );
     expect(effects).toContainEqual({ type: 'saveSession', session: { ...session, state: 'expired' } });
     expect(effects).toContainEqual({ type: 'saveRide', ride: { ...ride, state: 'failed', failure } });
     expect(CURED_BY_RESCAN.has('checkin_used')).toBe(true);

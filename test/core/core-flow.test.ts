@@ -14,7 +14,10 @@ afterEach(async () => {
 async function peers(): Promise<{ relay: TestRelay; psp: TestPsp }> {
   const relay = await new TestRelay().start();
   const psp = await new TestPsp().start();
-  cleanups.push(() => relay.stop(), () => psp.stop());
+  cleanups.push(
+    () => relay.stop(),
+    () => psp.stop(),
+  );
   return { relay, psp };
 }
 
@@ -61,10 +64,22 @@ describe('kiosk core, end to end over loopback', () => {
       qr_session_id: 's1',
       fulfill: true,
       hooks: { webhook_url: `${relay.url}/webhooks/hips/orders` },
-      cart: { items: [{ type: 'service', unit_price: 24_000 }, { type: 'fee', unit_price: 1_000, vat: 0 }] },
+      cart: {
+        items: [
+          { type: 'service', unit_price: 24_000 },
+          { type: 'fee', unit_price: 1_000, vat: 0 },
+        ],
+      },
     });
 
-    relay.push('order.paid', { merchantOrderId: ride.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 25_000, tipAmount: 5_000, totalAmount: 30_000 });
+    relay.push('order.paid', {
+      merchantOrderId: ride.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 25_000,
+      tipAmount: 5_000,
+      totalAmount: 30_000,
+    });
     const paid = await waitForState(core, (s) => s.ride?.state === 'paid', 5_000, 'paid');
     expect(paid.payment).toMatchObject({ rideId: ride.rideId, orderAmount: 25_000, tipAmount: 5_000, totalAmount: 30_000, pspOrderId: 'psp-1' });
     await waitFor(() => relay.statuses.some((s) => s.rideState === 'paid'), 5_000, 'tablet:status paid');
@@ -102,7 +117,10 @@ describe('kiosk core, end to end over loopback', () => {
     expect(core.getState().ride?.state).toBe('awaiting_payment');
 
     // Invalid payloads are refused with a reason.
-    expect(await relay.sendRaw({ seq: 2, id: 'x', type: 'order.paid', occurredAt: 'yesterday', data: {} })).toMatchObject({ ok: false, error: { code: 'invalid_event' } });
+    expect(await relay.sendRaw({ seq: 2, id: 'x', type: 'order.paid', occurredAt: 'yesterday', data: {} })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_event' },
+    });
 
     relay.push('order.paid', paid); // seq 2
     await waitForState(core, (s) => s.ride?.state === 'paid');
@@ -146,7 +164,14 @@ describe('kiosk core, end to end over loopback', () => {
     await core.stop();
 
     // Paid while the tablet was off.
-    relay.push('order.paid', { merchantOrderId: ride.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 18_000, tipAmount: 3_600, totalAmount: 21_600 });
+    relay.push('order.paid', {
+      merchantOrderId: ride.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 18_000,
+      tipAmount: 3_600,
+      totalAmount: 21_600,
+    });
     core = await startCore(config);
     const paid = await waitForState(core, (s) => s.ride?.state === 'paid', 10_000, 'paid after replay');
     expect(paid.payment?.totalAmount).toBe(21_600);
@@ -218,7 +243,14 @@ describe('kiosk core, end to end over loopback', () => {
     expect(second).toMatchObject({ pendingRides: 1, ride: { state: 'on_ride' }, session: null });
     expect(second.ride?.rideId).not.toBe(first.rideId);
 
-    relay.push('order.paid', { merchantOrderId: first.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 11_000, tipAmount: 0, totalAmount: 11_000 });
+    relay.push('order.paid', {
+      merchantOrderId: first.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 11_000,
+      tipAmount: 0,
+      totalAmount: 11_000,
+    });
     const after = await waitForState(core, (s) => s.pendingRides === 0, 5_000, 'earlier ride paid');
     expect(after.ride?.rideId).toBe(second.ride?.rideId);
     expect(after.ride?.state).toBe('on_ride');
@@ -346,7 +378,14 @@ describe('kiosk core, end to end over loopback', () => {
     await must(core, { name: 'setFare', amountMinor: 8_000 });
     await must(core, { name: 'endRide' });
     const ride = (await waitForState(core, (s) => s.ride?.order === 'created')).ride!;
-    relay.push('order.paid', { merchantOrderId: ride.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 8_000, tipAmount: 0, totalAmount: 8_000 });
+    relay.push('order.paid', {
+      merchantOrderId: ride.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 8_000,
+      tipAmount: 0,
+      totalAmount: 8_000,
+    });
     await waitForState(core, (s) => s.ride?.state === 'paid');
     relay.push('order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 3_000, currency: 'SEK' });
     await waitFor(() => relay.acks.some((a) => a.seq === 3), 5_000, 'refund acked');

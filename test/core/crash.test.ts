@@ -61,7 +61,10 @@ describe('crash safety', () => {
   it('keeps the store consistent across repeated SIGKILLs, and never pays an order twice', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
 
     // The world around the tablet: a passenger scans every so often; created orders get paid.
@@ -80,7 +83,7 @@ describe('crash safety', () => {
     cleanups.push(async () => clearInterval(world));
 
     let random = 42;
-    const nextRandom = () => ((random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const nextRandom = () => (random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 6; round++) {
       const child = await startRunner(JSON.stringify(config));
       cleanups.push(() => kill(child));
@@ -120,7 +123,9 @@ describe('crash safety', () => {
       const applied = store.db.prepare('SELECT COUNT(*) AS n FROM applied_events').get() as { n: number };
       expect(applied.n).toBe(lastSeq);
       // Every order the PSP saw is one ride, paid once.
-      const paid = store.db.prepare(`SELECT r.merchant_order_id AS id FROM rides r JOIN payments p ON p.ride_id = r.ride_id WHERE p.method = 'psp'`).all() as { id: string }[];
+      const paid = store.db.prepare(`SELECT r.merchant_order_id AS id FROM rides r JOIN payments p ON p.ride_id = r.ride_id WHERE p.method = 'psp'`).all() as {
+        id: string;
+      }[];
       expect(new Set(paid.map((p) => p.id))).toEqual(paidOrders);
       // Retries after a crash reuse the ride's key: one key per (ride, attempt), never a new ride for an old order.
       const keysByOrder = new Map<string, Set<string>>();

@@ -207,7 +207,13 @@ export class TestPsp {
         const payload =
           answer.body ??
           (answer.status < 300
-            ? { id: `psp-${this.calls.length}`, order_id: (body as { order_id: string }).order_id, status: 'pending', purchase_currency: 'SEK', order_amount: 0 }
+            ? {
+                id: `psp-${this.calls.length}`,
+                order_id: (body as { order_id: string }).order_id,
+                status: 'pending',
+                purchase_currency: 'SEK',
+                order_amount: 0,
+              }
             : { error: { type: 'test_error', message: `test answer ${answer.status}` } });
         res.writeHead(answer.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));

@@ -49,7 +49,13 @@ describe('Hips create-order', () => {
 
   it('retries on 429/5xx and timeouts, ends on 4xx with a message the driver can act on', async () => {
     psp = await new TestPsp().start();
-    psp.script = [{ status: 503 }, { status: 429 }, 'hang', { status: 409, body: { error: { type: 'conflict', message: 'session is not waiting for an order' } } }, { status: 400 }];
+    psp.script = [
+      { status: 503 },
+      { status: 429 },
+      'hang',
+      { status: 409, body: { error: { type: 'conflict', message: 'session is not waiting for an order' } } },
+      { status: 400 },
+    ];
     const client = createHipsClient({ pspUrl: psp.url, webhookUrl: 'http://relay.test/h', timeoutMs: 300 });
     expect(await client.createOrder(job, 'k')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('503') });
     expect(await client.createOrder(job, 'k')).toMatchObject({ kind: 'retry', reason: expect.stringContaining('429') });

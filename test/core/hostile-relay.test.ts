@@ -61,18 +61,33 @@ describe('the kiosk core against a hostile relay', () => {
   it('refuses order.paid that does not match the ride (state, cab, currency, fare, tip cap, total); the honest one still pays', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const core = await startCore(testConfig({ relayUrl: relay.url, pspUrl: psp.url }));
 
     await must(core, { name: 'startRide' });
     await must(core, { name: 'setFare', amountMinor: 10_000 });
     const ride = core.getState().ride!;
     const paid = (over: Partial<RelayEventData<'order.paid'>> = {}): RelayEventData<'order.paid'> => ({
-      merchantOrderId: ride.merchantOrderId, pspOrderId: 'psp-1', currency: 'SEK', orderAmount: 10_000, tipAmount: 500, totalAmount: 10_500, ...over,
+      merchantOrderId: ride.merchantOrderId,
+      pspOrderId: 'psp-1',
+      currency: 'SEK',
+      orderAmount: 10_000,
+      tipAmount: 500,
+      totalAmount: 10_500,
+      ...over,
     });
 
     // The attack as found: paid while still on the road, USD in a SEK cab, order 1, tip 1,000,000, total 5.
-    await expectRefused(core, relay, 'order.paid', paid({ currency: 'USD', orderAmount: 1, tipAmount: 1_000_000, totalAmount: 5 }), /no payment was asked for \(the ride is on_ride\)/);
+    await expectRefused(
+      core,
+      relay,
+      'order.paid',
+      paid({ currency: 'USD', orderAmount: 1, tipAmount: 1_000_000, totalAmount: 5 }),
+      /no payment was asked for \(the ride is on_ride\)/,
+    );
     const warned = core.getState().ride!;
     expect(warned.state).toBe('on_ride');
     expect(warned.refusedEvent).toMatchObject({ type: 'order.paid', reason: expect.stringContaining('no payment was asked for') });
@@ -97,7 +112,13 @@ describe('the kiosk core against a hostile relay', () => {
     expect(core.getState().payment).toBeNull();
 
     // The refunds that would come with a lie are refused too: nothing was paid.
-    await expectRefused(core, relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 100, currency: 'SEK' }, /not paid through the payment provider/);
+    await expectRefused(
+      core,
+      relay,
+      'order.refunded',
+      { merchantOrderId: ride.merchantOrderId, amount: 100, currency: 'SEK' },
+      /not paid through the payment provider/,
+    );
 
     expect(await deliver(relay, 'order.paid', paid({ tipAmount: 2_000, totalAmount: 12_000 }))).toEqual({ ok: true, value: { applied: true } });
     const done = await waitForState(core, (s) => s.ride?.state === 'paid', 5_000, 'paid');
@@ -106,14 +127,20 @@ describe('the kiosk core against a hostile relay', () => {
     // Refunds: in the paid currency, never more than is left.
     await expectRefused(core, relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 100, currency: 'USD' }, /refunded in USD/);
     await expectRefused(core, relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 12_001, currency: 'SEK' }, /more than the 12000 left/);
-    expect(await deliver(relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 2_000, currency: 'SEK' })).toEqual({ ok: true, value: { applied: true } });
+    expect(await deliver(relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 2_000, currency: 'SEK' })).toEqual({
+      ok: true,
+      value: { applied: true },
+    });
     await expectRefused(core, relay, 'order.refunded', { merchantOrderId: ride.merchantOrderId, amount: 10_001, currency: 'SEK' }, /more than the 10000 left/);
   });
 
   it('warns the driver only about the ride on screen, and keeps the refusal across a resend and a restart', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
     const core = await startCore(config);
     relay.push('qr.session.started', sessionData('s1'));
@@ -125,7 +152,14 @@ describe('the kiosk core against a hostile relay', () => {
     await must(core, { name: 'startRide' });
 
     // About the earlier ride, off screen: refused without a warning on the new ride.
-    const lie = relay.push('order.paid', { merchantOrderId: earlier.merchantOrderId, pspOrderId: 'p', currency: 'SEK', orderAmount: 1, tipAmount: 0, totalAmount: 1 });
+    const lie = relay.push('order.paid', {
+      merchantOrderId: earlier.merchantOrderId,
+      pspOrderId: 'p',
+      currency: 'SEK',
+      orderAmount: 1,
+      tipAmount: 0,
+      totalAmount: 1,
+    });
     const first = await waitFor(() => relay.acks.find((a) => a.seq === lie.seq), 5_000, 'ack');
     expect(first.answer).toMatchObject({ ok: false, error: { code: 'rejected' } });
     expect(core.getState()).toMatchObject({ pendingRides: 1, ride: { state: 'on_ride', refusedEvent: null } });
@@ -157,15 +191,40 @@ describe('the kiosk core against a hostile relay', () => {
     const ride = (await waitForState(core, (s) => s.ride?.order === 'created', 5_000, 'payment request held')).ride!;
     const expiresAt = new Date(Date.now() + 300_000).toISOString();
     const qr = (over: Partial<RelayEventData<'payment.qr'>> = {}): RelayEventData<'payment.qr'> => ({
-      rideId: ride.rideId, attempt: 1, paymentRequestId: 'pr-1', qrData: paynowQr(10_000), amount: 10_000, currency: 'SGD', expiresAt, ...over,
+      rideId: ride.rideId,
+      attempt: 1,
+      paymentRequestId: 'pr-1',
+      qrData: paynowQr(10_000),
+      amount: 10_000,
+      currency: 'SGD',
+      expiresAt,
+      ...over,
     });
 
     // The attack as found: 0.01 USD at an outside address for a ride whose total is 100.00.
-    await expectRefused(core, relay, 'payment.qr', qr({ amount: 1, currency: 'USD', qrData: 'https://pay.attacker.example/qr?amount=0.01' }), /the QR asks for USD, but the ride is in SGD/);
+    await expectRefused(
+      core,
+      relay,
+      'payment.qr',
+      qr({ amount: 1, currency: 'USD', qrData: 'https://pay.attacker.example/qr?amount=0.01' }),
+      /the QR asks for USD, but the ride is in SGD/,
+    );
     expect(core.getState().ride?.refusedEvent).toMatchObject({ type: 'payment.qr' });
     await expectRefused(core, relay, 'payment.qr', qr({ amount: 1 }), /asks for 1, but the ride's total is 10000/);
-    await expectRefused(core, relay, 'payment.qr', qr({ qrData: 'https://pay.attacker.example/qr' }), /points at pay\.attacker\.example, which is not this cab's payment provider/);
-    await expectRefused(core, relay, 'payment.qr', qr({ qrData: 'https://securecheckout.hit-pay.com@pay.attacker.example/qr' }), /user name or password|pay\.attacker\.example/);
+    await expectRefused(
+      core,
+      relay,
+      'payment.qr',
+      qr({ qrData: 'https://pay.attacker.example/qr' }),
+      /points at pay\.attacker\.example, which is not this cab's payment provider/,
+    );
+    await expectRefused(
+      core,
+      relay,
+      'payment.qr',
+      qr({ qrData: 'https://securecheckout.hit-pay.com@pay.attacker.example/qr' }),
+      /user name or password|pay\.attacker\.example/,
+    );
     await expectRefused(core, relay, 'payment.qr', qr({ qrData: 'http://securecheckout.hit-pay.com/payment-request/1' }), /only https/);
     await expectRefused(core, relay, 'payment.qr', qr({ qrData: 'javascript:alert(1)' }), /javascript:\/\/ \(only https/);
     await expectRefused(core, relay, 'payment.qr', qr({ qrData: paynowQr(1) }), /it asks for 0\.01, not the ride's total/);
@@ -188,12 +247,21 @@ describe('the kiosk core against a hostile relay', () => {
   it('refuses what the cab never takes: a payment QR for a Hips cab, a session of another PSP', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const core = await startCore(testConfig({ relayUrl: relay.url, pspUrl: psp.url }));
     await must(core, { name: 'startRide' });
     await must(core, { name: 'setFare', amountMinor: 5_000 });
     const rideId = core.getState().ride!.rideId;
-    await expectRefused(core, relay, 'payment.qr', { rideId, qrData: 'https://x.example', amount: 5_000, currency: 'SEK', expiresAt: new Date().toISOString() }, /takes no payment QR/);
+    await expectRefused(
+      core,
+      relay,
+      'payment.qr',
+      { rideId, qrData: 'https://x.example', amount: 5_000, currency: 'SEK', expiresAt: new Date().toISOString() },
+      /takes no payment QR/,
+    );
     await expectRefused(core, relay, 'qr.session.started', { ...sessionData('v1'), psp: 'vipps' }, /a vipps session, but this cab pays with hips/);
     expect(core.getState().session).toBeNull();
   });
@@ -201,7 +269,10 @@ describe('the kiosk core against a hostile relay', () => {
   it('acks an event id it already has, sent again under the next seq, as a duplicate, and delivery moves on', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const config = testConfig({ relayUrl: relay.url, pspUrl: psp.url });
     const core = await startCore(config);
     const first = relay.push('qr.session.started', sessionData('s1'));

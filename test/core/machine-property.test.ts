@@ -7,14 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KioskCommand } from '../../protocol/kiosk-api.js';
 import type { RelayEvent } from '../../protocol/relay-protocol.js';
-import {
-  applyCommand,
-  applyRelayEvent,
-  expireSessions,
-  machineContext,
-  prepareDelivery,
-  settleDelivery,
-} from '../../electron/core/commit.js';
+import { applyCommand, applyRelayEvent, expireSessions, machineContext, prepareDelivery, settleDelivery } from '../../electron/core/commit.js';
 import { checkStoreInvariants } from '../../electron/core/invariants.js';
 import { isPastExpiry } from '../../electron/core/session-clock.js';
 import { KioskStore } from '../../electron/core/store.js';
@@ -35,7 +28,9 @@ type Action =
 const command: fc.Arbitrary<KioskCommand> = fc.oneof(
   fc.constant({ name: 'startRide' } as const),
   fc.integer({ min: 0, max: 50_000 }).map((amountMinor) => ({ name: 'setFare', amountMinor }) as const),
-  fc.record({ kind: fc.constantFrom('toll', 'airport_fee', 'luggage', 'booking_fee', 'other' as const), amountMinor: fc.integer({ min: 1, max: 5_000 }) }).map((extra) => ({ name: 'addExtra', extra }) as const),
+  fc
+    .record({ kind: fc.constantFrom('toll', 'airport_fee', 'luggage', 'booking_fee', 'other' as const), amountMinor: fc.integer({ min: 1, max: 5_000 }) })
+    .map((extra) => ({ name: 'addExtra', extra }) as const),
   fc.constantFrom('fare', 'extra-1', 'extra-2').map((lineId) => ({ name: 'removeExtra', lineId }) as const),
   fc.constant({ name: 'endRide' } as const),
   fc.constant({ name: 'endRide' } as const),
@@ -47,10 +42,16 @@ const command: fc.Arbitrary<KioskCommand> = fc.oneof(
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: command.map((cmd) => ({ t: 'cmd', cmd }) as const) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 600 }).map((expiresInS) => ({ t: 'session', expiresInS }) as const) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('sessionEnd' as const), idx: fc.nat(), how: fc.constantFrom('canceled' as const, 'timed_out' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('sessionEnd' as const), idx: fc.nat(), how: fc.constantFrom('canceled' as const, 'timed_out' as const) }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('paid' as const), idx: fc.nat(), tip: fc.integer({ min: 0, max: 2_000 }), honest: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('failed' as const), idx: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('deliver' as const), outcome: fc.constantFrom('success' as const, 'success' as const, 'definitive' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constant('deliver' as const), outcome: fc.constantFrom('success' as const, 'success' as const, 'definitive' as const) }),
+  },
   // The expiry sweep runs on a timer, so the outbox may look at a session before the sweep has.
   { weight: 1, arbitrary: fc.record({ t: fc.constant('time' as const), seconds: fc.integer({ min: 1, max: 700 }), sweep: fc.boolean() }) },
 );
@@ -67,9 +68,13 @@ function runScenario(actions: Action[]): void {
   const paidByPsp = new Set<string>();
   const now = () => new Date(nowMs).toISOString();
   const ctx = () => machineContext(store, config, now(), null);
-  const event = (type: RelayEvent['type'], data: unknown): RelayEvent =>
-    ({ seq: ++seq, id: `e${seq}`, type, occurredAt: now(), data }) as RelayEvent;
-  const rides = () => store.db.prepare('SELECT ride_id, merchant_order_id, psp_order_id FROM rides ORDER BY started_at, ride_id').all() as { ride_id: string; merchant_order_id: string; psp_order_id: string | null }[];
+  const event = (type: RelayEvent['type'], data: unknown): RelayEvent => ({ seq: ++seq, id: `e${seq}`, type, occurredAt: now(), data }) as RelayEvent;
+  const rides = () =>
+    store.db.prepare('SELECT ride_id, merchant_order_id, psp_order_id FROM rides ORDER BY started_at, ride_id').all() as {
+      ride_id: string;
+      merchant_order_id: string;
+      psp_order_id: string | null;
+    }[];
   // Everything but the event log and the driver's warning: what a refused event must leave alone.
   const records = () =>
     ['rides', 'payments', 'sessions', 'outbox', 'refunds', 'receipts'].map((table) => store.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all());
@@ -83,7 +88,18 @@ function runScenario(actions: Action[]): void {
         case 'session': {
           const sessionId = `s${sessionIds.length + 1}`;
           sessionIds.push(sessionId);
-          applyRelayEvent(store, ctx(), event('qr.session.started', { psp: 'hips', sessionId, qrCode: 'Q', allowTip: true, oneTimeOrderApiKey: `k-${sessionId}`, expiresAt: new Date(nowMs + a.expiresInS * 1000).toISOString() }));
+          applyRelayEvent(
+            store,
+            ctx(),
+            event('qr.session.started', {
+              psp: 'hips',
+              sessionId,
+              qrCode: 'Q',
+              allowTip: true,
+              oneTimeOrderApiKey: `k-${sessionId}`,
+              expiresAt: new Date(nowMs + a.expiresInS * 1000).toISOString(),
+            }),
+          );
           break;
         }
         case 'sessionEnd': {
@@ -100,7 +116,18 @@ function runScenario(actions: Action[]): void {
             const fare = ride ? orderAmountOf(store.getRide(ride.ride_id)!.lines) : 1_000;
             const orderAmount = a.honest ? fare : 1_000;
             const before = records();
-            const result = applyRelayEvent(store, ctx(), event('order.paid', { merchantOrderId, pspOrderId: `o-${merchantOrderId}`, currency: 'SEK', orderAmount, tipAmount: a.tip, totalAmount: orderAmount + a.tip }));
+            const result = applyRelayEvent(
+              store,
+              ctx(),
+              event('order.paid', {
+                merchantOrderId,
+                pspOrderId: `o-${merchantOrderId}`,
+                currency: 'SEK',
+                orderAmount,
+                tipAmount: a.tip,
+                totalAmount: orderAmount + a.tip,
+              }),
+            );
             if (result.rejected) expect(records(), `a refused payment changes nothing: ${result.rejected}`).toEqual(before);
             else if (ride) paidByPsp.add(ride.ride_id);
             // The tablet takes no payment whose amounts differ from the ride's fare or whose tip is over the cap.
@@ -156,7 +183,10 @@ function runScenario(actions: Action[]): void {
 
 describe('ride machine and store, under any interleaving', () => {
   it('keep the invariants and the payments', () => {
-    fc.assert(fc.property(fc.array(action, { minLength: 1, maxLength: 40 }), (actions) => runScenario(actions)), { numRuns: 150 });
+    fc.assert(
+      fc.property(fc.array(action, { minLength: 1, maxLength: 40 }), (actions) => runScenario(actions)),
+      { numRuns: 150 },
+    );
   });
 
   it('a scripted interleaving: scan, expiry while queued, rescan, paid, late failure ignored', () => {

@@ -6,7 +6,9 @@ import { DB_FILE_NAME, KioskStore, migrate } from '../../electron/core/store.js'
 import { tempDir } from './helpers.js';
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map(
+    (r) => r.name,
+  );
 }
 
 describe('kiosk store migrations', () => {
@@ -39,10 +41,18 @@ describe('kiosk store migrations', () => {
     const file = path.join(dir, DB_FILE_NAME);
     const old = new Database(file);
     migrate(old, MIGRATIONS.slice(0, 1));
-    old.prepare(`INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status)
-                 VALUES ('r1', 'CAB-7.r1', 'paid', '2026-01-01T00:00:00.000Z', 'SEK', '[]', 'created')`).run();
-    old.prepare(`INSERT INTO payments (ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency, paid_at)
-                 VALUES ('r1', 'psp', 'o1', 10000, 1000, 11000, 'SEK', '2026-01-01T00:10:00.000Z')`).run();
+    old
+      .prepare(
+        `INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status)
+                 VALUES ('r1', 'CAB-7.r1', 'paid', '2026-01-01T00:00:00.000Z', 'SEK', '[]', 'created')`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO payments (ride_id, method, psp_order_id, order_amount, tip_amount, total_amount, currency, paid_at)
+                 VALUES ('r1', 'psp', 'o1', 10000, 1000, 11000, 'SEK', '2026-01-01T00:10:00.000Z')`,
+      )
+      .run();
     old.close();
 
     const store = KioskStore.open(dir);
@@ -69,7 +79,7 @@ describe('kiosk store migrations', () => {
     check.close();
   });
 
-  it('prunes old applied events but always keeps the latest, and forgets a dead session\'s one-time key', () => {
+  it("prunes old applied events but always keeps the latest, and forgets a dead session's one-time key", () => {
     const store = KioskStore.open(tempDir());
     store.recordEvent('e1', 1, 'qr.session.started', '2026-01-01T00:00:00.000Z');
     store.recordEvent('e2', 2, 'order.paid', '2026-01-02T00:00:00.000Z');
@@ -79,7 +89,17 @@ describe('kiosk store migrations', () => {
     expect(store.isEventApplied('e3')).toBe(true);
     expect(store.isEventApplied('e1')).toBe(false);
 
-    const session = { sessionId: 's1', psp: 'hips' as const, qrCode: 'Q', allowTip: true, oneTimeOrderApiKey: 'secret', startedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T01:00:00.000Z', state: 'ready' as const, rideId: null };
+    const session = {
+      sessionId: 's1',
+      psp: 'hips' as const,
+      qrCode: 'Q',
+      allowTip: true,
+      oneTimeOrderApiKey: 'secret',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2026-01-01T01:00:00.000Z',
+      state: 'ready' as const,
+      rideId: null,
+    };
     store.saveSession(session);
     store.saveSession({ ...session, state: 'in_use' });
     expect(store.getSession('s1')?.oneTimeOrderApiKey).toBe('secret');
@@ -100,7 +120,9 @@ describe('kiosk store migrations', () => {
   it('migration 6 lists a ride already waiting for its payment off screen as needing attention, not the one on screen', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.slice(0, 5));
-    const ride = db.prepare(`INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status) VALUES (?, ?, ?, '2026-01-01T10:00:00.000Z', 'SEK', '[]', ?)`);
+    const ride = db.prepare(
+      `INSERT INTO rides (ride_id, merchant_order_id, state, started_at, currency, lines_json, order_status) VALUES (?, ?, ?, '2026-01-01T10:00:00.000Z', 'SEK', '[]', ?)`,
+    );
     ride.run('off-screen', 'CAB.off-screen', 'awaiting_payment', 'created');
     ride.run('on-screen', 'CAB.on-screen', 'awaiting_payment', 'created');
     ride.run('done', 'CAB.done', 'paid', 'created');

@@ -20,7 +20,10 @@ async function silentRelay(deadlineMs: number): Promise<TestRelay> {
   const relay = await new TestRelay().start(0);
   relay.answer = (r) =>
     r.event === 'payment.request'
-      ? { ok: true, value: { pspReference: `pr-${String(r.payload.rideId)}-${String(r.payload.attempt)}`, expiresAt: new Date(Date.now() + deadlineMs).toISOString() } }
+      ? {
+          ok: true,
+          value: { pspReference: `pr-${String(r.payload.rideId)}-${String(r.payload.attempt)}`, expiresAt: new Date(Date.now() + deadlineMs).toISOString() },
+        }
       : { ok: true, value: { tracked: true } };
   cleanups.push(() => relay.stop());
   return relay;

@@ -12,7 +12,9 @@ describe('payment QR rule', () => {
       'securecheckout.sandbox.hit-pay.com',
       '127.0.0.1',
     ]);
-    expect(paymentQrRule({ psp: 'hitpay', pspUrl: 'https://api.hit-pay.com', paymentQr: { hosts: ['Pay.Fleet.example'] } }).hosts).toEqual(['pay.fleet.example']);
+    expect(paymentQrRule({ psp: 'hitpay', pspUrl: 'https://api.hit-pay.com', paymentQr: { hosts: ['Pay.Fleet.example'] } }).hosts).toEqual([
+      'pay.fleet.example',
+    ]);
     expect(paymentQrRule({ psp: 'hips' })).toEqual({ hosts: [], emvScheme: null, emvProxies: null });
   });
 

@@ -71,7 +71,10 @@ describe('kiosk core: a payment hook that never comes', () => {
   it('shows the reason and the options on its own, and a late order.paid still marks the ride paid', async () => {
     const relay = await new TestRelay().start();
     const psp = await new TestPsp().start();
-    cleanups.push(() => relay.stop(), () => psp.stop());
+    cleanups.push(
+      () => relay.stop(),
+      () => psp.stop(),
+    );
     const core: KioskCore = createKioskCore(testConfig({ relayUrl: relay.url, pspUrl: psp.url }), { logger: quietLogger, paymentSilenceMs: 300 });
     cleanups.push(() => core.stop());
     await core.start();

@@ -54,12 +54,26 @@ describe('receipt PSP', () => {
     const rideId = core.getState().ride!.rideId;
     await must(core, { name: 'chooseTip', tipAmountMinor: 200 });
     await waitFor(() => relay.requests.some((r) => r.event === 'payment.request'), 5_000, 'payment.request');
-    relay.push('order.paid', { merchantOrderId: `CAB-7.${rideId}`, pspOrderId: 'hp-pay-1', currency: 'SGD', orderAmount: 2_000, tipAmount: 200, totalAmount: 2_200 });
+    relay.push('order.paid', {
+      merchantOrderId: `CAB-7.${rideId}`,
+      pspOrderId: 'hp-pay-1',
+      currency: 'SGD',
+      orderAmount: 2_000,
+      tipAmount: 200,
+      totalAmount: 2_200,
+    });
     const paid = await waitForState(core, (s) => s.ride?.state === 'paid', 5_000, 'paid');
     expect(paid.session).toBeNull();
     await core.stop();
 
-    expect(storedReceipt(config, rideId)).toMatchObject({ method: 'psp', psp: 'hitpay', pspReference: 'hp-pay-1', currency: 'SGD', totalAmount: 2_200, tipAmount: 200 });
+    expect(storedReceipt(config, rideId)).toMatchObject({
+      method: 'psp',
+      psp: 'hitpay',
+      pspReference: 'hp-pay-1',
+      currency: 'SGD',
+      totalAmount: 2_200,
+      tipAmount: 200,
+    });
   });
 
   it('a ride paid another way names no PSP, even on a HitPay cab', async () => {

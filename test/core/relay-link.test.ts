@@ -36,8 +36,12 @@ describe('relay URL rules', () => {
   it('pins need https and valid values; a bad CA file is named', () => {
     const ca = selfSignedCert();
     expect(relayUrlProblem({ relayUrl: 'http://127.0.0.1:8787', relayCaFile: ca.certFile })).toMatch(/set relayUrl to https/);
-    expect(() => loadKioskConfig(configFile({ relayUrl: 'https://relay.fleet.example', relayPublicKeyPins: ['abc'] }))).toThrow(/relayPublicKeyPins\.0: must be sha256\//);
-    expect(() => loadKioskConfig(configFile({ relayUrl: 'https://relay.fleet.example', relayCaFile: ca.keyFile }))).toThrow(/relayCaFile .* is not a readable PEM certificate/);
+    expect(() => loadKioskConfig(configFile({ relayUrl: 'https://relay.fleet.example', relayPublicKeyPins: ['abc'] }))).toThrow(
+      /relayPublicKeyPins\.0: must be sha256\//,
+    );
+    expect(() => loadKioskConfig(configFile({ relayUrl: 'https://relay.fleet.example', relayCaFile: ca.keyFile }))).toThrow(
+      /relayCaFile .* is not a readable PEM certificate/,
+    );
     expect(loadKioskConfig(configFile({ relayUrl: 'https://relay.fleet.example', relayCaFile: ca.certFile })).relayCaFile).toBe(ca.certFile);
   });
 
@@ -51,7 +55,9 @@ describe('relay URL rules', () => {
       expect(local.getState().connectivity.insecure).toBeUndefined();
       await local.stop();
 
-      const lan = createKioskCore(testConfig({ relayUrl: 'http://10.255.255.1:9', allowInsecureRelay: true, pspUrl: 'http://127.0.0.1:9' }), { logger: quietLogger });
+      const lan = createKioskCore(testConfig({ relayUrl: 'http://10.255.255.1:9', allowInsecureRelay: true, pspUrl: 'http://127.0.0.1:9' }), {
+        logger: quietLogger,
+      });
       await lan.start();
       expect(lan.getState().connectivity.insecure).toBe(true);
       await lan.stop();

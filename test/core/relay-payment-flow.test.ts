@@ -104,7 +104,16 @@ describe('kiosk core with a relay-made payment (HitPay)', () => {
     const refunds = () => relay.requests.filter((r) => r.event === 'refund.request');
     await waitFor(() => refunds().length === 1, 5_000, 'refund.request');
     const request = refunds()[0]!.payload;
-    expect(request).toMatchObject({ rideId, merchantOrderId, psp: 'hitpay', pspOrderId: 'hp-pay-1', amount: 500, currency: 'SGD', reason: 'Detour', requestedBy: 'driver' });
+    expect(request).toMatchObject({
+      rideId,
+      merchantOrderId,
+      psp: 'hitpay',
+      pspOrderId: 'hp-pay-1',
+      amount: 500,
+      currency: 'SGD',
+      reason: 'Detour',
+      requestedBy: 'driver',
+    });
     expect(typeof request.refundId).toBe('string');
     expect(Number.isNaN(Date.parse(String(request.requestedAt)))).toBe(false);
     const refunded = await waitForState(core, (s) => s.recentPayments[0]?.refund?.state === 'refunded', 5_000, 'refund acked');
@@ -150,18 +159,31 @@ describe('kiosk core with a relay-made payment (HitPay)', () => {
     await must(core, { name: 'chooseTip', tipAmountMinor: 150 });
     await waitForState(core, (s) => s.ride?.order === 'created', 5_000, 'created');
 
-    relay.push('order.failed', { merchantOrderId: `CAB-7.${rideId}`, pspOrderId: 'x', reason: 'Nobody paid before the QR expired', code: 'payment_expired', attempt: 1 });
+    relay.push('order.failed', {
+      merchantOrderId: `CAB-7.${rideId}`,
+      pspOrderId: 'x',
+      reason: 'Nobody paid before the QR expired',
+      code: 'payment_expired',
+      attempt: 1,
+    });
     const failed = await waitForState(core, (s) => s.ride?.state === 'failed', 5_000, 'failed');
     expect(failed.ride?.failure).toEqual({ code: 'payment_expired', message: 'Nobody paid before the QR expired' });
     expect(payments(relay)).toHaveLength(1);
 
     // The relay first answers "PSP unavailable": the same attempt goes again after a backoff.
     let answered = 0;
-    relay.answer = (r) => (answered++ === 0 ? { ok: false, error: { code: 'unavailable', message: 'HitPay did not answer' } } : { ok: true, value: { pspReference: `pr-${String(r.payload.attempt)}` } });
+    relay.answer = (r) =>
+      answered++ === 0
+        ? { ok: false, error: { code: 'unavailable', message: 'HitPay did not answer' } }
+        : { ok: true, value: { pspReference: `pr-${String(r.payload.attempt)}` } };
     await must(core, { name: 'retryPayment' });
     expect(core.getState().ride).toMatchObject({ state: 'awaiting_payment', paymentQr: null, failure: null });
     await waitForState(core, (s) => s.ride?.order === 'created', 10_000, 'attempt 2 created');
-    expect(payments(relay).slice(1).map((r) => [r.payload.attempt, r.payload.tipAmount, r.payload.orderAmount])).toEqual([
+    expect(
+      payments(relay)
+        .slice(1)
+        .map((r) => [r.payload.attempt, r.payload.tipAmount, r.payload.orderAmount]),
+    ).toEqual([
       [2, 150, 1_500],
       [2, 150, 1_500],
     ]);
@@ -177,7 +199,13 @@ describe('kiosk core with a relay-made payment (HitPay)', () => {
     const core = await startCore(testConfig({ relayUrl: relay.url, pspUrl: relay.url, psp: 'vipps', currency: 'NOK' }));
     await waitForState(core, (s) => s.connectivity.relay === 'online', 10_000, 'online');
     const rideId = await endedRide(core, 10_000);
-    relay.push('qr.session.started', { psp: 'vipps', sessionId: 'vs-1', qrCode: 'MQR-7', allowTip: true, expiresAt: new Date(Date.now() + 600_000).toISOString() });
+    relay.push('qr.session.started', {
+      psp: 'vipps',
+      sessionId: 'vs-1',
+      qrCode: 'MQR-7',
+      allowTip: true,
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    });
     await waitForState(core, (s) => s.session?.sessionId === 'vs-1', 5_000, 'checked in');
     expect(core.getState().ride).toMatchObject({ state: 'ended', order: 'none' });
     expect(payments(relay)).toHaveLength(0);

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { createRelayPaymentClient } from '../../electron/core/psp/relay-payment-client.js';
 import type { Result } from '../../protocol/result.js';
 
-const refused: Result<never> = { ok: false, error: { code: 'rate_limited', message: 'this cab sent too many payment.request messages; send it again in 42 s' } };
+const refused: Result<never> = {
+  ok: false,
+  error: { code: 'rate_limited', message: 'this cab sent too many payment.request messages; send it again in 42 s' },
+};
 
 describe('the kiosk and a rate_limited relay', () => {
   const client = createRelayPaymentClient({ request: async () => refused });

@@ -45,15 +45,30 @@ async function startSandbox(): Promise<Sandbox> {
 
 /** Connects a QR at the sandbox to the relay's hook and registers the cab; returns its token and QR data. */
 async function provision(sandbox: Sandbox, relayUrl: string, orderTimeoutSeconds = 3600): Promise<{ deviceToken: string; qrData: string }> {
-  const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandbox.url}/v2/qrs`, { qr_code: CAB.qrCode, allow_tip: true }, sandbox.merchantKey);
-  await http('PATCH', `${sandbox.url}/v2/qrs/${qr.code_token}`, {
-    qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
-    allow_tip: true,
-    order_timeout_seconds: orderTimeoutSeconds,
-    payment_timeout_seconds: 900,
-    status: 'online',
-  }, sandbox.merchantKey);
-  const cab = await http<{ deviceToken: string }>('PUT', `${relayUrl}/admin/cabs/${CAB.cabId}`, { psp: 'hips', qrCodes: [CAB.qrCode], plate: CAB.plate, label: 'Cab 42' }, `Bearer ${ADMIN_TOKEN}`);
+  const qr = await http<{ code_token: string; qr_data: string }>(
+    'POST',
+    `${sandbox.url}/v2/qrs`,
+    { qr_code: CAB.qrCode, allow_tip: true },
+    sandbox.merchantKey,
+  );
+  await http(
+    'PATCH',
+    `${sandbox.url}/v2/qrs/${qr.code_token}`,
+    {
+      qr_start_webhook_url: `${relayUrl}/webhooks/hips/qr`,
+      allow_tip: true,
+      order_timeout_seconds: orderTimeoutSeconds,
+      payment_timeout_seconds: 900,
+      status: 'online',
+    },
+    sandbox.merchantKey,
+  );
+  const cab = await http<{ deviceToken: string }>(
+    'PUT',
+    `${relayUrl}/admin/cabs/${CAB.cabId}`,
+    { psp: 'hips', qrCodes: [CAB.qrCode], plate: CAB.plate, label: 'Cab 42' },
+    `Bearer ${ADMIN_TOKEN}`,
+  );
   return { deviceToken: cab.deviceToken, qrData: qr.qr_data };
 }
 
@@ -92,7 +107,12 @@ async function startRelay(sandbox: Sandbox): Promise<{ url: string }> {
 
 async function scan(sandbox: Sandbox, core: KioskCore, qrData: string): Promise<string> {
   const { session_id } = await http<{ session_id: string }>('POST', `${sandbox.url}/sandbox/scan`, { qr_data: qrData });
-  await waitForState(core, (s) => s.session?.sessionId === session_id || s.ride?.order === 'queued' || s.ride?.order === 'created', 10_000, `session ${session_id} on the tablet`);
+  await waitForState(
+    core,
+    (s) => s.session?.sessionId === session_id || s.ride?.order === 'queued' || s.ride?.order === 'created',
+    10_000,
+    `session ${session_id} on the tablet`,
+  );
   return session_id;
 }
 

@@ -17,7 +17,19 @@ const NOW = '2026-11-21T12:00:00.000Z';
 const RIDE_ID = '019a0000-0000-7000-8000-000000000001';
 
 function ctx(over: Partial<MachineContext> = {}): MachineContext {
-  return { now: NOW, cabId: 'CAB-7', currency: 'SEK', locale: 'en', defaultLocale: 'en', extras: [], screenRide: null, currentSession: null, inFlightRideId: null, ...payContext('hips'), ...over };
+  return {
+    now: NOW,
+    cabId: 'CAB-7',
+    currency: 'SEK',
+    locale: 'en',
+    defaultLocale: 'en',
+    extras: [],
+    screenRide: null,
+    currentSession: null,
+    inFlightRideId: null,
+    ...payContext('hips'),
+    ...over,
+  };
 }
 
 function ride(over: Partial<Ride> = {}): Ride {
@@ -180,7 +192,13 @@ describe('ride machine: relay events', () => {
     session: (id) => sessions.find((s) => s.sessionId === id) ?? null,
   });
   const started = (sessionId: string, expiresAt = '2026-11-21T12:10:00.000Z') =>
-    ({ seq: 1, id: `e-${sessionId}`, type: 'qr.session.started', occurredAt: NOW, data: { psp: 'hips', sessionId, qrCode: 'Q', allowTip: true, oneTimeOrderApiKey: 'k', expiresAt } }) as const;
+    ({
+      seq: 1,
+      id: `e-${sessionId}`,
+      type: 'qr.session.started',
+      occurredAt: NOW,
+      data: { psp: 'hips', sessionId, qrCode: 'Q', allowTip: true, oneTimeOrderApiKey: 'k', expiresAt },
+    }) as const;
 
   it('a session with no ride waiting becomes the passenger-ready session', () => {
     const { effects } = decideEvent(ctx(), lookups([]), started('s9'));
@@ -208,15 +226,29 @@ describe('ride machine: relay events', () => {
   it('order.paid lands on the ride by merchantOrderId, even when it is not on screen', () => {
     const earlier = ride({ state: 'awaiting_payment', order: 'created', attempt: 1, lines: [fareLine] });
     const current = ride({ rideId: 'other', merchantOrderId: 'CAB-7.other' });
-    const event = { seq: 5, id: 'p1', type: 'order.paid', occurredAt: NOW, data: { merchantOrderId: earlier.merchantOrderId, pspOrderId: 'o1', currency: 'SEK', orderAmount: 25_000, tipAmount: 5_000, totalAmount: 30_000 } } as const;
+    const event = {
+      seq: 5,
+      id: 'p1',
+      type: 'order.paid',
+      occurredAt: NOW,
+      data: { merchantOrderId: earlier.merchantOrderId, pspOrderId: 'o1', currency: 'SEK', orderAmount: 25_000, tipAmount: 5_000, totalAmount: 30_000 },
+    } as const;
     const { effects } = decideEvent(ctx({ screenRide: current }), lookups([earlier, current]), event);
     expect(savedRide(effects)).toMatchObject({ rideId: RIDE_ID, state: 'paid', pspOrderId: 'o1' });
-    expect(effects).toContainEqual(expect.objectContaining({ type: 'recordPayment', payment: expect.objectContaining({ tipAmount: 5_000, totalAmount: 30_000, method: 'psp' }) }));
+    expect(effects).toContainEqual(
+      expect.objectContaining({ type: 'recordPayment', payment: expect.objectContaining({ tipAmount: 5_000, totalAmount: 30_000, method: 'psp' }) }),
+    );
   });
 
   it('order.failed fails an awaiting ride with a reason, but never a paid one', () => {
     const awaiting = ride({ state: 'awaiting_payment', order: 'created', pspOrderId: 'o1' });
-    const event = { seq: 5, id: 'f1', type: 'order.failed', occurredAt: NOW, data: { merchantOrderId: awaiting.merchantOrderId, pspOrderId: 'o1', reason: 'card declined' } } as const;
+    const event = {
+      seq: 5,
+      id: 'f1',
+      type: 'order.failed',
+      occurredAt: NOW,
+      data: { merchantOrderId: awaiting.merchantOrderId, pspOrderId: 'o1', reason: 'card declined' },
+    } as const;
     expect(savedRide(decideEvent(ctx(), lookups([awaiting]), event).effects)).toMatchObject({ state: 'failed', failure: { code: 'payment_failed' } });
     expect(decideEvent(ctx(), lookups([{ ...awaiting, state: 'paid' }]), event).effects).toEqual([]);
   });
@@ -243,7 +275,10 @@ describe('ride machine: time and delivery', () => {
     const r = ride({ state: 'awaiting_payment', order: 'queued', attempt: 2 });
     const job = { rideId: RIDE_ID, merchantOrderId: r.merchantOrderId, currency: 'SEK', lines: [], sessionId: 's1', idempotencyKey: RIDE_ID };
     expect(decideDelivery(r, job, { kind: 'created', pspOrderId: 'o' }, ctx())).toEqual([]);
-    expect(savedRide(decideDelivery(r, { ...job, idempotencyKey: `${RIDE_ID}.2` }, { kind: 'created', pspOrderId: 'o' }, ctx()))).toMatchObject({ order: 'created', pspOrderId: 'o' });
+    expect(savedRide(decideDelivery(r, { ...job, idempotencyKey: `${RIDE_ID}.2` }, { kind: 'created', pspOrderId: 'o' }, ctx()))).toMatchObject({
+      order: 'created',
+      pspOrderId: 'o',
+    });
   });
 
   it('a failure a new scan cures is re-sent at once when the passenger has already scanned again', () => {

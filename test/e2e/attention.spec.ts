@@ -66,20 +66,28 @@ test.beforeAll(async () => {
     logFile: join(home, 'relay.log'),
   });
   services.push(relay);
-  const cab = await http<{ deviceToken: string; qrContent: string }>('PUT', `${relay.url}/admin/cabs/${CAB_ID}`, { psp: 'hips', qrCodes: ['ATTENTIONQR1'], plate: 'ATT 123', label: 'Attention cab' }, `Bearer ${ADMIN_TOKEN}`);
+  const cab = await http<{ deviceToken: string; qrContent: string }>(
+    'PUT',
+    `${relay.url}/admin/cabs/${CAB_ID}`,
+    { psp: 'hips', qrCodes: ['ATTENTIONQR1'], plate: 'ATT 123', label: 'Attention cab' },
+    `Bearer ${ADMIN_TOKEN}`,
+  );
   qrData = cab.qrContent;
   const configFile = join(home, 'kiosk.json');
-  writeFileSync(configFile, JSON.stringify({
-    relayUrl: relay.url,
-    pspUrl: sandboxUrl,
-    cabId: CAB_ID,
-    deviceToken: cab.deviceToken,
-    locale: 'en',
-    currency: 'SEK',
-    plate: 'ATT 123',
-    qrContent: qrData,
-    dataDir: join(home, 'kiosk'),
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      relayUrl: relay.url,
+      pspUrl: sandboxUrl,
+      cabId: CAB_ID,
+      deviceToken: cab.deviceToken,
+      locale: 'en',
+      currency: 'SEK',
+      plate: 'ATT 123',
+      qrContent: qrData,
+      dataDir: join(home, 'kiosk'),
+    }),
+  );
   const preview = await startService({
     name: 'preview',
     entry: 'electron/preview/main.ts',
@@ -110,13 +118,17 @@ async function leaveRideWaiting(kiosk: Page, digits: string): Promise<string> {
   await expect(kiosk.getByTestId('passenger-ready')).toBeVisible();
   for (const digit of digits) await kiosk.getByTestId(`key-${digit}`).click();
   await kiosk.getByTestId('end-ride').click();
-  await expect.poll(async () => (await http<{ state: string }>('GET', `${sandboxUrl}/sandbox/sessions/${sessionId}`)).state, { timeout: 30_000 }).toBe('awaiting_payment');
+  await expect
+    .poll(async () => (await http<{ state: string }>('GET', `${sandboxUrl}/sandbox/sessions/${sessionId}`)).state, { timeout: 30_000 })
+    .toBe('awaiting_payment');
   await kiosk.getByTestId('start-ride').click();
   await expect(kiosk.getByTestId('screen-on-ride')).toBeVisible();
   return sessionId;
 }
 
-test('a ride left while its passenger pays: when the payment comes (its webhooks lost), the driver is told and finds it paid in the list', async ({ browser }) => {
+test('a ride left while its passenger pays: when the payment comes (its webhooks lost), the driver is told and finds it paid in the list', async ({
+  browser,
+}) => {
   // Own context: axe-core's Playwright runner needs one.
   const kiosk = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   await kiosk.goto(kioskUrl);

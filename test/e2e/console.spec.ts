@@ -90,7 +90,12 @@ test.beforeAll(async () => {
     { cabId: 'CAB-667', label: IMG_LABEL, plate: 'XSS 667' },
   ];
   for (const cab of cabs) {
-    const res = await http<{ deviceToken: string }>('PUT', `${relay.url}/admin/cabs/${cab.cabId}`, { psp: 'hips', qrCodes: [`QR-${cab.cabId}`], plate: cab.plate, label: cab.label });
+    const res = await http<{ deviceToken: string }>('PUT', `${relay.url}/admin/cabs/${cab.cabId}`, {
+      psp: 'hips',
+      qrCodes: [`QR-${cab.cabId}`],
+      plate: cab.plate,
+      label: cab.label,
+    });
     cabTokens.set(cab.cabId, res.deviceToken);
   }
   oneTimePassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'dispatcher', role: 'operator' })).oneTimePassword;
@@ -200,8 +205,10 @@ test('a cab label that is a script or an image tag is shown as text and never ru
 });
 
 test('an admin disables a cab and deletes it, each after a confirm dialog; a viewer is offered neither', async ({ browser }) => {
-  const adminPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'fleet-admin', role: 'admin' })).oneTimePassword;
-  const viewerPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'night-viewer', role: 'viewer' })).oneTimePassword;
+  const adminPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'fleet-admin', role: 'admin' }))
+    .oneTimePassword;
+  const viewerPassword = (await http<{ oneTimePassword: string }>('POST', `${relay.url}/admin/operators`, { name: 'night-viewer', role: 'viewer' }))
+    .oneTimePassword;
   const logIn = async (page: Page, name: string, oneTime: string) => {
     await page.goto(`${relay.url}/console/#/cabs/CAB-102`);
     await page.getByLabel('Operator name').fill(name);

@@ -21,11 +21,19 @@ test('the Electron kiosk shows the QR and keeps Node out of the renderer', async
   execFileSync('npx', ['electron-vite', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-electron-'));
   const config = path.join(dir, 'kiosk.json');
-  writeFileSync(config, JSON.stringify({
-    // No relay runs: the kiosk must still come up offline and show the cab's static QR.
-    relayUrl: 'http://127.0.0.1:9', pspUrl: 'http://127.0.0.1:9', cabId: 'cab-smoke', deviceToken: 's'.repeat(32),
-    plate: 'SMK 001', qrContent: 'https://qr.example/cab-smoke', dataDir: path.join(dir, 'data'),
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      // No relay runs: the kiosk must still come up offline and show the cab's static QR.
+      relayUrl: 'http://127.0.0.1:9',
+      pspUrl: 'http://127.0.0.1:9',
+      cabId: 'cab-smoke',
+      deviceToken: 's'.repeat(32),
+      plate: 'SMK 001',
+      qrContent: 'https://qr.example/cab-smoke',
+      dataDir: path.join(dir, 'data'),
+    }),
+  );
   const app = await electron.launch({
     executablePath: binary.path!,
     args: [repoRoot, '--no-sandbox', `--user-data-dir=${path.join(dir, 'user-data')}`],

@@ -16,8 +16,21 @@ import { decodeQrFromPng } from '../../scripts/lib/qr.js';
 test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 const ALL_SCENES: SceneName[] = [
-  'idle', 'settings-pin', 'settings', 'passenger-ready', 'on-ride', 'cancel-confirm', 'awaiting-payment', 'phone-awaiting',
-  'paid', 'phone-paid', 'ended', 'failed', 'canceled', 'offline', 'unauthorized',
+  'idle',
+  'settings-pin',
+  'settings',
+  'passenger-ready',
+  'on-ride',
+  'cancel-confirm',
+  'awaiting-payment',
+  'phone-awaiting',
+  'paid',
+  'phone-paid',
+  'ended',
+  'failed',
+  'canceled',
+  'offline',
+  'unauthorized',
 ];
 const EXPECTED_SCENES = ALL_SCENES;
 
@@ -114,8 +127,20 @@ test('the receipt page shows the fleet, the cab and the right VAT and totals for
 /** Visible strings that may be the same in every language: names, codes, amounts, times. */
 function isLanguageNeutral(line: string): boolean {
   const neutral = new Set<string>([
-    EXPERIENCE_CAB.plate, EXPERIENCE_CAB.label, EXPERIENCE_CAB.cabId, 'D-4711',
-    'SV', 'NB', 'DA', 'FI', 'EN', 'Svenska', 'Norsk', 'Dansk', 'Suomi', 'English',
+    EXPERIENCE_CAB.plate,
+    EXPERIENCE_CAB.label,
+    EXPERIENCE_CAB.cabId,
+    'D-4711',
+    'SV',
+    'NB',
+    'DA',
+    'FI',
+    'EN',
+    'Svenska',
+    'Norsk',
+    'Dansk',
+    'Suomi',
+    'English',
   ]);
   if (neutral.has(line)) return true;
   // Amounts, percentages, times and digits only.
@@ -123,7 +148,10 @@ function isLanguageNeutral(line: string): boolean {
 }
 
 async function visibleLines(page: Page): Promise<string[]> {
-  return (await page.locator('body').innerText()).split('\n').map((l) => l.trim()).filter(Boolean);
+  return (await page.locator('body').innerText())
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 test('switching the language changes every visible string on every screen, with no English left', async ({ browser }) => {

@@ -51,21 +51,38 @@ test.beforeAll(async () => {
   const relay = await startService({
     name: 'relay',
     entry: 'backend-relay/main.ts',
-    env: { RELAY_PORT: '0', RELAY_DB: join(home, 'relay.db'), RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: pemFile, RELAY_ACK_TIMEOUT_MS: '1000', RELAY_LOCALE: 'en' },
+    env: {
+      RELAY_PORT: '0',
+      RELAY_DB: join(home, 'relay.db'),
+      RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      HIPS_PUBLIC_KEY_FILE: pemFile,
+      RELAY_ACK_TIMEOUT_MS: '1000',
+      RELAY_LOCALE: 'en',
+    },
     logFile: join(home, 'relay.log'),
   });
   services.push(relay);
 
   const qr = await http<{ code_token: string; qr_data: string }>('POST', `${sandboxUrl}/v2/qrs`, { qr_code: 'OFFLINEQR1', allow_tip: true }, merchantKey);
-  await http('PATCH', `${sandboxUrl}/v2/qrs/${qr.code_token}`, {
-    qr_start_webhook_url: `${relay.url}/webhooks/hips/qr`,
-    allow_tip: true,
-    order_timeout_seconds: 3600,
-    payment_timeout_seconds: 900,
-    status: 'online',
-  }, merchantKey);
+  await http(
+    'PATCH',
+    `${sandboxUrl}/v2/qrs/${qr.code_token}`,
+    {
+      qr_start_webhook_url: `${relay.url}/webhooks/hips/qr`,
+      allow_tip: true,
+      order_timeout_seconds: 3600,
+      payment_timeout_seconds: 900,
+      status: 'online',
+    },
+    merchantKey,
+  );
   qrData = qr.qr_data;
-  const { deviceToken } = await http<{ deviceToken: string }>('PUT', `${relay.url}/admin/cabs/${CAB_ID}`, { psp: 'hips', qrCodes: ['OFFLINEQR1'], plate: 'OFF 123', label: 'Offline cab' }, `Bearer ${ADMIN_TOKEN}`);
+  const { deviceToken } = await http<{ deviceToken: string }>(
+    'PUT',
+    `${relay.url}/admin/cabs/${CAB_ID}`,
+    { psp: 'hips', qrCodes: ['OFFLINEQR1'], plate: 'OFF 123', label: 'Offline cab' },
+    `Bearer ${ADMIN_TOKEN}`,
+  );
 
   // The tablet reaches the relay and the PSP only through these.
   const relayProxy = await CuttableProxy.start(relay.url);
@@ -75,18 +92,21 @@ test.beforeAll(async () => {
     for (const p of proxies) cut ? p.cutOff() : p.restore();
   };
   const configFile = join(home, 'kiosk.json');
-  writeFileSync(configFile, JSON.stringify({
-    relayUrl: relayProxy.url,
-    pspUrl: pspProxy.url,
-    orderWebhookUrl: `${relay.url}/webhooks/hips/orders`,
-    cabId: CAB_ID,
-    deviceToken,
-    locale: 'en',
-    currency: 'SEK',
-    plate: 'OFF 123',
-    qrContent: qrData,
-    dataDir: join(home, 'kiosk'),
-  }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      relayUrl: relayProxy.url,
+      pspUrl: pspProxy.url,
+      orderWebhookUrl: `${relay.url}/webhooks/hips/orders`,
+      cabId: CAB_ID,
+      deviceToken,
+      locale: 'en',
+      currency: 'SEK',
+      plate: 'OFF 123',
+      qrContent: qrData,
+      dataDir: join(home, 'kiosk'),
+    }),
+  );
   const preview = await startService({
     name: 'preview',
     entry: 'electron/preview/main.ts',
@@ -139,7 +159,9 @@ test('a ride ending offline: banner with the queued order and "pending", then th
   // Out of the tunnel: the queued order goes out by itself and the banner leaves.
   offline(false);
   await expect(banner).toHaveCount(0, { timeout: 30_000 });
-  await expect.poll(async () => (await http<{ state: string }>('GET', `${sandboxUrl}/sandbox/sessions/${sessionId}`)).state, { timeout: 30_000 }).toBe('awaiting_payment');
+  await expect
+    .poll(async () => (await http<{ state: string }>('GET', `${sandboxUrl}/sandbox/sessions/${sessionId}`)).state, { timeout: 30_000 })
+    .toBe('awaiting_payment');
 
   // The passenger pays while the tablet is offline again: still only "pending" on screen.
   offline(true);
@@ -159,7 +181,10 @@ test('a ride ending offline: banner with the queued order and "pending", then th
   expect(normalize(await kiosk.getByTestId('paid-tip').textContent())).toBe(money(tip));
   expect(normalize(await kiosk.getByTestId('paid-total').textContent())).toBe(money(fare + tip));
 
-  const ledger = await http<{ orders: { merchant_order_id: string; status: string }[]; payments: { amount: number; tip_amount: number }[] }>('GET', `${sandboxUrl}/sandbox/ledger`);
+  const ledger = await http<{ orders: { merchant_order_id: string; status: string }[]; payments: { amount: number; tip_amount: number }[] }>(
+    'GET',
+    `${sandboxUrl}/sandbox/ledger`,
+  );
   expect(ledger.orders).toHaveLength(1);
   expect(ledger.payments).toEqual([expect.objectContaining({ amount: fare + tip, tip_amount: tip })]);
 });

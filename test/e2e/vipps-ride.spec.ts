@@ -84,7 +84,9 @@ test('a Vipps ride: check-in by QR, tip on the tablet, approve in the app, paid 
   expect(await moneyText(kiosk, 'tip-chosen')).toBe(nok(tip));
   expect(await moneyText(kiosk, 'tip-total')).toBe(nok(fare + tip));
   await kiosk.screenshot({ path: test.info().outputPath('vipps-tip-picker.png') });
-  const pushes = (await (await fetch(`${stack.sandboxUrl}/sandbox/vipps/pushes?customerToken=${encodeURIComponent(customerToken)}`)).json()) as { payments: unknown[] };
+  const pushes = (await (await fetch(`${stack.sandboxUrl}/sandbox/vipps/pushes?customerToken=${encodeURIComponent(customerToken)}`)).json()) as {
+    payments: unknown[];
+  };
   expect(pushes.payments).toEqual([]);
   await kiosk.getByTestId('tip-confirm').click();
 

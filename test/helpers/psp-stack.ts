@@ -187,7 +187,11 @@ export async function startPspStack(options: PspStackOptions = {}): Promise<PspS
 }
 
 /** Polls until `probe` returns a truthy value; the error names what was awaited. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

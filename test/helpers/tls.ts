@@ -40,8 +40,25 @@ const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
 /** A self-signed certificate for localhost and 127.0.0.1 (its own CA). */
 export function selfSignedCert(name = 'relay', dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-tls-'))): CertFiles {
   openssl(
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-      '-addext', SAN, '-keyout', `${name}.key`, '-out', `${name}.crt`],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      SAN,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+    ],
     dir,
   );
   return files(dir, name);
@@ -50,17 +67,58 @@ export function selfSignedCert(name = 'relay', dir = mkdtempSync(path.join(os.tm
 /** A fleet CA and a function that issues localhost leaves signed by it. */
 export function fleetCa(dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-ca-'))): CertFiles & { issue(name: string): CertFiles } {
   openssl(
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=cabpay test fleet CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', 'ca.key', '-out', 'ca.crt'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=cabpay test fleet CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    ],
     dir,
   );
   const ca = files(dir, 'ca');
   return {
     ...ca,
     issue(name: string) {
-      openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`], dir);
+      openssl(
+        ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`],
+        dir,
+      );
       writeFileSync(path.join(dir, `${name}.ext`), `${SAN}\n`);
-      openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${name}.csr`,
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-CAcreateserial',
+          '-days',
+          '2',
+          '-extfile',
+          `${name}.ext`,
+          '-out',
+          `${name}.crt`,
+        ],
+        dir,
+      );
       return files(dir, name);
     },
   };

@@ -26,7 +26,10 @@ describe('zod issues in words', () => {
   });
 
   it('stops at the limit and counts the rest, so hostile input cannot make a huge message', () => {
-    const error = errorOf(z.array(z.number()), Array.from({ length: 1000 }, () => 'x'));
+    const error = errorOf(
+      z.array(z.number()),
+      Array.from({ length: 1000 }, () => 'x'),
+    );
     const text = zodIssuesText(error, { limit: 2 });
     expect(text).toBe('0: Invalid input: expected number, received string; 1: Invalid input: expected number, received string; and 998 more');
   });

@@ -81,7 +81,15 @@ describe('HitPay: kiosk core + relay + sandbox', () => {
 
     const { payment_id } = await pay(id);
     const paid = await paidOnKiosk(kiosk, rideId);
-    expect(paid.payment).toMatchObject({ rideId, method: 'psp', pspOrderId: payment_id, orderAmount: 2_000, tipAmount: 300, totalAmount: 2_300, currency: 'SGD' });
+    expect(paid.payment).toMatchObject({
+      rideId,
+      method: 'psp',
+      pspOrderId: payment_id,
+      orderAmount: 2_000,
+      tipAmount: 300,
+      totalAmount: 2_300,
+      currency: 'SGD',
+    });
     expect(paid.recentPayments[0]).toMatchObject({ rideId, totalAmount: 2_300, refundableAmount: 2_300 });
     const payment = (await ledger()).payments.find((p) => p.id === payment_id);
     expect(payment).toMatchObject({ payment_request_id: id, status: 'succeeded', amount_minor: 2_300, amount: '23.00', currency: 'SGD' });
@@ -112,7 +120,9 @@ describe('HitPay: kiosk core + relay + sandbox', () => {
     const { payment_id } = await pay(secondId);
     const paid = await paidOnKiosk(kiosk, rideId);
     expect(paid.payment).toMatchObject({ pspOrderId: payment_id, orderAmount: 1_500, tipAmount: 150, totalAmount: 1_650 });
-    expect((await ledger()).payments.filter((p) => p.payment_request_id === firstId || p.payment_request_id === secondId).map((p) => p.amount_minor)).toEqual([1_650]);
+    expect((await ledger()).payments.filter((p) => p.payment_request_id === firstId || p.payment_request_id === secondId).map((p) => p.amount_minor)).toEqual([
+      1_650,
+    ]);
     const qrs = (await kiosk.relayEvents('payment.qr')).map((e) => (e.data as { attempt: number }).attempt);
     expect(qrs).toEqual([1, 2]);
     expect(await paidEvents(kiosk, rideId)).toHaveLength(1);
@@ -183,7 +193,11 @@ describe('HitPay: kiosk core + relay + sandbox', () => {
 
     kiosk.setOffline(false);
     // payment.qr may arrive before the request's ack: wait for both.
-    const shown = await kiosk.waitFor((s) => s.ride?.paymentQr != null && s.ride.order === 'created' && s.outboxDepth === 0, 'the QR after reconnecting', 45_000);
+    const shown = await kiosk.waitFor(
+      (s) => s.ride?.paymentQr != null && s.ride.order === 'created' && s.outboxDepth === 0,
+      'the QR after reconnecting',
+      45_000,
+    );
     expect(shown.ride?.paymentQr).toMatchObject({ amount: 4_620, currency: 'SGD' });
     const { payment_id } = await pay(paymentRequestId(shown));
     const paid = await paidOnKiosk(kiosk, rideId);

@@ -118,10 +118,14 @@ describe('order.created', () => {
     try {
       expect(await tablet.report(report(kiosk.cabId, 'r-unknown', 'no-such-order'))).toMatchObject({ ok: true });
       expect(await tablet.report(report(kiosk.cabId, 'r-unknown', 'no-such-order'))).toMatchObject({ ok: true }); // idempotent
-      const row = await eventually(async () => {
-        const r = await stack.relay.reconciliations.get('hips', 'no-such-order', kiosk.cabId);
-        return r?.status === 'rejected' ? r : null;
-      }, 'the unknown order given up', 20_000);
+      const row = await eventually(
+        async () => {
+          const r = await stack.relay.reconciliations.get('hips', 'no-such-order', kiosk.cabId);
+          return r?.status === 'rejected' ? r : null;
+        },
+        'the unknown order given up',
+        20_000,
+      );
       expect(row).toMatchObject({ outcome: 'unknown', checks: 3 });
     } finally {
       tablet.close();
@@ -165,7 +169,9 @@ describe('the reconcile lease', () => {
 
     // The stack's relay: while another node holds the lease, a run does nothing.
     const db = new Database(path.join(stack.relay.config.dbPath));
-    db.prepare(`INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, 'another-node', ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`).run(RECONCILE_LEASE, Date.now() + 60_000);
+    db.prepare(
+      `INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, 'another-node', ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`,
+    ).run(RECONCILE_LEASE, Date.now() + 60_000);
     try {
       expect(await stack.relay.reconciler.run()).toMatchObject({ ran: false, checked: 0 });
     } finally {

@@ -90,7 +90,7 @@ describe('reconciliation: a payment whose webhooks were all lost', () => {
   for (const psp of ['hips', 'vipps', 'hitpay'] as const) {
     it(`${psp}: paid at the PSP, no hook ever sent; the relay asks the PSP and the kiosk shows it paid, once`, async () => {
       const kiosk = await stack.addKiosk(psp);
-      const before = { dropped: await droppedHooks(psp), paid: await reconciledCount(psp, 'paid') + (await reconciledCount(psp, 'authorized')) };
+      const before = { dropped: await droppedHooks(psp), paid: (await reconciledCount(psp, 'paid')) + (await reconciledCount(psp, 'authorized')) };
       await must(stack.sandboxCall('POST', FAULTS[psp], { dropPaymentWebhooks: 1 }), 'the lost-payment fault');
       const fare = psp === 'hitpay' ? 2_000 : 24_000;
       const tip = psp === 'hitpay' ? 200 : 1_200;
@@ -131,10 +131,18 @@ describe('reconciliation: a payment whose webhooks were all lost', () => {
         const rideId = await PLAY[psp](kiosk, 9_000, 0);
         await kiosk.waitFor((s) => s.ride?.rideId === rideId && s.ride.state === 'paid', 'the ride paid (by reconciliation)', 30_000);
         const path = psp === 'hips' ? '/sandbox/ledger' : '/sandbox/hitpay/ledger';
-        await eventually(async () => {
-          const hooks = (await must(stack.sandboxCall('GET', path), 'ledger')).webhooks as { status: string; order_id?: string; payment_request_id?: string }[];
-          return hooks.length > 0 && hooks.every((w) => w.status !== 'pending');
-        }, 'the late hook delivered', 20_000);
+        await eventually(
+          async () => {
+            const hooks = (await must(stack.sandboxCall('GET', path), 'ledger')).webhooks as {
+              status: string;
+              order_id?: string;
+              payment_request_id?: string;
+            }[];
+            return hooks.length > 0 && hooks.every((w) => w.status !== 'pending');
+          },
+          'the late hook delivered',
+          20_000,
+        );
         expect(await eventsFor(kiosk, rideId, 'order.paid')).toHaveLength(1);
         expect(kiosk.core.getState().payment).toMatchObject({ rideId, method: 'psp', totalAmount: 9_000 });
       } finally {

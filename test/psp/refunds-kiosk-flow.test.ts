@@ -123,11 +123,17 @@ describe('refunds from the kiosk: kiosk core + relay + sandbox', () => {
       expect(await REFUNDED_AT_PSP[psp](pspOrderId)).toBe(part);
 
       // More than what is left is refused by the core; nothing reaches the PSP.
-      expect(await kiosk.core.execute({ name: 'refundRide', rideId, amountMinor: total - part + 1 })).toMatchObject({ ok: false, error: { code: 'refund_too_large' } });
+      expect(await kiosk.core.execute({ name: 'refundRide', rideId, amountMinor: total - part + 1 })).toMatchObject({
+        ok: false,
+        error: { code: 'refund_too_large' },
+      });
       expect(recent(kiosk.core.getState(), rideId)).toMatchObject({ refundedAmount: part, refundableAmount: total - part });
 
       await kiosk.must({ name: 'refundRide', rideId, amountMinor: total - part });
-      const second = await kiosk.waitFor((s) => recent(s, rideId)?.refundedAmount === total && recent(s, rideId)?.refund?.state === 'refunded', `the rest of the ${psp} refund`);
+      const second = await kiosk.waitFor(
+        (s) => recent(s, rideId)?.refundedAmount === total && recent(s, rideId)?.refund?.state === 'refunded',
+        `the rest of the ${psp} refund`,
+      );
       expect(recent(second, rideId)).toMatchObject({ refundedAmount: total, refundableAmount: 0, refund: { amount: total - part } });
       expect(await REFUNDED_AT_PSP[psp](pspOrderId)).toBe(total);
       expect(await kiosk.core.execute({ name: 'refundRide', rideId, amountMinor: 1 })).toMatchObject({ ok: false, error: { code: 'refund_too_large' } });

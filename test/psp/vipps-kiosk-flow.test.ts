@@ -37,7 +37,10 @@ async function pushes(token: string): Promise<{ reference: string; state: string
 }
 
 async function pushed(token: string, reference: string) {
-  return eventually(async () => (await pushes(token)).find((p) => p.reference === reference && p.state === 'CREATED'), `payment ${reference} pushed to the app`);
+  return eventually(
+    async () => (await pushes(token)).find((p) => p.reference === reference && p.state === 'CREATED'),
+    `payment ${reference} pushed to the app`,
+  );
 }
 
 async function ledgerPayment(reference: string) {
@@ -85,11 +88,26 @@ describe('Vipps MobilePay: kiosk core + relay + sandbox', () => {
 
     expect((await stack.sandboxCall('POST', `/sandbox/vipps/payments/${reference}/approve`)).status).toBe(200);
     const paid = await paidOnKiosk(kiosk, rideId);
-    expect(paid.payment).toMatchObject({ rideId, method: 'psp', pspOrderId: reference, orderAmount: 32_000, tipAmount: 3_200, totalAmount: 35_200, currency: 'NOK' });
+    expect(paid.payment).toMatchObject({
+      rideId,
+      method: 'psp',
+      pspOrderId: reference,
+      orderAmount: 32_000,
+      tipAmount: 3_200,
+      totalAmount: 35_200,
+      currency: 'NOK',
+    });
     expect(paid.recentPayments[0]).toMatchObject({ rideId, totalAmount: 35_200, refundedAmount: 0, refundableAmount: 35_200 });
 
     await eventually(async () => (await ledgerPayment(reference))?.captured === 35_200, 'the capture at Vipps');
-    expect(await ledgerPayment(reference)).toMatchObject({ state: 'AUTHORIZED', amount: 35_200, authorized: 35_200, captured: 35_200, refunded: 0, currency: 'NOK' });
+    expect(await ledgerPayment(reference)).toMatchObject({
+      state: 'AUTHORIZED',
+      amount: 35_200,
+      authorized: 35_200,
+      captured: 35_200,
+      refunded: 0,
+      currency: 'NOK',
+    });
     expect(await expectPaidOnce(kiosk, rideId)).toMatchObject({ pspOrderId: reference, orderAmount: 32_000, tipAmount: 3_200, totalAmount: 35_200 });
   });
 

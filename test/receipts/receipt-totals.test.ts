@@ -42,9 +42,22 @@ describe('receipt totals', () => {
 
   it('refuses a short token and a receipt without lines', () => {
     const base = {
-      rideId: 'r1', merchantOrderId: 'cab-1.r1', token: newReceiptToken(), driverId: null,
-      startedAt: '2026-11-21T10:00:00.000Z', endedAt: '2026-11-21T10:20:00.000Z', paidAt: '2026-11-21T10:21:00.000Z',
-      currency: 'SEK', lines, orderAmount: 50_800, tipAmount: 0, totalAmount: 50_800, method: 'psp', psp: 'hips', pspReference: 'o1', locale: 'sv',
+      rideId: 'r1',
+      merchantOrderId: 'cab-1.r1',
+      token: newReceiptToken(),
+      driverId: null,
+      startedAt: '2026-11-21T10:00:00.000Z',
+      endedAt: '2026-11-21T10:20:00.000Z',
+      paidAt: '2026-11-21T10:21:00.000Z',
+      currency: 'SEK',
+      lines,
+      orderAmount: 50_800,
+      tipAmount: 0,
+      totalAmount: 50_800,
+      method: 'psp',
+      psp: 'hips',
+      pspReference: 'o1',
+      locale: 'sv',
     };
     expect(receiptPayload.safeParse(base).success).toBe(true);
     expect(receiptPayload.safeParse({ ...base, token: 'short' }).success).toBe(false);

@@ -90,14 +90,17 @@ describe('receipts at the relay', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(201);
     const hostileTablet = connectTablet(relay.url, 'cab-h', put.body.deviceToken as string);
     await waitForConnect(hostileTablet);
-    const r = await paidAtHips('cab-h', receipt('cab-h', {
-      driverId: "</dd><script>x()</script>",
-      pspReference: `"><iframe src="//evil.example">`,
-      lines: [
-        { id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 31_800, vatRate: 6 },
-        { id: 'extra-1', kind: 'other', label: `<img src=x onerror="alert('line')">&amp;`, amount: 5_000, vatRate: 25 },
-      ],
-    }));
+    const r = await paidAtHips(
+      'cab-h',
+      receipt('cab-h', {
+        driverId: '</dd><script>x()</script>',
+        pspReference: `"><iframe src="//evil.example">`,
+        lines: [
+          { id: 'fare', kind: 'fare', label: 'Taxiresa', amount: 31_800, vatRate: 6 },
+          { id: 'extra-1', kind: 'other', label: `<img src=x onerror="alert('line')">&amp;`, amount: 5_000, vatRate: 25 },
+        ],
+      }),
+    );
     expect(await publish(hostileTablet, r)).toMatchObject({ ok: true });
     hostileTablet.close();
     const html = await (await fetch(`${relay.url}/receipts/${r.token}`)).text();
@@ -158,7 +161,10 @@ describe('receipts at the relay', () => {
       // What runs inline is exactly what the CSP names by hash.
       const html = await res.text();
       expect(html).not.toMatch(/\son[a-z]+=/i); // no inline event handlers
-      for (const [tag, directive] of [['style', 'style-src'], ['script', 'script-src']] as const) {
+      for (const [tag, directive] of [
+        ['style', 'style-src'],
+        ['script', 'script-src'],
+      ] as const) {
         const blocks = [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1]!);
         expect(blocks.length, tag).toBe(1);
         const hash = createHash('sha256').update(blocks[0]!).digest('base64');
@@ -186,9 +192,18 @@ describe('receipts checked against the payment the relay recorded', () => {
     expect(ack).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('order amount 1, paid 36800') } });
     expect((await fetch(`${relay.url}/receipts/${r.token}`)).status).toBe(404);
     // A total that does not add up is refused whatever was paid.
-    expect(await publish(tablet, { ...r, totalAmount: 1 })).toMatchObject({ ok: false, error: { code: 'invalid', message: expect.stringContaining('not the total 1') } });
-    expect(await publish(tablet, { ...r, tipAmount: 0, totalAmount: 36_800 })).toMatchObject({ ok: false, error: { message: expect.stringContaining('tip 0, paid 3600') } });
-    expect(await publish(tablet, { ...r, currency: 'NOK' })).toMatchObject({ ok: false, error: { message: expect.stringContaining('currency NOK, paid in SEK') } });
+    expect(await publish(tablet, { ...r, totalAmount: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid', message: expect.stringContaining('not the total 1') },
+    });
+    expect(await publish(tablet, { ...r, tipAmount: 0, totalAmount: 36_800 })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('tip 0, paid 3600') },
+    });
+    expect(await publish(tablet, { ...r, currency: 'NOK' })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('currency NOK, paid in SEK') },
+    });
     expect(await publish(tablet, r)).toMatchObject({ ok: true });
   });
 
@@ -207,7 +222,9 @@ describe('receipts checked against the payment the relay recorded', () => {
   it('takes a receipt paid another way when its lines add up and it claims no PSP payment', async () => {
     const cash = receipt('cab-1', { method: 'other', psp: null, pspReference: null });
     expect(await publish(tablet, cash)).toMatchObject({ ok: true });
-    expect(await publish(tablet, { ...receipt('cab-1', { method: 'other', psp: null, pspReference: null }), orderAmount: 100, totalAmount: 3_700 })).toMatchObject({
+    expect(
+      await publish(tablet, { ...receipt('cab-1', { method: 'other', psp: null, pspReference: null }), orderAmount: 100, totalAmount: 3_700 }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'invalid', message: expect.stringContaining('the lines add up to 36800, not the order amount 100') },
     });

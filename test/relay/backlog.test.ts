@@ -6,18 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newEventId } from '../../backend-relay/event-id.js';
 import type { RelayApp } from '../../backend-relay/app.js';
 import { PAGE_SIZE } from '../../backend-relay/delivery.js';
-import {
-  addCab,
-  connectTablet,
-  hookBody,
-  makeSigner,
-  orderHook,
-  postJson,
-  startInProcess,
-  tempDir,
-  until,
-  type TestTablet,
-} from './helpers.js';
+import { addCab, connectTablet, hookBody, makeSigner, orderHook, postJson, startInProcess, tempDir, until, type TestTablet } from './helpers.js';
 
 describe('backlog delivery', () => {
   const cleanups: (() => unknown)[] = [];

@@ -158,7 +158,10 @@ describe('limits at the edge', () => {
     cleanups.push(() => tablet.close());
     await waitForConnect(tablet);
     const answers = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => tablet.socket.timeout(5_000).emitWithAck('receipt.publish', receipt('cab-fl', i)) as Promise<{ ok: boolean; error?: { code: string } }>),
+      Array.from(
+        { length: 30 },
+        (_, i) => tablet.socket.timeout(5_000).emitWithAck('receipt.publish', receipt('cab-fl', i)) as Promise<{ ok: boolean; error?: { code: string } }>,
+      ),
     );
     expect(answers.filter((a) => a.ok)).toHaveLength(20);
     expect(answers.slice(20).map((a) => a.error?.code)).toEqual(Array(10).fill('rate_limited'));

@@ -60,7 +60,13 @@ describe('secrets in URLs and the log', () => {
     for (const route of requests) statuses.push((await fetch(`${relay.url}${route}`)).status);
     expect(statuses).toEqual([401, 401, 401, 200, 200, 200]);
     // A socket whose URL carries the device token (Socket.IO's `query`).
-    const socket = ioClient(`${relay.url}${CAB_NAMESPACE}`, { transports: ['websocket'], query: { token: deviceToken }, auth: { cabId: 'cab-log', token: 'wrong', lastSeq: 0 }, reconnection: false, forceNew: true });
+    const socket = ioClient(`${relay.url}${CAB_NAMESPACE}`, {
+      transports: ['websocket'],
+      query: { token: deviceToken },
+      auth: { cabId: 'cab-log', token: 'wrong', lastSeq: 0 },
+      reconnection: false,
+      forceNew: true,
+    });
     cleanups.push(() => socket.close());
     await new Promise((resolve) => socket.once('connect_error', resolve));
 
@@ -70,7 +76,11 @@ describe('secrets in URLs and the log', () => {
     expect(log).toContain(`"url":"/receipts/[redacted]"`);
     expect(log).toContain(`"url":"/admin/cabs?token=[redacted]"`);
     expect(log).toContain(`"url":"/admin/cabs?keepToken=true&access_token=[redacted]&x"`);
-    for (const [name, secret] of [['admin token', ADMIN_TOKEN], ['device token', deviceToken], ['receipt token', receiptToken]]) {
+    for (const [name, secret] of [
+      ['admin token', ADMIN_TOKEN],
+      ['device token', deviceToken],
+      ['receipt token', receiptToken],
+    ]) {
       expect(log.includes(secret!), `${name} in the log`).toBe(false);
     }
   });

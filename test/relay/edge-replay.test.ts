@@ -37,11 +37,27 @@ describe('Hips token lifetime', () => {
     const nowS = Math.floor(Date.now() / 1000);
     const data = JSON.stringify(orderHook('cab-t.r1'));
     const cases: [string, string, RegExp][] = [
-      ['exp ten years ahead', `{"iss":"hips.com","iat":${nowS},"exp":${nowS + 3650 * DAY_S},"data":${data}}`, /claim "exp" is invalid \(expires more than 24 h from now/],
+      [
+        'exp ten years ahead',
+        `{"iss":"hips.com","iat":${nowS},"exp":${nowS + 3650 * DAY_S},"data":${data}}`,
+        /claim "exp" is invalid \(expires more than 24 h from now/,
+      ],
       ['exp = 1e308', `{"iss":"hips.com","iat":${nowS},"exp":1e308,"data":${data}}`, /claim "exp" is invalid/],
-      ['iat thirty days ahead', `{"iss":"hips.com","iat":${nowS + 30 * DAY_S},"exp":${nowS + 30 * DAY_S + 300},"data":${data}}`, /claim "(iat|exp)" is invalid/],
-      ['iat thirty days ahead, exp near', `{"iss":"hips.com","iat":${nowS + 30 * DAY_S},"exp":${nowS + 300},"data":${data}}`, /claim "iat" is invalid \(issued in the future/],
-      ['iat two days ago', `{"iss":"hips.com","iat":${nowS - 2 * DAY_S},"exp":${nowS + 300},"data":${data}}`, /claim "iat" is invalid \(issued more than 24 h ago/],
+      [
+        'iat thirty days ahead',
+        `{"iss":"hips.com","iat":${nowS + 30 * DAY_S},"exp":${nowS + 30 * DAY_S + 300},"data":${data}}`,
+        /claim "(iat|exp)" is invalid/,
+      ],
+      [
+        'iat thirty days ahead, exp near',
+        `{"iss":"hips.com","iat":${nowS + 30 * DAY_S},"exp":${nowS + 300},"data":${data}}`,
+        /claim "iat" is invalid \(issued in the future/,
+      ],
+      [
+        'iat two days ago',
+        `{"iss":"hips.com","iat":${nowS - 2 * DAY_S},"exp":${nowS + 300},"data":${data}}`,
+        /claim "iat" is invalid \(issued more than 24 h ago/,
+      ],
     ];
     for (const [name, claims, message] of cases) {
       const res = await postJson(url, '/webhooks/hips/orders', { jwt: await signRawClaims(signer, claims) });
@@ -111,7 +127,15 @@ describe('hook dedupe keys outlive their events', () => {
   it('prunes a key only after its cut-off, and never while its event is still stored', async () => {
     const store = openSqliteRelayStore(':memory:');
     await store.putCab({ cabId: 'k', psp: 'hips', qrCodes: [], plate: 'P', label: 'L', enabled: true }, 'h'.repeat(64), new Date().toISOString());
-    const event = (key: string) => ({ id: `id-${key}`, cabId: 'k', psp: 'hips' as const, dedupeKey: key, type: 'qr.session.canceled' as const, occurredAt: new Date().toISOString(), data: { sessionId: key } });
+    const event = (key: string) => ({
+      id: `id-${key}`,
+      cabId: 'k',
+      psp: 'hips' as const,
+      dedupeKey: key,
+      type: 'qr.session.canceled' as const,
+      occurredAt: new Date().toISOString(),
+      data: { sessionId: key },
+    });
     const old = Date.now() - 10 * DAY_S * 1000;
     await store.appendEvent(event('acked'), old);
     await store.appendEvent(event('unacked'), old);

@@ -126,19 +126,40 @@ describe('fleet CLI against a relay that answers hostile text', SPAWNS_TIMEOUT, 
   const cabs = {
     cabs: [
       {
-        cabId: 'cab-h', online: true, plate: FORGED_ROW, label: hostile, psp: 'vipps', qrCodes: [TITLE], qrContent: LINK,
-        lastSeenAt: '2026-11-21T10:00:00.000Z', appVersion: `1.0.0${hostile}`, rideState: 'idle', outboxDepth: 0, backlog: 0, targetVersion: C1, enabled: true,
+        cabId: 'cab-h',
+        online: true,
+        plate: FORGED_ROW,
+        label: hostile,
+        psp: 'vipps',
+        qrCodes: [TITLE],
+        qrContent: LINK,
+        lastSeenAt: '2026-11-21T10:00:00.000Z',
+        appVersion: `1.0.0${hostile}`,
+        rideState: 'idle',
+        outboxDepth: 0,
+        backlog: 0,
+        targetVersion: C1,
+        enabled: true,
       },
     ],
   };
-  const rollout = { targetVersion: `2.0.0${TITLE}`, percent: 50, namedCabs: [BIDI], stableVersion: CLEAR, updatedAt: '2026-11-21T10:00:00.000Z', paused: false };
+  const rollout = {
+    targetVersion: `2.0.0${TITLE}`,
+    percent: 50,
+    namedCabs: [BIDI],
+    stableVersion: CLEAR,
+    updatedAt: '2026-11-21T10:00:00.000Z',
+    paused: false,
+  };
   const answers: Record<string, { status: number; body: unknown }> = {
     'GET /admin/cabs': { status: 200, body: cabs },
     'GET /admin/releases': { status: 200, body: { releases: [{ version: `2.0.0${C1}`, dir: LINK, channels: [TITLE], publishedAt: BIDI }], rollout } },
     'GET /admin/rollout': {
       status: 200,
       body: {
-        releases: [], rollout, pins: [{ cabId: 'cab-h', version: TITLE }],
+        releases: [],
+        rollout,
+        pins: [{ cabId: 'cab-h', version: TITLE }],
         fleet: { cabs: 1, upToDate: 0, running: { [`1.0.0${hostile}`]: 1 }, offered: { [BIDI]: 1 } },
         log: [{ at: '2026-11-21T10:00:00.000Z', action: CLEAR, detail: { version: C1 } }],
       },
@@ -177,7 +198,11 @@ describe('fleet CLI against a relay that answers hostile text', SPAWNS_TIMEOUT, 
   });
 
   it('release list and status escape the versions tablets report and the rollout log', async () => {
-    for (const args of [['release', 'list'], ['release', 'status'], ['release', 'status', '--json']]) {
+    for (const args of [
+      ['release', 'list'],
+      ['release', 'status'],
+      ['release', 'status', '--json'],
+    ]) {
       const { code, stdout, stderr } = await fleet(args, env);
       expect(code, `${args.join(' ')}: ${stderr}`).toBe(0);
       expect(stdout, args.join(' ')).not.toMatch(RAW);

@@ -26,7 +26,11 @@ describe('webhook fuzzing', () => {
     const signer = await makeSigner(dir);
     dbPath = path.join(dir, 'relay.db');
     app = await buildRelayApp(relayConfig(dir, signer), { logger: createLogger('silent') });
-    await app.store.putCab({ cabId: 'cab-f', psp: 'hips', qrCodes: ['QR-F'], plate: 'P', label: 'L', enabled: true }, hashToken('x'.repeat(43)), new Date().toISOString());
+    await app.store.putCab(
+      { cabId: 'cab-f', psp: 'hips', qrCodes: ['QR-F'], plate: 'P', label: 'L', enabled: true },
+      hashToken('x'.repeat(43)),
+      new Date().toISOString(),
+    );
     for (let i = 0; i < 8; i++) {
       const qr = qrHook(i % 4 === 3 ? 'QR-UNKNOWN' : 'QR-F', i % 4 === 2 ? { request_type: 'canceled' } : {});
       pool.push(await hookBody(signer, qr));
@@ -39,13 +43,10 @@ describe('webhook fuzzing', () => {
   afterAll(() => app.close());
 
   const mutateJwt = fc.oneof(
-    fc.tuple(fc.nat(), fc.constantFrom('A', 'b', '-', '_', '.', '=', '+', '/', '%', ' ')).map(
-      ([i, c]) =>
-        (jwt: string) => {
-          const at = i % jwt.length;
-          return jwt.slice(0, at) + c + jwt.slice(at + 1);
-        },
-    ),
+    fc.tuple(fc.nat(), fc.constantFrom('A', 'b', '-', '_', '.', '=', '+', '/', '%', ' ')).map(([i, c]) => (jwt: string) => {
+      const at = i % jwt.length;
+      return jwt.slice(0, at) + c + jwt.slice(at + 1);
+    }),
     fc.nat().map((n) => (jwt: string) => jwt.slice(0, n % jwt.length)),
     fc.jsonValue().map((claims) => (jwt: string) => {
       const [h, , s] = jwt.split('.');
@@ -69,12 +70,10 @@ describe('webhook fuzzing', () => {
     { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
     {
       weight: 5,
-      arbitrary: fc
-        .tuple(fc.nat(), mutateJwt, extraFields)
-        .map(([i, mutate, extra]) => {
-          const valid = pool[i % pool.length]!;
-          return JSON.stringify({ ...extra, ...valid, jwt: mutate(valid.jwt as string) });
-        }),
+      arbitrary: fc.tuple(fc.nat(), mutateJwt, extraFields).map(([i, mutate, extra]) => {
+        const valid = pool[i % pool.length]!;
+        return JSON.stringify({ ...extra, ...valid, jwt: mutate(valid.jwt as string) });
+      }),
     },
     {
       weight: 1,
@@ -105,11 +104,13 @@ describe('webhook fuzzing', () => {
       { numRuns: RUNS },
     );
     const db = new Database(dbPath, { readonly: true });
-    const keys = [
-      ...db.prepare('SELECT dedupe_key AS k FROM events').all(),
-      ...db.prepare('SELECT dedupe_key AS k FROM unrouted_hooks').all(),
-    ].map((r) => (r as { k: string }).k);
-    const seqs = db.prepare("SELECT seq FROM events WHERE cab_id = 'cab-f' ORDER BY seq").all().map((r) => (r as { seq: number }).seq);
+    const keys = [...db.prepare('SELECT dedupe_key AS k FROM events').all(), ...db.prepare('SELECT dedupe_key AS k FROM unrouted_hooks').all()].map(
+      (r) => (r as { k: string }).k,
+    );
+    const seqs = db
+      .prepare("SELECT seq FROM events WHERE cab_id = 'cab-f' ORDER BY seq")
+      .all()
+      .map((r) => (r as { seq: number }).seq);
     db.close();
     for (const k of keys) expect(poolKeys.has(k), k).toBe(true);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));

@@ -26,11 +26,21 @@ describe('Hips refunds through the relay', () => {
     const dir = tempDir();
     sandbox = await buildSandbox({ dbPath: path.join(dir, 'sandbox.db'), webhook: { attemptTimeoutMs: 2000, backoffMs: [50, 50] } });
     const signer = await makeSigner(dir);
-    ({ app, url } = await startInProcess(dir, { ...signer, publicPem: sandbox.publicKeyPem }, {
-      hipsMerchant: { apiUrl: sandbox.url, merchantKey: sandbox.merchantKey },
-      pspTimeoutMs: 1_000,
-    }));
-    const qr = await call(sandbox.url, 'POST', '/v2/qrs', { qr_code: 'QR-REFUND', qr_start_webhook_url: `${url}/webhooks/hips/qr`, allow_tip: true }, sandbox.merchantKey);
+    ({ app, url } = await startInProcess(
+      dir,
+      { ...signer, publicPem: sandbox.publicKeyPem },
+      {
+        hipsMerchant: { apiUrl: sandbox.url, merchantKey: sandbox.merchantKey },
+        pspTimeoutMs: 1_000,
+      },
+    ));
+    const qr = await call(
+      sandbox.url,
+      'POST',
+      '/v2/qrs',
+      { qr_code: 'QR-REFUND', qr_start_webhook_url: `${url}/webhooks/hips/qr`, allow_tip: true },
+      sandbox.merchantKey,
+    );
     expect(qr.status).toBe(201);
     const token = await addCab(url, 'cab-h', ['QR-REFUND']);
     tablet = connectTablet(url, 'cab-h', token);
@@ -87,7 +97,12 @@ describe('Hips refunds through the relay', () => {
     const ack = await refund('rf-30', part);
     expect(ack).toEqual({ ok: true, value: { refundedAmount: part } });
     await until(() => tablet.applied.some((e) => e.type === 'order.refunded'), 'order.refunded');
-    expect(tablet.applied.find((e) => e.type === 'order.refunded')!.data).toEqual({ merchantOrderId: 'cab-h.ride-1', amount: part, currency: 'SEK', refundId: 'rf-30' });
+    expect(tablet.applied.find((e) => e.type === 'order.refunded')!.data).toEqual({
+      merchantOrderId: 'cab-h.ride-1',
+      amount: part,
+      currency: 'SEK',
+      refundId: 'rf-30',
+    });
 
     expect(await refund('rf-30', part)).toEqual(ack);
     const ledger = (await call(sandbox.url, 'GET', '/sandbox/ledger')).body;

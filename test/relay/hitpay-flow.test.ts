@@ -96,7 +96,12 @@ describe('HitPay through the relay', () => {
     expect(await send(paymentRequest(rideId))).toEqual(ack);
     const rows = (await ledger()).payment_requests as any[];
     expect(rows).toHaveLength(requestsBefore + 1);
-    expect(rows.find((r) => r.id === ack.value.pspReference)).toMatchObject({ amount_minor: 1250, currency: 'SGD', status: 'pending', webhook: `${relay.url}/webhooks/hitpay` });
+    expect(rows.find((r) => r.id === ack.value.pspReference)).toMatchObject({
+      amount_minor: 1250,
+      currency: 'SGD',
+      status: 'pending',
+      webhook: `${relay.url}/webhooks/hitpay`,
+    });
 
     const paid = await control('POST', `/sandbox/hitpay/payment-requests/${ack.value.pspReference}/pay`);
     expect(paid.status).toBe(200);
@@ -159,7 +164,13 @@ describe('HitPay through the relay', () => {
     };
     const form = (f: Record<string, string>) => new URLSearchParams(f).toString();
     const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
-    const json = JSON.stringify({ id: ack.value.pspReference, status: 'completed', amount: '12.50', currency: 'sgd', payments: [{ id: fields.payment_id, status: 'succeeded' }] });
+    const json = JSON.stringify({
+      id: ack.value.pspReference,
+      status: 'completed',
+      amount: '12.50',
+      currency: 'sgd',
+      payments: [{ id: fields.payment_id, status: 'succeeded' }],
+    });
     const jsonHeaders = { 'content-type': 'application/json', 'hitpay-event-object': 'payment_request' };
 
     expect(await postHook(form({ ...fields, hmac: legacySignature(fields, 'not-the-salt') }), formHeaders)).toBe(401);

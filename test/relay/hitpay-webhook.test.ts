@@ -111,20 +111,32 @@ describe('HitPay legacy (form) hmac', () => {
 
   it.each([
     // amount=10.00 → amount1=0.00: the same signed text, so the same hmac.
-    ['a digit moved from a value into a key', (f: Record<string, string>) => {
-      const { amount, ...rest } = f;
-      return { ...rest, [`amount${amount!.slice(0, 1)}`]: amount!.slice(1) };
-    }, /"amount1", not a HitPay Webhook v1 field/],
+    [
+      'a digit moved from a value into a key',
+      (f: Record<string, string>) => {
+        const { amount, ...rest } = f;
+        return { ...rest, [`amount${amount!.slice(0, 1)}`]: amount!.slice(1) };
+      },
+      /"amount1", not a HitPay Webhook v1 field/,
+    ],
     // The request id swallows the (empty) phone and the reference after it.
-    ['a value that swallows the fields after it', (f: Record<string, string>) => {
-      const { phone, reference_number, payment_request_id, ...rest } = f;
-      return { ...rest, payment_request_id: `${payment_request_id}phone${phone}reference_number${reference_number}` };
-    }, /lacks phone, reference_number/],
+    [
+      'a value that swallows the fields after it',
+      (f: Record<string, string>) => {
+        const { phone, reference_number, payment_request_id, ...rest } = f;
+        return { ...rest, payment_request_id: `${payment_request_id}phone${phone}reference_number${reference_number}` };
+      },
+      /lacks phone, reference_number/,
+    ],
     // amount=12.34 → amoun=t12.34.
-    ['a key cut short, its end moved into the value', (f: Record<string, string>) => {
-      const { amount, ...rest } = f;
-      return { ...rest, amoun: `t${amount}` };
-    }, /"amoun", not a HitPay Webhook v1 field/],
+    [
+      'a key cut short, its end moved into the value',
+      (f: Record<string, string>) => {
+        const { amount, ...rest } = f;
+        return { ...rest, amoun: `t${amount}` };
+      },
+      /"amoun", not a HitPay Webhook v1 field/,
+    ],
   ])('refuses %s although the hmac matches (401)', (_what, shift, message) => {
     const shifted = shift(fields);
     // The attack works on the signature alone: the shifted form signs to the same hmac.
@@ -190,9 +202,7 @@ describe('HitPay JSON (Hitpay-Signature) hooks', () => {
   });
 
   it('maps a payment request object; legacy and JSON hooks of one payment share a dedupe key', () => {
-    const v = verified(
-      verifyHitpayHook(jsonRequest(jsonBody, { 'hitpay-signature': JSON_HEX, 'hitpay-event-object': 'payment_request' }), SALT),
-    );
+    const v = verified(verifyHitpayHook(jsonRequest(jsonBody, { 'hitpay-signature': JSON_HEX, 'hitpay-event-object': 'payment_request' }), SALT));
     expect(v.route).toEqual({ by: 'payment', pspReference: 'req-1' });
     expect(v.paymentUpdate).toEqual({
       pspReference: 'req-1',
@@ -207,9 +217,7 @@ describe('HitPay JSON (Hitpay-Signature) hooks', () => {
 
   it('maps a charge object with a JSON number amount', () => {
     const raw = JSON.stringify({ id: 'pay-9', status: 'succeeded', amount: 1.11, currency: 'sgd', payment_request_id: 'req-9' });
-    const v = verified(
-      verifyHitpayHook(jsonRequest(raw, { 'hitpay-signature': bodySignature(raw, SALT), 'hitpay-event-object': 'charge' }), SALT),
-    );
+    const v = verified(verifyHitpayHook(jsonRequest(raw, { 'hitpay-signature': bodySignature(raw, SALT), 'hitpay-event-object': 'charge' }), SALT));
     expect(v.paymentUpdate).toEqual({ pspReference: 'req-9', status: 'completed', amount: { value: 111, currency: 'SGD' }, pspPaymentId: 'pay-9' });
     expect(v.dedupeKey).toBe('hitpay:req-9:pay-9:completed');
   });
@@ -246,19 +254,15 @@ describe('HitPay JSON (Hitpay-Signature) hooks', () => {
 
   it('answers 400 for a signed JSON hook that cannot be routed or read', () => {
     const charge = JSON.stringify({ id: 'pay-1', status: 'succeeded', amount: 1, currency: 'sgd' });
-    expect(
-      verifyHitpayHook(jsonRequest(charge, { 'hitpay-signature': bodySignature(charge, SALT), 'hitpay-event-object': 'charge' }), SALT)
-        .verdict,
-    ).toBe('malformed');
-    const payout = JSON.stringify({ id: 'po-1' });
-    expect(
-      verifyHitpayHook(jsonRequest(payout, { 'hitpay-signature': bodySignature(payout, SALT), 'hitpay-event-object': 'payout' }), SALT)
-        .verdict,
-    ).toBe('malformed');
-    const exponent = JSON.stringify({ id: 'req-1', status: 'completed', amount: 1e21, currency: 'sgd' });
-    expect(verifyHitpayHook(jsonRequest(exponent, { 'hitpay-signature': bodySignature(exponent, SALT) }), SALT).verdict).toBe(
+    expect(verifyHitpayHook(jsonRequest(charge, { 'hitpay-signature': bodySignature(charge, SALT), 'hitpay-event-object': 'charge' }), SALT).verdict).toBe(
       'malformed',
     );
+    const payout = JSON.stringify({ id: 'po-1' });
+    expect(verifyHitpayHook(jsonRequest(payout, { 'hitpay-signature': bodySignature(payout, SALT), 'hitpay-event-object': 'payout' }), SALT).verdict).toBe(
+      'malformed',
+    );
+    const exponent = JSON.stringify({ id: 'req-1', status: 'completed', amount: 1e21, currency: 'sgd' });
+    expect(verifyHitpayHook(jsonRequest(exponent, { 'hitpay-signature': bodySignature(exponent, SALT) }), SALT).verdict).toBe('malformed');
   });
 
   it('answers 400 for a content type that is neither form nor JSON', () => {

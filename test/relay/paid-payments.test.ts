@@ -94,7 +94,9 @@ describe('the refund ledger migration', () => {
     const check = new Database(dbPath, { readonly: true });
     const paid = paidPaymentReader(check);
     expect(paid.ofRide('cab-a', 'ride-old')).toMatchObject([{ psp: 'hips', pspOrderId: 'ord-old', totalAmount: 33_000, currency: 'SEK' }]);
-    expect(paid.ofRide('cab-a', 'ride-v')).toMatchObject([{ psp: 'vipps', pspOrderId: 'cab-a-ride-v-1', orderAmount: 20_000, tipAmount: 2_000, totalAmount: 22_000, paidAt: '2026-11-30T09:05:00.000Z' }]);
+    expect(paid.ofRide('cab-a', 'ride-v')).toMatchObject([
+      { psp: 'vipps', pspOrderId: 'cab-a-ride-v-1', orderAmount: 20_000, tipAmount: 2_000, totalAmount: 22_000, paidAt: '2026-11-30T09:05:00.000Z' },
+    ]);
     expect(paid.ofRide('cab-a', 'ride-w')).toEqual([]);
     check.close();
   });

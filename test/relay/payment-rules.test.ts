@@ -80,7 +80,8 @@ afterAll(async () => {
 
 describe('the cab’s currency', () => {
   it('PUT /admin/cabs takes an ISO 4217 code the PSP supports, and refuses others with invalid_currency', async () => {
-    const put = (cabId: string, body: Record<string, unknown>) => admin(relay.url, 'PUT', `/admin/cabs/${cabId}`, { qrCodes: [], plate: 'SHA 1 A', label: 'SG', ...body });
+    const put = (cabId: string, body: Record<string, unknown>) =>
+      admin(relay.url, 'PUT', `/admin/cabs/${cabId}`, { qrCodes: [], plate: 'SHA 1 A', label: 'SG', ...body });
     for (const currency of ['SEK', 'JPY', 'XYZ', 'S', '']) {
       const res = await put('cab-cur-bad', { psp: 'hitpay', currency });
       expect(res.status, currency).toBe(400);
@@ -109,7 +110,15 @@ describe('the cab’s currency', () => {
     const { tablet } = await addCab('cab-sg-cur', { psp: 'hitpay', qrCodes: [], plate: 'SHA 2 B', label: 'SG 2', currency: 'SGD' });
     const before = (await control('GET', '/sandbox/hitpay/ledger')).body.payment_requests.length;
     for (const currency of ['SEK', 'JPY']) {
-      const ack = await send(tablet, request('hitpay', uuidv7(), currency, currency === 'JPY' ? { orderLines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 1_100, vatRate: 9 }] } : {}));
+      const ack = await send(
+        tablet,
+        request(
+          'hitpay',
+          uuidv7(),
+          currency,
+          currency === 'JPY' ? { orderLines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 1_100, vatRate: 9 }] } : {},
+        ),
+      );
       expect(ack, currency).toMatchObject({ ok: false, error: { code: 'wrong_currency', message: expect.stringContaining('charges in SGD') } });
     }
     expect((await control('GET', '/sandbox/hitpay/ledger')).body.payment_requests).toHaveLength(before);
@@ -148,7 +157,14 @@ describe('a Vipps check-in serves one ride', () => {
 
     const paymentsBefore = (await control('GET', '/sandbox/vipps/ledger')).body.payments.length;
     const rideB = uuidv7();
-    const second = await send(tablet, request('vipps', rideB, 'NOK', { sessionId, orderLines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 3_330_000, vatRate: 12 }], orderAmount: 3_330_000 }));
+    const second = await send(
+      tablet,
+      request('vipps', rideB, 'NOK', {
+        sessionId,
+        orderLines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 3_330_000, vatRate: 12 }],
+        orderAmount: 3_330_000,
+      }),
+    );
     expect(second).toMatchObject({ ok: false, error: { code: 'checkin_used', message: expect.stringContaining('scan the QR again') } });
     // Concurrent tries of other rides: none gets it.
     const racing = await Promise.all([uuidv7(), uuidv7()].map((r) => send(tablet, request('vipps', r, 'NOK', { sessionId }))));

@@ -63,7 +63,13 @@ describe('relay payment configuration', () => {
 
   it('reads the QR timeouts and the reconciliation timers, and names a bad one', async () => {
     const env = { ...(await baseEnv()), HIPS_API_URL: 'https://api.hips.com', HIPS_MERCHANT_KEY: 'mk' };
-    const c = loadRelayConfig({ ...env, HIPS_QR_ORDER_TIMEOUT_S: '600', HIPS_QR_PAYMENT_TIMEOUT_S: '120', RELAY_RECONCILE_AFTER_S: '45', RELAY_RECONCILE_EVERY_S: '5' });
+    const c = loadRelayConfig({
+      ...env,
+      HIPS_QR_ORDER_TIMEOUT_S: '600',
+      HIPS_QR_PAYMENT_TIMEOUT_S: '120',
+      RELAY_RECONCILE_AFTER_S: '45',
+      RELAY_RECONCILE_EVERY_S: '5',
+    });
     expect(c.hipsMerchant).toMatchObject({ orderTimeoutSeconds: 600, paymentTimeoutSeconds: 120 });
     expect(c).toMatchObject({ reconcileAfterMs: 45_000, reconcileEveryMs: 5_000 });
     expect(() => loadRelayConfig({ ...env, RELAY_RECONCILE_AFTER_S: '0' })).toThrow(/RELAY_RECONCILE_AFTER_S must be at least 1|RELAY_RECONCILE_AFTER_S.*1/);

@@ -43,7 +43,11 @@ function fakePsp() {
           kind: 'ok',
           value: {
             pspReference: `pr-${attempt.reference}`,
-            qr: { qrData: `00020101-${attempt.reference}`, expiresAt: new Date(Date.now() + script.qrTtlMs).toISOString(), paymentRequestId: `pr-${attempt.reference}` },
+            qr: {
+              qrData: `00020101-${attempt.reference}`,
+              expiresAt: new Date(Date.now() + script.qrTtlMs).toISOString(),
+              paymentRequestId: `pr-${attempt.reference}`,
+            },
           },
         }
       );
@@ -159,7 +163,13 @@ describe('payment service', () => {
     expect(attempt.idempotencyKey).toBe(attempt.reference);
     expect(attempt.webhookUrl).toMatch(/\/webhooks\/test-psp$/);
     await until(() => ofType(tablet, 'payment.qr').length === 1, 'payment.qr');
-    expect(ofType(tablet, 'payment.qr')[0]!.data).toMatchObject({ rideId: 'r1', attempt: 1, amount: 2200, currency: 'SGD', qrData: `00020101-${attempt.reference}` });
+    expect(ofType(tablet, 'payment.qr')[0]!.data).toMatchObject({
+      rideId: 'r1',
+      attempt: 1,
+      amount: 2200,
+      currency: 'SGD',
+      qrData: `00020101-${attempt.reference}`,
+    });
     // Other amounts for the same attempt are refused, not silently replayed.
     const changed = await send('payment.request', request('r1', 1, { tipAmount: 100 }));
     expect(changed).toMatchObject({ ok: false, error: { code: 'invalid' } });
@@ -265,7 +275,9 @@ describe('payment service', () => {
     await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid after the resumed capture');
     expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r6', totalAmount: 2200 });
     // The PSP's own captured hook afterwards changes nothing.
-    expect((await hook(url, { pspReference: a.value.pspReference, status: 'captured', amount: { value: 2200, currency: 'SGD' } })).body.status).toBe('duplicate');
+    expect((await hook(url, { pspReference: a.value.pspReference, status: 'captured', amount: { value: 2200, currency: 'SGD' } })).body.status).toBe(
+      'duplicate',
+    );
   });
 
   it('a capture whose answer never came is looked up, and not sent again when the PSP captured it', async () => {
@@ -306,7 +318,12 @@ describe('payment service', () => {
     psp.script.qrTtlMs = 200;
     const a = await send('payment.request', request('r-late'));
     await until(() => ofType(tablet, 'order.failed').length === 1, 'payment_expired');
-    const late = await hook(url, { pspReference: a.value.pspReference, status: 'completed', amount: { value: 2200, currency: 'SGD' }, pspPaymentId: 'pay-late' });
+    const late = await hook(url, {
+      pspReference: a.value.pspReference,
+      status: 'completed',
+      amount: { value: 2200, currency: 'SGD' },
+      pspPaymentId: 'pay-late',
+    });
     expect(late.body.status).toBe('stored');
     await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid for the late payment');
     expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r-late', pspOrderId: 'pay-late', totalAmount: 2200 });
@@ -317,7 +334,13 @@ describe('payment service', () => {
     psp.script.qrTtlMs = 200;
     const a = await send('payment.request', request('r-late-lost'));
     await until(() => ofType(tablet, 'order.failed').length === 1, 'payment_expired');
-    psp.script.check = { kind: 'ok', value: { kind: 'update', update: { pspReference: a.value.pspReference, status: 'completed', amount: { value: 2200, currency: 'SGD' }, pspPaymentId: 'pay-lost' } } };
+    psp.script.check = {
+      kind: 'ok',
+      value: {
+        kind: 'update',
+        update: { pspReference: a.value.pspReference, status: 'completed', amount: { value: 2200, currency: 'SGD' }, pspPaymentId: 'pay-lost' },
+      },
+    };
     await until(() => ofType(tablet, 'order.paid').length === 1, 'order.paid learnt by reconciliation');
     expect(ofType(tablet, 'order.paid')[0]!.data).toMatchObject({ merchantOrderId: 'cab-p.r-late-lost', pspOrderId: 'pay-lost' });
   });

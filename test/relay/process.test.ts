@@ -42,10 +42,7 @@ describe('relay process', () => {
 
     const sent: string[] = [];
     const send = async (url: string, i: number) => {
-      const body =
-        i % 2 === 0
-          ? await hookBody(signer, qrHook('QR-K', { session_id: `s${i}` }))
-          : await hookBody(signer, orderHook(`cab-k.ride${i}`));
+      const body = i % 2 === 0 ? await hookBody(signer, qrHook('QR-K', { session_id: `s${i}` })) : await hookBody(signer, orderHook(`cab-k.ride${i}`));
       const res = await postJson(url, i % 2 === 0 ? '/webhooks/hips/qr' : '/webhooks/hips/orders', body);
       expect(res.status, `hook ${i}`).toBe(200);
       sent.push(i % 2 === 0 ? `s${i}` : `cab-k.ride${i}`);
@@ -150,7 +147,12 @@ describe('relay process', () => {
     const badPort = await run({ RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: '/x.pem', RELAY_PORT: 'eighty' });
     expect(badPort.out).toContain('RELAY_PORT');
     const key = await makeSigner(dir);
-    const drillInProduction = await run({ RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: key.pemFile, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' });
+    const drillInProduction = await run({
+      RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      HIPS_PUBLIC_KEY_FILE: key.pemFile,
+      RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent',
+      NODE_ENV: 'production',
+    });
     expect(drillInProduction.code).toBe(2);
     expect(drillInProduction.out).toContain('RELAY_DEBUG_WRITER_EXIT_ON is a fault drill');
   }, 60_000); // five relay processes through tsx on a shared machine

@@ -115,7 +115,9 @@ describe('Hips QRs provisioned by the relay', () => {
     // The sandbox here takes timeouts from 1 s; 0 is refused.
     const strict = await testSandbox({ timeoutFloorSeconds: 60 });
     try {
-      const { url } = await relay({ hipsMerchant: { apiUrl: strict.url, merchantKey: strict.merchantKey, orderTimeoutSeconds: 30, paymentTimeoutSeconds: 240 } });
+      const { url } = await relay({
+        hipsMerchant: { apiUrl: strict.url, merchantKey: strict.merchantKey, orderTimeoutSeconds: 30, paymentTimeoutSeconds: 240 },
+      });
       const put = await admin(url, 'PUT', '/admin/cabs/hips-5', { psp: 'hips', qrCodes: ['HIPS-QR-5'], plate: 'MNO 345', label: 'Taxi 5' });
       expect(put.status).toBe(502);
       expect(put.body.error.code).toBe('psp_provisioning_failed');
@@ -165,11 +167,16 @@ describe('two new cabs claiming the same Vipps QR at once', () => {
       return res;
     };
     const { url } = await relay(
-      { vipps: { baseUrl: sandbox.url, clientId: C.clientId, clientSecret: C.clientSecret, subscriptionKey: C.subscriptionKey, msn: C.msn }, publicUrl: 'http://127.0.0.1:9' },
+      {
+        vipps: { baseUrl: sandbox.url, clientId: C.clientId, clientSecret: C.clientSecret, subscriptionKey: C.subscriptionKey, msn: C.msn },
+        publicUrl: 'http://127.0.0.1:9',
+      },
       { fetch: gated },
     );
     const put = (cab: 'A' | 'B') =>
-      admin(url, 'PUT', `/admin/cabs/new-${cab}`, { psp: 'vipps', qrCodes: ['SHARED-QR', `ONLY-${cab}`], plate: `PLATE ${cab}`, label: `Taxi ${cab}` }).finally(() => answered.resolve[cab]());
+      admin(url, 'PUT', `/admin/cabs/new-${cab}`, { psp: 'vipps', qrCodes: ['SHARED-QR', `ONLY-${cab}`], plate: `PLATE ${cab}`, label: `Taxi ${cab}` }).finally(
+        () => answered.resolve[cab](),
+      );
     const [a, b] = await Promise.all([put('A'), put('B')]);
 
     const statuses = [a.status, b.status].sort();

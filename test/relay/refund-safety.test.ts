@@ -60,18 +60,21 @@ async function paidRide(cabId: string): Promise<{ rideId: string; paymentId: str
 }
 
 function refund(cabId: string, over: { rideId: string; pspOrderId: string; amount: number; refundId?: string; currency?: string }): Promise<any> {
-  return tablets.get(cabId)!.socket.timeout(15_000).emitWithAck('refund.request', {
-    refundId: over.refundId ?? uuidv7(),
-    rideId: over.rideId,
-    merchantOrderId: `${cabId}.${over.rideId}`,
-    psp: 'hitpay',
-    pspOrderId: over.pspOrderId,
-    amount: over.amount,
-    currency: over.currency ?? 'SGD',
-    reason: 'test',
-    requestedBy: `driver-of-${cabId}`,
-    requestedAt: new Date().toISOString(),
-  });
+  return tablets
+    .get(cabId)!
+    .socket.timeout(15_000)
+    .emitWithAck('refund.request', {
+      refundId: over.refundId ?? uuidv7(),
+      rideId: over.rideId,
+      merchantOrderId: `${cabId}.${over.rideId}`,
+      psp: 'hitpay',
+      pspOrderId: over.pspOrderId,
+      amount: over.amount,
+      currency: over.currency ?? 'SGD',
+      reason: 'test',
+      requestedBy: `driver-of-${cabId}`,
+      requestedAt: new Date().toISOString(),
+    });
 }
 
 beforeAll(async () => {
@@ -152,7 +155,10 @@ describe('refunds the relay checks against its own records', () => {
     const retry = await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId });
     expect(retry).toEqual({ ok: true, value: { refundedAmount: 500 } });
     // A further refund counts the looked-up one: only 750 remain.
-    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 800 })).toMatchObject({ ok: false, error: { code: 'exceeds_refundable' } });
+    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 800 })).toMatchObject({
+      ok: false,
+      error: { code: 'exceeds_refundable' },
+    });
     await new Promise((r) => setTimeout(r, LATE_MS));
     expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([500]);
     expect(eventsOf('cab-victim', 'order.refunded').filter((e) => e.data.refundId === refundId)).toHaveLength(1);
@@ -162,7 +168,10 @@ describe('refunds the relay checks against its own records', () => {
     const ride = await paidRide('cab-victim');
     expect((await control('POST', '/sandbox/hitpay/faults', { lateRefunds: 1, lateAnswerMs: LATE_MS })).status).toBe(200);
     const refundId = uuidv7();
-    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await refund('cab-victim', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 500, refundId })).toMatchObject({
+      ok: false,
+      error: { code: 'unavailable' },
+    });
     // The fleet office refunds 1.00 at HitPay directly, outside the relay.
     const byHand = await fetch(`${sb.url}/v1/refund`, {
       method: 'POST',
@@ -235,11 +244,20 @@ describe('a refund that never reached the PSP', () => {
       tablets.set('cab-lossy', tablet);
       const ride = await paidRide('cab-lossy');
       const refundId = uuidv7();
-      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toMatchObject({
+        ok: false,
+        error: { code: 'unavailable' },
+      });
       expect(await hitpayRefunds(ride.paymentId)).toEqual([]);
-      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({ ok: true, value: { refundedAmount: 400 } });
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({
+        ok: true,
+        value: { refundedAmount: 400 },
+      });
       expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([400]);
-      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({ ok: true, value: { refundedAmount: 400 } });
+      expect(await refund('cab-lossy', { rideId: ride.rideId, pspOrderId: ride.paymentId, amount: 400, refundId })).toEqual({
+        ok: true,
+        value: { refundedAmount: 400 },
+      });
       expect((await hitpayRefunds(ride.paymentId)).map((r) => r.amount_minor)).toEqual([400]);
     } finally {
       tablets.get('cab-lossy')?.close();

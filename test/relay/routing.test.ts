@@ -101,11 +101,7 @@ describe('routing and idempotency', () => {
     const { signer, url } = await setup();
     const tablet = await online(url, 'cab-t', await addCab(url, 'cab-t', ['QR-T']));
     const executeAt = new Date(Date.now() - 5000);
-    await postJson(
-      url,
-      '/webhooks/hips/qr',
-      await hookBody(signer, qrHook('QR-T', { execute_at: executeAt.toISOString(), order_timeout_seconds: 120 })),
-    );
+    await postJson(url, '/webhooks/hips/qr', await hookBody(signer, qrHook('QR-T', { execute_at: executeAt.toISOString(), order_timeout_seconds: 120 })));
     await until(() => tablet.applied.length === 1, 'delivery');
     const started = tablet.applied[0]!;
     if (started.type !== 'qr.session.started') throw new Error('wrong type');
@@ -123,7 +119,15 @@ describe('routing and idempotency', () => {
       // A busy relay: other cabs' writes queued ahead of this handshake's on the writer thread.
       const busy = Array.from({ length: 3_000 }, (_, i) =>
         app.store.appendEvent(
-          { id: newEventId(), cabId: 'cab-busy', psp: 'hips', dedupeKey: `busy-${round}-${i}`, type: 'qr.session.canceled', occurredAt: new Date().toISOString(), data: { sessionId: `b${i}` } },
+          {
+            id: newEventId(),
+            cabId: 'cab-busy',
+            psp: 'hips',
+            dedupeKey: `busy-${round}-${i}`,
+            type: 'qr.session.canceled',
+            occurredAt: new Date().toISOString(),
+            data: { sessionId: `b${i}` },
+          },
           Date.now(),
         ),
       );

@@ -54,14 +54,22 @@ const cases: [name: string, jwt: string, accepted: boolean][] = [
   ],
   ['RS512 signed by the right key', token({ alg: 'RS512' }, claims(), hips.privateKey, 'sha512'), false],
   ['RS256 header over a SHA-512 signature', token(rs256, claims(), hips.privateKey, 'sha512'), false],
-  ['a tampered payload', (() => {
-    const [h, , s] = token(rs256, claims()).split('.');
-    return `${h}.${b64(claims({ data: { qr_code: 'QR-2' } }))}.${s}`;
-  })(), false],
-  ['a tampered header', (() => {
-    const [, p, s] = token(rs256, claims()).split('.');
-    return `${b64({ alg: 'RS256', kid: 'x' })}.${p}.${s}`;
-  })(), false],
+  [
+    'a tampered payload',
+    (() => {
+      const [h, , s] = token(rs256, claims()).split('.');
+      return `${h}.${b64(claims({ data: { qr_code: 'QR-2' } }))}.${s}`;
+    })(),
+    false,
+  ],
+  [
+    'a tampered header',
+    (() => {
+      const [, p, s] = token(rs256, claims()).split('.');
+      return `${b64({ alg: 'RS256', kid: 'x' })}.${p}.${s}`;
+    })(),
+    false,
+  ],
   ['a truncated signature', token(rs256, claims()).slice(0, -4), false],
   ['a payload that is an array', token(rs256, [claims()]), false],
   ['a payload that is not JSON', token(rs256, 'not json'), false],

@@ -79,12 +79,18 @@ describe('secrets at rest, with Vipps through the relay', () => {
 
   /** The passenger checks in at the cab's QR; the session the tablet got (told apart by its expiry) and the token. */
   async function checkIn(tablet: TestTablet, qrContent: string): Promise<{ token: string; sessionId: string }> {
-    const res = await fetch(`${sb.url}/sandbox/vipps/checkin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ qrContent }) });
+    const res = await fetch(`${sb.url}/sandbox/vipps/checkin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ qrContent }),
+    });
     const body = (await res.json()) as { customerToken: string; initiatedAt: string };
     const expiresAt = Date.parse(body.initiatedAt) + 15 * 60_000;
     let started: Extract<RelayEvent, { type: 'qr.session.started' }> | undefined;
     await until(() => {
-      started = tablet.applied.find((e): e is Extract<RelayEvent, { type: 'qr.session.started' }> => e.type === 'qr.session.started' && Date.parse(e.data.expiresAt) === expiresAt);
+      started = tablet.applied.find(
+        (e): e is Extract<RelayEvent, { type: 'qr.session.started' }> => e.type === 'qr.session.started' && Date.parse(e.data.expiresAt) === expiresAt,
+      );
       return started !== undefined;
     }, 'the check-in on the tablet');
     return { token: body.customerToken, sessionId: started!.data.sessionId };
@@ -137,7 +143,13 @@ describe('secrets at rest, with Vipps through the relay', () => {
     expect(rawRows().tokens.every((t) => t.startsWith('enc:v1:') && !t.includes(second.token))).toBe(true);
     const rideId = uuidv7();
     const ack = await tablet.socket.timeout(15_000).emitWithAck('payment.request', {
-      psp: 'vipps', sessionId: first.sessionId, rideId, attempt: 1, currency: 'NOK', orderAmount: 10_000, tipAmount: 0,
+      psp: 'vipps',
+      sessionId: first.sessionId,
+      rideId,
+      attempt: 1,
+      currency: 'NOK',
+      orderAmount: 10_000,
+      tipAmount: 0,
       orderLines: [{ id: 'fare', kind: 'fare', label: 'Fare', amount: 10_000, vatRate: 12 }],
     });
     expect(ack).toMatchObject({ ok: true, value: { pspReference: expect.any(String) } });

@@ -84,7 +84,10 @@ describe('relay ↔ tablet', () => {
     const { signer, url, app } = await setup(200);
     const t = tablet(url, 'cab-r', await addCab(url, 'cab-r'));
     await waitForConnect(t);
-    const dropsLeft = new Map<number, number>([[1, 2], [3, 1]]);
+    const dropsLeft = new Map<number, number>([
+      [1, 2],
+      [3, 1],
+    ]);
     t.shouldAck = (e: RelayEvent) => {
       const left = dropsLeft.get(e.seq) ?? 0;
       dropsLeft.set(e.seq, left - 1);

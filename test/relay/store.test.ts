@@ -32,9 +32,7 @@ describe('SQLite relay store', () => {
 
   it('numbers each cab’s events 1, 2, 3… without gaps, and ignores a known dedupe key', async () => {
     const { store } = await freshStore();
-    const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => store.appendEvent(event(i % 2 ? 'a' : 'b', `k${i % 20}`), Date.now())),
-    );
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => store.appendEvent(event(i % 2 ? 'a' : 'b', `k${i % 20}`), Date.now())));
     expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(10);
     const a = (await store.eventsAfter('a', 0, 100)).map((e) => e.seq);
     const b = (await store.eventsAfter('b', 0, 100)).map((e) => e.seq);

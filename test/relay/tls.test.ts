@@ -124,8 +124,13 @@ describe('relay over HTTPS', () => {
     const env = { RELAY_ADMIN_TOKEN: ADMIN_TOKEN, HIPS_PUBLIC_KEY_FILE: signer.pemFile, RELAY_DB: path.join(dir, 'r.db') };
     expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile })).toThrow(/RELAY_TLS_KEY_FILE is missing/);
     expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile, RELAY_TLS_KEY_FILE: b.keyFile })).toThrow(/not the private key of the certificate/);
-    expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: path.join(dir, 'nope.crt'), RELAY_TLS_KEY_FILE: a.keyFile })).toThrow(/RELAY_TLS_CERT_FILE .* cannot be read/);
-    expect(loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile, RELAY_TLS_KEY_FILE: a.keyFile }).tls).toEqual({ certFile: a.certFile, keyFile: a.keyFile });
+    expect(() => loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: path.join(dir, 'nope.crt'), RELAY_TLS_KEY_FILE: a.keyFile })).toThrow(
+      /RELAY_TLS_CERT_FILE .* cannot be read/,
+    );
+    expect(loadRelayConfig({ ...env, RELAY_TLS_CERT_FILE: a.certFile, RELAY_TLS_KEY_FILE: a.keyFile }).tls).toEqual({
+      certFile: a.certFile,
+      keyFile: a.keyFile,
+    });
   });
 });
 
@@ -140,7 +145,12 @@ describe('the relay process', () => {
     const keyFile = path.join(dir, 'relay.key');
     copyFileSync(first.certFile, certFile);
     copyFileSync(first.keyFile, keyFile);
-    const relay = await spawnRelay({ RELAY_DB: path.join(dir, 'relay.db'), HIPS_PUBLIC_KEY_FILE: signer.pemFile, RELAY_TLS_CERT_FILE: certFile, RELAY_TLS_KEY_FILE: keyFile });
+    const relay = await spawnRelay({
+      RELAY_DB: path.join(dir, 'relay.db'),
+      HIPS_PUBLIC_KEY_FILE: signer.pemFile,
+      RELAY_TLS_CERT_FILE: certFile,
+      RELAY_TLS_KEY_FILE: keyFile,
+    });
     try {
       expect(relay.url).toMatch(/^https:/);
       expect(await servedFingerprint(relay.url, ca.certPem)).toBe(first.fingerprint256);

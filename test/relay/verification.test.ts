@@ -75,8 +75,7 @@ describe('Hips webhook verification', () => {
     ['a wrong issuer', async () => signHook(signer, qrHook('QR-V'), { issuer: 'evil.example' })],
     [
       'a token without exp',
-      async () =>
-        new SignJWT({ data: qrHook('QR-V') }).setProtectedHeader({ alg: 'RS256' }).setIssuer('hips.com').setIssuedAt().sign(signer.privateKey),
+      async () => new SignJWT({ data: qrHook('QR-V') }).setProtectedHeader({ alg: 'RS256' }).setIssuer('hips.com').setIssuedAt().sign(signer.privateKey),
     ],
     [
       'a tampered payload',

@@ -18,10 +18,25 @@ function request(body: unknown, signedPath: string, host: string, receivedPath =
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const headers = signVippsRequest({ secret, pathAndQuery: signedPath, host, rawBody: raw, date: now });
   // What a proxy forwards: the Host header is whatever it chose; only the public URL's host counts.
-  return { rawBody: Buffer.from(raw), body: 'ignored: the verified bytes are parsed', headers: { ...headers, host: 'internal:8787' }, method: 'POST', pathAndQuery: receivedPath };
+  return {
+    rawBody: Buffer.from(raw),
+    body: 'ignored: the verified bytes are parsed',
+    headers: { ...headers, host: 'internal:8787' },
+    method: 'POST',
+    pathAndQuery: receivedPath,
+  };
 }
 
-const event = { msn: '123456', reference: 'cab-1-ride-1-1', pspReference: '42', name: 'AUTHORIZED', amount: { currency: 'NOK', value: 100 }, timestamp: now.toISOString(), idempotencyKey: 'k1', success: true };
+const event = {
+  msn: '123456',
+  reference: 'cab-1-ride-1-1',
+  pspReference: '42',
+  name: 'AUTHORIZED',
+  amount: { currency: 'NOK', value: 100 },
+  timestamp: now.toISOString(),
+  idempotencyKey: 'k1',
+  success: true,
+};
 
 describe('Vipps webhook endpoint', () => {
   it('verifies against the public URL host (port included when not default), not the Host header', async () => {

@@ -36,9 +36,20 @@ describe('user.checked-in.v1', () => {
     expect(v.needsLiveCab).toBe(false);
     expect(v.event?.type).toBe('qr.session.started');
     const data = v.event!.data as { psp: string; sessionId: string; qrCode: string; allowTip: boolean; expiresAt: string };
-    expect(data).toEqual({ psp: 'vipps', sessionId: data.sessionId, qrCode: 'd8b7d76d-49aa-48b8-90c6-38779372c163', allowTip: true, expiresAt: '2023-10-06T11:00:40.306Z' });
+    expect(data).toEqual({
+      psp: 'vipps',
+      sessionId: data.sessionId,
+      qrCode: 'd8b7d76d-49aa-48b8-90c6-38779372c163',
+      allowTip: true,
+      expiresAt: '2023-10-06T11:00:40.306Z',
+    });
     expect(data.sessionId).toMatch(/^vco_[A-Za-z0-9_-]{32}$/);
-    expect(v.checkIn).toEqual({ sessionId: data.sessionId, customerToken: TOKEN, merchantQrId: 'd8b7d76d-49aa-48b8-90c6-38779372c163', expiresAt: '2023-10-06T11:00:40.306Z' });
+    expect(v.checkIn).toEqual({
+      sessionId: data.sessionId,
+      customerToken: TOKEN,
+      merchantQrId: 'd8b7d76d-49aa-48b8-90c6-38779372c163',
+      expiresAt: '2023-10-06T11:00:40.306Z',
+    });
   });
 
   it('keeps the customer token out of everything but checkIn', () => {

@@ -61,7 +61,9 @@ async function registered(url: string): Promise<{ id: string; url: string }[]> {
     headers: { client_id: C.clientId, client_secret: C.clientSecret, 'Ocp-Apim-Subscription-Key': C.subscriptionKey },
   });
   const { access_token } = (await tokenRes.json()) as { access_token: string };
-  const res = await fetch(`${sb.url}/webhooks/v1/webhooks`, { headers: { authorization: `Bearer ${access_token}`, 'Ocp-Apim-Subscription-Key': C.subscriptionKey } });
+  const res = await fetch(`${sb.url}/webhooks/v1/webhooks`, {
+    headers: { authorization: `Bearer ${access_token}`, 'Ocp-Apim-Subscription-Key': C.subscriptionKey },
+  });
   return ((await res.json()) as { webhooks: { id: string; url: string }[] }).webhooks.filter((w) => w.url === `${url}/webhooks/vipps`);
 }
 
@@ -130,7 +132,12 @@ describe('Vipps through the relay', () => {
   });
 
   it('a check-in becomes qr.session.started on the right cab, with the customer token nowhere but the relay', async () => {
-    const other = await admin(relay.url, 'PUT', `/admin/cabs/${OTHER_CAB}`, { psp: 'vipps', qrCodes: [`${OTHER_CAB}-qr`], plate: 'EL 99999', label: 'Taxi Oslo 2' });
+    const other = await admin(relay.url, 'PUT', `/admin/cabs/${OTHER_CAB}`, {
+      psp: 'vipps',
+      qrCodes: [`${OTHER_CAB}-qr`],
+      plate: 'EL 99999',
+      label: 'Taxi Oslo 2',
+    });
     expect(other.status).toBe(201);
     const otherTablet = connectTablet(relay.url, OTHER_CAB, other.body.deviceToken);
     await waitForConnect(otherTablet);

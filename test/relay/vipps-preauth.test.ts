@@ -129,7 +129,10 @@ const send = (payload: unknown): Promise<any> => tablet.socket.timeout(15_000).e
 function reservationRow(reference: string): { status: string; capture_amount: number | null } {
   const db = new Database(path.join(dir, 'relay.db'), { readonly: true });
   try {
-    return db.prepare('SELECT status, capture_amount FROM reservations WHERE reference = ?').get(reference) as { status: string; capture_amount: number | null };
+    return db.prepare('SELECT status, capture_amount FROM reservations WHERE reference = ?').get(reference) as {
+      status: string;
+      capture_amount: number | null;
+    };
   } finally {
     db.close();
   }
@@ -178,8 +181,12 @@ describe('Vipps pre-authorization settings', () => {
     const base = await env();
     expect(loadRelayConfig(base).vipps).toMatchObject({ preauthorize: false });
     expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true' })).toThrow(/VIPPS_PREAUTH_AMOUNT is required when VIPPS_PREAUTHORIZE=true/);
-    expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '600.50' })).toThrow(/VIPPS_PREAUTH_AMOUNT must be a whole number/);
-    expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000', VIPPS_PREAUTH_CURRENCY: 'SEK' })).toThrow(/VIPPS_PREAUTH_CURRENCY must be NOK, DKK or EUR/);
+    expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '600.50' })).toThrow(
+      /VIPPS_PREAUTH_AMOUNT must be a whole number/,
+    );
+    expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000', VIPPS_PREAUTH_CURRENCY: 'SEK' })).toThrow(
+      /VIPPS_PREAUTH_CURRENCY must be NOK, DKK or EUR/,
+    );
     const { VIPPS_BASE_URL: _drop, ...noVipps } = base;
     expect(() => loadRelayConfig({ ...noVipps, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000' })).toThrow(/Vipps MobilePay/);
     const on = loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000' });

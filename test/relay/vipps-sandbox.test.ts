@@ -123,7 +123,12 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       expect(answers.every((a) => a.kind === 'answered' && a.status === 200)).toBe(true);
       const tokenCalls = counted.calls.filter((c) => c.path === '/accesstoken/get');
       expect(tokenCalls).toHaveLength(1);
-      expect(tokenCalls[0]!.headers).toMatchObject({ client_id: C.clientId, client_secret: C.clientSecret, 'ocp-apim-subscription-key': C.subscriptionKey, 'merchant-serial-number': C.msn });
+      expect(tokenCalls[0]!.headers).toMatchObject({
+        client_id: C.clientId,
+        client_secret: C.clientSecret,
+        'ocp-apim-subscription-key': C.subscriptionKey,
+        'merchant-serial-number': C.msn,
+      });
       const api = counted.calls.filter((c) => c.path !== '/accesstoken/get');
       expect(api).toHaveLength(12);
       for (const call of api) {
@@ -168,7 +173,7 @@ describe('Vipps adapter against the Vipps sandbox', () => {
     const list = async () => {
       const client = createVippsClient(creds());
       const a = await client.call('GET', '/webhooks/v1/webhooks');
-      return ((a as { body: { webhooks: { id: string; url: string; events: string[] }[] } }).body.webhooks).filter((w) => w.url === `${hookUrl}/webhooks/vipps`);
+      return (a as { body: { webhooks: { id: string; url: string; events: string[] }[] } }).body.webhooks.filter((w) => w.url === `${hookUrl}/webhooks/vipps`);
     };
 
     it('registers once, stores id and secret, and reuses them after a restart', async () => {
@@ -181,7 +186,9 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       expect(stored.url).toBe(`${hookUrl}/webhooks/vipps`);
       const registered = await list();
       expect(registered.map((w) => w.id)).toEqual([stored.id]);
-      expect(registered[0]!.events).toEqual(expect.arrayContaining(['user.checked-in.v1', 'epayments.payment.authorized.v1', 'epayments.payment.captured.v1', 'epayments.payment.refunded.v1']));
+      expect(registered[0]!.events).toEqual(
+        expect.arrayContaining(['user.checked-in.v1', 'epayments.payment.authorized.v1', 'epayments.payment.captured.v1', 'epayments.payment.refunded.v1']),
+      );
 
       // A restart: a new adapter over the same meta keeps the registration.
       const counted = countingFetch();
@@ -242,9 +249,27 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       expect(done()).toBe(true);
       // From now on hooks signed with the registered secret verify (the public URL's path prefix is signed too).
       const { signVippsRequest } = await import('../../backend-relay/psp/vipps-hmac.js');
-      const body = JSON.stringify({ msn: C.msn, reference: 'abcdefgh-1', pspReference: '1', name: 'CREATED', amount: { currency: 'NOK', value: 100 }, timestamp: new Date().toISOString(), idempotencyKey: 'k', success: true });
-      const headers = signVippsRequest({ secret: stored.secret, pathAndQuery: '/relay-b/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() });
-      const verdict = await adapter.webhooks[0]!.verify({ rawBody: Buffer.from(body), body: null, headers, method: 'POST', pathAndQuery: '/webhooks/vipps' }, new Date());
+      const body = JSON.stringify({
+        msn: C.msn,
+        reference: 'abcdefgh-1',
+        pspReference: '1',
+        name: 'CREATED',
+        amount: { currency: 'NOK', value: 100 },
+        timestamp: new Date().toISOString(),
+        idempotencyKey: 'k',
+        success: true,
+      });
+      const headers = signVippsRequest({
+        secret: stored.secret,
+        pathAndQuery: '/relay-b/webhooks/vipps',
+        host: '127.0.0.1:9',
+        rawBody: body,
+        date: new Date(),
+      });
+      const verdict = await adapter.webhooks[0]!.verify(
+        { rawBody: Buffer.from(body), body: null, headers, method: 'POST', pathAndQuery: '/webhooks/vipps' },
+        new Date(),
+      );
       expect(verdict.verdict).toBe('verified');
     });
     it('after a restart, hooks signed with the stored secret verify while Vipps is still unreachable; stop() ends the retries', async () => {
@@ -264,10 +289,25 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       expect(JSON.parse(lines.find((l) => l.includes('registration failed'))!)).toMatchObject({ acceptingHooks: true });
 
       const { signVippsRequest } = await import('../../backend-relay/psp/vipps-hmac.js');
-      const body = JSON.stringify({ msn: C.msn, reference: 'abcdefgh-2', pspReference: '2', name: 'CREATED', amount: { currency: 'NOK', value: 100 }, timestamp: new Date().toISOString(), idempotencyKey: 'k2', success: true });
+      const body = JSON.stringify({
+        msn: C.msn,
+        reference: 'abcdefgh-2',
+        pspReference: '2',
+        name: 'CREATED',
+        amount: { currency: 'NOK', value: 100 },
+        timestamp: new Date().toISOString(),
+        idempotencyKey: 'k2',
+        success: true,
+      });
       const verdictFor = (secret: string, adapter = restarted) =>
         adapter.webhooks[0]!.verify(
-          { rawBody: Buffer.from(body), body: null, headers: signVippsRequest({ secret, pathAndQuery: '/relay-c/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }), method: 'POST', pathAndQuery: '/webhooks/vipps' },
+          {
+            rawBody: Buffer.from(body),
+            body: null,
+            headers: signVippsRequest({ secret, pathAndQuery: '/relay-c/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }),
+            method: 'POST',
+            pathAndQuery: '/webhooks/vipps',
+          },
           new Date(),
         );
       expect((await verdictFor(stored.secret)).verdict).toBe('verified');
@@ -275,7 +315,13 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       // A registration stored for another public URL is not ours to trust.
       const moved = createVippsAdapter(creds(), { logger: silent, meta, publicUrl: () => 'http://127.0.0.1:9/relay-d', fetch: down });
       const movedVerdict = await moved.webhooks[0]!.verify(
-        { rawBody: Buffer.from(body), body: null, headers: signVippsRequest({ secret: stored.secret, pathAndQuery: '/relay-d/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }), method: 'POST', pathAndQuery: '/webhooks/vipps' },
+        {
+          rawBody: Buffer.from(body),
+          body: null,
+          headers: signVippsRequest({ secret: stored.secret, pathAndQuery: '/relay-d/webhooks/vipps', host: '127.0.0.1:9', rawBody: body, date: new Date() }),
+          method: 'POST',
+          pathAndQuery: '/webhooks/vipps',
+        },
         new Date(),
       );
       expect(movedVerdict.verdict).toBe('unauthenticated');
@@ -336,7 +382,8 @@ describe('Vipps adapter against the Vipps sandbox', () => {
       counted = countingFetch();
       provider = createVippsProvider(createVippsClient(creds(), { fetch: counted.fetch }));
     });
-    const payment = async (reference: string) => (await json(base, 'GET', '/sandbox/vipps/ledger')).body.payments.find((p: { reference: string }) => p.reference === reference);
+    const payment = async (reference: string) =>
+      (await json(base, 'GET', '/sandbox/vipps/ledger')).body.payments.find((p: { reference: string }) => p.reference === reference);
 
     it('creates a push payment of fare + tip with the receipt, idempotently', async () => {
       const token = await checkIn('cab-v1-qr');
@@ -376,7 +423,18 @@ describe('Vipps adapter against the Vipps sandbox', () => {
 
       const refund = (refundId: string, amount: number) =>
         provider.refund(
-          { refundId, rideId: 'ride-1', merchantOrderId: 'cab-v1.ride-1', psp: 'vipps', pspOrderId: a.reference, amount, currency: 'NOK', reason: 'wrong fare', requestedBy: 'driver', requestedAt: new Date().toISOString() },
+          {
+            refundId,
+            rideId: 'ride-1',
+            merchantOrderId: 'cab-v1.ride-1',
+            psp: 'vipps',
+            pspOrderId: a.reference,
+            amount,
+            currency: 'NOK',
+            reason: 'wrong fare',
+            requestedBy: 'driver',
+            requestedAt: new Date().toISOString(),
+          },
           a.cab,
         );
       const first = await refund('rf-1', 10_000);

@@ -30,7 +30,13 @@ describe('webhook plumbing', () => {
         },
       ],
     };
-    const deps = { metrics: createMetrics(() => 0, async () => new Map()), logger } as unknown as IngressDeps;
+    const deps = {
+      metrics: createMetrics(
+        () => 0,
+        async () => new Map(),
+      ),
+      logger,
+    } as unknown as IngressDeps;
     registerWebhookRoutes(app, [adapter], deps);
     // A JSON route outside the webhook plugin keeps Fastify's own JSON parsing.
     app.post('/admin/echo', async (req) => ({ got: req.body }));

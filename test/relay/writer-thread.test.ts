@@ -216,7 +216,9 @@ describe('relay store writer thread', () => {
     const { pemFile } = await makeSigner();
     const env = { RELAY_ADMIN_TOKEN: 'x'.repeat(20), HIPS_PUBLIC_KEY_FILE: pemFile, RELAY_DB: path.join(tempDir(), 'relay.db') };
     expect(loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent' }).debugWriterExitOn).toBe('appendEvent');
-    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' })).toThrow(/fault drill .* refused with NODE_ENV=production: unset it/);
+    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' })).toThrow(
+      /fault drill .* refused with NODE_ENV=production: unset it/,
+    );
     expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'getCab' })).toThrow(/RELAY_DEBUG_WRITER_EXIT_ON must name a store write: putCab/);
   });
 });

@@ -73,7 +73,12 @@ describe.skipIf(!haveChromium)('rides that need attention in Chromium', () => {
 
     await page.getByTestId(`attention-row-${open.rideId}`).click();
     await page.getByTestId('attention-seen').click();
-    await expect.poll(() => calls(page)).toEqual([['markPaidOtherwise', failed.rideId], ['markRideSeen', open.rideId]]);
+    await expect
+      .poll(() => calls(page))
+      .toEqual([
+        ['markPaidOtherwise', failed.rideId],
+        ['markRideSeen', open.rideId],
+      ]);
     await page.getByTestId('attention-close').click();
     expect(await page.getByTestId('attention-dialog').count()).toBe(0);
   });
@@ -90,10 +95,26 @@ describe.skipIf(!haveChromium)('rides that need attention in Chromium', () => {
 
   it('the header chip tells the driver, in their language, when a ride they left is paid or fails; a tap opens that ride', async () => {
     const waiting = attentionRide({ status: 'unconfirmed', failure: null, outcomeAt: null, actions: ['seen'] });
-    const page = await openKiosk(harness, onRide({ locale: 'en', driver: { locale: 'nb', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null }, ridesNeedingAttention: [waiting] }), {}, { timezoneId: 'UTC' });
+    const page = await openKiosk(
+      harness,
+      onRide({
+        locale: 'en',
+        driver: { locale: 'nb', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
+        ridesNeedingAttention: [waiting],
+      }),
+      {},
+      { timezoneId: 'UTC' },
+    );
     expect(await page.getByTestId('attention-notice').count()).toBe(0);
     const now = new Date().toISOString();
-    await push(page, onRide({ locale: 'en', driver: { locale: 'nb', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null }, ridesNeedingAttention: [{ ...waiting, status: 'paid', paidTotal: 26_950, outcomeAt: now }] }));
+    await push(
+      page,
+      onRide({
+        locale: 'en',
+        driver: { locale: 'nb', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null },
+        ridesNeedingAttention: [{ ...waiting, status: 'paid', paidTotal: 26_950, outcomeAt: now }],
+      }),
+    );
     const notice = page.getByTestId('attention-notice');
     await notice.waitFor();
     expect(await notice.getAttribute('data-outcome')).toBe('paid');

@@ -25,7 +25,17 @@ describe.skipIf(!haveChromium)('the experience in the kiosk UI', () => {
 
   it('paid: shows a receipt QR that decodes to the receipt URL', async () => {
     const receiptUrl = 'https://relay.example.com/receipts/Abc123_-Def456Ghi789Jk';
-    const payment = { rideId: ride('paid').rideId, method: 'psp' as const, pspOrderId: 'o-1', receiptUrl, orderAmount: 31_800, tipAmount: 3_180, totalAmount: 34_980, currency: 'SEK', paidAt: '2026-11-21T10:30:00.000Z' };
+    const payment = {
+      rideId: ride('paid').rideId,
+      method: 'psp' as const,
+      pspOrderId: 'o-1',
+      receiptUrl,
+      orderAmount: 31_800,
+      tipAmount: 3_180,
+      totalAmount: 34_980,
+      currency: 'SEK',
+      paidAt: '2026-11-21T10:30:00.000Z',
+    };
     const page = await openKiosk(harness, snap({ ride: ride('paid', { lines, orderAmount: 31_800 }), payment }));
     expect(decodeQrFromPng(await page.getByTestId('receipt-qr').screenshot())).toBe(receiptUrl);
     await push(page, snap({ ride: ride('paid', { lines, orderAmount: 31_800 }), payment: { ...payment, receiptUrl: null } }));
@@ -34,7 +44,10 @@ describe.skipIf(!haveChromium)('the experience in the kiosk UI', () => {
   });
 
   it("the driver's side keeps the driver's language while the passenger picks another", async () => {
-    const page = await openKiosk(harness, snap({ locale: 'fi', driver: { locale: 'sv', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null } }));
+    const page = await openKiosk(
+      harness,
+      snap({ locale: 'fi', driver: { locale: 'sv', brightness: 80, driverId: null, settings: 'locked', lockedUntil: null } }),
+    );
     expect(await page.getByTestId('start-ride').textContent()).toBe('Starta resa');
     expect(await page.locator('.pane-passenger').innerText()).toContain('Skannaa');
     expect(await page.locator('.pane-driver').getAttribute('lang')).toBe('sv');
@@ -122,7 +135,10 @@ describe.skipIf(!haveChromium)('the experience in the kiosk UI', () => {
   });
 
   it('a refused device token asks for the cab to be re-provisioned', async () => {
-    const page = await openKiosk(harness, snap({ locale: 'en', connectivity: { relay: 'offline', offlineSince: new Date().toISOString(), problem: 'unauthorized' } }));
+    const page = await openKiosk(
+      harness,
+      snap({ locale: 'en', connectivity: { relay: 'offline', offlineSince: new Date().toISOString(), problem: 'unauthorized' } }),
+    );
     expect(await page.getByTestId('connectivity-problem').innerText()).toMatch(/re-provision this cab/);
     await page.close();
   });

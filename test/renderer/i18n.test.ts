@@ -4,19 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { locales } from '../../protocol/kiosk-api.js';
 import { en, type MessageKey } from '../../renderer/src/i18n/en.js';
-import {
-  catalogs,
-  formatDuration,
-  formatPercent,
-  localeChoices,
-  translate,
-} from '../../renderer/src/i18n/index.js';
+import { catalogs, formatDuration, formatPercent, localeChoices, translate } from '../../renderer/src/i18n/index.js';
 
 const keys = Object.keys(en) as MessageKey[];
 const srcDir = fileURLToPath(new URL('../../renderer/src/', import.meta.url));
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-const texts = (message: unknown): string[] =>
-  typeof message === 'string' ? [message] : Object.values(message as Record<string, string>);
+const texts = (message: unknown): string[] => (typeof message === 'string' ? [message] : Object.values(message as Record<string, string>));
 
 describe('i18n catalogs', () => {
   it('has a catalog and a language button for every locale of the kiosk API', () => {

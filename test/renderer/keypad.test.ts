@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../protocol/money.js';
-import {
-  digitsToMinor,
-  keyFromKeyboard,
-  keypadKeys,
-  MAX_FARE_DIGITS,
-  minorToDigits,
-  pressKey,
-  type KeypadKey,
-} from '../../renderer/src/keypad.js';
+import { digitsToMinor, keyFromKeyboard, keypadKeys, MAX_FARE_DIGITS, minorToDigits, pressKey, type KeypadKey } from '../../renderer/src/keypad.js';
 
 const type = (keys: KeypadKey[]) => keys.reduce(pressKey, '');
 

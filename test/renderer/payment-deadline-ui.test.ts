@@ -21,9 +21,23 @@ function snap(psp: PspName, rideView: RideView, overrides: Partial<KioskSnapshot
   return idleSnapshot({ cab: cabFor(psp), currency, theme: 'day', locale: 'en', ride: rideView, ...overrides });
 }
 const hitpayRide = (overrides: Partial<RideView> = {}, state: RideView['state'] = 'awaiting_payment') =>
-  ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 2_500, vatRate: 9 }], orderAmount: 2_500, currency: 'SGD', tipAmount: 250, order: 'created', ...overrides });
+  ride(state, {
+    lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 2_500, vatRate: 9 }],
+    orderAmount: 2_500,
+    currency: 'SGD',
+    tipAmount: 250,
+    order: 'created',
+    ...overrides,
+  });
 const vippsRide = (overrides: Partial<RideView> = {}, state: RideView['state'] = 'awaiting_payment') =>
-  ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 24_500, vatRate: 12 }], orderAmount: 24_500, currency: 'NOK', tipAmount: 0, order: 'created', ...overrides });
+  ride(state, {
+    lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 24_500, vatRate: 12 }],
+    orderAmount: 24_500,
+    currency: 'NOK',
+    tipAmount: 0,
+    order: 'created',
+    ...overrides,
+  });
 
 /** Every element with this test id lies fully inside the 1280×800 viewport. */
 async function onScreen(page: import('@playwright/test').Page, testId: string): Promise<void> {
@@ -58,7 +72,12 @@ describe.skipIf(!haveChromium)('the payment deadline in the kiosk UI', () => {
     await onScreen(page, 'payment-deadline');
     await page.screenshot({ path: path.join(SHOTS, 'hitpay-waiting-1280x800.png') });
     // In every language.
-    for (const [locale, words] of [['sv', 'Betalar ingen'], ['nb', 'Betaler ingen'], ['da', 'Betaler ingen'], ['fi', 'Jos kukaan ei maksa']] as const) {
+    for (const [locale, words] of [
+      ['sv', 'Betalar ingen'],
+      ['nb', 'Betaler ingen'],
+      ['da', 'Betaler ingen'],
+      ['fi', 'Jos kukaan ei maksa'],
+    ] as const) {
       await push(page, snap('hitpay', hitpayRide({ paymentExpiresAt: expiresAt }), { locale }));
       await expect.poll(async () => plain(await deadline.textContent())).toContain(words);
       await onScreen(page, 'payment-deadline');
@@ -68,7 +87,12 @@ describe.skipIf(!haveChromium)('the payment deadline in the kiosk UI', () => {
 
   it('a Vipps payment in the passenger’s app shows its deadline beside the status', async () => {
     const expiresAt = new Date(NOW.getTime() + 5 * 60_000).toISOString();
-    const page = await openKiosk(harness, snap('vipps', vippsRide({ paymentExpiresAt: expiresAt }), { locale: 'nb' }), {}, { clockAt: NOW, timezoneId: 'Europe/Oslo' });
+    const page = await openKiosk(
+      harness,
+      snap('vipps', vippsRide({ paymentExpiresAt: expiresAt }), { locale: 'nb' }),
+      {},
+      { clockAt: NOW, timezoneId: 'Europe/Oslo' },
+    );
     expect(await page.getByTestId('payment-status').isVisible()).toBe(true);
     expect(plain(await page.getByTestId('payment-deadline').textContent())).toMatch(/om 0[45]:\d\d \(kl\. 11:35\)/);
     await onScreen(page, 'payment-deadline');
@@ -88,7 +112,10 @@ describe.skipIf(!haveChromium)('the payment deadline in the kiosk UI', () => {
   });
 
   it('a Hips order that failed while still at the PSP offers no cancel (the core refuses it)', async () => {
-    const page = await openKiosk(harness, idleSnapshot({ ride: ride('failed', { orderAmount: 100, order: 'created', failure: { code: 'payment_unconfirmed', message: 'x' } }) }));
+    const page = await openKiosk(
+      harness,
+      idleSnapshot({ ride: ride('failed', { orderAmount: 100, order: 'created', failure: { code: 'payment_unconfirmed', message: 'x' } }) }),
+    );
     expect(await page.getByTestId('mark-paid-otherwise').isVisible()).toBe(true);
     expect(await page.getByTestId('cancel-ride').count()).toBe(0);
     await page.close();

@@ -15,7 +15,8 @@ import { cabFor, idleSnapshot, recentPayment, ride } from '../../scripts/lib/ren
 if (!haveChromium) console.log(`Skipping the renderer browser tests: no Chromium at ${chromiumPath}.`);
 
 const now = new Date('2026-11-21T10:30:00.000Z');
-const PAYNOW = '00020101021226490009SG.PAYNOW010120213201234567X0301004082026112153037025406' + '27.505802SG5914CABPAY TAXI 426009SINGAPORE62170513CAB42RIDE00016304ABCD';
+const PAYNOW =
+  '00020101021226490009SG.PAYNOW010120213201234567X0301004082026112153037025406' + '27.505802SG5914CABPAY TAXI 426009SINGAPORE62170513CAB42RIDE00016304ABCD';
 
 function snap(psp: PspName, rideView: RideView | null, overrides: Partial<KioskSnapshot> = {}): KioskSnapshot {
   const currency = psp === 'hitpay' ? 'SGD' : psp === 'vipps' ? 'NOK' : 'SEK';
@@ -24,7 +25,14 @@ function snap(psp: PspName, rideView: RideView | null, overrides: Partial<KioskS
 const vippsRide = (overrides: Partial<RideView> = {}, state: RideView['state'] = 'ended') =>
   ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 24_500, vatRate: 12 }], orderAmount: 24_500, currency: 'NOK', ...overrides });
 const hitpayRide = (overrides: Partial<RideView> = {}, state: RideView['state'] = 'awaiting_payment') =>
-  ride(state, { lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 2_500, vatRate: 9 }], orderAmount: 2_500, currency: 'SGD', tipAmount: 250, order: 'created', ...overrides });
+  ride(state, {
+    lines: [{ id: 'fare', kind: 'fare', label: 'Taxi', amount: 2_500, vatRate: 9 }],
+    orderAmount: 2_500,
+    currency: 'SGD',
+    tipAmount: 250,
+    order: 'created',
+    ...overrides,
+  });
 /** Whether a camera finds any QR at all in a PNG, even one holding nothing (jsQR's data ""). */
 function anyQrIn(png: Buffer): boolean {
   const image = PNG.sync.read(png);
@@ -192,16 +200,23 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
   it('a declined payment names the app the passenger declined in: the banking app with a dynamic QR, their app otherwise', async () => {
     const failure = { code: 'payment_rejected', message: 'declined' };
     const page = await openKiosk(harness, snap('hitpay', hitpayRide({ failure }, 'failed')));
-    expect(await page.getByTestId('failure-reason').textContent()).toBe('The passenger declined the payment in their banking app. Try again, or take payment another way.');
+    expect(await page.getByTestId('failure-reason').textContent()).toBe(
+      'The passenger declined the payment in their banking app. Try again, or take payment another way.',
+    );
     await push(page, snap('hitpay', hitpayRide({ failure }, 'failed'), { locale: 'fi' }));
     await expect.poll(() => page.getByTestId('failure-reason').textContent()).toContain('pankkisovelluksessaan');
     await push(page, snap('vipps', vippsRide({ tipAmount: 0, failure }, 'failed'), { locale: 'en' }));
-    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toBe('The passenger declined the payment in their app. Try again, or take payment another way.');
+    await expect
+      .poll(() => page.getByTestId('failure-reason').textContent())
+      .toBe('The passenger declined the payment in their app. Try again, or take payment another way.');
     await page.close();
   });
 
   it('retry: Vipps says "Send again"; an expired check-in asks for a new scan instead', async () => {
-    const page = await openKiosk(harness, snap('vipps', vippsRide({ tipAmount: 0, failure: { code: 'payment_rejected', message: 'x' } }, 'failed'), { locale: 'en' }));
+    const page = await openKiosk(
+      harness,
+      snap('vipps', vippsRide({ tipAmount: 0, failure: { code: 'payment_rejected', message: 'x' } }, 'failed'), { locale: 'en' }),
+    );
     expect(await page.getByTestId('retry-payment').innerText()).toContain('Send again');
     // The passenger is told the same thing the driver's button does, not to scan again.
     expect(await page.getByTestId('cab-qr').count()).toBe(0);
@@ -218,8 +233,25 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
 
   it('refunds: full after a confirmation, partial with the keypad up to what is refundable, none when nothing is left', async () => {
     const a = recentPayment();
-    const b = recentPayment({ rideId: 'r-b', merchantOrderId: 'cab-42.r-b', totalAmount: 10_000, refundedAmount: 10_000, refundableAmount: 0, refund: { refundId: 'f-1', amount: 10_000, state: 'refunded', failure: null, requestedAt: '2026-11-21T09:50:00.000Z' } });
-    const c = recentPayment({ rideId: 'r-c', merchantOrderId: 'cab-42.r-c', refund: { refundId: 'f-2', amount: 5_000, state: 'failed', failure: { code: 'refund_refused', message: 'refused' }, requestedAt: '2026-11-21T09:55:00.000Z' } });
+    const b = recentPayment({
+      rideId: 'r-b',
+      merchantOrderId: 'cab-42.r-b',
+      totalAmount: 10_000,
+      refundedAmount: 10_000,
+      refundableAmount: 0,
+      refund: { refundId: 'f-1', amount: 10_000, state: 'refunded', failure: null, requestedAt: '2026-11-21T09:50:00.000Z' },
+    });
+    const c = recentPayment({
+      rideId: 'r-c',
+      merchantOrderId: 'cab-42.r-c',
+      refund: {
+        refundId: 'f-2',
+        amount: 5_000,
+        state: 'failed',
+        failure: { code: 'refund_refused', message: 'refused' },
+        requestedAt: '2026-11-21T09:55:00.000Z',
+      },
+    });
     const base = snap('vipps', null, { locale: 'en', recentPayments: [a, b, c] });
     const page = await openKiosk(harness, { ...base, driver: { ...base.driver, settings: 'unlocked' } });
     await page.getByTestId('open-settings').click();
@@ -245,8 +277,17 @@ describe.skipIf(!haveChromium)('Vipps MobilePay and HitPay in the kiosk UI', () 
     await expect.poll(async () => (await calls(page)).at(-1)).toEqual(['refundRide', c.rideId, 3_000]);
 
     // The core queues it; offline it waits for the connection.
-    const queued = { ...c, refundableAmount: 26_400, refund: { refundId: 'f-3', amount: 3_000, state: 'queued' as const, failure: null, requestedAt: '2026-11-21T10:31:00.000Z' } };
-    await push(page, { ...base, driver: { ...base.driver, settings: 'unlocked' }, recentPayments: [a, b, queued], connectivity: { relay: 'offline', offlineSince: now.toISOString(), problem: null } });
+    const queued = {
+      ...c,
+      refundableAmount: 26_400,
+      refund: { refundId: 'f-3', amount: 3_000, state: 'queued' as const, failure: null, requestedAt: '2026-11-21T10:31:00.000Z' },
+    };
+    await push(page, {
+      ...base,
+      driver: { ...base.driver, settings: 'unlocked' },
+      recentPayments: [a, b, queued],
+      connectivity: { relay: 'offline', offlineSince: now.toISOString(), problem: null },
+    });
     await expect.poll(async () => plain(await page.getByTestId(`refund-state-${c.rideId}`).textContent())).toBe('Refund of NOK 30.00 waiting for connection');
     await page.close();
   });

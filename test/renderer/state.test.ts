@@ -93,8 +93,6 @@ describe('the renderer store when the bridge fails', () => {
     } as unknown as CabpayApi;
     connectStore(api);
     await tick();
-    expect(useUi.getState().toast?.message).toBe(
-      'The screen could not read the kiosk state (bridge_offline). Restart the kiosk if this stays.',
-    );
+    expect(useUi.getState().toast?.message).toBe('The screen could not read the kiosk state (bridge_offline). Restart the kiosk if this stays.');
   });
 });

@@ -58,11 +58,14 @@ describe('fare sums', () => {
   });
 });
 
-describe('fleet extras (the core\'s defaults, shown by the renderer from the snapshot)', () => {
+describe("fleet extras (the core's defaults, shown by the renderer from the snapshot)", () => {
   it('has a positive whole default with a VAT rate for every extra in the Nordic currencies', () => {
     for (const currency of ['SEK', 'NOK', 'DKK', 'EUR']) {
       const presets = defaultExtras(currency);
-      expect(presets.map((p) => p.kind), currency).toEqual(['toll', 'airport_fee', 'luggage', 'booking_fee']);
+      expect(
+        presets.map((p) => p.kind),
+        currency,
+      ).toEqual(['toll', 'airport_fee', 'luggage', 'booking_fee']);
       for (const p of presets) expect(Number.isInteger(p.amountMinor) && p.amountMinor > 0).toBe(true);
       expect(presets.find((p) => p.kind === 'toll')?.vatRate).toBe(0);
       expect(presets.find((p) => p.kind === 'airport_fee')?.vatRate).toBe(6);

@@ -79,11 +79,7 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     expect(await page.getByTestId('order-line').count()).toBe(1);
     expect(plain(await page.getByTestId('running-total').textContent())).toBe('168,50 kr');
     await page.getByTestId('end-ride').click();
-    await expect.poll(() => calls(page)).toEqual([
-      ['addExtra', { kind: 'toll', amountMinor: 4500, label: 'Vägavgift' }],
-      ['setFare', 12350],
-      ['endRide'],
-    ]);
+    await expect.poll(() => calls(page)).toEqual([['addExtra', { kind: 'toll', amountMinor: 4500, label: 'Vägavgift' }], ['setFare', 12350], ['endRide']]);
     await page.close();
   });
 
@@ -98,10 +94,7 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   });
 
   it('awaiting payment: itemized lines, the order amount and the tip rule on the passenger side', async () => {
-    const page = await openKiosk(
-      harness,
-      sv({ ride: ride('awaiting_payment', { lines, orderAmount: 40750, order: 'created' }), session: session('in_use') }),
-    );
+    const page = await openKiosk(harness, sv({ ride: ride('awaiting_payment', { lines, orderAmount: 40750, order: 'created' }), session: session('in_use') }));
     expect(await page.getByTestId('screen-awaiting-payment').isVisible()).toBe(true);
     expect(await page.getByTestId('order-line').count()).toBe(3);
     expect(plain(await page.getByTestId('order-amount').textContent())).toBe('407,50 kr');
@@ -146,7 +139,17 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
   });
 
   it('paid: fare, tip and total as formatted amounts only', async () => {
-    const payment = { rideId: ride('paid').rideId, pspOrderId: 'p-1', orderAmount: 40750, tipAmount: 6000, totalAmount: 46750, currency: 'SEK', paidAt: '2026-11-21T10:30:00.000Z', method: 'psp' as const, receiptUrl: 'https://relay.example/receipts/AAAAAAAAAAAAAAAAAAAAAA' };
+    const payment = {
+      rideId: ride('paid').rideId,
+      pspOrderId: 'p-1',
+      orderAmount: 40750,
+      tipAmount: 6000,
+      totalAmount: 46750,
+      currency: 'SEK',
+      paidAt: '2026-11-21T10:30:00.000Z',
+      method: 'psp' as const,
+      receiptUrl: 'https://relay.example/receipts/AAAAAAAAAAAAAAAAAAAAAA',
+    };
     const page = await openKiosk(harness, sv({ ride: ride('paid', { lines, orderAmount: 40750 }), payment }));
     expect(plain(await page.getByTestId('paid-fare').textContent())).toBe('407,50 kr');
     expect(plain(await page.getByTestId('paid-tip').textContent())).toBe('60,00 kr');
@@ -219,7 +222,12 @@ describe.skipIf(!haveChromium)('the kiosk UI in Chromium', () => {
     expect(await page.getByTestId('start-ride').textContent()).toBe('Starta resa');
     await page.getByTestId('locale-en').click();
     await page.getByTestId('theme-toggle').click();
-    await expect.poll(() => calls(page)).toEqual([['setLocale', 'en'], ['setTheme', 'auto']]);
+    await expect
+      .poll(() => calls(page))
+      .toEqual([
+        ['setLocale', 'en'],
+        ['setTheme', 'auto'],
+      ]);
     await push(page, sv({ locale: 'en', theme: 'day' }));
     expect(await page.getByTestId('start-ride').textContent()).toBe('Start ride');
     expect(await rootThemeAndLang(page)).toEqual(['day', 'en']);

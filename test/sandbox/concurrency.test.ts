@@ -36,7 +36,7 @@ describe('racing requests', () => {
     expect(ledger.webhooks.filter((w: { event: string }) => w.event === 'payment.successful')).toHaveLength(1);
   });
 
-  it('lets either the payer\'s cancel or the merchant\'s order win, never both', async () => {
+  it("lets either the payer's cancel or the merchant's order win, never both", async () => {
     const qr = await connectedQr(sb, relay);
     const s = await scan(sb, qr.qr_data);
     const [order, cancel] = await Promise.all([

@@ -132,9 +132,7 @@ export function orderBody(sessionId: string, receiver: Receiver, overrides: Reco
 
 /** The one-time key the sandbox sent in the start hook of `sessionId`. */
 export function oneTimeKey(receiver: Receiver, sessionId: string): string {
-  const hook = receiver.received.find(
-    (h) => h.body.request_type === 'start_qr_session' && h.body.session_id === sessionId,
-  );
+  const hook = receiver.received.find((h) => h.body.request_type === 'start_qr_session' && h.body.session_id === sessionId);
   if (!hook) throw new Error(`no start hook for ${sessionId}`);
   return hook.body.one_time_order_api_key as string;
 }

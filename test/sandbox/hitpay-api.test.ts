@@ -40,16 +40,25 @@ describe('validation (422 {message, errors})', () => {
     ['-5', 'The amount must be a number.'],
     ['1e3', 'The amount must be a number.'],
   ])('rejects amount %s', async (amount, message) => {
-    const res = await create([['amount', amount], ['currency', 'SGD']]);
+    const res = await create([
+      ['amount', amount],
+      ['currency', 'SGD'],
+    ]);
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual({ amount: [message] });
   });
 
   it('accepts the minimum 0.30 and a trailing zero beyond the currency digits', async () => {
-    const a = await create([['amount', '0.30'], ['currency', 'sgd']]);
+    const a = await create([
+      ['amount', '0.30'],
+      ['currency', 'sgd'],
+    ]);
     expect(a.status).toBe(201);
     expect(a.body.amount).toBe('0.30');
-    const b = await create([['amount', '7.500'], ['currency', 'SGD']]);
+    const b = await create([
+      ['amount', '7.500'],
+      ['currency', 'SGD'],
+    ]);
     expect(b.status).toBe(201);
     expect(b.body.amount).toBe('7.50');
   });
@@ -68,13 +77,26 @@ describe('validation (422 {message, errors})', () => {
     expect(res.body.errors.webhook).toEqual(['The webhook format is invalid.']);
     expect(res.body.errors.email).toEqual(['The email must be a valid email address.']);
 
-    const noQrMethod = await create([['amount', '10'], ['currency', 'SGD'], ['payment_methods[]', 'card'], ['generate_qr', 'true']]);
+    const noQrMethod = await create([
+      ['amount', '10'],
+      ['currency', 'SGD'],
+      ['payment_methods[]', 'card'],
+      ['generate_qr', 'true'],
+    ]);
     expect(noQrMethod.status).toBe(422);
     expect(noQrMethod.body.errors.payment_methods[0]).toMatch(/paynow_online/);
 
-    const past = await create([['amount', '10'], ['currency', 'SGD'], ['expiry_date', '2020-01-01 00:00:00']]);
+    const past = await create([
+      ['amount', '10'],
+      ['currency', 'SGD'],
+      ['expiry_date', '2020-01-01 00:00:00'],
+    ]);
     expect(past.body.errors.expiry_date).toEqual(['The expiry date must be a date after now.']);
-    const badAfter = await create([['amount', '10'], ['currency', 'SGD'], ['expires_after', 'soon']]);
+    const badAfter = await create([
+      ['amount', '10'],
+      ['currency', 'SGD'],
+      ['expires_after', 'soon'],
+    ]);
     expect(badAfter.status).toBe(422);
     expect(Object.keys(badAfter.body.errors)).toEqual(['expires_after']);
   });
@@ -82,7 +104,12 @@ describe('validation (422 {message, errors})', () => {
 
 describe('create and get', () => {
   it('creates a PayNow QR request (form-encoded) with the HitPay response shape', async () => {
-    const res = await create(paynowForm('http://127.0.0.1:9/hook', [['purpose', 'Taxi fare'], ['expires_after', '10 minutes']]));
+    const res = await create(
+      paynowForm('http://127.0.0.1:9/hook', [
+        ['purpose', 'Taxi fare'],
+        ['expires_after', '10 minutes'],
+      ]),
+    );
     expect(res.status).toBe(201);
     const pr = res.body;
     expect(pr).toMatchObject({
@@ -126,7 +153,7 @@ describe('create and get', () => {
     expect(res.body.qr_code_data.qr_code_expiry).toBeNull();
   });
 
-  it('answers 404 with HitPay\'s message for an unknown id', async () => {
+  it("answers 404 with HitPay's message for an unknown id", async () => {
     const res = await hp(sandbox.url, 'GET', '/v1/payment-requests/00000000-0000-0000-0000-000000000000');
     expect(res.status).toBe(404);
     expect(res.body.message).toMatch(/^No query results for model \[App\\Business\\PaymentRequest\]/);
@@ -195,7 +222,12 @@ describe('refunds', () => {
     expect(paid.status).toBe(200);
     const paymentId = paid.body.payment_id;
 
-    const first = await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '5.00'], ['payment_id', paymentId]] });
+    const first = await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '5.00'],
+        ['payment_id', paymentId],
+      ],
+    });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       payment_id: paymentId,
@@ -215,7 +247,12 @@ describe('refunds', () => {
     expect(rest.status).toBe(200);
     expect(rest.body.amount_refunded).toBe(7.5);
 
-    const more = await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '0.01'], ['payment_id', paymentId]] });
+    const more = await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '0.01'],
+        ['payment_id', paymentId],
+      ],
+    });
     expect(more.status).toBe(422);
 
     const got = await hp(sandbox.url, 'GET', `/v1/payment-requests/${pr.id}`);
@@ -226,8 +263,18 @@ describe('refunds', () => {
     const { body: pr } = await create(paynowForm(null));
     const paymentId = (await ctl(sandbox.url, 'POST', `/sandbox/hitpay/payment-requests/${pr.id}/pay`)).body.payment_id;
     expect((await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`)).body).toMatchObject({ id: paymentId, refunded_amount: '0.00', refunds: [] });
-    await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '2.00'], ['payment_id', paymentId]] });
-    await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '0.50'], ['payment_id', paymentId]] });
+    await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '2.00'],
+        ['payment_id', paymentId],
+      ],
+    });
+    await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '0.50'],
+        ['payment_id', paymentId],
+      ],
+    });
     const charge = await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`);
     expect(charge.status).toBe(200);
     expect(charge.body).toMatchObject({ id: paymentId, payment_request_id: pr.id, amount: '12.50', refunded_amount: '2.50', status: 'partially_refunded' });
@@ -240,7 +287,12 @@ describe('refunds', () => {
     const paymentId = (await ctl(sandbox.url, 'POST', `/sandbox/hitpay/payment-requests/${pr.id}/pay`)).body.payment_id;
     expect((await ctl(sandbox.url, 'POST', '/sandbox/hitpay/faults', { lateRefunds: 1, lateAnswerMs: 1_000 })).status).toBe(200);
     const started = Date.now();
-    const answer = hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '1.00'], ['payment_id', paymentId]] });
+    const answer = hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '1.00'],
+        ['payment_id', paymentId],
+      ],
+    });
     // Booked before the answer: the charge already shows it.
     let seen = '0.00';
     while (seen === '0.00' && Date.now() - started < 5_000) seen = (await hp(sandbox.url, 'GET', `/v1/charges/${paymentId}`)).body.refunded_amount;
@@ -258,11 +310,21 @@ describe('refunds', () => {
 
     const { body: pr } = await create(paynowForm(null));
     const failed = await ctl(sandbox.url, 'POST', `/sandbox/hitpay/payment-requests/${pr.id}/fail`);
-    const res = await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '1.00'], ['payment_id', failed.body.payment_id]] });
+    const res = await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '1.00'],
+        ['payment_id', failed.body.payment_id],
+      ],
+    });
     expect(res.status).toBe(422);
     expect(Object.keys(res.body.errors)).toEqual(['payment_id']);
 
-    const unknown = await hp(sandbox.url, 'POST', '/v1/refund', { form: [['amount', '1.00'], ['payment_id', 'nope']] });
+    const unknown = await hp(sandbox.url, 'POST', '/v1/refund', {
+      form: [
+        ['amount', '1.00'],
+        ['payment_id', 'nope'],
+      ],
+    });
     expect(unknown.status).toBe(404);
   });
 });
@@ -292,14 +354,25 @@ describe('ledger', () => {
     const fresh = await hitpaySandbox();
     try {
       const make = (amount: string) =>
-        hp(fresh.url, 'POST', '/v1/payment-requests', { form: [['amount', amount], ['currency', 'SGD'], ['payment_methods[]', 'paynow_online']] });
+        hp(fresh.url, 'POST', '/v1/payment-requests', {
+          form: [
+            ['amount', amount],
+            ['currency', 'SGD'],
+            ['payment_methods[]', 'paynow_online'],
+          ],
+        });
       const a = (await make('10.00')).body;
       const b = (await make('3.35')).body;
       const c = (await make('99.99')).body;
       const pa = (await ctl(fresh.url, 'POST', `/sandbox/hitpay/payment-requests/${a.id}/pay`)).body;
       await ctl(fresh.url, 'POST', `/sandbox/hitpay/payment-requests/${b.id}/pay`);
       await ctl(fresh.url, 'POST', `/sandbox/hitpay/payment-requests/${c.id}/fail`);
-      await hp(fresh.url, 'POST', '/v1/refund', { form: [['amount', '2.5'], ['payment_id', pa.payment_id]] });
+      await hp(fresh.url, 'POST', '/v1/refund', {
+        form: [
+          ['amount', '2.5'],
+          ['payment_id', pa.payment_id],
+        ],
+      });
 
       const { body } = await ctl(fresh.url, 'GET', '/sandbox/hitpay/ledger');
       expect(body.payment_requests.map((r: any) => [r.amount_minor, r.amount, r.status])).toEqual([

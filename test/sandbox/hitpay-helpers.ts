@@ -97,8 +97,7 @@ export async function rawReceiver(statusFor: (index: number) => number = () => 2
     url: `http://127.0.0.1:${port}/hooks/hitpay`,
     received,
     /** Resolves once n requests arrived (fails the test by timeout otherwise). */
-    waitFor: (n: number) =>
-      new Promise<void>((resolve) => (received.length >= n ? resolve() : waiters.push({ n, resolve }))),
+    waitFor: (n: number) => new Promise<void>((resolve) => (received.length >= n ? resolve() : waiters.push({ n, resolve }))),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -28,7 +28,7 @@ describe('amounts', () => {
     expect(minorToMajor(1250, 2)).toBe('12.50');
   });
 
-  it('applies HitPay\'s 0.3 – 999999999.99 limits in any currency exponent', () => {
+  it("applies HitPay's 0.3 – 999999999.99 limits in any currency exponent", () => {
     expect(withinCreateLimits(29, 2)).toBe(false);
     expect(withinCreateLimits(30, 2)).toBe(true);
     expect(withinCreateLimits(99_999_999_999, 2)).toBe(true);

@@ -43,9 +43,7 @@ describe('legacy (form-encoded) webhook', () => {
     expect(hook.headers['content-type']).toBe('application/x-www-form-urlencoded');
 
     const fields = Object.fromEntries(new URLSearchParams(hook.raw));
-    expect(Object.keys(fields).sort()).toEqual(
-      ['amount', 'currency', 'hmac', 'payment_id', 'payment_request_id', 'phone', 'reference_number', 'status'],
-    );
+    expect(Object.keys(fields).sort()).toEqual(['amount', 'currency', 'hmac', 'payment_id', 'payment_request_id', 'phone', 'reference_number', 'status']);
     expect(fields).toMatchObject({
       payment_id: payment.payment_id,
       payment_request_id: request.id,
@@ -58,7 +56,10 @@ describe('legacy (form-encoded) webhook', () => {
 
     // 1. drop hmac, 2. sort by key, 3. concatenate key+value, 4. HMAC-SHA256 with the salt, hex.
     const { hmac, ...rest } = fields;
-    const signed = Object.keys(rest).sort().map((k) => `${k}${rest[k]}`).join('');
+    const signed = Object.keys(rest)
+      .sort()
+      .map((k) => `${k}${rest[k]}`)
+      .join('');
     expect(signed.startsWith('amount12.50currencySGDpayment_id')).toBe(true);
     expect(signed).toContain('phonereference_numbercab7-ride42-1statuscompleted');
     const expected = createHmac('sha256', HITPAY_DEMO_SALT).update(signed).digest('hex');
@@ -135,9 +136,7 @@ describe('delivery', () => {
     const [a, b, c] = receiver.received;
     expect(b!.raw).toBe(a!.raw);
     expect(c!.raw).toBe(a!.raw);
-    const ledger = await ledgerWhen(sandbox.url, (l) =>
-      l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'delivered'),
-    );
+    const ledger = await ledgerWhen(sandbox.url, (l) => l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'delivered'));
     const row = ledger.webhooks.find((w: any) => w.payment_request_id === request.id);
     expect(row).toMatchObject({ status: 'delivered', attempts: 3, last_status_code: 200, style: 'legacy', event: 'payment_request.completed' });
   });
@@ -145,9 +144,7 @@ describe('delivery', () => {
   it('gives up after maxAttempts and records the failure', async () => {
     statusFor = () => 503;
     const { request } = await createAnd('pay');
-    const ledger = await ledgerWhen(sandbox.url, (l) =>
-      l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'failed'),
-    );
+    const ledger = await ledgerWhen(sandbox.url, (l) => l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'failed'));
     const row = ledger.webhooks.find((w: any) => w.payment_request_id === request.id);
     expect(row).toMatchObject({ status: 'failed', attempts: 4, last_status_code: 503 });
     expect(receiver.received).toHaveLength(4);
@@ -156,9 +153,7 @@ describe('delivery', () => {
   it('failWebhooks counts attempts that are not sent; the hook still arrives once', async () => {
     await ctl(sandbox.url, 'POST', '/sandbox/hitpay/faults', { failWebhooks: 2 });
     const { request } = await createAnd('pay');
-    const ledger = await ledgerWhen(sandbox.url, (l) =>
-      l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'delivered'),
-    );
+    const ledger = await ledgerWhen(sandbox.url, (l) => l.webhooks.some((w: any) => w.payment_request_id === request.id && w.status === 'delivered'));
     expect(ledger.webhooks.find((w: any) => w.payment_request_id === request.id).attempts).toBe(3);
     expect(receiver.received).toHaveLength(1);
   });
@@ -168,14 +163,14 @@ describe('delivery', () => {
     const { request, payment } = await createAnd('pay');
     await receiver.waitFor(2);
     expect(receiver.received[1]!.raw).toBe(receiver.received[0]!.raw);
-    const seen = new Set(receiver.received.map((h) => {
-      const f = Object.fromEntries(new URLSearchParams(h.raw));
-      return `${f.payment_request_id}:${f.payment_id}:${f.status}`;
-    }));
-    expect([...seen]).toEqual([`${request.id}:${payment.payment_id}:completed`]);
-    const ledger = await ledgerWhen(sandbox.url, (l) =>
-      l.webhooks.some((w: any) => w.payment_request_id === request.id && w.duplicates === 1),
+    const seen = new Set(
+      receiver.received.map((h) => {
+        const f = Object.fromEntries(new URLSearchParams(h.raw));
+        return `${f.payment_request_id}:${f.payment_id}:${f.status}`;
+      }),
     );
+    expect([...seen]).toEqual([`${request.id}:${payment.payment_id}:completed`]);
+    const ledger = await ledgerWhen(sandbox.url, (l) => l.webhooks.some((w: any) => w.payment_request_id === request.id && w.duplicates === 1));
     expect(ledger.webhooks.find((w: any) => w.payment_request_id === request.id).duplicates).toBe(1);
   });
 

@@ -81,7 +81,14 @@ describe('dropPaymentWebhooks', () => {
 
     const pay = async (reference: string) => {
       const token = (await req(v.base, 'POST', '/sandbox/vipps/checkin', { body: { qrContent: qr.qrContent } })).body.customerToken as string;
-      const body = { amount: { value: 25_000, currency: 'NOK' }, paymentMethod: { type: 'WALLET' }, customer: { customerToken: token }, customerInteraction: 'CUSTOMER_PRESENT', reference, userFlow: 'PUSH_MESSAGE' };
+      const body = {
+        amount: { value: 25_000, currency: 'NOK' },
+        paymentMethod: { type: 'WALLET' },
+        customer: { customerToken: token },
+        customerInteraction: 'CUSTOMER_PRESENT',
+        reference,
+        userFlow: 'PUSH_MESSAGE',
+      };
       expect((await v.api('POST', '/epayment/v1/payments', body, { 'Idempotency-Key': reference })).status).toBe(201);
       expect((await req(v.base, 'POST', `/sandbox/vipps/payments/${reference}/approve`)).status).toBe(200);
     };

@@ -127,9 +127,7 @@ describe('orders after payment', () => {
     expect((await call(sb.url, 'PATCH', `/v2/orders/${id}/revoke`, { auth: sb.merchantKey })).status).toBe(409);
 
     const ledger = (await call(sb.url, 'GET', '/sandbox/ledger')).body;
-    expect(ledger.payments).toEqual([
-      expect.objectContaining({ order_id: id, status: 'successful', order_amount: 26_000, tip_amount: 2_000, amount: 28_000 }),
-    ]);
+    expect(ledger.payments).toEqual([expect.objectContaining({ order_id: id, status: 'successful', order_amount: 26_000, tip_amount: 2_000, amount: 28_000 })]);
     expect(ledger.refunds.map((r: { amount: number }) => r.amount)).toEqual([5_000, 23_000]);
     expect(ledger.totals.SEK).toEqual({ charged: 28_000, tips: 2_000, refunded: 28_000, net: 0 });
     expect(ledger.orders[0]).toMatchObject({ id, merchant_order_id: expect.stringMatching(/^CAB-7\./), amount: 28_000 });

@@ -108,7 +108,7 @@ describe.skipIf(!haveChromium)('phone page in Chromium', () => {
     ).toEqual({ pwned: null, markup: 0, scripts: 1 });
   });
 
-  it('shows the merchant\'s down text at once when the start hook is refused', async () => {
+  it("shows the merchant's down text at once when the start hook is refused", async () => {
     relay.setResponder(() => ({ status: 412, body: { down_response_text: 'Cab 7 is off duty.' } }));
     const qr = await connectedQr(sb, relay);
     await page.goto(`${sb.url}/pay?qr=${encodeURIComponent(qr.qr_data)}`);

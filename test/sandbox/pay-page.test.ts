@@ -18,8 +18,19 @@ describe('GET /pay (passenger phone page)', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await res.text();
     for (const id of [
-      'scan-state', 'order-amount', 'tip-0', 'tip-5', 'tip-10', 'tip-15', 'tip-20', 'tip-custom',
-      'pay-button', 'paid-total', 'down-text', 'tip-hint', 'cancel-button',
+      'scan-state',
+      'order-amount',
+      'tip-0',
+      'tip-5',
+      'tip-10',
+      'tip-15',
+      'tip-20',
+      'tip-custom',
+      'pay-button',
+      'paid-total',
+      'down-text',
+      'tip-hint',
+      'cancel-button',
     ]) {
       expect(html, id).toContain(`data-testid="${id}"`);
     }

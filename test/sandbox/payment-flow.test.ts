@@ -143,7 +143,7 @@ describe('create-order rules', () => {
     expect(ledger.body.orders).toHaveLength(1);
   });
 
-  it('binds the one-time key to its own session: another session\'s key answers 401', async () => {
+  it("binds the one-time key to its own session: another session's key answers 401", async () => {
     const qr = await connectedQr(sb, relay);
     const a = await scan(sb, qr.qr_data);
     const b = await scan(sb, qr.qr_data);

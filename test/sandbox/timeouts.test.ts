@@ -73,9 +73,7 @@ describe('timeouts', () => {
     const timedOut = await waitFor('timed_out hook after restart', () =>
       relay!.received.find((h) => h.body.request_type === 'timed_out' && h.body.session_id === waiting.session_id),
     );
-    const expired = await waitFor('order.expired after restart', () =>
-      relay!.received.find((h) => h.body.event === 'order.expired'),
-    );
+    const expired = await waitFor('order.expired after restart', () => relay!.received.find((h) => h.body.event === 'order.expired'));
     expect(timedOut).toBeTruthy();
     expect(expired.body.resource.id).toBe(created.body.id);
     expect(await sessionState(waiting.session_id)).toBe('timed_out');
@@ -98,9 +96,7 @@ describe('timeouts', () => {
     expect(resent.body.session_id).toBe(s.session_id);
     expect(resent.body.idempotency_key).toBe(relay.received[0]!.body.idempotency_key);
     const ledger = (await call(sb.url, 'GET', '/sandbox/ledger')).body;
-    await waitFor('delivered in ledger', async () =>
-      ((await call(sb!.url, 'GET', '/sandbox/ledger')).body.webhooks[0].status === 'delivered'),
-    );
+    await waitFor('delivered in ledger', async () => (await call(sb!.url, 'GET', '/sandbox/ledger')).body.webhooks[0].status === 'delivered');
     expect(ledger.webhooks).toHaveLength(1);
   });
 });

@@ -12,7 +12,20 @@ async function setup(settings: Record<string, unknown> = {}, status?: (hook: Hoo
   cleanups.push(() => v.sandbox.close());
   const hooks = await startHookServer(status);
   cleanups.push(() => hooks.close());
-  const reg = await v.api('POST', '/webhooks/v1/webhooks', { url: hooks.url, events: ['user.checked-in.v1', 'epayments.payment.created.v1', 'epayments.payment.authorized.v1', 'epayments.payment.aborted.v1', 'epayments.payment.expired.v1', 'epayments.payment.terminated.v1', 'epayments.payment.captured.v1', 'epayments.payment.cancelled.v1', 'epayments.payment.refunded.v1'] });
+  const reg = await v.api('POST', '/webhooks/v1/webhooks', {
+    url: hooks.url,
+    events: [
+      'user.checked-in.v1',
+      'epayments.payment.created.v1',
+      'epayments.payment.authorized.v1',
+      'epayments.payment.aborted.v1',
+      'epayments.payment.expired.v1',
+      'epayments.payment.terminated.v1',
+      'epayments.payment.captured.v1',
+      'epayments.payment.cancelled.v1',
+      'epayments.payment.refunded.v1',
+    ],
+  });
   expect(reg.status).toBe(201);
   await v.api('PUT', '/qr/v1/merchant-callback/cab-42', { locationDescription: 'Taxi AB 123' });
   const qr = (await v.api('GET', '/qr/v1/merchant-callback/cab-42')).body;
@@ -46,7 +59,13 @@ describe('Access token API', () => {
       headers: { client_id: C.clientId, client_secret: C.clientSecret, 'Ocp-Apim-Subscription-Key': C.subscriptionKey, 'Merchant-Serial-Number': C.msn },
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ token_type: 'Bearer', expires_in: '3600', ext_expires_in: '0', resource: expect.any(String), access_token: expect.any(String) });
+    expect(ok.body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: '3600',
+      ext_expires_in: '0',
+      resource: expect.any(String),
+      access_token: expect.any(String),
+    });
     expect(Number(ok.body.expires_on) - Number(ok.body.not_before)).toBe(3600);
 
     const bad = await req(v.base, 'POST', '/accesstoken/get', {
@@ -173,7 +192,10 @@ describe('ePayment API', () => {
       const r = await create(body);
       expect(r.status, field).toBe(400);
       expect(r.body.type).toBe('https://httpstatuses.io/400');
-      expect(r.body.extraDetails.map((d: any) => d.name), field).toContain(field);
+      expect(
+        r.body.extraDetails.map((d: any) => d.name),
+        field,
+      ).toContain(field);
     }
     const unknownToken = await create(paymentBody('not-a-token', 'ride-0001'));
     expect(unknownToken.status).toBe(400);
@@ -192,7 +214,9 @@ describe('ePayment API', () => {
     expect(created.body).toEqual({ reference: 'cab42-ride1-1', redirectUrl: expect.any(String) });
 
     const pushes = await req(v.base, 'GET', `/sandbox/vipps/pushes?customerToken=${encodeURIComponent(token)}`);
-    expect(pushes.body.payments).toEqual([expect.objectContaining({ reference: 'cab42-ride1-1', state: 'CREATED', amount: { currency: 'NOK', value: 25_000 } })]);
+    expect(pushes.body.payments).toEqual([
+      expect.objectContaining({ reference: 'cab42-ride1-1', state: 'CREATED', amount: { currency: 'NOK', value: 25_000 } }),
+    ]);
 
     expect((await req(v.base, 'POST', '/sandbox/vipps/payments/cab42-ride1-1/approve')).status).toBe(200);
     const authorized = await waitFor('AUTHORIZED hook', () => hooksNamed(v.hooks.received, 'AUTHORIZED')[0]);
@@ -207,14 +231,30 @@ describe('ePayment API', () => {
       success: true,
     });
     const got = await v.api('GET', '/epayment/v1/payments/cab42-ride1-1');
-    expect(got.body).toMatchObject({ state: 'AUTHORIZED', amount: { currency: 'NOK', value: 25_000 }, paymentMethod: { type: 'WALLET' }, profile: {}, reference: 'cab42-ride1-1' });
+    expect(got.body).toMatchObject({
+      state: 'AUTHORIZED',
+      amount: { currency: 'NOK', value: 25_000 },
+      paymentMethod: { type: 'WALLET' },
+      profile: {},
+      reference: 'cab42-ride1-1',
+    });
     expect(got.body.aggregate.authorizedAmount.value).toBe(25_000);
 
-    const over = await v.api('POST', '/epayment/v1/payments/cab42-ride1-1/capture', { modificationAmount: { currency: 'NOK', value: 25_001 } }, { 'Idempotency-Key': 'cap-x' });
+    const over = await v.api(
+      'POST',
+      '/epayment/v1/payments/cab42-ride1-1/capture',
+      { modificationAmount: { currency: 'NOK', value: 25_001 } },
+      { 'Idempotency-Key': 'cap-x' },
+    );
     expect(over.status).toBe(400);
     expect(over.body.title).toBe('Capture amount too high');
 
-    const cap = await v.api('POST', '/epayment/v1/payments/cab42-ride1-1/capture', { modificationAmount: { currency: 'NOK', value: 20_000 } }, { 'Idempotency-Key': 'cap-1' });
+    const cap = await v.api(
+      'POST',
+      '/epayment/v1/payments/cab42-ride1-1/capture',
+      { modificationAmount: { currency: 'NOK', value: 20_000 } },
+      { 'Idempotency-Key': 'cap-1' },
+    );
     expect(cap.status).toBe(200);
     expect(cap.body).toMatchObject({ state: 'AUTHORIZED', aggregate: { capturedAmount: { value: 20_000 } } });
     const cancel = await v.api('POST', '/epayment/v1/payments/cab42-ride1-1/cancel', undefined, { 'Idempotency-Key': 'can-1' });
@@ -225,9 +265,19 @@ describe('ePayment API', () => {
       capturedAmount: { currency: 'NOK', value: 20_000 },
       refundedAmount: { currency: 'NOK', value: 0 },
     });
-    const tooMuch = await v.api('POST', '/epayment/v1/payments/cab42-ride1-1/refund', { modificationAmount: { currency: 'NOK', value: 20_001 } }, { 'Idempotency-Key': 'ref-x' });
+    const tooMuch = await v.api(
+      'POST',
+      '/epayment/v1/payments/cab42-ride1-1/refund',
+      { modificationAmount: { currency: 'NOK', value: 20_001 } },
+      { 'Idempotency-Key': 'ref-x' },
+    );
     expect(tooMuch.status).toBe(400);
-    const refund = await v.api('POST', '/epayment/v1/payments/cab42-ride1-1/refund', { modificationAmount: { currency: 'NOK', value: 7000 } }, { 'Idempotency-Key': 'ref-1' });
+    const refund = await v.api(
+      'POST',
+      '/epayment/v1/payments/cab42-ride1-1/refund',
+      { modificationAmount: { currency: 'NOK', value: 7000 } },
+      { 'Idempotency-Key': 'ref-1' },
+    );
     expect(refund.body.aggregate.refundedAmount.value).toBe(7000);
 
     await waitFor('REFUNDED hook', () => hooksNamed(v.hooks.received, 'REFUNDED')[0]);
@@ -287,7 +337,12 @@ describe('ePayment API', () => {
     expect(hooksNamed(v.hooks.received, 'TERMINATED', 'ride-terminated')).toHaveLength(1);
     const late = await req(v.base, 'POST', '/sandbox/vipps/payments/ride-expired/approve');
     expect(late.status).toBe(400);
-    const capture = await v.api('POST', '/epayment/v1/payments/ride-rejected/capture', { modificationAmount: { currency: 'NOK', value: 100 } }, { 'Idempotency-Key': 'x' });
+    const capture = await v.api(
+      'POST',
+      '/epayment/v1/payments/ride-rejected/capture',
+      { modificationAmount: { currency: 'NOK', value: 100 } },
+      { 'Idempotency-Key': 'x' },
+    );
     expect(capture.status).toBe(400);
   });
 

@@ -21,7 +21,14 @@ describe('signVippsRequest', () => {
   });
 
   it('signs method, path and query, date, host with port, and the body hash, keyed by the secret as text', () => {
-    const input = { secret: 's3cr3t==', method: 'post', pathAndQuery: '/hooks/vipps?cab=7', host: '127.0.0.1:4567', date: 'Mon, 01 Jan 2024 00:00:00 GMT', body: '{"a":1}' };
+    const input = {
+      secret: 's3cr3t==',
+      method: 'post',
+      pathAndQuery: '/hooks/vipps?cab=7',
+      host: '127.0.0.1:4567',
+      date: 'Mon, 01 Jan 2024 00:00:00 GMT',
+      body: '{"a":1}',
+    };
     const hash = createHash('sha256').update('{"a":1}').digest('base64');
     const expected = createHmac('sha256', Buffer.from('s3cr3t==', 'utf8'))
       .update(`POST\n/hooks/vipps?cab=7\nMon, 01 Jan 2024 00:00:00 GMT;127.0.0.1:4567;${hash}`)

@@ -9,8 +9,7 @@ afterEach(async () => {
   await relay?.close();
 });
 
-const ledgerHook = async (event: string) =>
-  ((await call(sb!.url, 'GET', '/sandbox/ledger')).body.webhooks as any[]).find((w) => w.event === event);
+const ledgerHook = async (event: string) => ((await call(sb!.url, 'GET', '/sandbox/ledger')).body.webhooks as any[]).find((w) => w.event === event);
 
 describe('webhook delivery', () => {
   it('retries a failing receiver: fails twice, then 200 — 3 attempts with the same idempotency key', async () => {
@@ -73,7 +72,7 @@ describe('webhook delivery', () => {
     expect(relay.received[0]!.body.idempotency_key).toBe(relay.received[1]!.body.idempotency_key);
   });
 
-  it('ends the session as down on 412 and shows the merchant\'s down_response_text; no retry', async () => {
+  it("ends the session as down on 412 and shows the merchant's down_response_text; no retry", async () => {
     relay = await startReceiver(() => ({ status: 412, body: { down_response_text: 'Taxi 7 tar inte QR-betalning just nu.' } }));
     sb = await testSandbox();
     const qr = await connectedQr(sb, relay);

@@ -31,7 +31,12 @@ describe('app:// protocol', () => {
 
   it('refuses other hosts, traversal and missing files', async () => {
     expect((await answerAppRequest('app://other/index.html', opts())).status).toBe(404);
-    for (const url of ['app://cabpay/%2e%2e/secret.txt', 'app://cabpay/..%2fsecret.txt', 'app://cabpay/../secret.txt', 'app://cabpay/assets/%2e%2e%2f%2e%2e%2fsecret.txt']) {
+    for (const url of [
+      'app://cabpay/%2e%2e/secret.txt',
+      'app://cabpay/..%2fsecret.txt',
+      'app://cabpay/../secret.txt',
+      'app://cabpay/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+    ]) {
       const res = await answerAppRequest(url, opts());
       expect(res.status, url).toBeGreaterThanOrEqual(400);
       expect(await res.text(), url).not.toContain('secret');

@@ -23,7 +23,17 @@ const appFrame = topFrame('app://cabpay/index.html');
 function setup() {
   const core = new MemoryCore();
   const sent: { channel: string; payload: unknown }[] = [];
-  const target = { url: 'app://cabpay/index.html', destroyed: false, isDestroyed() { return this.destroyed; }, getURL() { return this.url; }, send: (channel: string, payload: unknown) => sent.push({ channel, payload }) };
+  const target = {
+    url: 'app://cabpay/index.html',
+    destroyed: false,
+    isDestroyed() {
+      return this.destroyed;
+    },
+    getURL() {
+      return this.url;
+    },
+    send: (channel: string, payload: unknown) => sent.push({ channel, payload }),
+  };
   const dispose = registerIpc({ core, location, targets: () => [target as never] });
   const command = (frame: unknown, arg: unknown) => ipcHandlers.get(IPC_COMMAND)!({ senderFrame: frame }, arg) as Promise<unknown>;
   const getState = (frame: unknown) => ipcHandlers.get(IPC_GET_STATE)!({ senderFrame: frame }) as unknown;
@@ -59,7 +69,17 @@ describe('IPC bridge', () => {
 
   it('refuses bad arguments with a bad_request Result naming the problem', async () => {
     const { core, command, dispose } = setup();
-    for (const arg of [undefined, null, 'startRide', {}, { name: 'format-disk' }, { name: 'setFare', amountMinor: 1.5 }, { name: 'setFare', amountMinor: '100' }, { name: 'setLocale', locale: 'xx' }, { name: 'addExtra', extra: { kind: 'toll', amountMinor: 0 } }]) {
+    for (const arg of [
+      undefined,
+      null,
+      'startRide',
+      {},
+      { name: 'format-disk' },
+      { name: 'setFare', amountMinor: 1.5 },
+      { name: 'setFare', amountMinor: '100' },
+      { name: 'setLocale', locale: 'xx' },
+      { name: 'addExtra', extra: { kind: 'toll', amountMinor: 0 } },
+    ]) {
       const result = (await command(appFrame, arg)) as { ok: boolean; error?: { code: string; message: string } };
       expect(result.ok, JSON.stringify(arg)).toBe(false);
       expect(result.error!.code).toBe('bad_request');

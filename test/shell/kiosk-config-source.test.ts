@@ -6,7 +6,11 @@ import { configPathFor, readKioskConfig } from '../../electron/kiosk-config-sour
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-const temp = () => { const d = mkdtempSync(path.join(os.tmpdir(), 'cabpay-config-')); dirs.push(d); return d; };
+const temp = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'cabpay-config-'));
+  dirs.push(d);
+  return d;
+};
 const valid = { relayUrl: 'http://127.0.0.1:8787', pspUrl: 'http://127.0.0.1:8788', cabId: 'cab-1', deviceToken: 't'.repeat(20) };
 
 describe('kiosk config source', () => {

@@ -33,8 +33,13 @@ vi.mock('electron', async () => {
       h.windows.push(this);
     }
     removeMenu() {}
-    loadURL(url: string) { h.calls.push(`loadURL:${url}`); return Promise.resolve(); }
-    isDestroyed() { return false; }
+    loadURL(url: string) {
+      h.calls.push(`loadURL:${url}`);
+      return Promise.resolve();
+    }
+    isDestroyed() {
+      return false;
+    }
   }
   const session = {
     defaultSession: {
@@ -60,7 +65,14 @@ vi.mock('electron', async () => {
     dialog: { showErrorBox: (title: string, text: string) => h.calls.push(`error:${title}:${text}`) },
     protocol: { registerSchemesAsPrivileged: (schemes: { scheme: string }[]) => h.calls.push(`privileged:${schemes.map((s) => s.scheme).join()}`) },
     ipcMain: { handle: (channel: string, fn: unknown) => h.handlers.set(channel, fn), removeHandler: (channel: string) => h.handlers.delete(channel) },
-    powerSaveBlocker: { start: () => { h.calls.push('powerSaveBlocker'); return 1; }, isStarted: () => true, stop: () => h.calls.push('powerSaveBlocker.stop') },
+    powerSaveBlocker: {
+      start: () => {
+        h.calls.push('powerSaveBlocker');
+        return 1;
+      },
+      isStarted: () => true,
+      stop: () => h.calls.push('powerSaveBlocker.stop'),
+    },
   };
 });
 vi.mock('electron-updater', () => ({ default: { autoUpdater: {} } }));
@@ -77,7 +89,10 @@ vi.mock('../../electron/core/index.js', async () => {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-main-'));
 h.userData = dir;
-writeFileSync(path.join(dir, 'kiosk-config.json'), JSON.stringify({ relayUrl: 'https://relay.example', pspUrl: 'https://psp.example', cabId: 'cab-3', deviceToken: 'd'.repeat(20) }));
+writeFileSync(
+  path.join(dir, 'kiosk-config.json'),
+  JSON.stringify({ relayUrl: 'https://relay.example', pspUrl: 'https://psp.example', cabId: 'cab-3', deviceToken: 'd'.repeat(20) }),
+);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const signalSpy = vi.spyOn(process, 'once').mockImplementation(((event: string) => {
@@ -103,7 +118,15 @@ describe('main process wiring', () => {
   it('on ready: hardens the session, starts the core in main, registers IPC, opens the sandboxed window', async () => {
     h.resolveReady();
     await vi.waitFor(() => expect(h.windows).toHaveLength(1));
-    for (const step of ['permissionRequest', 'permissionCheck', 'devicePermission', 'csp', 'protocol.handle:app', 'powerSaveBlocker', 'loadURL:app://cabpay/index.html']) {
+    for (const step of [
+      'permissionRequest',
+      'permissionCheck',
+      'devicePermission',
+      'csp',
+      'protocol.handle:app',
+      'powerSaveBlocker',
+      'loadURL:app://cabpay/index.html',
+    ]) {
       expect(h.calls).toContain(step);
     }
     const core = h.cores[0];
@@ -123,14 +146,24 @@ describe('main process wiring', () => {
   });
 
   it('holds the quit until the core has stopped, then quits', async () => {
-    const event = { prevented: false, preventDefault() { this.prevented = true; } };
+    const event = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     app.emit('before-quit', event);
     expect(event.prevented).toBe(true);
     await vi.waitFor(() => expect(h.calls.at(-1)).toBe('quit'));
     expect(h.cores[0].stopped).toBe(true);
     expect(h.handlers.size).toBe(0);
     expect(h.calls).toContain('powerSaveBlocker.stop');
-    const again = { prevented: false, preventDefault() { this.prevented = true; } };
+    const again = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true;
+      },
+    };
     app.emit('before-quit', again);
     expect(again.prevented).toBe(false);
   });

@@ -15,7 +15,9 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 describe('electron-builder config', () => {
   it("passes electron-builder's own schema validation", async () => {
-    const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as { validateConfiguration(c: unknown, log: unknown): Promise<void> };
+    const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+      validateConfiguration(c: unknown, log: unknown): Promise<void>;
+    };
     const debugLogger = { isEnabled: false, add() {} };
     await expect(validateConfiguration(config, debugLogger)).resolves.toBeUndefined();
     // The validator really runs: an unknown key is refused.
@@ -52,7 +54,13 @@ describe('afterPack fuses', () => {
   /** A stand-in binary carrying Electron's fuse wire: sentinel, version 1, 8 fuses all enabled. */
   function fakeElectron(dir: string, name: string): string {
     const file = path.join(dir, name);
-    const wire = Buffer.concat([Buffer.from('\x7fELF...padding...'), Buffer.from(SENTINEL), Buffer.from([1, 8]), Buffer.from('11111111'), Buffer.from('...tail')]);
+    const wire = Buffer.concat([
+      Buffer.from('\x7fELF...padding...'),
+      Buffer.from(SENTINEL),
+      Buffer.from([1, 8]),
+      Buffer.from('11111111'),
+      Buffer.from('...tail'),
+    ]);
     writeFileSync(file, wire);
     return file;
   }

@@ -17,7 +17,27 @@ vi.mock('electron', () => ({
 await import('../../electron/preload.js');
 const { IPC_COMMAND, IPC_GET_STATE, IPC_STATE } = await import('../../electron/ipc-channels.js');
 
-const apiKeys = ['addExtra', 'cancelRide', 'dismiss', 'endRide', 'getState', 'markPaidOtherwise', 'onState', 'removeExtra', 'setFare', 'setLocale', 'setTheme', 'startRide', 'unlockSettings', 'lockSettings', 'saveDriverSettings', 'chooseTip', 'retryPayment', 'refundRide', 'markRideSeen'].sort();
+const apiKeys = [
+  'addExtra',
+  'cancelRide',
+  'dismiss',
+  'endRide',
+  'getState',
+  'markPaidOtherwise',
+  'onState',
+  'removeExtra',
+  'setFare',
+  'setLocale',
+  'setTheme',
+  'startRide',
+  'unlockSettings',
+  'lockSettings',
+  'saveDriverSettings',
+  'chooseTip',
+  'retryPayment',
+  'refundRide',
+  'markRideSeen',
+].sort();
 const api = () => bridge.exposed[0]!.api as unknown as import('../../protocol/kiosk-api.js').CabpayApi;
 
 describe('preload', () => {

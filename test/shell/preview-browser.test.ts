@@ -17,7 +17,9 @@ const missing = [
   [existsSync(chromiumPath), `no Chromium at ${chromiumPath} (apt-get install -y chromium)`],
   [existsSync(path.join(dist, 'index.html')), 'renderer/dist is not built (npm run build:renderer)'],
   [existsSync(path.join(repoRoot, 'electron/core/index.ts')), 'electron/core/index.ts does not exist yet'],
-].filter(([ok]) => !ok).map(([, why]) => why as string);
+]
+  .filter(([ok]) => !ok)
+  .map(([, why]) => why as string);
 if (missing.length) console.log(`preview-browser: skipped, ${missing.join('; ')}`);
 
 let child: ChildProcess | undefined;
@@ -32,10 +34,19 @@ afterAll(async () => {
 async function startPreview(): Promise<string> {
   dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-preview-browser-'));
   const config = path.join(dir, 'kiosk.json');
-  writeFileSync(config, JSON.stringify({
-    relayUrl: 'http://127.0.0.1:9', pspUrl: 'http://127.0.0.1:9', cabId: 'cab-55', deviceToken: 'b'.repeat(32),
-    plate: 'BRW 555', qrContent: 'https://qr.example/cab-55', dataDir: path.join(dir, 'data'), locale: 'en',
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      relayUrl: 'http://127.0.0.1:9',
+      pspUrl: 'http://127.0.0.1:9',
+      cabId: 'cab-55',
+      deviceToken: 'b'.repeat(32),
+      plate: 'BRW 555',
+      qrContent: 'https://qr.example/cab-55',
+      dataDir: path.join(dir, 'data'),
+      locale: 'en',
+    }),
+  );
   const proc = spawn(process.execPath, ['--import', 'tsx', 'electron/preview/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, KIOSK_CONFIG: config, PREVIEW_PORT: '0' },

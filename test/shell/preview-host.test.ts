@@ -61,7 +61,12 @@ function connect(origin = host.url): Promise<{ ws: WebSocket; messages: BridgeMe
       read++;
       return Promise.resolve(already);
     }
-    return new Promise((resolve) => waiters.push((m) => { read++; resolve(m); }));
+    return new Promise((resolve) =>
+      waiters.push((m) => {
+        read++;
+        resolve(m);
+      }),
+    );
   };
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, messages, next }));

@@ -83,11 +83,19 @@ describe('preview entry point (child process)', () => {
     mkdirSync(dist);
     writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>kiosk</title>');
     const config = path.join(dir, 'kiosk.json');
-    writeFileSync(config, JSON.stringify({
-      // Nothing listens on port 9: the core starts offline, which the preview must survive.
-      relayUrl: 'http://127.0.0.1:9', pspUrl: 'http://127.0.0.1:9', cabId: 'cab-42', deviceToken: 'x'.repeat(32),
-      plate: 'XYZ 987', qrContent: 'https://qr.example/cab-42', dataDir: path.join(dir, 'data'),
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        // Nothing listens on port 9: the core starts offline, which the preview must survive.
+        relayUrl: 'http://127.0.0.1:9',
+        pspUrl: 'http://127.0.0.1:9',
+        cabId: 'cab-42',
+        deviceToken: 'x'.repeat(32),
+        plate: 'XYZ 987',
+        qrContent: 'https://qr.example/cab-42',
+        dataDir: path.join(dir, 'data'),
+      }),
+    );
     const { child, output, exited } = run({ KIOSK_CONFIG: config, PREVIEW_PORT: '0', PREVIEW_STATIC_DIR: dist });
     const url = await waitForListening(output, exited);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

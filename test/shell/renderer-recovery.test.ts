@@ -3,8 +3,23 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { watchRenderer } from '../../electron/renderer-recovery.js';
 
 function fakeWindow() {
-  const contents = Object.assign(new EventEmitter(), { reloads: 0, crashes: 0, reload() { this.reloads++; }, forcefullyCrashRenderer() { this.crashes++; } });
-  const win = Object.assign(new EventEmitter(), { webContents: contents, destroyed: false, isDestroyed() { return this.destroyed; } });
+  const contents = Object.assign(new EventEmitter(), {
+    reloads: 0,
+    crashes: 0,
+    reload() {
+      this.reloads++;
+    },
+    forcefullyCrashRenderer() {
+      this.crashes++;
+    },
+  });
+  const win = Object.assign(new EventEmitter(), {
+    webContents: contents,
+    destroyed: false,
+    isDestroyed() {
+      return this.destroyed;
+    },
+  });
   return { win, contents };
 }
 

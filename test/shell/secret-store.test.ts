@@ -26,7 +26,9 @@ const fakeSafeStorage = (backend = 'gnome_libsecret') => ({
 function provisionedCab(extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cabpay-secrets-'));
   const file = path.join(dir, 'kiosk-config.json');
-  writeFileSync(file, JSON.stringify({ relayUrl: 'https://relay.example', pspUrl: 'https://psp.example', cabId: 'cab-5', deviceToken: TOKEN, ...extra }), { mode: 0o640 });
+  writeFileSync(file, JSON.stringify({ relayUrl: 'https://relay.example', pspUrl: 'https://psp.example', cabId: 'cab-5', deviceToken: TOKEN, ...extra }), {
+    mode: 0o640,
+  });
   return { dir, file };
 }
 
@@ -82,8 +84,16 @@ describe('secrets at rest', () => {
     expect(readKioskSetup({}, dir, cipher).config.deviceToken).toBe(TOKEN);
     expect(readFileSync(path.join(dir, 'secrets.json'), 'utf8')).not.toContain(TOKEN);
 
-    expect(() => readKioskSetup({}, dir, null)).toThrow(/sealed with the OS keychain, which is not available now: delete it and put the deviceToken .* back into the kiosk config/);
-    const otherKeychain: SecretCipher = { kind: 'safeStorage', encrypt: (p) => Buffer.from(p), decrypt: () => { throw new Error('bad decrypt'); } };
+    expect(() => readKioskSetup({}, dir, null)).toThrow(
+      /sealed with the OS keychain, which is not available now: delete it and put the deviceToken .* back into the kiosk config/,
+    );
+    const otherKeychain: SecretCipher = {
+      kind: 'safeStorage',
+      encrypt: (p) => Buffer.from(p),
+      decrypt: () => {
+        throw new Error('bad decrypt');
+      },
+    };
     expect(() => SecretStore.open(dir, otherKeychain)).toThrow(/cannot be opened with this OS keychain \(bad decrypt\)/);
   });
 

@@ -27,7 +27,12 @@ function fakeContents() {
 }
 
 function navigationEvent() {
-  return { prevented: false, preventDefault() { this.prevented = true; } };
+  return {
+    prevented: false,
+    preventDefault() {
+      this.prevented = true;
+    },
+  };
 }
 
 const packaged = appLocation(true, undefined);
@@ -50,7 +55,7 @@ describe('session hardening', () => {
     const { session, handlers } = fakeSession();
     hardenSession(session as never, { csp });
     const callback = vi.fn();
-    handlers.headers!({ responseHeaders: { 'content-security-policy': ["default-src *"], 'X-Other': ['1'] } }, callback);
+    handlers.headers!({ responseHeaders: { 'content-security-policy': ['default-src *'], 'X-Other': ['1'] } }, callback);
     const headers = callback.mock.calls[0]![0].responseHeaders as Record<string, string[]>;
     expect(headers['content-security-policy']).toBeUndefined();
     expect(headers['Content-Security-Policy']).toEqual([csp]);

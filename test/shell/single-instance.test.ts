@@ -14,7 +14,13 @@ describe('single instance', () => {
   it('restores and focuses the window when a second instance starts', () => {
     const app = fakeApp(true);
     const calls: string[] = [];
-    const win = { isDestroyed: () => false, isMinimized: () => true, restore: () => calls.push('restore'), show: () => calls.push('show'), focus: () => calls.push('focus') };
+    const win = {
+      isDestroyed: () => false,
+      isMinimized: () => true,
+      restore: () => calls.push('restore'),
+      show: () => calls.push('show'),
+      focus: () => calls.push('focus'),
+    };
     expect(claimSingleInstance(app as never, () => win as never)).toBe(true);
     app.emit('second-instance');
     expect(calls).toEqual(['restore', 'show', 'focus']);

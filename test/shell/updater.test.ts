@@ -11,8 +11,19 @@ import type { RideView } from '../../protocol/kiosk-api.js';
 import { baseSnapshot, MemoryCore } from './helpers/memory-core.js';
 
 const ride = (state: RideView['state']): RideView => ({
-  rideId: 'r1', merchantOrderId: 'cab-7.r1', state, startedAt: '2026-01-01T00:00:00Z', endedAt: null,
-  lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null, refusedEvent: null,
+  rideId: 'r1',
+  merchantOrderId: 'cab-7.r1',
+  state,
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: null,
+  lines: [],
+  orderAmount: 0,
+  currency: 'SEK',
+  order: 'none',
+  tipAmount: null,
+  paymentQr: null,
+  failure: null,
+  refusedEvent: null,
 });
 
 describe('canInstallNow', () => {
@@ -115,7 +126,9 @@ describe('startUpdater', () => {
     const reports: UpdateRefusalReport[] = [];
     const refuseAltered: ReleaseGuard = {
       verify: async (r) =>
-        r.version === '0.3.0' ? { ok: false, error: { code: 'altered', message: 'not a file the fleet signed' } } : { ok: true, value: 'cabpay-0.2.0.AppImage' },
+        r.version === '0.3.0'
+          ? { ok: false, error: { code: 'altered', message: 'not a file the fleet signed' } }
+          : { ok: true, value: 'cabpay-0.2.0.AppImage' },
       reportRefusal: async (report) => void reports.push(report),
     };
     core.publish({ ride: ride('on_ride') });
@@ -193,7 +206,16 @@ describe('the relay feed and a pending update across a power cut', () => {
   it('drops the marker once the new version runs, and then waits the jitter as usual', async () => {
     const file = path.join(dir, 'pending-update.json');
     pendingUpdateFile.write(file, '1.1.0');
-    const stop = startUpdater({ guard: acceptSigned, updater, core: new MemoryCore(), log, jitterMs: 10_000, resumeDelayMs: 1_000, random: () => 0.5, pending: { file, currentVersion: '1.1.0' } });
+    const stop = startUpdater({
+      guard: acceptSigned,
+      updater,
+      core: new MemoryCore(),
+      log,
+      jitterMs: 10_000,
+      resumeDelayMs: 1_000,
+      random: () => 0.5,
+      pending: { file, currentVersion: '1.1.0' },
+    });
     expect(existsSync(file)).toBe(false);
     await vi.advanceTimersByTimeAsync(4_999);
     expect(updater.checks).toBe(0);

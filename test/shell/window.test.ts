@@ -8,9 +8,16 @@ vi.mock('electron', () => ({
       this.record.options = options;
       created.push(this.record);
     }
-    removeMenu() { this.record.calls.push('removeMenu'); }
-    once(event: string) { this.record.calls.push(`once:${event}`); }
-    loadURL(url: string) { this.record.loaded.push(url); return Promise.resolve(); }
+    removeMenu() {
+      this.record.calls.push('removeMenu');
+    }
+    once(event: string) {
+      this.record.calls.push(`once:${event}`);
+    }
+    loadURL(url: string) {
+      this.record.loaded.push(url);
+      return Promise.resolve();
+    }
   },
 }));
 

@@ -83,7 +83,14 @@ describe('npm start: three demo cabs', () => {
     expect(first.cabId).toBe('demo-1');
     expect(first.cabs.map((c) => c.cabId)).toEqual(['demo-1', 'demo-vipps', 'demo-hitpay']);
     const byId = new Map<string, DemoCab>(first.cabs.map((c) => [c.cabId, c]));
-    expect(byId.get('demo-1')).toMatchObject({ psp: 'hips', currency: 'SEK', locale: 'sv', kioskUrl: first.kioskUrl, qrContent: first.qrData, passengerUrl: first.passengerUrl });
+    expect(byId.get('demo-1')).toMatchObject({
+      psp: 'hips',
+      currency: 'SEK',
+      locale: 'sv',
+      kioskUrl: first.kioskUrl,
+      qrContent: first.qrData,
+      passengerUrl: first.passengerUrl,
+    });
     const vipps = byId.get('demo-vipps')!;
     expect(vipps).toMatchObject({ psp: 'vipps', currency: 'NOK', locale: 'nb' });
     expect(vipps.qrContent).toBe(`${first.sandboxUrl}/vipps/qr/123456/cabpay-demo-vipps`);

@@ -81,14 +81,20 @@ describe('provisionDemoCabs', () => {
 
   it('refuses a Vipps cab the relay registered without a QR content', async () => {
     const relay = await fakeRelay({ 'demo-vipps': { status: 201, body: { cabId: 'demo-vipps', deviceToken: token } } });
-    await expect(provisionDemoCabs(args(relay.url), relayMade.filter((c) => c.psp === 'vipps'))).rejects.toThrow(
-      /cab demo-vipps \(vipps\): the relay registered the cab but returned no qrContent: is its Vipps group \(VIPPS_\*\) configured\?/,
-    );
+    await expect(
+      provisionDemoCabs(
+        args(relay.url),
+        relayMade.filter((c) => c.psp === 'vipps'),
+      ),
+    ).rejects.toThrow(/cab demo-vipps \(vipps\): the relay registered the cab but returned no qrContent: is its Vipps group \(VIPPS_\*\) configured\?/);
   });
 
   it('names an unreachable relay', async () => {
-    await expect(provisionDemoCabs(args('http://127.0.0.1:9'), relayMade.filter((c) => c.psp === 'hitpay'))).rejects.toThrow(
-      /cab demo-hitpay \(hitpay\): PUT http:\/\/127\.0\.0\.1:9\/admin\/cabs\/demo-hitpay failed/,
-    );
+    await expect(
+      provisionDemoCabs(
+        args('http://127.0.0.1:9'),
+        relayMade.filter((c) => c.psp === 'hitpay'),
+      ),
+    ).rejects.toThrow(/cab demo-hitpay \(hitpay\): PUT http:\/\/127\.0\.0\.1:9\/admin\/cabs\/demo-hitpay failed/);
   });
 });

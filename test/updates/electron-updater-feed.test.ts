@@ -70,10 +70,7 @@ describe('feed served by the relay, read by electron-updater', () => {
     expect(infoOut.version).toBe('1.0.0');
 
     const files = genericProvider(feed(inside), tokens.get(inside)!, 'linux').resolveFiles(infoIn);
-    expect(files.map((f) => f.url.href)).toEqual([
-      `${feed(inside)}cabpay-1.1.0-x86_64.AppImage`,
-      `${feed(inside)}cabpay-1.1.0-amd64.deb`,
-    ]);
+    expect(files.map((f) => f.url.href)).toEqual([`${feed(inside)}cabpay-1.1.0-x86_64.AppImage`, `${feed(inside)}cabpay-1.1.0-amd64.deb`]);
     // The resolved URLs download the very bytes the feed's checksums describe.
     for (const f of files) {
       const res = await fetch(f.url, { headers: { authorization: `Bearer ${tokens.get(inside)}` } });
@@ -163,7 +160,16 @@ describe('feed served by the relay, read by electron-updater', () => {
     const busy = new MemoryCore();
     busy.publish({ outboxDepth: 2 }); // never idle before the power cut
     const downloaded = new Promise((resolve) => first.updater.once('update-downloaded', resolve));
-    const stopFirst = startUpdater({ updater: first.updater as any, core: busy, log, feed: feedFor, guard: guardFor(feedFor), pending, jitterMs: 0, settleMs: 20 });
+    const stopFirst = startUpdater({
+      updater: first.updater as any,
+      core: busy,
+      log,
+      feed: feedFor,
+      guard: guardFor(feedFor),
+      pending,
+      jitterMs: 0,
+      settleMs: 20,
+    });
     await downloaded;
     // The marker is written once the download's signature is verified.
     await vi.waitFor(() => expect(existsSync(pending.file)).toBe(true), { timeout: 5_000 });

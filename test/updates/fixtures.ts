@@ -27,7 +27,11 @@ export function makeReleaseKeys(): ReleaseKeys {
 export const TEST_RELEASE_KEYS = makeReleaseKeys();
 
 /** Writes cabpay-release.sig over the folder as `fleet release sign` would. */
-export async function signFolder(folder: string, keys: Pick<ReleaseKeys, 'privateKey' | 'publicKey'> = TEST_RELEASE_KEYS, rotations: string[] = []): Promise<void> {
+export async function signFolder(
+  folder: string,
+  keys: Pick<ReleaseKeys, 'privateKey' | 'publicKey'> = TEST_RELEASE_KEYS,
+  rotations: string[] = [],
+): Promise<void> {
   const release = await readReleaseFiles(folder);
   const files = release.files.filter((f) => f.name !== SIGNATURE_FILE).map(({ name, sha512, size }) => ({ name, sha512, size }));
   writeFileSync(path.join(folder, SIGNATURE_FILE), JSON.stringify(await signRelease({ version: release.version, files }, keys, rotations)));

@@ -70,7 +70,9 @@ describe('fleet release CLI against the relay process', () => {
     expect(keygen.code, keygen.stderr).toBe(0);
     expect(keygen.stdout).toMatch(/private key: .*cabpay-release-key\.pem \(owner-only/);
     expect(statSync(path.join(keyDir, 'cabpay-release-key.pem')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(path.join(keyDir, 'release-public-key.ts'), 'utf8')).toContain(readFileSync(path.join(keyDir, 'cabpay-release-key.pub.pem'), 'utf8').split('\n')[1]);
+    expect(readFileSync(path.join(keyDir, 'release-public-key.ts'), 'utf8')).toContain(
+      readFileSync(path.join(keyDir, 'cabpay-release-key.pub.pem'), 'utf8').split('\n')[1],
+    );
     const sign = await fleet(['release', 'sign', path.join(dir, 'build-output', '.'), '--key', path.join(keyDir, 'cabpay-release-key.pem')], {});
     expect(sign.code, sign.stderr).toBe(0);
     expect(sign.stdout).toMatch(/signed 1\.1\.0: 6 files in .*cabpay-release\.sig/);
@@ -95,7 +97,10 @@ describe('fleet release CLI against the relay process', () => {
     const human = await fleet(['release', 'status'], env);
     expect(human.stdout).toMatch(/cabs: 2, up to date: 0\nrunning: unknown: 2\noffered: 1.1.0: 2/);
     const status = await fleet(['release', 'status', '--json'], env);
-    expect(JSON.parse(status.stdout)).toMatchObject({ rollout: { targetVersion: '1.1.0', percent: 20, paused: false }, pins: [{ cabId: outside, version: '1.1.0' }] });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      rollout: { targetVersion: '1.1.0', percent: 20, paused: false },
+      pins: [{ cabId: outside, version: '1.1.0' }],
+    });
 
     const down = await fleet(['release', 'promote', '1.0.0'], env);
     expect(down.code).toBe(2);
@@ -110,7 +115,14 @@ describe('fleet release CLI against the relay process', () => {
     writeFileSync(file, 'x');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'backend-relay/main.ts')], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', RELAY_PORT: '0', RELAY_ADMIN_TOKEN: ADMIN_TOKEN, RELAY_DB: path.join(dir, 'x.db'), HIPS_PUBLIC_KEY_FILE: path.join(dir, 'hips-public.pem'), RELAY_UPDATES_DIR: path.join(file, 'updates') },
+      env: {
+        PATH: process.env.PATH ?? '',
+        RELAY_PORT: '0',
+        RELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+        RELAY_DB: path.join(dir, 'x.db'),
+        HIPS_PUBLIC_KEY_FILE: path.join(dir, 'hips-public.pem'),
+        RELAY_UPDATES_DIR: path.join(file, 'updates'),
+      },
     });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));

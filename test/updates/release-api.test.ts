@@ -65,7 +65,9 @@ describe('publishing releases', () => {
     await writeRelease(r.updatesDir, '1.5.0', { signWith: null });
     const unsigned = await admin(r.url, 'POST', '/admin/releases', { version: '1.5.0' });
     expect(unsigned.status).toBe(422);
-    expect(unsigned.body.error.message).toMatch(/has no cabpay-release\.sig: releases must be signed with the fleet release key; sign the build where it is made: npm run fleet -- release sign/);
+    expect(unsigned.body.error.message).toMatch(
+      /has no cabpay-release\.sig: releases must be signed with the fleet release key; sign the build where it is made: npm run fleet -- release sign/,
+    );
     await writeRelease(r.updatesDir, '1.6.0');
     // The same size, other bytes, and named by no feed: only the signature notices.
     writeFileSync(path.join(r.updatesDir, '1.6.0', 'cabpay-1.6.0-x64.exe.blockmap'), randomBytes(900));
@@ -85,7 +87,10 @@ describe('publishing releases', () => {
   it('takes uploaded files into a version folder, refusing once it is published', async () => {
     const r = await relay();
     const src = await writeRelease(path.join(r.dir, 'release'), '2.0.0');
-    for (const [name, data] of [...src.files, ...['latest-linux.yml', 'latest.yml', 'cabpay-release.sig'].map((n) => [n, readFileSync(path.join(r.dir, 'release', '2.0.0', n))] as const)]) {
+    for (const [name, data] of [
+      ...src.files,
+      ...['latest-linux.yml', 'latest.yml', 'cabpay-release.sig'].map((n) => [n, readFileSync(path.join(r.dir, 'release', '2.0.0', n))] as const),
+    ]) {
       const res = await fetch(`${r.url}/admin/releases/2.0.0/files/${name}`, {
         method: 'PUT',
         headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/octet-stream' },
@@ -204,7 +209,10 @@ describe('rollout over HTTP', () => {
     relays.push(again);
     const url = await again.listen();
     expect(await feedVersion(url, a, tokens.get(a)!)).toBe('3.0.0');
-    expect((await admin(url, 'GET', '/admin/rollout')).body).toMatchObject({ rollout: { targetVersion: '3.0.0', percent: 100 }, pins: [{ cabId: a, version: '3.0.0' }] });
+    expect((await admin(url, 'GET', '/admin/rollout')).body).toMatchObject({
+      rollout: { targetVersion: '3.0.0', percent: 100 },
+      pins: [{ cabId: a, version: '3.0.0' }],
+    });
     // A removed cab takes its pin with it.
     expect((await admin(url, 'DELETE', `/admin/cabs/${a}`)).status).toBe(200);
     expect((await admin(url, 'GET', '/admin/rollout')).body.pins).toEqual([]);
@@ -221,8 +229,7 @@ describe('the feed', () => {
     await admin(r.url, 'PUT', '/admin/rollout', { version: '1.0.0', percent: 100 });
     const name = 'cabpay-1.0.0-x64.exe';
     const data = rel.files.get(name)!;
-    const get = (range?: string) =>
-      fetch(`${r.url}/updates/${a}/${name}`, { headers: { authorization: `Bearer ${token}`, ...(range ? { range } : {}) } });
+    const get = (range?: string) => fetch(`${r.url}/updates/${a}/${name}`, { headers: { authorization: `Bearer ${token}`, ...(range ? { range } : {}) } });
 
     const whole = await get();
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
@@ -237,9 +244,16 @@ describe('the feed', () => {
     expect(many.status).toBe(206);
     const boundary = /boundary=(\S+)/.exec(many.headers.get('content-type') ?? '')![1]!;
     const body = Buffer.from(await many.arrayBuffer()).toString('latin1');
-    const parts = body.split(`--${boundary}`).slice(1, -1).map((p) => p.replace(/^\r\n/, '').replace(/\r\n$/, ''));
+    const parts = body
+      .split(`--${boundary}`)
+      .slice(1, -1)
+      .map((p) => p.replace(/^\r\n/, '').replace(/\r\n$/, ''));
     expect(parts).toHaveLength(3);
-    const expected = [[0, 4], [100, 200], [5000, 5002]] as const;
+    const expected = [
+      [0, 4],
+      [100, 200],
+      [5000, 5002],
+    ] as const;
     parts.forEach((p, i) => {
       const [head, content] = [p.slice(0, p.indexOf('\r\n\r\n')), p.slice(p.indexOf('\r\n\r\n') + 4)];
       expect(head).toContain(`Content-Range: bytes ${expected[i]![0]}-${expected[i]![1] - 1}/${data.length}`);
@@ -272,7 +286,11 @@ describe('the feed', () => {
     const boundary = /boundary=(\S+)/.exec(merged.headers.get('content-type') ?? '')![1]!;
     const body = Buffer.from(await merged.arrayBuffer());
     expect(body.length).toBeLessThan(300 + 2 * 200);
-    const heads = body.toString('latin1').split(`--${boundary}`).slice(1, -1).map((p) => /Content-Range: ([^\r]+)/.exec(p)![1]);
+    const heads = body
+      .toString('latin1')
+      .split(`--${boundary}`)
+      .slice(1, -1)
+      .map((p) => /Content-Range: ([^\r]+)/.exec(p)![1]);
     expect(heads).toEqual([`bytes 0-20/${data.length}`, `bytes 100-299/${data.length}`]);
   });
 

@@ -89,7 +89,11 @@ describe('planRollout', () => {
   });
 
   it('a newer version after a complete rollout makes the old target the stable version', () => {
-    const next = planRollout(state({ targetVersion: '1.0.0', stableVersion: null, percent: 100 }), { version: '1.1.0', percent: 10, namedCabs: ['b', 'a', 'a'] }, now);
+    const next = planRollout(
+      state({ targetVersion: '1.0.0', stableVersion: null, percent: 100 }),
+      { version: '1.1.0', percent: 10, namedCabs: ['b', 'a', 'a'] },
+      now,
+    );
     expect(next).toMatchObject({ ok: true, state: { targetVersion: '1.1.0', stableVersion: '1.0.0', percent: 10, namedCabs: ['a', 'b'] } });
   });
 

@@ -6,16 +6,12 @@ import { coalesceRanges, parseRange } from '../../backend-relay/updates/send-fil
 describe('parseRange', () => {
   it('maps every satisfiable list of ranges to the right bytes', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 10_000 }),
-        fc.array(fc.tuple(fc.nat(12_000), fc.nat(3_000)), { minLength: 1, maxLength: 20 }),
-        (size, parts) => {
-          const header = `bytes=${parts.map(([start, len]) => `${start}-${start + len}`).join(', ')}`;
-          const ranges = parseRange(header, size)!;
-          const expected = parts.filter(([start]) => start < size).map(([start, len]) => ({ start, end: Math.min(start + len, size - 1) }));
-          expect(ranges).toEqual(expected);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.array(fc.tuple(fc.nat(12_000), fc.nat(3_000)), { minLength: 1, maxLength: 20 }), (size, parts) => {
+        const header = `bytes=${parts.map(([start, len]) => `${start}-${start + len}`).join(', ')}`;
+        const ranges = parseRange(header, size)!;
+        const expected = parts.filter(([start]) => start < size).map(([start, len]) => ({ start, end: Math.min(start + len, size - 1) }));
+        expect(ranges).toEqual(expected);
+      }),
     );
   });
 
@@ -34,28 +30,28 @@ describe('parseRange', () => {
 
 describe('coalesceRanges', () => {
   it('keeps ascending disjoint ranges as they are (electron-updater expects one part per range)', () => {
-    const ranges = [{ start: 0, end: 3 }, { start: 5, end: 9 }, { start: 100, end: 199 }];
+    const ranges = [
+      { start: 0, end: 3 },
+      { start: 5, end: 9 },
+      { start: 100, end: 199 },
+    ];
     expect(coalesceRanges(ranges)).toBe(ranges);
   });
 
   it('merges overlapping and out-of-order ranges into disjoint ascending ones covering the same bytes', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 5_000 }),
-        fc.array(fc.tuple(fc.nat(6_000), fc.nat(2_000)), { minLength: 1, maxLength: 60 }),
-        (size, parts) => {
-          const ranges = parseRange(`bytes=${parts.map(([start, len]) => `${start}-${start + len}`).join(',')}`, size)!;
-          const merged = coalesceRanges(ranges);
-          const covered = (list: { start: number; end: number }[]) => {
-            const bytes = new Set<number>();
-            for (const r of list) for (let b = r.start; b <= r.end; b++) bytes.add(b);
-            return bytes;
-          };
-          expect(covered(merged)).toEqual(covered(ranges));
-          merged.forEach((r, i) => i > 0 && expect(r.start).toBeGreaterThan(merged[i - 1]!.end));
-          expect(merged.reduce((n, r) => n + r.end - r.start + 1, 0)).toBeLessThanOrEqual(size);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 5_000 }), fc.array(fc.tuple(fc.nat(6_000), fc.nat(2_000)), { minLength: 1, maxLength: 60 }), (size, parts) => {
+        const ranges = parseRange(`bytes=${parts.map(([start, len]) => `${start}-${start + len}`).join(',')}`, size)!;
+        const merged = coalesceRanges(ranges);
+        const covered = (list: { start: number; end: number }[]) => {
+          const bytes = new Set<number>();
+          for (const r of list) for (let b = r.start; b <= r.end; b++) bytes.add(b);
+          return bytes;
+        };
+        expect(covered(merged)).toEqual(covered(ranges));
+        merged.forEach((r, i) => i > 0 && expect(r.start).toBeGreaterThan(merged[i - 1]!.end));
+        expect(merged.reduce((n, r) => n + r.end - r.start + 1, 0)).toBeLessThanOrEqual(size);
+      }),
     );
   });
 });

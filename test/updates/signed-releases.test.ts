@@ -29,7 +29,12 @@ describe('signed releases through electron-updater over pinned TLS', () => {
   const stops: (() => void)[] = [];
 
   const adminCall = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) => {
-    const res = await relay.app.fastify.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(payload ? { payload: payload as object } : {}) });
+    const res = await relay.app.fastify.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      ...(payload ? { payload: payload as object } : {}),
+    });
     return { status: res.statusCode, body: res.body ? res.json() : null };
   };
   const cabRow = async (cabId: string) => ((await adminCall('GET', '/admin/cabs')).body.cabs as any[]).find((c) => c.cabId === cabId);
@@ -138,7 +143,9 @@ describe('signed releases through electron-updater over pinned TLS', () => {
     const stranger = makeReleaseKeys();
     const next = makeReleaseKeys();
     const { verifyRelease, importReleasePublicKey, signRelease } = await import('../../protocol/release-signature.js');
-    const forged = await signRelease({ version: '9.0.0', files: [{ name: 'x.deb', sha512: 'abc', size: 1 }] }, next, [await signRotation(stranger, next.publicKey)]);
+    const forged = await signRelease({ version: '9.0.0', files: [{ name: 'x.deb', sha512: 'abc', size: 1 }] }, next, [
+      await signRotation(stranger, next.publicKey),
+    ]);
     const verdict = await verifyRelease(JSON.stringify(forged), await importReleasePublicKey(TEST_RELEASE_KEYS.publicPem), '9.0.0');
     expect(verdict).toMatchObject({ ok: false, error: { code: 'bad_rotation' } });
   });

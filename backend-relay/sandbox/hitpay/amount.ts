@@ -6,9 +6,7 @@ import { currencyDigits } from '../../../protocol/money.js';
 
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
-export type MajorParse =
-  | { ok: true; minor: number }
-  | { ok: false; reason: 'not_a_number' | 'too_many_decimals' | 'too_large' };
+export type MajorParse = { ok: true; minor: number } | { ok: false; reason: 'not_a_number' | 'too_many_decimals' | 'too_large' };
 
 /** The minor-unit exponent of a currency (SGD 2, JPY 0); case-insensitive. */
 export function digitsOf(currency: string): number {

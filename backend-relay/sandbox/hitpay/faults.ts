@@ -18,7 +18,13 @@ export const hitpayFaultsRequest = z.strictObject({
   /** The next n webhooks report `amount` plus tamperAmountMinor (still correctly signed). */
   tamperWebhookAmount: count.optional(),
   /** How much the tamper fault adds, in minor units (default 100; may be negative, never below 0 overall). */
-  tamperAmountMinor: z.number().int().min(-100_000_000).max(100_000_000).refine((n) => n !== 0, 'not 0').optional(),
+  tamperAmountMinor: z
+    .number()
+    .int()
+    .min(-100_000_000)
+    .max(100_000_000)
+    .refine((n) => n !== 0, 'not 0')
+    .optional(),
   /** Answer the next n create calls with 503. */
   createRequest503: count.optional(),
   /** Answer the next n create calls with 500. */

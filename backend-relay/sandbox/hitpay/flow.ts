@@ -21,10 +21,8 @@ export class HitpayHttpError extends Error {
   }
 }
 
-export const requestNotFound = (id: string) =>
-  new HitpayHttpError(404, { message: `No query results for model [App\\Business\\PaymentRequest] ${id}` });
-const paymentNotFound = (id: string) =>
-  new HitpayHttpError(404, { message: `No query results for model [App\\Business\\Charge] ${id}` });
+export const requestNotFound = (id: string) => new HitpayHttpError(404, { message: `No query results for model [App\\Business\\PaymentRequest] ${id}` });
+const paymentNotFound = (id: string) => new HitpayHttpError(404, { message: `No query results for model [App\\Business\\Charge] ${id}` });
 
 export class HitpayFlow {
   constructor(

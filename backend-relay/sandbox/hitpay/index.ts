@@ -18,12 +18,7 @@ import { hitpayPayPageHtml } from './pay-page.js';
 import { HitpayStore } from './store.js';
 import { parseCreateRequest, parseFormBody, parseRefundRequest, HitpayValidationError } from './validation.js';
 import { chargeView, refundView, requestView } from './views.js';
-import {
-  defaultHitpayDelivery,
-  HitpayDeliverer,
-  type HitpayDeliveryOptions,
-  type WebhookStyleSetting,
-} from './webhooks.js';
+import { defaultHitpayDelivery, HitpayDeliverer, type HitpayDeliveryOptions, type WebhookStyleSetting } from './webhooks.js';
 
 /** The sandbox business's API key (`X-BUSINESS-API-KEY`) and webhook salt. */
 export const HITPAY_DEMO_API_KEY = 'hp_sandbox_demo_api_key_0123456789abcdef';
@@ -73,9 +68,7 @@ export function registerHitpaySandbox(app: FastifyInstance, deps: HitpaySandboxD
     });
     deliverer.resumeUndelivered();
 
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-      done(null, parseFormBody(body as string)),
-    );
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parseFormBody(body as string)));
 
     scope.setErrorHandler((err: FastifyError | HitpayHttpError | HitpayValidationError, req, reply) => {
       if (err instanceof HitpayValidationError) return reply.code(422).send(err.toBody());
@@ -151,20 +144,26 @@ export function registerHitpaySandbox(app: FastifyInstance, deps: HitpaySandboxD
         found = flow.get(id(req));
       } catch (err) {
         if (!(err instanceof HitpayHttpError)) throw err;
-        return reply.code(404).type('text/html; charset=utf-8').send('<!doctype html><title>Unknown QR</title><p>This PayNow QR code is not known to the sandbox.</p>');
+        return reply
+          .code(404)
+          .type('text/html; charset=utf-8')
+          .send('<!doctype html><title>Unknown QR</title><p>This PayNow QR code is not known to the sandbox.</p>');
       }
       const r = found.request;
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(
-        hitpayPayPageHtml({
-          id: r.id,
-          merchantName: deps.config.merchantName,
-          amount: minorToMajor(r.amount_minor, digitsOf(r.currency)),
-          currency: r.currency,
-          status: r.status,
-          reference: r.reference_number,
-          expiry: r.expires_at_ms === null ? null : requestView(ctx(), r).expiry_date,
-        }),
-      );
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(
+          hitpayPayPageHtml({
+            id: r.id,
+            merchantName: deps.config.merchantName,
+            amount: minorToMajor(r.amount_minor, digitsOf(r.currency)),
+            currency: r.currency,
+            status: r.status,
+            reference: r.reference_number,
+            expiry: r.expires_at_ms === null ? null : requestView(ctx(), r).expiry_date,
+          }),
+        );
     });
 
     const settled = (result: ReturnType<HitpayFlow['pay']>) => ({

@@ -186,9 +186,7 @@ export class HitpayStore {
   /** Pending requests whose expiry has passed. */
   overdueRequests(nowMs: number): RequestRow[] {
     return this.db
-      .prepare<[number], RequestRow>(
-        "SELECT * FROM hitpay_payment_requests WHERE status = 'pending' AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
-      )
+      .prepare<[number], RequestRow>("SELECT * FROM hitpay_payment_requests WHERE status = 'pending' AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?")
       .all(nowMs);
   }
 
@@ -199,9 +197,7 @@ export class HitpayStore {
     return this.db.prepare<[string], PaymentRow>('SELECT * FROM hitpay_payments WHERE id = ?').get(id);
   }
   paymentsOf(requestId: string): PaymentRow[] {
-    return this.db
-      .prepare<[string], PaymentRow>('SELECT * FROM hitpay_payments WHERE payment_request_id = ? ORDER BY created_ms, id')
-      .all(requestId);
+    return this.db.prepare<[string], PaymentRow>('SELECT * FROM hitpay_payments WHERE payment_request_id = ? ORDER BY created_ms, id').all(requestId);
   }
   updatePayment(id: string, changes: Partial<PaymentRow>): void {
     update(this.db, 'hitpay_payments', id, { ...changes, updated_ms: Date.now() });
@@ -221,9 +217,7 @@ export class HitpayStore {
     return this.db.prepare<[string], WebhookRow>('SELECT * FROM hitpay_webhooks WHERE id = ?').get(id);
   }
   undeliveredWebhooks(): WebhookRow[] {
-    return this.db
-      .prepare<[], WebhookRow>("SELECT * FROM hitpay_webhooks WHERE status = 'pending' ORDER BY created_ms, id")
-      .all();
+    return this.db.prepare<[], WebhookRow>("SELECT * FROM hitpay_webhooks WHERE status = 'pending' ORDER BY created_ms, id").all();
   }
   updateWebhook(id: string, changes: Partial<WebhookRow>): void {
     update(this.db, 'hitpay_webhooks', id, { ...changes, updated_ms: Date.now() });

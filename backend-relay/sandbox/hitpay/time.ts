@@ -22,10 +22,18 @@ export function parseSgt(text: string): number | null {
 }
 
 const UNIT_MS: Record<string, number> = {
-  second: 1000, seconds: 1000, sec: 1000, secs: 1000,
-  minute: 60_000, minutes: 60_000, min: 60_000, mins: 60_000,
-  hour: 3600_000, hours: 3600_000,
-  day: 86_400_000, days: 86_400_000,
+  second: 1000,
+  seconds: 1000,
+  sec: 1000,
+  secs: 1000,
+  minute: 60_000,
+  minutes: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  hour: 3600_000,
+  hours: 3600_000,
+  day: 86_400_000,
+  days: 86_400_000,
 };
 
 /**

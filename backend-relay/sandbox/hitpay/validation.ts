@@ -47,26 +47,61 @@ export function parseFormBody(text: string): Record<string, string | string[]> {
 
 /** HitPay's payment method codes the sandbox accepts; only `paynow_online` has a simulated QR. */
 export const PAYMENT_METHODS = [
-  'paynow_online', 'card', 'wechat_pay', 'alipay', 'grabpay_direct', 'grabpay_paylater', 'shopee_pay',
-  'atome', 'fpx', 'zip', 'doku_qris', 'qrph_netbank', 'touch_n_go', 'opn_prompt_pay', 'gcash_qr',
+  'paynow_online',
+  'card',
+  'wechat_pay',
+  'alipay',
+  'grabpay_direct',
+  'grabpay_paylater',
+  'shopee_pay',
+  'atome',
+  'fpx',
+  'zip',
+  'doku_qris',
+  'qrph_netbank',
+  'touch_n_go',
+  'opn_prompt_pay',
+  'gcash_qr',
 ] as const;
 export const QR_METHODS = ['paynow_online'] as const;
 
 /** Currencies the sandbox business may charge in (lowercase, as HitPay echoes them). */
-export const CURRENCIES = ['sgd', 'myr', 'usd', 'eur', 'gbp', 'aud', 'hkd', 'php', 'thb', 'idr', 'vnd', 'inr', 'jpy', 'krw', 'cny', 'nzd', 'cad', 'chf', 'sek', 'nok', 'dkk'] as const;
+export const CURRENCIES = [
+  'sgd',
+  'myr',
+  'usd',
+  'eur',
+  'gbp',
+  'aud',
+  'hkd',
+  'php',
+  'thb',
+  'idr',
+  'vnd',
+  'inr',
+  'jpy',
+  'krw',
+  'cny',
+  'nzd',
+  'cad',
+  'chf',
+  'sek',
+  'nok',
+  'dkk',
+] as const;
 
 const label = (field: string) => field.replace(/_/g, ' ');
 const required = (field: string) => `The ${label(field)} field is required.`;
 
 const boolish = (field: string) =>
-  z.union([z.boolean(), z.enum(['true', 'false', '1', '0']), z.literal(1), z.literal(0)], {
-    error: `The ${label(field)} field must be true or false.`,
-  }).transform((v) => v === true || v === 'true' || v === '1' || v === 1);
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0']), z.literal(1), z.literal(0)], {
+      error: `The ${label(field)} field must be true or false.`,
+    })
+    .transform((v) => v === true || v === 'true' || v === '1' || v === 1);
 
 const text = (field: string, max: number) =>
-  z
-    .string({ error: `The ${label(field)} must be a string.` })
-    .max(max, `The ${label(field)} may not be greater than ${max} characters.`);
+  z.string({ error: `The ${label(field)} must be a string.` }).max(max, `The ${label(field)} may not be greater than ${max} characters.`);
 
 const httpUrl = (field: string) =>
   z.url({ protocol: /^https?$/, error: `The ${label(field)} format is invalid.` }).max(1028, `The ${label(field)} may not be greater than 1028 characters.`);
@@ -204,7 +239,9 @@ export function parseCreateRequest(body: unknown, nowMs: number): CreateRequest 
 
 const refundSchema = z.object({
   amount: amountInput,
-  payment_id: z.string({ error: (iss) => (iss.input === undefined ? required('payment_id') : 'The payment id must be a string.') }).min(1, required('payment_id')),
+  payment_id: z
+    .string({ error: (iss) => (iss.input === undefined ? required('payment_id') : 'The payment id must be a string.') })
+    .min(1, required('payment_id')),
   webhook: httpUrl('webhook').optional(),
   email: z.email({ error: 'The email must be a valid email address.' }).optional(),
   send_email: boolish('send_email').optional(),

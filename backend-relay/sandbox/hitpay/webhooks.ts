@@ -47,19 +47,11 @@ export interface HookContext extends HitpayViewContext {
  * The outbox rows for one payment outcome. `request` and `payments` must already hold their new
  * state. Nothing is built when the request has no `webhook` URL (HitPay sends none then).
  */
-export function paymentHooks(
-  ctx: HookContext,
-  request: RequestRow,
-  payment: PaymentRow,
-  payments: PaymentRow[],
-  event: PaymentEvent,
-): WebhookRow[] {
+export function paymentHooks(ctx: HookContext, request: RequestRow, payment: PaymentRow, payments: PaymentRow[], event: PaymentEvent): WebhookRow[] {
   if (!request.webhook) return [];
   const digits = digitsOf(request.currency);
   // The tamper fault misreports the amount (correctly signed) so the relay's amount check is tested.
-  const reported = ctx.faults.take('tamperWebhookAmount')
-    ? Math.max(0, payment.amount_minor + ctx.faults.tamperAmountMinor)
-    : payment.amount_minor;
+  const reported = ctx.faults.take('tamperWebhookAmount') ? Math.max(0, payment.amount_minor + ctx.faults.tamperAmountMinor) : payment.amount_minor;
   const status = event === 'payment_request.completed' ? 'completed' : 'failed';
   const styles: WebhookStyle[] = ctx.style === 'both' ? ['legacy', 'json'] : [ctx.style];
 
@@ -147,9 +139,7 @@ export class HitpayDeliverer {
   }
 
   private track(run: Promise<void>): void {
-    const done = run
-      .catch((err: unknown) => this.log.error({ err }, 'hitpay webhook delivery crashed'))
-      .finally(() => this.running.delete(done));
+    const done = run.catch((err: unknown) => this.log.error({ err }, 'hitpay webhook delivery crashed')).finally(() => this.running.delete(done));
     this.running.add(done);
   }
 

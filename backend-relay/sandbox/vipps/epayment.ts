@@ -16,16 +16,21 @@ export const currency = z.enum(['NOK', 'DKK', 'EUR'], { error: 'one of NOK, DKK,
 const minor = z.number({ error: 'an integer in minor units (øre, cent)' }).int('an integer in minor units, no decimals');
 export const amountSchema = z.object({ currency, value: minor.min(1, 'at least 1').max(100_000_000, 'at most 100000000') });
 
-const orderLine = z.object({
-  name: z.string().min(1).max(2048),
-  id: z.string().min(1).max(255),
-  totalAmount: minor.min(0),
-  totalAmountExcludingTax: minor.min(0),
-  totalTaxAmount: minor.min(0),
-  // The API takes either: taxRate in basis points (2500 = 25%), or the deprecated whole-percent taxPercentage.
-  taxPercentage: z.number().int().min(0).max(100).optional(),
-  taxRate: z.number().int().min(0).max(10_000).optional(),
-}).refine((l) => l.taxRate !== undefined || l.taxPercentage !== undefined, { message: 'set taxRate (basis points, 2500 = 25%) or taxPercentage', path: ['taxRate'] });
+const orderLine = z
+  .object({
+    name: z.string().min(1).max(2048),
+    id: z.string().min(1).max(255),
+    totalAmount: minor.min(0),
+    totalAmountExcludingTax: minor.min(0),
+    totalTaxAmount: minor.min(0),
+    // The API takes either: taxRate in basis points (2500 = 25%), or the deprecated whole-percent taxPercentage.
+    taxPercentage: z.number().int().min(0).max(100).optional(),
+    taxRate: z.number().int().min(0).max(10_000).optional(),
+  })
+  .refine((l) => l.taxRate !== undefined || l.taxPercentage !== undefined, {
+    message: 'set taxRate (basis points, 2500 = 25%) or taxPercentage',
+    path: ['taxRate'],
+  });
 
 export const createPaymentRequest = z.object({
   amount: amountSchema,
@@ -41,7 +46,12 @@ export const createPaymentRequest = z.object({
   receipt: z
     .object({
       orderLines: z.array(orderLine).min(1, 'at least one order line'),
-      bottomLine: z.object({ currency, tipAmount: minor.min(0).nullable().optional(), posId: z.string().max(255).nullable().optional(), receiptNumber: z.string().max(255).nullable().optional() }),
+      bottomLine: z.object({
+        currency,
+        tipAmount: minor.min(0).nullable().optional(),
+        posId: z.string().max(255).nullable().optional(),
+        receiptNumber: z.string().max(255).nullable().optional(),
+      }),
     })
     .optional(),
 });
@@ -129,7 +139,9 @@ export class EPaymentFlow {
   create(msn: string, idempotencyKey: string, rawBody: unknown): Answer {
     const body = parseOrProblem(createPaymentRequest, rawBody, 'create-payment request');
     if (body.amount.currency === 'NOK' && body.amount.value < 100) {
-      throw invalidRequest('Amount too small', 'The amount is too small: the minimum for NOK is 100 øre.', [{ name: 'amount.value', reason: 'at least 100 for NOK' }]);
+      throw invalidRequest('Amount too small', 'The amount is too small: the minimum for NOK is 100 øre.', [
+        { name: 'amount.value', reason: 'at least 100 for NOK' },
+      ]);
     }
     if (body.receipt && body.receipt.bottomLine.currency !== body.amount.currency) {
       throw invalidRequest('Validation error', 'receipt.bottomLine.currency must equal amount.currency.', [
@@ -149,9 +161,12 @@ export class EPaymentFlow {
           );
         }
         if (store.payment(msn, body.reference)) {
-          throw new VippsProblem(409, 'Reference already used', `A payment with reference "${body.reference}" already exists; use a new reference for a new payment.`, [
-            { name: 'reference', reason: 'already used' },
-          ]);
+          throw new VippsProblem(
+            409,
+            'Reference already used',
+            `A payment with reference "${body.reference}" already exists; use a new reference for a new payment.`,
+            [{ name: 'reference', reason: 'already used' }],
+          );
         }
         const now = nowIso();
         const row: PaymentRow = {

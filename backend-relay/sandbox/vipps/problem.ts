@@ -39,8 +39,7 @@ export function sendProblem(reply: FastifyReply, problem: VippsProblem, instance
   return reply.code(problem.status).header('content-type', 'application/problem+json').send(problem.toBody(instance));
 }
 
-export const invalidRequest = (title: string, detail: string, extra: ExtraDetail[] = []) =>
-  new VippsProblem(400, title, detail, extra);
+export const invalidRequest = (title: string, detail: string, extra: ExtraDetail[] = []) => new VippsProblem(400, title, detail, extra);
 
 /** Parses input or throws a 400 problem naming every bad field and what it must be. */
 export function parseOrProblem<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {

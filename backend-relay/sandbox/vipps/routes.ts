@@ -96,7 +96,15 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
       if (err instanceof VippsProblem) return sendProblem(reply, err, path);
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) req.log.error({ err, url: req.url }, 'vipps sandbox request failed');
-      return sendProblem(reply, new VippsProblem(status, status === 500 ? 'Internal error' : 'Bad request', status === 500 ? 'Internal sandbox error; see the sandbox log.' : err.message), path);
+      return sendProblem(
+        reply,
+        new VippsProblem(
+          status,
+          status === 500 ? 'Internal error' : 'Bad request',
+          status === 500 ? 'Internal sandbox error; see the sandbox log.' : err.message,
+        ),
+        path,
+      );
     });
 
     /** Bearer token + subscription key; Merchant-Serial-Number, when sent, must be the token's. */
@@ -124,8 +132,7 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
         throw new VippsProblem(503, 'Service unavailable', 'The sandbox is shutting down.');
       }
     };
-    const ref = (req: FastifyRequest<{ Params: { reference: string } }>) =>
-      parseOrProblem(referenceParam, req.params.reference, 'reference in the path');
+    const ref = (req: FastifyRequest<{ Params: { reference: string } }>) => parseOrProblem(referenceParam, req.params.reference, 'reference in the path');
 
     // Access token API: a POST without a body, credentials in headers.
     scope.post('/accesstoken/get', async (req) => {
@@ -161,7 +168,14 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
       const id = parseOrProblem(merchantQrId, req.params.merchantQrId, 'merchantQrId');
       const body = parseOrProblem(qrPutRequest, req.body ?? {}, 'merchant callback QR request');
       const now = nowIso();
-      store.upsertQr({ msn, merchant_qr_id: id, location_description: body.locationDescription, category: body.category ?? null, created_at: now, updated_at: now });
+      store.upsertQr({
+        msn,
+        merchant_qr_id: id,
+        location_description: body.locationDescription,
+        category: body.category ?? null,
+        created_at: now,
+        updated_at: now,
+      });
       return reply.code(204).send(); // the QR itself is read with GET, as at Vipps
     });
     scope.get<{ Params: { merchantQrId: string } }>('/qr/v1/merchant-callback/:merchantQrId', async (req) => {
@@ -199,7 +213,14 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
     scope.post('/webhooks/v1/webhooks', async (req, reply) => {
       const msn = authorize(req);
       const body = parseOrProblem(registerWebhookRequest, req.body, 'webhook registration');
-      const row = { id: randomUUID(), msn, url: body.url, events: JSON.stringify([...new Set(body.events)]), secret: randomBytes(64).toString('base64'), created_at: nowIso() };
+      const row = {
+        id: randomUUID(),
+        msn,
+        url: body.url,
+        events: JSON.stringify([...new Set(body.events)]),
+        secret: randomBytes(64).toString('base64'),
+        created_at: nowIso(),
+      };
       store.insertWebhook(row);
       return reply.code(201).send({ id: row.id, secret: row.secret });
     });
@@ -217,11 +238,14 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
     scope.post('/epayment/v1/payments', async (req, reply) => {
       const msn = authorize(req);
       const key = idemKey(req);
-      if (faults.take('createPayment500')) throw new VippsProblem(500, 'Internal error', 'Internal error (createPayment500 fault). Retry with the same Idempotency-Key.');
-      if (faults.take('createPayment503')) throw new VippsProblem(503, 'Service unavailable', 'Service temporarily unavailable (createPayment503 fault). Retry with the same Idempotency-Key.');
+      if (faults.take('createPayment500'))
+        throw new VippsProblem(500, 'Internal error', 'Internal error (createPayment500 fault). Retry with the same Idempotency-Key.');
+      if (faults.take('createPayment503'))
+        throw new VippsProblem(503, 'Service unavailable', 'Service temporarily unavailable (createPayment503 fault). Retry with the same Idempotency-Key.');
       const hang = faults.takeCreatePaymentHang();
       if (hang) {
-        if (!(await sleep(hang.hangMs, deps.shutdown))) throw new VippsProblem(503, 'Service unavailable', 'The sandbox is shutting down; the payment was not created.');
+        if (!(await sleep(hang.hangMs, deps.shutdown)))
+          throw new VippsProblem(503, 'Service unavailable', 'The sandbox is shutting down; the payment was not created.');
         if (hang.then === 'drop') {
           reply.hijack();
           req.raw.socket.destroy();
@@ -230,12 +254,8 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
       }
       return send(reply, payments.create(msn, key, req.body));
     });
-    scope.get<{ Params: { reference: string } }>('/epayment/v1/payments/:reference', async (req) =>
-      paymentView(payments.get(authorize(req), ref(req))),
-    );
-    scope.get<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/events', async (req) =>
-      payments.events(authorize(req), ref(req)),
-    );
+    scope.get<{ Params: { reference: string } }>('/epayment/v1/payments/:reference', async (req) => paymentView(payments.get(authorize(req), ref(req))));
+    scope.get<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/events', async (req) => payments.events(authorize(req), ref(req)));
     scope.post<{ Params: { reference: string } }>('/epayment/v1/payments/:reference/capture', async (req, reply) => {
       const msn = authorize(req);
       const answer = payments.capture(msn, ref(req), idemKey(req), req.body);
@@ -281,7 +301,14 @@ export function registerVippsRoutes(app: FastifyInstance, deps: VippsRouteDeps):
       if (!ci) throw new VippsProblem(404, 'Not found', 'Unknown customer token: scan the QR code first.');
       const qr = store.qr(ci.msn, ci.merchant_qr_id);
       return {
-        checkIn: { merchantQrId: ci.merchant_qr_id, msn: ci.msn, locationDescription: qr?.location_description ?? null, initiatedAt: ci.initiated_at, expiresAt: new Date(ci.expires_at_ms).toISOString(), live: ci.expires_at_ms > Date.now() },
+        checkIn: {
+          merchantQrId: ci.merchant_qr_id,
+          msn: ci.msn,
+          locationDescription: qr?.location_description ?? null,
+          initiatedAt: ci.initiated_at,
+          expiresAt: new Date(ci.expires_at_ms).toISOString(),
+          live: ci.expires_at_ms > Date.now(),
+        },
         merchantName: config.merchantName,
         payments: payments.pushes(token).map((p) => ({
           reference: p.reference,

@@ -23,7 +23,11 @@ export const VIPPS_DEMO_CREDENTIALS: VippsCredentials = {
   msn: VIPPS_DEMO_MSN,
 };
 
-const seconds = z.number().int().min(1).max(86_400 * 30);
+const seconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(86_400 * 30);
 const ms = z.number().int().min(0).max(600_000);
 
 export const vippsSettingsRequest = z.strictObject({

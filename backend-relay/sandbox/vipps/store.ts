@@ -204,9 +204,7 @@ export class VippsStore {
     this.db.prepare('DELETE FROM vipps_access_tokens WHERE expires_at_ms < ?').run(Date.now() - 86_400_000);
   }
   token(token: string): { msn: string; expires_at_ms: number } | undefined {
-    return this.db
-      .prepare<[string], { msn: string; expires_at_ms: number }>('SELECT msn, expires_at_ms FROM vipps_access_tokens WHERE token = ?')
-      .get(token);
+    return this.db.prepare<[string], { msn: string; expires_at_ms: number }>('SELECT msn, expires_at_ms FROM vipps_access_tokens WHERE token = ?').get(token);
   }
 
   upsertQr(row: QrRow): void {
@@ -242,9 +240,7 @@ export class VippsStore {
   }
 
   insertCheckIn(row: CheckInRow): void {
-    this.db
-      .prepare('INSERT INTO vipps_checkins VALUES (@customer_token, @msn, @merchant_qr_id, @initiated_at, @expires_at_ms)')
-      .run(row);
+    this.db.prepare('INSERT INTO vipps_checkins VALUES (@customer_token, @msn, @merchant_qr_id, @initiated_at, @expires_at_ms)').run(row);
   }
   checkIn(token: string): CheckInRow | undefined {
     return this.db.prepare<[string], CheckInRow>('SELECT * FROM vipps_checkins WHERE customer_token = ?').get(token);
@@ -314,7 +310,10 @@ export class VippsStore {
   allDeliveries(): DeliveryRow[] {
     return this.db.prepare<[], DeliveryRow>('SELECT * FROM vipps_deliveries ORDER BY id').all();
   }
-  updateDelivery(id: string, changes: Partial<Pick<DeliveryRow, 'status' | 'attempts' | 'duplicates' | 'last_status_code' | 'last_error' | 'delivered_at'>>): void {
+  updateDelivery(
+    id: string,
+    changes: Partial<Pick<DeliveryRow, 'status' | 'attempts' | 'duplicates' | 'last_status_code' | 'last_error' | 'delivered_at'>>,
+  ): void {
     const defined = Object.entries(changes).filter(([, v]) => v !== undefined);
     const set = [...defined.map(([c]) => `${c} = @${c}`), 'updated_at = @updated_at'].join(', ');
     this.db.prepare(`UPDATE vipps_deliveries SET ${set} WHERE id = @__id`).run({ ...Object.fromEntries(defined), updated_at: nowIso(), __id: id });
@@ -329,8 +328,6 @@ export class VippsStore {
       .get(scope, key);
   }
   saveIdempotent(scope: string, key: string, requestHash: string, statusCode: number, body: unknown): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)')
-      .run(scope, key, requestHash, statusCode, JSON.stringify(body), Date.now());
+    this.db.prepare('INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)').run(scope, key, requestHash, statusCode, JSON.stringify(body), Date.now());
   }
 }

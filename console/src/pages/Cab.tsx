@@ -31,8 +31,10 @@ function outcomes(page: CabPage): Outcome[] {
     const order = typeof d.merchantOrderId === 'string' ? d.merchantOrderId : '—';
     const currency = typeof d.currency === 'string' ? d.currency : '';
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
-    if (e.type === 'order.paid') return [{ id: e.id, at: e.occurredAt, order, outcome: 'paid', why: null, amount: num(d.totalAmount), tip: num(d.tipAmount), currency }];
-    if (e.type === 'order.failed') return [{ id: e.id, at: e.occurredAt, order, outcome: 'failed', why: typeof d.reason === 'string' ? d.reason : null, amount: null, tip: null, currency }];
+    if (e.type === 'order.paid')
+      return [{ id: e.id, at: e.occurredAt, order, outcome: 'paid', why: null, amount: num(d.totalAmount), tip: num(d.tipAmount), currency }];
+    if (e.type === 'order.failed')
+      return [{ id: e.id, at: e.occurredAt, order, outcome: 'failed', why: typeof d.reason === 'string' ? d.reason : null, amount: null, tip: null, currency }];
     if (e.type === 'order.refunded') return [{ id: e.id, at: e.occurredAt, order, outcome: 'refunded', why: null, amount: num(d.amount), tip: null, currency }];
     return [];
   });
@@ -373,7 +375,11 @@ export function Cab({ route, cabId }: { route: Route; cabId: string }) {
         onConfirm={() => void act()}
         onCancel={() => setPending(null)}
       >
-        <p>{pending === 'enable' ? 'Scans of its QR codes reach the cab again.' : 'Scans of its QR codes are refused until the cab is enabled again. Its token and history stay.'}</p>
+        <p>
+          {pending === 'enable'
+            ? 'Scans of its QR codes reach the cab again.'
+            : 'Scans of its QR codes are refused until the cab is enabled again. Its token and history stay.'}
+        </p>
       </ConfirmDialog>
       <ConfirmDialog
         open={pending === 'delete'}

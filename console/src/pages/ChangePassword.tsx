@@ -53,7 +53,16 @@ export function ChangePassword() {
         </label>
         <div className="field">
           <label htmlFor="new-password">New password</label>
-          <input id="new-password" type="password" autoComplete="new-password" minLength={MIN_LENGTH} value={next} onChange={(e) => setNext(e.target.value)} required aria-describedby="pw-rule" />
+          <input
+            id="new-password"
+            type="password"
+            autoComplete="new-password"
+            minLength={MIN_LENGTH}
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+            required
+            aria-describedby="pw-rule"
+          />
           <small id="pw-rule">At least {MIN_LENGTH} characters, without your operator name.</small>
         </div>
         <label className="field">

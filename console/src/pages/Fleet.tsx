@@ -71,7 +71,13 @@ export function Fleet({ route }: { route: Route }) {
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Show">
           {SHOW.map((s) => (
-            <button key={s.value} type="button" className={show === s.value ? 'seg active' : 'seg'} aria-pressed={show === s.value} onClick={() => setShow(s.value)}>
+            <button
+              key={s.value}
+              type="button"
+              className={show === s.value ? 'seg active' : 'seg'}
+              aria-pressed={show === s.value}
+              onClick={() => setShow(s.value)}
+            >
               {s.label} <span className="seg-count">{count(s.value)}</span>
             </button>
           ))}

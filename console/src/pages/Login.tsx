@@ -53,7 +53,9 @@ export function Login() {
         <button className="btn btn-primary btn-block" type="submit" disabled={busy}>
           {busy ? 'Logging in…' : 'Log in'}
         </button>
-        <p className="hint">No account yet? An admin adds you with <code>npm run fleet -- operator add</code>.</p>
+        <p className="hint">
+          No account yet? An admin adds you with <code>npm run fleet -- operator add</code>.
+        </p>
       </form>
     </main>
   );

@@ -18,6 +18,4 @@ export interface PspClient {
  * refund carries no order id.
  */
 export type DeliveryResult =
-  | { kind: 'success'; pspOrderId?: string; expiresAt?: string }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'definitive'; failure: Failure; status?: number };
+  { kind: 'success'; pspOrderId?: string; expiresAt?: string } | { kind: 'retry'; reason: string } | { kind: 'definitive'; failure: Failure; status?: number };

@@ -7,13 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import {
-  paymentRequest,
-  refundRequest,
-  RETRYABLE_RELAY_ERRORS,
-  SOCKET_EVENTS,
-  type PaymentRequest,
-} from '../../../protocol/relay-protocol.js';
+import { paymentRequest, refundRequest, RETRYABLE_RELAY_ERRORS, SOCKET_EVENTS, type PaymentRequest } from '../../../protocol/relay-protocol.js';
 import type { Result } from '../../../protocol/result.js';
 import type { PaymentRequestJob, RefundJob } from '../model.js';
 import type { CreateOrderResult, DeliveryResult } from './psp-client.js';

@@ -46,7 +46,9 @@ export function AttentionChip() {
   if (ridesNeedingAttention.length === 0) return null;
   return (
     <button type="button" className="pending-rides" data-testid="attention-open" onClick={() => useUi.getState().openAttention()}>
-      <span className="pending-count" data-testid="pending-rides">{ridesNeedingAttention.length}</span>
+      <span className="pending-count" data-testid="pending-rides">
+        {ridesNeedingAttention.length}
+      </span>
       <span className="pending-text">{t(attentionButtonKey(ridesNeedingAttention), { n: ridesNeedingAttention.length })}</span>
     </button>
   );

@@ -47,7 +47,9 @@ function List(props: { rides: RideAttentionView[]; onClose(): void }) {
     <>
       <h2 id="attention-title">{t('attention.title')}</h2>
       {props.rides.length === 0 ? (
-        <p className="hint" data-testid="attention-empty">{t('attention.empty')}</p>
+        <p className="hint" data-testid="attention-empty">
+          {t('attention.empty')}
+        </p>
       ) : (
         <>
           <p className="hint">{t('attention.hint')}</p>

@@ -9,10 +9,14 @@ export function CabIds() {
   return (
     <p className="cab-ids">
       {cab.label && cab.label !== cab.cabId ? <span className="cab-label">{cab.label}</span> : null}
-      <span className="cab-id" data-testid="cab-id">{cab.cabId}</span>
+      <span className="cab-id" data-testid="cab-id">
+        {cab.cabId}
+      </span>
       <span className="cab-plate-wrap">
         <span className="visually-hidden">{t('idle.plate')} </span>
-        <span className="cab-plate" data-testid="cab-plate">{cab.plate}</span>
+        <span className="cab-plate" data-testid="cab-plate">
+          {cab.plate}
+        </span>
       </span>
     </p>
   );
@@ -75,5 +79,9 @@ export function ScanCaption() {
   const { cab } = useSnapshot();
   const t = useT();
   const text = cab.capabilities.relayMakesPayment ? t('qr.scanWithApp', { app: cab.capabilities.displayName }) : t('idle.scanHint');
-  return <p className="scan-hint" data-testid="scan-caption">{text}</p>;
+  return (
+    <p className="scan-hint" data-testid="scan-caption">
+      {text}
+    </p>
+  );
 }

@@ -14,13 +14,7 @@ export function ConfirmDialog(props: {
   useEffect(() => keepRef.current?.focus(), []);
   return (
     <div className="dialog-backdrop" onClick={props.onKeep}>
-      <div
-        className="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby="dialog-title"
-        onClick={(event) => event.stopPropagation()}
-      >
+      <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="dialog-title" onClick={(event) => event.stopPropagation()}>
         <h2 id="dialog-title">{props.title}</h2>
         <p>{props.body}</p>
         <div className="dialog-actions">

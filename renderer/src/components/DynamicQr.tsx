@@ -53,7 +53,9 @@ export function DynamicQrPanel() {
           <PaySummary ride={ride} total={qr.amount} currency={qr.currency} />
           <div className={`qr-countdown ${left <= 60 ? 'is-ending' : ''}`}>
             <span className="amount-label">{t('qr.validFor')}</span>
-            <span className="qr-countdown-time" data-testid="qr-countdown" role="timer">{mmss(left)}</span>
+            <span className="qr-countdown-time" data-testid="qr-countdown" role="timer">
+              {mmss(left)}
+            </span>
           </div>
         </div>
       </div>

@@ -17,7 +17,9 @@ export function ErrorToast() {
   if (!toast) return null;
   return (
     <div className="toast" role="alert">
-      <span className="toast-message" data-testid="error-toast">{toast.message}</span>
+      <span className="toast-message" data-testid="error-toast">
+        {toast.message}
+      </span>
       <button type="button" className="toast-close" onClick={close}>
         {t('toast.close')}
       </button>

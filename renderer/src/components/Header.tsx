@@ -13,9 +13,7 @@ export function Header() {
   return (
     <header className="header">
       <div className="header-cab">
-        <span className="header-cab-name">
-          {cab.label && cab.label !== cab.cabId ? cab.label : t('header.cab', { id: cab.cabId })}
-        </span>
+        <span className="header-cab-name">{cab.label && cab.label !== cab.cabId ? cab.label : t('header.cab', { id: cab.cabId })}</span>
         <span className="header-plate">{cab.plate}</span>
       </div>
       <div className={`conn conn-${connectivity.relay}`} data-testid="connectivity" role="status">

@@ -14,12 +14,7 @@ export function OrderLines(props: { lines: OrderLine[]; currency: string; onRemo
             <span className="order-line-label">{label}</span>
             <Money amount={line.amount} currency={props.currency} className="order-line-amount" />
             {props.onRemove ? (
-              <button
-                type="button"
-                className="remove-line"
-                aria-label={t('ride.remove', { label })}
-                onClick={() => props.onRemove?.(line)}
-              >
+              <button type="button" className="remove-line" aria-label={t('ride.remove', { label })} onClick={() => props.onRemove?.(line)}>
                 <svg className="icon" viewBox="0 0 24 24" aria-hidden="true">
                   <path d="M6 6l12 12M18 6L6 18" stroke="currentColor" strokeWidth="2.5" strokeLinecap="round" />
                 </svg>

@@ -29,7 +29,12 @@ export function RefundsPanel() {
   const locale = useLocale();
   const partial = recentPayments.find((p) => p.rideId === partialFor) ?? null;
 
-  if (recentPayments.length === 0) return <p className="hint" data-testid="refunds-empty">{t('refund.empty')}</p>;
+  if (recentPayments.length === 0)
+    return (
+      <p className="hint" data-testid="refunds-empty">
+        {t('refund.empty')}
+      </p>
+    );
   return (
     <div className="refunds" data-testid="refunds">
       {partial ? (
@@ -140,7 +145,12 @@ function RefundState(props: { payment: RecentPaymentView }) {
   const refund = payment.refund;
   const text = refundStateText(payment, connectivity.relay === 'online', t, (amount) => money(amount, payment.currency, locale));
   return (
-    <span role="cell" className={`refund-state refund-state-${refund?.state ?? 'none'}`} data-testid={`refund-state-${payment.rideId}`} data-state={refund?.state ?? ''}>
+    <span
+      role="cell"
+      className={`refund-state refund-state-${refund?.state ?? 'none'}`}
+      data-testid={`refund-state-${payment.rideId}`}
+      data-state={refund?.state ?? ''}
+    >
       {text}
     </span>
   );

@@ -20,7 +20,9 @@ export function ScreenLayout(props: { screen: ScreenName; driver: ReactNode; pas
         </section>
       </PaneLocale.Provider>
       <PaneLocale.Provider value={snapshot.locale}>
-        <section className="pane pane-passenger" lang={snapshot.locale}>{props.passenger}</section>
+        <section className="pane pane-passenger" lang={snapshot.locale}>
+          {props.passenger}
+        </section>
       </PaneLocale.Provider>
     </main>
   );

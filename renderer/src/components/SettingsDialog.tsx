@@ -112,14 +112,7 @@ function Unlocked(props: { onClose(): void }) {
   const tabs = (
     <div className="segmented settings-tabs" role="tablist">
       {(['settings', 'refunds'] as const).map((name) => (
-        <button
-          key={name}
-          type="button"
-          role="tab"
-          aria-selected={tab === name}
-          data-testid={`settings-tab-${name}`}
-          onClick={() => setTab(name)}
-        >
+        <button key={name} type="button" role="tab" aria-selected={tab === name} data-testid={`settings-tab-${name}`} onClick={() => setTab(name)}>
           {name === 'settings' ? t('settings.tabSettings') : t('settings.tabRefunds')}
         </button>
       ))}
@@ -192,45 +185,75 @@ function SettingsForm(props: { onClose(): void; tabs: ReactNode }) {
   };
 
   return (
-    <form className="settings-form" onSubmit={(event) => { event.preventDefault(); void save(); }}>
+    <form
+      className="settings-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save();
+      }}
+    >
       <div className="settings-head">
         <h2 id="settings-title">{t('settings.title')}</h2>
         {props.tabs}
       </div>
       <div className="settings-column">
-      <fieldset>
-        <legend>{t('settings.language')}</legend>
-        <div className="segmented">
-          <button type="button" aria-pressed={locale === null} data-testid="driver-locale-follow" onClick={() => setLocale(null)}>
-            {t('settings.languageFollow')}
-          </button>
-          {localeChoices.map((choice) => (
-            <button key={choice.code} type="button" lang={choice.code} aria-pressed={locale === choice.code} data-testid={`driver-locale-${choice.code}`} onClick={() => setLocale(choice.code)}>
-              {choice.name}
+        <fieldset>
+          <legend>{t('settings.language')}</legend>
+          <div className="segmented">
+            <button type="button" aria-pressed={locale === null} data-testid="driver-locale-follow" onClick={() => setLocale(null)}>
+              {t('settings.languageFollow')}
             </button>
-          ))}
+            {localeChoices.map((choice) => (
+              <button
+                key={choice.code}
+                type="button"
+                lang={choice.code}
+                aria-pressed={locale === choice.code}
+                data-testid={`driver-locale-${choice.code}`}
+                onClick={() => setLocale(choice.code)}
+              >
+                {choice.name}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>{t('settings.theme')}</legend>
+          <div className="segmented">
+            {THEMES.map((mode) => (
+              <button key={mode} type="button" aria-pressed={theme === mode} data-testid={`settings-theme-${mode}`} onClick={() => setTheme(mode)}>
+                {t(`theme.${mode}`)}
+              </button>
+            ))}
+          </div>
+          {snapshot.location ? <p className="hint">{t('settings.autoHint')}</p> : null}
+        </fieldset>
+        <div className="settings-row">
+          <label htmlFor="settings-brightness">{t('settings.brightness')}</label>
+          <input
+            id="settings-brightness"
+            data-testid="settings-brightness"
+            type="range"
+            min={10}
+            max={100}
+            step={10}
+            value={brightness}
+            onChange={(e) => setBrightness(Number(e.target.value))}
+          />
+          <output htmlFor="settings-brightness">{brightness} %</output>
         </div>
-      </fieldset>
-      <fieldset>
-        <legend>{t('settings.theme')}</legend>
-        <div className="segmented">
-          {THEMES.map((mode) => (
-            <button key={mode} type="button" aria-pressed={theme === mode} data-testid={`settings-theme-${mode}`} onClick={() => setTheme(mode)}>
-              {t(`theme.${mode}`)}
-            </button>
-          ))}
+        <div className="settings-row">
+          <label htmlFor="settings-driver-id">{t('settings.driverId')}</label>
+          <input
+            id="settings-driver-id"
+            data-testid="settings-driver-id"
+            type="text"
+            maxLength={40}
+            autoComplete="off"
+            value={driverId}
+            onChange={(e) => setDriverId(e.target.value)}
+          />
         </div>
-        {snapshot.location ? <p className="hint">{t('settings.autoHint')}</p> : null}
-      </fieldset>
-      <div className="settings-row">
-        <label htmlFor="settings-brightness">{t('settings.brightness')}</label>
-        <input id="settings-brightness" data-testid="settings-brightness" type="range" min={10} max={100} step={10} value={brightness} onChange={(e) => setBrightness(Number(e.target.value))} />
-        <output htmlFor="settings-brightness">{brightness} %</output>
-      </div>
-      <div className="settings-row">
-        <label htmlFor="settings-driver-id">{t('settings.driverId')}</label>
-        <input id="settings-driver-id" data-testid="settings-driver-id" type="text" maxLength={40} autoComplete="off" value={driverId} onChange={(e) => setDriverId(e.target.value)} />
-      </div>
       </div>
       <fieldset>
         <legend>{t('settings.extras')}</legend>
@@ -241,16 +264,36 @@ function SettingsForm(props: { onClose(): void; tabs: ReactNode }) {
             return (
               <div key={e.kind} className="extras-row">
                 <span className="extras-name">{label}</span>
-                <input aria-label={t('settings.amount', { label })} data-testid={`settings-extra-${e.kind}-amount`} type="text" inputMode="decimal" value={e.amount} onChange={(ev) => update({ amount: ev.target.value })} />
-                <span className="extras-currency" aria-hidden="true">{snapshot.currency}</span>
-                <input aria-label={t('settings.vat', { label })} data-testid={`settings-extra-${e.kind}-vat`} type="text" inputMode="numeric" value={e.vat} onChange={(ev) => update({ vat: ev.target.value })} />
+                <input
+                  aria-label={t('settings.amount', { label })}
+                  data-testid={`settings-extra-${e.kind}-amount`}
+                  type="text"
+                  inputMode="decimal"
+                  value={e.amount}
+                  onChange={(ev) => update({ amount: ev.target.value })}
+                />
+                <span className="extras-currency" aria-hidden="true">
+                  {snapshot.currency}
+                </span>
+                <input
+                  aria-label={t('settings.vat', { label })}
+                  data-testid={`settings-extra-${e.kind}-vat`}
+                  type="text"
+                  inputMode="numeric"
+                  value={e.vat}
+                  onChange={(ev) => update({ vat: ev.target.value })}
+                />
                 <span aria-hidden="true">%</span>
               </div>
             );
           })}
         </div>
       </fieldset>
-      {invalid ? <p className="notice notice-warning" role="alert">{t('settings.invalid')}</p> : null}
+      {invalid ? (
+        <p className="notice notice-warning" role="alert">
+          {t('settings.invalid')}
+        </p>
+      ) : null}
       <div className="dialog-actions">
         <button type="button" className="button button-secondary" data-testid="settings-lock" onClick={props.onClose}>
           {t('settings.lock')}

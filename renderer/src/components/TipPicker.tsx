@@ -43,7 +43,9 @@ export function TipPicker() {
     <div className="tip-picker" data-testid="tip-picker">
       <div className="tip-head">
         <h2 className="tip-title">{t('tip.title')}</h2>
-        <p className="tip-base" data-testid="tip-base">{t('tip.base', { amount: money(orderAmount, currency, locale) })}</p>
+        <p className="tip-base" data-testid="tip-base">
+          {t('tip.base', { amount: money(orderAmount, currency, locale) })}
+        </p>
       </div>
       {choice?.kind === 'custom' ? (
         <div className="tip-custom">
@@ -56,11 +58,7 @@ export function TipPicker() {
               {t('tip.presets')}
             </button>
           </div>
-          <Keypad
-            className="tip-keypad"
-            testIdPrefix="tip-key-"
-            onPress={(key: KeypadKey) => setCustomDigits((digits) => pressKey(digits, key))}
-          />
+          <Keypad className="tip-keypad" testIdPrefix="tip-key-" onPress={(key: KeypadKey) => setCustomDigits((digits) => pressKey(digits, key))} />
           {overCap ? (
             <p className="notice notice-warning tip-over" role="alert" data-testid="tip-over-cap">
               {t('tip.overCap', { amount: money(cap, currency, locale) })}

@@ -75,7 +75,5 @@ export function formatTime(iso: string, locale: Locale): string {
 }
 
 export function formatPercent(ratePercent: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(
-    ratePercent / 100,
-  );
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratePercent / 100);
 }

@@ -15,12 +15,7 @@ export function CanceledScreen() {
           <h1 className="screen-title">{dt('canceled.title')}</h1>
           <p className="hint">{dt('canceled.body')}</p>
           <div className="grow" />
-          <button
-            type="button"
-            className="button button-primary button-huge"
-            data-testid="dismiss"
-            onClick={() => void run((api) => api.dismiss())}
-          >
+          <button type="button" className="button button-primary button-huge" data-testid="dismiss" onClick={() => void run((api) => api.dismiss())}>
             {dt('common.done')}
           </button>
           <StartNextRide />

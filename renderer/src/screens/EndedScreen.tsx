@@ -23,9 +23,10 @@ export function EndedScreen() {
   // With a tip picked on the tablet, the QR asks for fare plus tip.
   const toPay = ride.orderAmount + (ride.tipAmount ?? 0);
   const caps = snapshot.cab.capabilities;
-  const heading = caps.tipOnTablet && ride.tipAmount !== null
-    ? t('pay.scanToPay', { app: caps.displayName, amount: money(toPay, ride.currency, locale) })
-    : t('ended.scanToPay');
+  const heading =
+    caps.tipOnTablet && ride.tipAmount !== null
+      ? t('pay.scanToPay', { app: caps.displayName, amount: money(toPay, ride.currency, locale) })
+      : t('ended.scanToPay');
   const notice = <DriverPaymentNotice view={view} />;
   return (
     <ScreenLayout
@@ -79,9 +80,7 @@ export function EndedScreen() {
             view={view}
             fallback={
               <CabIdentity heading={heading}>
-                {caps.tipOnTablet && ride.tipAmount !== null ? null : (
-                  <Money amount={toPay} currency={ride.currency} className="amount-under-qr" />
-                )}
+                {caps.tipOnTablet && ride.tipAmount !== null ? null : <Money amount={toPay} currency={ride.currency} className="amount-under-qr" />}
               </CabIdentity>
             }
           />

@@ -18,12 +18,7 @@ export function IdleScreen() {
           {passengerWaiting(snapshot) ? <PassengerReady /> : null}
           <p className="hint">{dt('idle.driverHint')}</p>
           <div className="grow" />
-          <button
-            type="button"
-            className="button button-primary button-huge"
-            data-testid="start-ride"
-            onClick={() => void run((api) => api.startRide())}
-          >
+          <button type="button" className="button button-primary button-huge" data-testid="start-ride" onClick={() => void run((api) => api.startRide())}>
             {dt('idle.startRide')}
           </button>
         </div>

@@ -79,7 +79,9 @@ export function OnRideScreen() {
             </div>
           </div>
           {fare === 0 ? (
-            <p className="hint end-hint" id="end-ride-hint">{dt('ride.endHint')}</p>
+            <p className="hint end-hint" id="end-ride-hint">
+              {dt('ride.endHint')}
+            </p>
           ) : null}
         </div>
       }
@@ -92,11 +94,7 @@ export function OnRideScreen() {
               <span className="order-line-label">{t('line.fare')}</span>
               <Money amount={fare} currency={currency} className="order-line-amount" />
             </div>
-            <OrderLines
-              lines={extras}
-              currency={currency}
-              onRemove={(line) => void run((api) => api.removeExtra(line.id))}
-            />
+            <OrderLines lines={extras} currency={currency} onRemove={(line) => void run((api) => api.removeExtra(line.id))} />
             <div className="bill-total">
               <span>{t('ride.total')}</span>
               <Money amount={total} currency={currency} testId="running-total" className="total-amount" />

@@ -29,12 +29,7 @@ export function PaidScreen() {
           <h1 className="screen-title">{otherwise ? dt('paid.otherwise') : dt('paid.title')}</h1>
           {payment ? <p className="hint">{dt('paid.at', { time: formatTime(payment.paidAt, locale) })}</p> : null}
           <div className="grow" />
-          <button
-            type="button"
-            className="button button-primary button-huge"
-            data-testid="dismiss"
-            onClick={() => void run((api) => api.dismiss())}
-          >
+          <button type="button" className="button button-primary button-huge" data-testid="dismiss" onClick={() => void run((api) => api.dismiss())}>
             {dt('paid.newRide')}
           </button>
           <StartNextRide />

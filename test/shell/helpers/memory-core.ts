@@ -51,8 +51,19 @@ export class MemoryCore implements KioskCore {
         if (this.snapshot.ride) return fail('ride_in_progress', 'End or cancel the current ride first.');
         this.publish({
           ride: {
-            rideId: 'r1', merchantOrderId: 'cab-7.r1', state: 'on_ride', startedAt: new Date().toISOString(),
-            endedAt: null, lines: [], orderAmount: 0, currency: 'SEK', order: 'none', tipAmount: null, paymentQr: null, failure: null, refusedEvent: null,
+            rideId: 'r1',
+            merchantOrderId: 'cab-7.r1',
+            state: 'on_ride',
+            startedAt: new Date().toISOString(),
+            endedAt: null,
+            lines: [],
+            orderAmount: 0,
+            currency: 'SEK',
+            order: 'none',
+            tipAmount: null,
+            paymentQr: null,
+            failure: null,
+            refusedEvent: null,
           },
         });
         return ok(null);
