@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { paidPaymentReader } from '../../backend-relay/store/paid-payments.js';
 import type { NewEvent } from '../../backend-relay/store/relay-store.js';
+import { REFUND_LEDGER_MIGRATION } from '../../backend-relay/store/refund-ledger-schema.js';
 import { openSqliteRelayStore } from '../../backend-relay/store/sqlite-store.js';
 import { tempDir } from './helpers.js';
 
@@ -79,7 +80,6 @@ describe('the refund ledger migration', () => {
     await store.close();
     // Back to the schema before this migration, with what a relay of then had stored.
     const db = new Database(dbPath);
-    const version = db.pragma('user_version', { simple: true }) as number;
     db.exec(`
       DROP TABLE paid_payments; DROP TABLE refund_audit; DROP INDEX refunds_by_payment;
       ALTER TABLE refunds DROP COLUMN psp_called_at; ALTER TABLE payments DROP COLUMN capture_sent_at;
@@ -87,10 +87,9 @@ describe('the refund ledger migration', () => {
       VALUES ('cab-a', 'ride-v', 1, 'vipps', 'cab-a-ride-v-1', 'cab-a-ride-v-1', 20000, 2000, 'NOK', '[]', 'paid', '2026-11-30T09:00:00.000Z', '2026-11-30T09:05:00.000Z'),
              ('cab-a', 'ride-w', 1, 'vipps', 'cab-a-ride-w-1', 'cab-a-ride-w-1', 20000, 0, 'NOK', '[]', 'failed', '2026-11-30T09:00:00.000Z', '2026-11-30T09:05:00.000Z');
     `);
-    db.pragma(`user_version = ${version - 1}`);
+    // The migration as the store's runner applies it (later migrations need not be undone).
+    db.transaction(() => db.exec(REFUND_LEDGER_MIGRATION))();
     db.close();
-    const reopened = openSqliteRelayStore(dbPath);
-    await reopened.close();
     const check = new Database(dbPath, { readonly: true });
     const paid = paidPaymentReader(check);
     expect(paid.ofRide('cab-a', 'ride-old')).toMatchObject([{ psp: 'hips', pspOrderId: 'ord-old', totalAmount: 33_000, currency: 'SEK' }]);

@@ -182,10 +182,10 @@ describe('Vipps pre-authorization settings', () => {
     expect(loadRelayConfig(base).vipps).toMatchObject({ preauthorize: false });
     expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true' })).toThrow(/VIPPS_PREAUTH_AMOUNT is required when VIPPS_PREAUTHORIZE=true/);
     expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '600.50' })).toThrow(
-      /VIPPS_PREAUTH_AMOUNT must be a whole number/,
+      /VIPPS_PREAUTH_AMOUNT: must be a whole number/,
     );
     expect(() => loadRelayConfig({ ...base, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000', VIPPS_PREAUTH_CURRENCY: 'SEK' })).toThrow(
-      /VIPPS_PREAUTH_CURRENCY must be NOK, DKK or EUR/,
+      /VIPPS_PREAUTH_CURRENCY: must be NOK, DKK or EUR/,
     );
     const { VIPPS_BASE_URL: _drop, ...noVipps } = base;
     expect(() => loadRelayConfig({ ...noVipps, VIPPS_PREAUTHORIZE: 'true', VIPPS_PREAUTH_AMOUNT: '60000' })).toThrow(/Vipps MobilePay/);

@@ -219,6 +219,6 @@ describe('relay store writer thread', () => {
     expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'appendEvent', NODE_ENV: 'production' })).toThrow(
       /fault drill .* refused with NODE_ENV=production: unset it/,
     );
-    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'getCab' })).toThrow(/RELAY_DEBUG_WRITER_EXIT_ON must name a store write: putCab/);
+    expect(() => loadRelayConfig({ ...env, RELAY_DEBUG_WRITER_EXIT_ON: 'getCab' })).toThrow(/RELAY_DEBUG_WRITER_EXIT_ON: must name a store write: putCab/);
   });
 });

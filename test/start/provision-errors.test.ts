@@ -53,8 +53,8 @@ describe('provisionDemoCabs', () => {
     });
     const cabs = await provisionDemoCabs(args(relay.url), relayMade);
     expect(relay.puts.sort((a, b) => a.cabId.localeCompare(b.cabId))).toEqual([
-      { cabId: 'demo-hitpay', body: { psp: 'hitpay', qrCodes: [], plate: 'SHA 1234 A', label: 'Cab 3' } },
-      { cabId: 'demo-vipps', body: { psp: 'vipps', qrCodes: ['cabpay-demo-vipps'], plate: 'EL 12345', label: 'Cab 2' } },
+      { cabId: 'demo-hitpay', body: { psp: 'hitpay', qrCodes: [], plate: 'SHA 1234 A', label: 'Cab 3', currency: 'SGD' } },
+      { cabId: 'demo-vipps', body: { psp: 'vipps', qrCodes: ['cabpay-demo-vipps'], plate: 'EL 12345', label: 'Cab 2', currency: 'NOK' } },
     ]);
     expect(cabs.map((c) => [c.spec.cabId, c.qrContent, c.passengerUrl])).toEqual([
       ['demo-vipps', qrContent, `http://127.0.0.1:9/vipps/app?qr=${encodeURIComponent(qrContent)}`],
