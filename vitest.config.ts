@@ -18,7 +18,9 @@ export default defineConfig({
     // at a time fit on two cores; CABPAY_TEST_WORKERS overrides it.
     maxWorkers: testWorkers(),
     sequence: { sequencer: LongFirstSequencer },
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A guard, not a measure: tests wait for conditions, and with the e2e suite running beside
+    // vitest a test that starts child processes can wait a long time for a CPU.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
   },
 });

@@ -155,5 +155,5 @@ describe('relay process', () => {
     });
     expect(drillInProduction.code).toBe(2);
     expect(drillInProduction.out).toContain('RELAY_DEBUG_WRITER_EXIT_ON is a fault drill');
-  }, 60_000); // five relay processes through tsx on a shared machine
+  }, 150_000); // five relay processes through tsx
 });

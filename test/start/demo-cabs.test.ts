@@ -42,7 +42,7 @@ function bridgeSnapshot(kioskUrl: string, until: (s: KioskSnapshot) => boolean):
     const timer = setTimeout(() => {
       ws.close();
       reject(new Error(`no bridge state from ${kioskUrl} matched; last: ${JSON.stringify(last)}`));
-    }, 30_000);
+    }, 60_000);
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as { type: string; snapshot?: KioskSnapshot };
       if (msg.type !== 'state' || !msg.snapshot) return;
