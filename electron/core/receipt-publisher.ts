@@ -1,12 +1,12 @@
 /**
  * Sends stored receipts to the relay (`receipt.publish`), oldest first, one at a time, while
- * the relay is connected. A transient failure waits with backoff; a refusal for good (the relay
- * says the receipt is invalid or not this cab's) is recorded and logged, not retried forever.
+ * the relay is connected (relay-queue.ts). A refusal for good (the relay says the receipt is
+ * invalid or not this cab's) is recorded and logged, not retried forever.
  */
 import type { Logger } from 'pino';
 import type { ReceiptPayload, ReceiptPublishAck } from '../../protocol/receipt.js';
-import { nextDelay } from './backoff.js';
-import type { KioskStore } from './store.js';
+import { RelayQueue, type QueueStep } from './relay-queue.js';
+import type { KioskStore, StoredReceipt } from './store.js';
 
 /** Relay error codes that a resend cannot cure. */
 const FINAL_REFUSALS = new Set(['invalid', 'forbidden', 'token_conflict']);
@@ -21,71 +21,42 @@ export interface ReceiptPublisherDeps {
 }
 
 export class ReceiptPublisher {
-  private running = false;
-  private again = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
+  private readonly queue: RelayQueue<StoredReceipt>;
 
-  constructor(private readonly deps: ReceiptPublisherDeps) {}
+  constructor(private readonly deps: ReceiptPublisherDeps) {
+    this.queue = new RelayQueue({
+      what: 'receipt publishing',
+      connected: deps.connected,
+      next: () => deps.store()?.unpublishedReceipts(1)[0],
+      send: ({ rideId, payloadJson }) => this.publish(rideId, payloadJson),
+      random: deps.random,
+      logger: deps.logger,
+    });
+  }
 
   kick(): void {
-    if (this.stopped || this.retryTimer) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    void this.drain();
+    this.queue.kick();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.queue.stop();
   }
 
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        while (!this.stopped && this.deps.connected()) {
-          const next = this.deps.store()?.unpublishedReceipts(1)[0];
-          if (!next) break;
-          if (!(await this.publish(next.rideId, next.payloadJson))) break;
-        }
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      this.deps.logger.error({ err }, 'receipt publishing stopped on an unexpected error; it resumes on the next change');
-    } finally {
-      this.running = false;
-    }
-  }
-
-  /** Returns false to stop this round (a transient failure; a retry is scheduled). */
-  private async publish(rideId: string, payloadJson: string): Promise<boolean> {
+  private async publish(rideId: string, payloadJson: string): Promise<QueueStep> {
     const payload = JSON.parse(payloadJson) as ReceiptPayload;
     const answer = await this.deps.send(payload);
     const store = this.deps.store();
-    if (!store) return false;
+    if (!store) return { kind: 'stop' };
     if (answer.ok) {
-      this.failures = 0;
       store.markReceiptPublished(rideId, payloadJson, this.deps.now().toISOString());
       this.deps.logger.info({ rideId, url: answer.value.url }, 'receipt published');
-      return true;
+      return { kind: 'sent' };
     }
     if (FINAL_REFUSALS.has(answer.error.code)) {
       store.markReceiptRefused(rideId, payloadJson, `${answer.error.code}: ${answer.error.message}`);
       this.deps.logger.error({ rideId, error: answer.error }, 'the relay refused this receipt; it is kept on the tablet');
-      return true;
+      return { kind: 'refused' };
     }
-    const delay = nextDelay(this.failures++, this.deps.random);
-    this.deps.logger.warn({ rideId, error: answer.error, retryInMs: delay }, 'receipt not published yet; retrying');
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, delay);
-    this.retryTimer.unref?.();
-    return false;
+    return { kind: 'retry', log: { rideId, error: answer.error }, message: 'receipt not published yet; retrying' };
   }
 }
