@@ -1,22 +1,9 @@
 /** What the console shows of a cab: its registry row and live state, and on its page what the relay knows of its money. */
 import type Database from 'better-sqlite3';
+import type { CabEventView, CabView, PaymentView, RefundView } from '../../protocol/console-api.js';
 import type { CabRecord } from '../store/relay-store.js';
 
-export interface CabView {
-  cabId: string;
-  plate: string;
-  label: string;
-  psp: string;
-  enabled: boolean;
-  online: boolean;
-  lastSeenAt: string | null;
-  appVersion: string | null;
-  rideState: string | null;
-  outboxDepth: number | null;
-  backlog: number;
-  qrCodes: string[];
-  qrContent: string | null;
-}
+export type { CabEventView, CabView, PaymentView, RefundView };
 
 export function cabView(cab: CabRecord, online: boolean): CabView {
   return {
@@ -34,42 +21,6 @@ export function cabView(cab: CabRecord, online: boolean): CabView {
     qrCodes: cab.qrCodes,
     qrContent: cab.qrContent,
   };
-}
-
-export interface CabEventView {
-  seq: number;
-  id: string;
-  type: string;
-  occurredAt: string;
-  committedAt: string;
-  ackedAt: string | null;
-  data: unknown;
-}
-
-export interface PaymentView {
-  rideId: string;
-  attempt: number;
-  psp: string;
-  reference: string;
-  amount: number;
-  tip: number;
-  currency: string;
-  status: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RefundView {
-  refundId: string;
-  rideId: string;
-  psp: string;
-  amount: number;
-  currency: string;
-  reason: string;
-  requestedBy: string;
-  status: string;
-  requestedAt: string;
-  updatedAt: string;
 }
 
 export const RECENT_LIMIT = 50;

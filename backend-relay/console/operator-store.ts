@@ -6,27 +6,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import { OPERATOR_ROLES, roleAllows, type AuditEntry, type Operator, type OperatorRole } from '../../protocol/console-api.js';
 
-export const OPERATOR_ROLES = ['viewer', 'operator', 'admin'] as const;
+export { OPERATOR_ROLES, roleAllows, type AuditEntry, type Operator, type OperatorRole };
 export const operatorRole = z.enum(OPERATOR_ROLES, { error: 'role must be admin, operator or viewer' });
-export type OperatorRole = z.infer<typeof operatorRole>;
 export const operatorName = z
   .string({ error: 'give the operator name' })
   .regex(/^[a-z][a-z0-9._-]{1,39}$/, 'an operator name is 2–40 lowercase letters, digits, dots, dashes or underscores, starting with a letter');
-
-/** Whether `role` may do what `needed` allows (admin ⊇ operator ⊇ viewer). */
-export function roleAllows(role: OperatorRole, needed: OperatorRole): boolean {
-  return OPERATOR_ROLES.indexOf(role) >= OPERATOR_ROLES.indexOf(needed);
-}
-
-export interface Operator {
-  name: string;
-  role: OperatorRole;
-  mustChangePassword: boolean;
-  disabled: boolean;
-  createdAt: string;
-  lastLoginAt: string | null;
-}
 
 interface OperatorRow {
   name: string;
@@ -42,17 +28,6 @@ export interface Session {
   operator: Operator;
   csrfToken: string;
   expiresAtMs: number;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: 'ok' | 'refused';
-  detail: unknown;
-  ip: string | null;
 }
 
 export interface NewAuditEntry {

@@ -1,90 +1,13 @@
 /** The console's JSON API: the session cookie travels by itself; every change carries the CSRF token. */
-export type Role = 'viewer' | 'operator' | 'admin';
+import type { AuditEntry, CabEventView, CabPage, CabView, Operator, OperatorRole, PaymentView, RefundView, SessionInfo } from '../../protocol/console-api.js';
 
-export interface Operator {
-  name: string;
-  role: Role;
-  mustChangePassword: boolean;
-  disabled: boolean;
-  createdAt: string;
-  lastLoginAt: string | null;
-}
-
-export interface SessionInfo {
-  operator: Operator;
-  csrfToken: string;
-  expiresAt: string;
-}
-
-export interface Cab {
-  cabId: string;
-  plate: string;
-  label: string;
-  psp: string;
-  enabled: boolean;
-  online: boolean;
-  lastSeenAt: string | null;
-  appVersion: string | null;
-  rideState: string | null;
-  outboxDepth: number | null;
-  backlog: number;
-  qrCodes: string[];
-  qrContent: string | null;
-}
-
-export interface CabEvent {
-  seq: number;
-  id: string;
-  type: string;
-  occurredAt: string;
-  committedAt: string;
-  ackedAt: string | null;
-  data: unknown;
-}
-
-export interface Payment {
-  rideId: string;
-  attempt: number;
-  psp: string;
-  reference: string;
-  amount: number;
-  tip: number;
-  currency: string;
-  status: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Refund {
-  refundId: string;
-  rideId: string;
-  psp: string;
-  amount: number;
-  currency: string;
-  reason: string;
-  requestedBy: string;
-  status: string;
-  requestedAt: string;
-  updatedAt: string;
-}
-
-export interface CabPage {
-  cab: Cab;
-  events: CabEvent[];
-  payments: Payment[];
-  refunds: Refund[];
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: 'ok' | 'refused';
-  detail: unknown;
-  ip: string | null;
-}
+export { roleAllows } from '../../protocol/console-api.js';
+export type { AuditEntry, CabPage, Operator, SessionInfo };
+export type Role = OperatorRole;
+export type Cab = CabView;
+export type CabEvent = CabEventView;
+export type Payment = PaymentView;
+export type Refund = RefundView;
 
 export class ApiError extends Error {
   constructor(
@@ -139,8 +62,3 @@ export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, bo
   }
   return json as T;
 }
-
-export const roleAllows = (role: Role, needed: Role) => {
-  const order: Role[] = ['viewer', 'operator', 'admin'];
-  return order.indexOf(role) >= order.indexOf(needed);
-};
